@@ -1,0 +1,51 @@
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+
+export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+
+export interface Validator<T> {
+  (data: unknown): Validation<T>;
+  /** The schema, for help text and for other packages that want to check the same shape. */
+  readonly schema: object;
+}
+
+// One Ajv instance for the process: compiling is the expensive part and happens once per schema,
+// at module load, never on the message path.
+const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+
+/** At most this many problems are reported; a 10 000-row garbage payload should not make a 10 000-line error. */
+export const MAX_REPORTED_ERRORS = 10;
+
+function describe(e: ErrorObject, root: string): string {
+  const where = root + e.instancePath.replace(/\//g, '.');
+  switch (e.keyword) {
+    case 'additionalProperties':
+      return `${where}: unexpected property "${String(e.params.additionalProperty)}"`;
+    case 'required':
+      return `${where}: missing required property "${String(e.params.missingProperty)}"`;
+    case 'propertyNames':
+      return `${where}: property name "${String(e.params.propertyName)}" is not allowed`;
+    case 'enum':
+      return `${where}: must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    default:
+      return `${where}: ${e.message ?? e.keyword}`;
+  }
+}
+
+export function formatErrors(errors: ErrorObject[] | null | undefined, root = 'payload'): string[] {
+  if (!errors || errors.length === 0) return [`${root}: invalid`];
+  // propertyNames failures come in pairs (the name and its `not`); keep the readable one.
+  const useful = errors.filter((e) => e.keyword !== 'not' || !e.instancePath.endsWith('/propertyName'));
+  const out = [...new Set(useful.map((e) => describe(e, root)))];
+  if (out.length > MAX_REPORTED_ERRORS) {
+    const more = out.length - MAX_REPORTED_ERRORS;
+    return [...out.slice(0, MAX_REPORTED_ERRORS), `… and ${more} more`];
+  }
+  return out;
+}
+
+export function compileValidator<T>(schema: object, root = 'payload'): Validator<T> {
+  const fn: ValidateFunction = ajv.compile(schema);
+  const validator = (data: unknown): Validation<T> =>
+    fn(data) ? { ok: true, value: data as T } : { ok: false, errors: formatErrors(fn.errors, root) };
+  return Object.assign(validator, { schema });
+}

@@ -1,0 +1,48 @@
+import type { Node } from './red';
+
+/** Node-RED waits this long for a close handler before it logs an error and moves on. */
+export const NODE_RED_CLOSE_TIMEOUT_MS = 15_000;
+/** We finish well inside that, so a slow socket never turns a redeploy into an error. */
+export const CLOSE_BUDGET_MS = 10_000;
+
+export type CloseHandler = (removed: boolean) => void | Promise<void>;
+
+/**
+ * Registers a close handler that Node-RED calls as `(removed, done)`.
+ *
+ * Node-RED picks the calling convention from the handler's declared arity: an `async` function or
+ * one with a default parameter has length 0 and its promise is ignored, so a redeploy would race our
+ * cleanup. The wrapper is always arity 2, always calls `done` exactly once, and never waits longer
+ * than `budgetMs` for the handler.
+ */
+export function onClose(node: Node, handler: CloseHandler, budgetMs: number = CLOSE_BUDGET_MS): void {
+  node.on('close', function mwClose(removed: boolean, done: () => void) {
+    let finished = false;
+    const finish = (): void => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      done();
+    };
+    const timer = setTimeout(() => {
+      node.warn(`close did not finish within ${budgetMs} ms; continuing`);
+      finish();
+    }, budgetMs);
+    let result: void | Promise<void>;
+    try {
+      result = handler(removed === true);
+    } catch (e) {
+      node.error(e instanceof Error ? e.message : String(e));
+      finish();
+      return;
+    }
+    if (result && typeof (result as Promise<void>).then === 'function') {
+      (result as Promise<void>).then(finish, (e: unknown) => {
+        node.error(e instanceof Error ? e.message : String(e));
+        finish();
+      });
+    } else {
+      finish();
+    }
+  });
+}

@@ -1,0 +1,5 @@
+#!/usr/bin/env node
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+for (const d of ['dist', '.demo', '.bench']) fs.rmSync(path.join(__dirname, '..', d), { recursive: true, force: true });

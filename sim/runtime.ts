@@ -1,0 +1,112 @@
+// Starts a real Node-RED runtime inside this process: the demo (`npm start`), the benchmarks and
+// the integration tests all use it, so they exercise the same loader and message path a gateway
+// runs. Node-RED keeps module-level state, so one process hosts one runtime at a time.
+import express from 'express';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+
+import { findRepoRoot, nodeRedMain } from './paths';
+
+export const REPO_ROOT = findRepoRoot();
+
+export interface RuntimeOptions {
+  userDir: string;
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  /** Written to the user directory's flows.json before start; omit to keep what is there. */
+  flows?: object[];
+  /** Installs this repository into the user directory (a symlink, as `npm install <path>` makes). */
+  installPackage?: boolean;
+  /** Extra folders of loose node files, e.g. the benchmark's source and sink nodes. */
+  nodesDir?: string[];
+  /** Any further Node-RED settings. */
+  settings?: Record<string, unknown>;
+  logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+}
+
+/** The parts of the node-red module used here; its published types omit several of them. */
+interface NodeRedModule {
+  init(server: http.Server, settings: Record<string, unknown>): void;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  httpAdmin: express.Express;
+  httpNode: express.Express;
+  nodes: { getNode(id: string): unknown; eachNode(cb: (n: { id: string; type: string }) => void): void };
+  runtime: unknown;
+}
+
+export interface RunningRuntime {
+  url: string;
+  port: number;
+  RED: NodeRedModule;
+  stop(): Promise<void>;
+}
+
+export function installPackageInto(userDir: string): void {
+  const scopeDir = path.join(userDir, 'node_modules', '@millwright');
+  const link = path.join(scopeDir, 'node-red-maintenance');
+  fs.mkdirSync(scopeDir, { recursive: true });
+  try {
+    const current = fs.readlinkSync(link);
+    if (path.resolve(scopeDir, current) === REPO_ROOT) return;
+    fs.rmSync(link, { recursive: true, force: true });
+  } catch {
+    fs.rmSync(link, { recursive: true, force: true });
+  }
+  fs.symlinkSync(REPO_ROOT, link, 'dir');
+}
+
+export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {
+  fs.mkdirSync(opts.userDir, { recursive: true });
+  if (opts.installPackage) installPackageInto(opts.userDir);
+  if (opts.flows) fs.writeFileSync(path.join(opts.userDir, 'flows.json'), JSON.stringify(opts.flows, null, 2));
+
+  // node-red is a devDependency: loaded lazily so that nothing in the published package needs it.
+  // The compat run points MW_NODE_RED_DIR at node-red 5.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const RED = require(nodeRedMain()) as NodeRedModule;
+  const app = express();
+  const server = http.createServer(app);
+  const settings: Record<string, unknown> = {
+    userDir: opts.userDir,
+    flowFile: 'flows.json',
+    httpAdminRoot: '/',
+    httpNodeRoot: '/api',
+    uiHost: opts.host ?? '127.0.0.1',
+    credentialSecret: 'millwright-local-demo',
+    nodesDir: opts.nodesDir,
+    logging: { console: { level: opts.logLevel ?? 'warn', metrics: false, audit: false } },
+    editorTheme: { tours: false, projects: { enabled: false } },
+    externalModules: { autoInstall: false, palette: { allowInstall: false } },
+    telemetry: { enabled: false },
+    diagnostics: { enabled: false },
+    ...opts.settings,
+  };
+  RED.init(server, settings);
+  app.use('/api', RED.httpNode);
+  app.use('/', RED.httpAdmin);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  await RED.start();
+  const port = (server.address() as AddressInfo).port;
+  let stopped = false;
+  return {
+    url: `http://${opts.host ?? '127.0.0.1'}:${port}`,
+    port,
+    RED,
+    async stop(): Promise<void> {
+      if (stopped) return;
+      stopped = true;
+      await RED.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

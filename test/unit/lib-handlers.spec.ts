@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
+import sinon from 'sinon';
+import { onClose } from '../../nodes/lib/close';
+import { onInput } from '../../nodes/lib/input';
+import type { Node } from '../../nodes/lib/red';
+import { busy, failed, showStatus } from '../../nodes/lib/status';
+
+/** Just enough of a node for the wrappers: an emitter with warn/error/status spies. */
+function fakeNode(): Node & { warn: sinon.SinonSpy; error: sinon.SinonSpy; status: sinon.SinonSpy } {
+  const n = new EventEmitter() as unknown as Node & { warn: sinon.SinonSpy; error: sinon.SinonSpy; status: sinon.SinonSpy };
+  n.warn = sinon.spy();
+  n.error = sinon.spy();
+  n.status = sinon.spy();
+  return n;
+}
+
+function handlerOf(node: Node, event: string): (...args: unknown[]) => void {
+  const [h] = node.listeners(event) as Array<(...args: unknown[]) => void>;
+  return h;
+}
+
+const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+describe('nodes/lib handlers', () => {
+  describe('onInput', () => {
+    it('registers a handler of arity 3, so Node-RED passes send and done', () => {
+      const node = fakeNode();
+      onInput(node, () => undefined);
+      assert.equal(handlerOf(node, 'input').length, 3);
+    });
+
+    it('turns a synchronous throw into done(err)', () => {
+      const node = fakeNode();
+      onInput(node, () => { throw new Error('bad register'); });
+      const done = sinon.spy();
+      handlerOf(node, 'input')({}, () => undefined, done);
+      assert.equal(done.callCount, 1);
+      assert.equal((done.firstCall.args[0] as Error).message, 'bad register');
+    });
+
+    it('turns a rejected promise into done(err) instead of an unhandled rejection', async () => {
+      const node = fakeNode();
+      const unhandled = sinon.spy();
+      process.on('unhandledRejection', unhandled);
+      try {
+        onInput(node, async () => { throw new Error('CMMS down'); });
+        const done = sinon.spy();
+        handlerOf(node, 'input')({}, () => undefined, done);
+        await tick();
+        await tick();
+        assert.equal(done.callCount, 1);
+        assert.equal((done.firstCall.args[0] as Error).message, 'CMMS down');
+        assert.equal(unhandled.callCount, 0);
+      } finally {
+        process.off('unhandledRejection', unhandled);
+      }
+    });
+
+    it('wraps a thrown non-Error value into an Error', async () => {
+      const node = fakeNode();
+      onInput(node, () => Promise.reject({ code: 42 }));
+      const done = sinon.spy();
+      handlerOf(node, 'input')({}, () => undefined, done);
+      await tick();
+      assert.ok(done.firstCall.args[0] instanceof Error);
+      assert.match((done.firstCall.args[0] as Error).message, /42/);
+    });
+
+    it('calls done once when the handler resolves, and once only if it also called done', async () => {
+      const node = fakeNode();
+      onInput(node, async (_m, _s, d) => { d(); });
+      const done = sinon.spy();
+      handlerOf(node, 'input')({}, () => undefined, done);
+      await tick();
+      assert.equal(done.callCount, 1);
+      assert.equal(done.firstCall.args.length, 0);
+    });
+
+    it('leaves done to a synchronous handler that returns nothing', () => {
+      const node = fakeNode();
+      let saved: (() => void) | undefined;
+      onInput(node, (_m, _s, d) => { saved = d; });
+      const done = sinon.spy();
+      handlerOf(node, 'input')({}, () => undefined, done);
+      assert.equal(done.callCount, 0, 'must not finish messages the handler still owns');
+      saved?.();
+      assert.equal(done.callCount, 1);
+    });
+  });
+
+  describe('onClose', () => {
+    it('registers a handler of arity 2, so Node-RED passes (removed, done)', () => {
+      const node = fakeNode();
+      onClose(node, async () => undefined);
+      assert.equal(handlerOf(node, 'close').length, 2);
+    });
+
+    it('waits for an async cleanup before calling done, and passes removed', async () => {
+      const node = fakeNode();
+      let finishCleanup: (() => void) | undefined;
+      const seen: boolean[] = [];
+      onClose(node, (removed) => { seen.push(removed); return new Promise<void>((r) => { finishCleanup = r; }); });
+      const done = sinon.spy();
+      handlerOf(node, 'close')(true, done);
+      await tick();
+      assert.equal(done.callCount, 0);
+      finishCleanup?.();
+      await tick();
+      assert.equal(done.callCount, 1);
+      assert.deepEqual(seen, [true]);
+    });
+
+    it('calls done after a failing cleanup and reports the error', async () => {
+      const node = fakeNode();
+      onClose(node, async () => { throw new Error('socket stuck'); });
+      const done = sinon.spy();
+      handlerOf(node, 'close')(false, done);
+      await tick();
+      assert.equal(done.callCount, 1);
+      assert.match(String(node.error.firstCall.args[0]), /socket stuck/);
+    });
+
+    it('gives up after its budget so a redeploy never waits 15 s', () => {
+      const clock = sinon.useFakeTimers();
+      try {
+        const node = fakeNode();
+        onClose(node, () => new Promise<void>(() => undefined), 2000);
+        const done = sinon.spy();
+        handlerOf(node, 'close')(false, done);
+        clock.tick(1999);
+        assert.equal(done.callCount, 0);
+        clock.tick(1);
+        assert.equal(done.callCount, 1);
+        assert.equal(node.warn.callCount, 1);
+      } finally {
+        clock.restore();
+      }
+    });
+  });
+
+  describe('status helpers', () => {
+    it('translate the key with its parameters through RED._', () => {
+      const node = fakeNode();
+      const RED = { _: sinon.stub().returns('3 pending') } as unknown as Parameters<typeof showStatus>[0];
+      showStatus(RED, node, busy('mw-work-order.status.pending', { count: 3 }));
+      assert.deepEqual(node.status.firstCall.args[0], { fill: 'blue', shape: 'dot', text: '3 pending' });
+      assert.deepEqual((RED._ as sinon.SinonStub).firstCall.args, ['mw-work-order.status.pending', { count: 3 }]);
+    });
+
+    it('failed statuses are red rings', () => {
+      assert.deepEqual(failed('k'), { fill: 'red', shape: 'ring', key: 'k', params: undefined });
+    });
+  });
+});
