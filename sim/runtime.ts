@@ -7,7 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 
-import { findRepoRoot, nodeRedMain } from './paths';
+import { BUILD_ROOT, findRepoRoot, nodeRedMain } from './paths';
 
 export const REPO_ROOT = findRepoRoot();
 
@@ -49,6 +49,10 @@ export function installPackageInto(userDir: string): void {
   const scopeDir = path.join(userDir, 'node_modules', '@millwright');
   const link = path.join(scopeDir, 'node-red-maintenance');
   fs.mkdirSync(scopeDir, { recursive: true });
+  if (BUILD_ROOT !== path.join(REPO_ROOT, 'dist')) {
+    installPrivateBuild(link);
+    return;
+  }
   try {
     const current = fs.readlinkSync(link);
     if (path.resolve(scopeDir, current) === REPO_ROOT) return;
@@ -57,6 +61,20 @@ export function installPackageInto(userDir: string): void {
     fs.rmSync(link, { recursive: true, force: true });
   }
   fs.symlinkSync(REPO_ROOT, link, 'dir');
+}
+
+/**
+ * A private build (MW_OUT=/tmp/…) is not the dist/ that package.json points at, so linking the
+ * repository would load whatever the shared dist/ holds. Instead the installed package is the
+ * repository's package.json and examples with dist/ linked to the build under test.
+ */
+function installPrivateBuild(dir: string): void {
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir);
+  fs.copyFileSync(path.join(REPO_ROOT, 'package.json'), path.join(dir, 'package.json'));
+  fs.symlinkSync(BUILD_ROOT, path.join(dir, 'dist'), 'dir');
+  const examples = path.join(REPO_ROOT, 'examples');
+  if (fs.existsSync(examples)) fs.symlinkSync(examples, path.join(dir, 'examples'), 'dir');
 }
 
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {

@@ -1,9 +1,32 @@
 // One place that decides which Node-RED the node-level tests run on, so the compat run
 // (node-red 5 on Node 24) exercises exactly the same test files.
-import helper from 'node-red-node-test-helper';
+import type NodeTestHelper from 'node-red-node-test-helper';
+import Module from 'node:module';
 import path from 'node:path';
 import { BUILD_ROOT, findRepoRoot, nodeRedDir, nodeRedMain } from '../../sim/paths';
 
+/**
+ * The helper's constructor already loads whatever `require.resolve('node-red')` finds (our
+ * devDependency, 4.1) before init() can point it elsewhere, so the compat run would hold node-red 4
+ * and 5 in one process. While the helper loads, that one name resolves to the Node-RED under test.
+ */
+function loadHelper(): typeof NodeTestHelper {
+  const main = nodeRedMain();
+  // _resolveFilename is Node's internal resolver hook; it is not in the public typings.
+  const loader = Module as unknown as { _resolveFilename(request: string, ...rest: unknown[]): string };
+  const resolve = loader._resolveFilename;
+  loader._resolveFilename = function (request: string, ...rest: unknown[]): string {
+    return request === 'node-red' ? main : resolve.call(this, request, ...rest);
+  };
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require('node-red-node-test-helper') as typeof NodeTestHelper;
+  } finally {
+    loader._resolveFilename = resolve;
+  }
+}
+
+const helper = loadHelper();
 helper.init(nodeRedMain());
 
 export { helper, nodeRedDir };

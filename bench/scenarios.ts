@@ -1,0 +1,92 @@
+// The scenarios the benchmark runs. Each one is the chain of flow nodes that sits between the
+// bench source and the bench sink; everything else (ids, wires, tab, source, sink) is filled in.
+// To benchmark a node, add one entry that names the baseline it should be compared with.
+import type { NodeMessage } from 'node-red';
+
+/**
+ * One node of the chain, as it would appear in flows.json but without id, z and wires.
+ * Output 0 is wired to the next node; set `benchOutput` to continue the chain from another output.
+ */
+export interface ChainNode {
+  type: string;
+  benchOutput?: number;
+  [property: string]: unknown;
+}
+
+/** A config node the chain refers to by id (e.g. an asset registry); deployed on the same tab. */
+export interface ConfigNode {
+  id: string;
+  type: string;
+  [property: string]: unknown;
+}
+
+export interface Scenario {
+  /** Short, unique, used on the command line (`--only`) and in results.json. */
+  name: string;
+  description: string;
+  /** Baselines are what node scenarios are measured against; they always run. */
+  role: 'baseline' | 'node';
+  /** The scenario whose figures this one's ratios divide by (a scenario may name itself). */
+  compareTo: string;
+  chain: ChainNode[];
+  configNodes?: ConfigNode[];
+  /** Distinct topics the default message generator cycles through (default 1). */
+  keys?: number;
+  /** The message for sequence number `seq`; `key` is seq modulo `keys`. Defaults to a counter payload. */
+  message?: (seq: number, key: number) => NodeMessage;
+  /** How many messages should reach the sink for `sent` messages (default: all of them). */
+  expectedAtSink?: (sent: number) => number;
+}
+
+export const SCENARIOS: Scenario[] = [
+  {
+    name: 'bare-hop',
+    description: 'source → sink: the cost of the harness and one Node-RED hop',
+    role: 'baseline',
+    compareTo: 'bare-hop',
+    chain: [],
+  },
+  {
+    name: 'core-chain',
+    description: 'source → switch (payload ≥ 0) → change (set msg.checked) → rbe (payload changes) → sink',
+    role: 'baseline',
+    compareTo: 'bare-hop',
+    chain: [
+      { type: 'switch', property: 'payload', propertyType: 'msg', rules: [{ t: 'gte', v: '0', vt: 'num' }], checkall: 'true', repair: false, outputs: 1 },
+      { type: 'change', rules: [{ t: 'set', p: 'checked', pt: 'msg', to: 'true', tot: 'bool' }] },
+      // The default payload is the sequence number, so every message is a change and passes.
+      { type: 'rbe', func: 'rbe', gap: '', start: '', inout: 'out', septopics: true, property: 'payload', topi: 'topic' },
+    ],
+  },
+  // A node scenario, once the node exists, is one entry such as:
+  // { name: 'mw-threshold', description: '…', role: 'node', compareTo: 'core-chain', keys: 100,
+  //   chain: [{ type: 'mw-threshold', rules: […] }], message: (seq, key) => ({ payload: readingFor(key, seq) }) },
+];
+
+/** The default message: a changing number on one of `keys` topics. */
+export function defaultMessage(topics: readonly string[]): (seq: number, key: number) => NodeMessage {
+  return (seq, key) => ({ topic: topics[key], payload: seq });
+}
+
+/** Scenarios to run: the named ones (all when `only` is empty) plus every baseline they compare to. */
+export function selectScenarios(all: readonly Scenario[], only: readonly string[]): Scenario[] {
+  const byName = new Map(all.map((s) => [s.name, s]));
+  for (const name of only) {
+    if (!byName.has(name)) throw new Error(`unknown scenario "${name}"; known: ${[...byName.keys()].join(', ')}`);
+  }
+  const wanted = new Set(only.length > 0 ? only : all.map((s) => s.name));
+  for (const s of all) if (s.role === 'baseline') wanted.add(s.name);
+  // Follow compareTo links so that every ratio has its denominator.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const name of [...wanted]) {
+      const target = byName.get(name)?.compareTo;
+      if (target === undefined || !byName.has(target)) throw new Error(`scenario "${name}" compares to unknown "${target}"`);
+      if (!wanted.has(target)) {
+        wanted.add(target);
+        grew = true;
+      }
+    }
+  }
+  return all.filter((s) => wanted.has(s.name));
+}

@@ -1,0 +1,226 @@
+// IBM Maximo Manage over its JSON API (`/maximo/api`, or `/maximo/oslc` on 7.6 native auth).
+// Dedupe: our reference goes into `externalrefid` (configurable) and, for the replay window, into
+// the `transactionid` header — a repeat within five minutes gets 409, which we resolve by lookup.
+import { isCmmsError } from './errors';
+import { runProbe } from './health';
+import { joinUrl, onOrigin, withQuery, type Connection } from './http';
+import type { CmmsAsset, CmmsClient, CmmsConfig, CmmsWorkOrder, Page, SettableStatus, WorkOrderRef, WorkOrderState } from './types';
+import { setStatusIdempotent } from './workflow';
+import { asRecord, badInput, requireArray, requireRecord, requireText, requireTime, text, toIso, type Json } from './values';
+
+const LABEL = 'Maximo';
+
+/**
+ * Maximo WOSTATUS (and common synonyms) to the contract's states. WMATL "waiting on material" is
+ * reported as on-hold: nobody can work on it until parts arrive, which is what a plant engineer
+ * means by on hold. WSCH and WPCOND are planned but not started, so open.
+ */
+export function maximoState(status: string): WorkOrderState {
+  switch (status.toUpperCase()) {
+    case 'INPRG': return 'in-progress';
+    case 'WMATL': return 'on-hold';
+    case 'COMP': case 'CLOSE': return 'done';
+    case 'CAN': return 'cancelled';
+    default: return 'open'; // WAPPR, APPR, WSCH, WPCOND and site-defined waiting states
+  }
+}
+
+export function maximoAssetState(status: string): CmmsAsset['status'] {
+  const s = status.toUpperCase();
+  if (s === 'DECOMMISSIONED') return 'decommissioned';
+  if (s === 'OPERATING' || s === 'ACTIVE' || s === 'LIMITEDUSE') return 'active';
+  return 'inactive'; // NOT READY, BROKEN, …
+}
+
+const TARGET_STATUS: Record<SettableStatus, string> = { done: 'COMP', cancelled: 'CAN', 'in-progress': 'INPRG' };
+
+/** `https://host` → `https://host/maximo/api`; an URL already ending in /maximo or /maximo/api is kept. */
+export function maximoBase(baseUrl: string, context: 'api' | 'oslc'): string {
+  const u = new URL(baseUrl);
+  let p = u.pathname.replace(/\/+$/, '');
+  if (!/\/maximo\/(api|oslc)$/i.test(p)) p += /\/maximo$/i.test(p) ? `/${context}` : `/maximo/${context}`;
+  return u.origin + p;
+}
+
+/** Maximo dates in oslc.where: ISO with an explicit offset, no fraction. */
+function whereTime(iso: string): string {
+  return new Date(requireTime(iso)).toISOString().replace(/\.\d+Z$/, '+00:00');
+}
+
+function quoted(value: string, what: string): string {
+  // oslc.where has no documented escape for a double quote; refuse rather than build a wrong query.
+  if (value.includes('"')) throw badInput(`${what} must not contain a double quote for Maximo queries`);
+  return `"${value}"`;
+}
+
+export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsClient {
+  const opts = config.maximo ?? {};
+  const base = maximoBase(config.baseUrl, opts.context ?? 'api');
+  const woOs = (opts.woObjectStructure ?? 'mxapiwodetail').toLowerCase();
+  const assetOs = (opts.assetObjectStructure ?? 'mxapiasset').toLowerCase();
+  const refAttr = (opts.referenceAttribute ?? 'externalrefid').toLowerCase();
+  const woSelect = ['wonum', 'workorderid', 'status', 'statusdate', 'changedate', 'assetnum', 'siteid', 'href', refAttr].join(',');
+  const woUrl = joinUrl(base, `os/${encodeURIComponent(woOs)}`);
+  const now = (): string => new Date(conn.now()).toISOString();
+
+  function toWorkOrder(v: unknown): CmmsWorkOrder {
+    const m = requireRecord(v, LABEL, 'a work order');
+    const id = text(m.wonum) ?? text(m.workorderid);
+    if (!id) throw badInput('Maximo work order without wonum');
+    const cmmsStatus = text(m.status) ?? 'WAPPR';
+    return {
+      id,
+      href: text(m.href),
+      reference: text(m[refAttr]),
+      cmmsStatus,
+      status: maximoState(cmmsStatus),
+      assetId: text(m.assetnum),
+      changedAt: toIso(m.changedate ?? m.statusdate, now()),
+    };
+  }
+
+  function toAsset(v: unknown): CmmsAsset {
+    const m = requireRecord(v, LABEL, 'an asset');
+    const id = text(m.assetnum);
+    if (!id) throw badInput('Maximo asset without assetnum');
+    const cmmsStatus = text(m.status) ?? '';
+    const asset: CmmsAsset = { id, siteId: text(m.siteid), location: text(m.location), status: maximoAssetState(cmmsStatus), cmmsStatus };
+    const description = text(m.description);
+    if (description) asset.description = description;
+    return asset;
+  }
+
+  async function query(where: string, pageSize: number): Promise<Json> {
+    const url = withQuery(woUrl, { lean: 1, 'oslc.where': where, 'oslc.select': woSelect, 'oslc.pageSize': pageSize });
+    return requireRecord((await conn.send({ method: 'GET', url })).data, LABEL, 'a collection');
+  }
+
+  async function hrefOf(ref: WorkOrderRef): Promise<string> {
+    if (ref.href) return onOrigin(ref.href, base);
+    // Without an href, find it by wonum (and site, since wonum is unique per site only).
+    const where = `wonum=${quoted(requireText(ref.id, 'work order id'), 'work order id')}${opts.siteId ? ` and siteid=${quoted(opts.siteId, 'siteId')}` : ''}`;
+    const first = requireArray((await query(where, 1)).member, LABEL, 'member').map(toWorkOrder)[0];
+    if (!first?.href) throw badInput(`Maximo work order ${ref.id} not found`);
+    return onOrigin(first.href, base);
+  }
+
+  async function findByReference(reference: string): Promise<CmmsWorkOrder | null> {
+    const body = await query(`${refAttr}=${quoted(requireText(reference, 'reference'), 'reference')}`, 1);
+    const first = requireArray(body.member, LABEL, 'member')[0];
+    return first === undefined ? null : toWorkOrder(first);
+  }
+
+  async function getWorkOrder(ref: WorkOrderRef): Promise<CmmsWorkOrder> {
+    const url = withQuery(await hrefOf(ref), { lean: 1, 'oslc.select': woSelect });
+    return toWorkOrder((await conn.send({ method: 'GET', url })).data);
+  }
+
+  return {
+    dialect: 'maximo',
+
+    async createWorkOrder(input) {
+      const reference = requireText(input.reference, 'reference');
+      const body: Json = {};
+      if (opts.siteId) body.siteid = opts.siteId;
+      if (opts.orgId) body.orgid = opts.orgId;
+      Object.assign(body, input.body, { [refAttr]: reference });
+      try {
+        const res = await conn.send({
+          method: 'POST',
+          url: withQuery(woUrl, { lean: 1 }),
+          headers: { properties: 'wonum,workorderid,status,href', transactionid: reference },
+          body,
+        });
+        const created = asRecord(res.data);
+        const location = res.headers.location;
+        const href = text(created?.href) ?? (typeof location === 'string' ? location : null);
+        const wonum = text(created?.wonum);
+        if (wonum) return { id: wonum, href, status: text(created?.status) ?? undefined };
+        // No `properties` support (older Maximo): the Location header is all we get.
+        if (!href) throw badInput('Maximo created the work order but returned neither a body nor a Location');
+        const wo = await getWorkOrder({ id: '', href });
+        return { id: wo.id, href: wo.href ?? href, status: wo.cmmsStatus };
+      } catch (e) {
+        // transactionid replay: the first request got through; hand back that work order.
+        if (isCmmsError(e) && e.kind === 'conflict') {
+          const existing = await findByReference(reference);
+          if (existing) return { id: existing.id, href: existing.href, status: existing.cmmsStatus, existing: true };
+        }
+        throw e;
+      }
+    },
+
+    async updateWorkOrder(ref, change) {
+      const body: Json = {};
+      if (change.priority !== undefined) {
+        const n = Number(change.priority);
+        body.wopriority = Number.isFinite(n) && String(change.priority).trim() !== '' ? n : change.priority;
+      }
+      if (change.note) {
+        // Work log descriptions are 100 characters; the whole note goes in the long description.
+        body.worklog = [{ description: change.note.slice(0, 100), description_longdescription: change.note }];
+      }
+      if (Object.keys(body).length === 0) return;
+      await conn.send({
+        method: 'POST',
+        url: withQuery(await hrefOf(ref), { lean: 1 }),
+        headers: { 'x-method-override': 'PATCH', patchtype: 'MERGE' },
+        body,
+      });
+    },
+
+    async setStatus(ref, status, note) {
+      const body: Json = { status: TARGET_STATUS[status] };
+      if (!body.status) throw badInput(`cannot set a work order to "${String(status)}"`);
+      if (note) body.memo = note;
+      const href = await hrefOf(ref);
+      await setStatusIdempotent(status, async () => {
+        await conn.send({
+          method: 'POST',
+          url: withQuery(href, { action: 'wsmethod:changeStatus', lean: 1 }),
+          headers: { 'x-method-override': 'PATCH' },
+          body,
+        });
+      }, () => getWorkOrder({ id: ref.id, href }));
+    },
+
+    findByReference,
+    getWorkOrder,
+
+    async listAssets(cursor): Promise<Page<CmmsAsset>> {
+      const url = cursor
+        ? onOrigin(cursor, base)
+        : withQuery(joinUrl(base, `os/${encodeURIComponent(assetOs)}`), {
+          lean: 1, 'oslc.select': 'assetnum,siteid,location,status,description', 'oslc.pageSize': conn.pageSize,
+        });
+      const body = requireRecord((await conn.send({ method: 'GET', url })).data, LABEL, 'a collection');
+      return { items: requireArray(body.member, LABEL, 'member').map(toAsset), next: nextPage(body) };
+    },
+
+    async listChangedSince(watermarkIso, cursor): Promise<Page<CmmsWorkOrder>> {
+      let url: string;
+      if (cursor) url = onOrigin(cursor, base);
+      else {
+        const site = opts.siteId ? ` and siteid=${quoted(opts.siteId, 'siteId')}` : '';
+        url = withQuery(woUrl, {
+          lean: 1, 'oslc.where': `changedate>="${whereTime(watermarkIso)}"${site}`,
+          'oslc.select': woSelect, 'oslc.orderBy': '+changedate', 'oslc.pageSize': conn.pageSize,
+        });
+      }
+      const body = requireRecord((await conn.send({ method: 'GET', url })).data, LABEL, 'a collection');
+      return { items: requireArray(body.member, LABEL, 'member').map(toWorkOrder), next: nextPage(body) };
+    },
+
+    probe: () => runProbe(LABEL, conn.now, async () => {
+      const me = asRecord((await conn.send({ method: 'GET', url: joinUrl(base, 'whoami') })).data);
+      return text(me?.userid) ?? text(me?.personid) ?? undefined;
+    }),
+
+    close: () => conn.close(),
+  };
+}
+
+function nextPage(body: Json): string | null {
+  const info = asRecord(body.responseInfo);
+  return text(asRecord(info?.nextPage)?.href);
+}

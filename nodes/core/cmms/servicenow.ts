@@ -1,0 +1,225 @@
+// ServiceNow Table API (`/api/now/table/{table}`), by default on `incident`, assets from `cmdb_ci`.
+// Dedupe: our reference goes into `correlation_id` (configurable); ServiceNow has no idempotency
+// header, so a resend is safe only after a lookup, which the outbox does for ambiguous failures.
+import type { CmmsErrorKind, VendorError } from './errors';
+import { runProbe } from './health';
+import { joinUrl, onOrigin, withQuery, type Connection } from './http';
+import type { HeaderBag } from './rate';
+import type { CmmsAsset, CmmsClient, CmmsConfig, CmmsWorkOrder, Page, SettableStatus, WorkOrderRef, WorkOrderState } from './types';
+import { setStatusIdempotent } from './workflow';
+import { asRecord, badInput, referenceValue, requireArray, requireRecord, requireText, text, toIso, toServiceNowTime, type Json } from './values';
+
+const LABEL = 'ServiceNow';
+
+/** Incident `state`: 1 New, 2 In Progress, 3 On Hold, 6 Resolved, 7 Closed, 8 Canceled. */
+export function serviceNowState(state: string): WorkOrderState {
+  switch (state) {
+    case '2': return 'in-progress';
+    case '3': return 'on-hold';
+    case '6': case '7': return 'done';
+    case '8': return 'cancelled';
+    default: return 'open';
+  }
+}
+
+/** cmdb_ci `operational_status`: 1 Operational, 2 Non-Operational, 6 Retired (others are not in service). */
+export function serviceNowAssetState(status: string): CmmsAsset['status'] {
+  if (status === '1') return 'active';
+  if (status === '6') return 'decommissioned';
+  return 'inactive';
+}
+
+/**
+ * ServiceNow answers 403 "Operation Failed" both for ACL denials (a permissions problem) and for
+ * data policies and invalid state changes (a problem with this one request).
+ */
+export function serviceNowKind(status: number, vendor: VendorError): CmmsErrorKind | undefined {
+  if (status !== 403 || !vendor.message) return undefined;
+  if (/\bACL\b|security constraints|not authori[sz]ed/i.test(vendor.message)) return 'auth';
+  return /Operation Failed|Data Policy|Invalid state/i.test(vendor.message) ? 'permanent' : undefined;
+}
+
+const TARGET_STATE: Record<SettableStatus, string> = { done: '6', cancelled: '8', 'in-progress': '2' };
+
+/**
+ * Incident priority is calculated from urgency and impact, so a priority is asked for through the
+ * pair that yields it in the default matrix (1 = 1/1, 2 = 1/2, 3 = 2/2, 4 = 2/3, 5 = 3/3).
+ */
+export function urgencyImpactFor(priority: number): { urgency: string; impact: string } | null {
+  const pairs: Record<number, [number, number]> = { 1: [1, 1], 2: [1, 2], 3: [2, 2], 4: [2, 3], 5: [3, 3] };
+  const p = pairs[priority];
+  return p ? { urgency: String(p[0]), impact: String(p[1]) } : null;
+}
+
+/** An encoded-query value. `^` separates terms and has no documented escape, so it is refused. */
+function queryValue(v: string): string {
+  if (/[\^\r\n]/.test(v)) throw badInput('a ServiceNow query value must be one line without "^"');
+  return v;
+}
+
+/** The `rel="next"` target of a Link header. */
+export function linkNext(headers: HeaderBag): string | null {
+  const raw = headers.link;
+  const value = Array.isArray(raw) ? raw.join(',') : raw === undefined ? '' : String(raw);
+  for (const part of value.split(/,(?=\s*<)/)) {
+    const m = /<([^>]*)>\s*;(.*)$/.exec(part.trim());
+    if (m && /\brel="?next"?/i.test(m[2])) return m[1];
+  }
+  return null;
+}
+
+export function createServiceNowClient(conn: Connection, config: CmmsConfig): CmmsClient {
+  const opts = config.servicenow ?? {};
+  const table = opts.table ?? 'incident';
+  const assetTable = opts.assetTable ?? 'cmdb_ci';
+  const refField = opts.referenceField ?? 'correlation_id';
+  const base = new URL(config.baseUrl).toString();
+  const tableUrl = joinUrl(base, `api/now/table/${encodeURIComponent(table)}`);
+  const recordUrl = (sysId: string): string => `${tableUrl}/${encodeURIComponent(requireText(sysId, 'work order id'))}`;
+  const woFields = ['sys_id', 'number', 'state', 'cmdb_ci', 'sys_updated_on', refField].join(',');
+  const now = (): string => new Date(conn.now()).toISOString();
+  // Reference fields as plain sys_ids rather than {link, value} objects.
+  const plain = { sysparm_exclude_reference_link: 'true' };
+
+  function toWorkOrder(v: unknown): CmmsWorkOrder {
+    const r = requireRecord(v, LABEL, 'a record');
+    const id = text(r.sys_id);
+    if (!id) throw badInput('ServiceNow record without sys_id');
+    const cmmsStatus = referenceValue(r.state) ?? '1';
+    const wo: CmmsWorkOrder = {
+      id,
+      href: recordUrl(id),
+      reference: referenceValue(r[refField]),
+      cmmsStatus,
+      status: serviceNowState(cmmsStatus),
+      assetId: referenceValue(r.cmdb_ci),
+      changedAt: toIso(r.sys_updated_on, now()),
+    };
+    const number = text(r.number);
+    if (number) wo.displayId = number;
+    return wo;
+  }
+
+  function toAsset(v: unknown): CmmsAsset {
+    const r = requireRecord(v, LABEL, 'a CI record');
+    const id = text(r.sys_id);
+    if (!id) throw badInput('ServiceNow CI without sys_id');
+    const cmmsStatus = referenceValue(r.operational_status) ?? '';
+    const asset: CmmsAsset = {
+      id,
+      siteId: referenceValue(r.company) ?? referenceValue(r.site) ?? null,
+      location: referenceValue(r.location),
+      status: serviceNowAssetState(cmmsStatus),
+      cmmsStatus,
+    };
+    const name = text(r.name) ?? text(r.asset_tag);
+    if (name) asset.description = name;
+    return asset;
+  }
+
+  async function list<T>(url: string, map: (v: unknown) => T): Promise<Page<T>> {
+    const res = await conn.send({ method: 'GET', url });
+    const body = requireRecord(res.data, LABEL, 'a result');
+    const next = linkNext(res.headers);
+    return { items: requireArray(body.result, LABEL, 'result').map(map), next: next ? onOrigin(next, base) : null };
+  }
+
+  async function getWorkOrder(ref: WorkOrderRef): Promise<CmmsWorkOrder> {
+    const res = await conn.send({ method: 'GET', url: withQuery(recordUrl(ref.id), { ...plain, sysparm_fields: woFields }) });
+    return toWorkOrder(requireRecord(res.data, LABEL, 'a result').result);
+  }
+
+  async function patch(ref: WorkOrderRef, body: Json): Promise<void> {
+    await conn.send({ method: 'PATCH', url: withQuery(recordUrl(ref.id), { ...plain, sysparm_fields: 'sys_id' }), body });
+  }
+
+  return {
+    dialect: 'servicenow',
+
+    async createWorkOrder(input) {
+      const reference = requireText(input.reference, 'reference');
+      const res = await conn.send({
+        method: 'POST',
+        url: withQuery(tableUrl, { ...plain, sysparm_fields: woFields }),
+        body: { ...input.body, [refField]: reference },
+      });
+      const result = asRecord(requireRecord(res.data, LABEL, 'a result').result);
+      const id = text(result?.sys_id);
+      if (!id) throw badInput('ServiceNow created a record but returned no sys_id');
+      const ref: WorkOrderRef = { id, href: recordUrl(id) };
+      const state = referenceValue(result?.state);
+      if (state) ref.status = state;
+      const number = text(result?.number);
+      if (number) ref.displayId = number;
+      return ref;
+    },
+
+    async updateWorkOrder(ref, change) {
+      const body: Json = {};
+      if (change.priority !== undefined) {
+        const n = Number(change.priority);
+        const pair = table === 'incident' && Number.isInteger(n) ? urgencyImpactFor(n) : null;
+        if (pair) Object.assign(body, pair);
+        else body.priority = String(change.priority);
+      }
+      if (change.note) body.work_notes = change.note;
+      if (Object.keys(body).length > 0) await patch(ref, body);
+    },
+
+    async setStatus(ref, status, note) {
+      const state = TARGET_STATE[status];
+      if (!state) throw badInput(`cannot set a work order to "${String(status)}"`);
+      const body: Json = { state };
+      if (note) body.work_notes = note;
+      if (status === 'done') {
+        body.close_notes = note ?? 'Resolved by Millwright';
+        if (table === 'incident') body.close_code = opts.closeCode ?? 'Solved (Permanently)';
+      }
+      // Read first: a repeated "done" must not overwrite the resolution notes, and Closed (7)
+      // already counts as done although 7 → 6 is not allowed.
+      if ((await getWorkOrder(ref)).status === status) return;
+      await setStatusIdempotent(status, () => patch(ref, body), () => getWorkOrder(ref));
+    },
+
+    async findByReference(reference) {
+      const query = `${refField}=${queryValue(requireText(reference, 'reference'))}^ORDERBYsys_created_on`;
+      const page = await list(withQuery(tableUrl, { ...plain, sysparm_query: query, sysparm_fields: woFields, sysparm_limit: 1 }), toWorkOrder);
+      return page.items[0] ?? null;
+    },
+
+    getWorkOrder,
+
+    listAssets(cursor) {
+      const url = cursor
+        ? onOrigin(cursor, base)
+        : withQuery(joinUrl(base, `api/now/table/${encodeURIComponent(assetTable)}`), {
+          ...plain,
+          sysparm_fields: 'sys_id,name,asset_tag,location,company,site,operational_status',
+          sysparm_query: 'ORDERBYsys_id',
+          sysparm_limit: conn.pageSize,
+          sysparm_offset: 0,
+        });
+      return list(url, toAsset);
+    },
+
+    listChangedSince(watermarkIso, cursor) {
+      const url = cursor
+        ? onOrigin(cursor, base)
+        : withQuery(tableUrl, {
+          ...plain,
+          sysparm_query: `sys_updated_on>=${toServiceNowTime(watermarkIso)}^ORDERBYsys_updated_on`,
+          sysparm_fields: woFields,
+          sysparm_limit: conn.pageSize,
+          sysparm_offset: 0,
+        });
+      return list(url, toWorkOrder);
+    },
+
+    probe: () => runProbe(LABEL, conn.now, async () => {
+      await conn.send({ method: 'GET', url: withQuery(tableUrl, { sysparm_limit: 1, sysparm_fields: 'sys_id' }) });
+      return undefined;
+    }),
+
+    close: () => conn.close(),
+  };
+}

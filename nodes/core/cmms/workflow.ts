@@ -1,0 +1,28 @@
+// Behaviour every dialect shares on top of its own calls.
+import { isCmmsError } from './errors';
+import type { CmmsWorkOrder, SettableStatus } from './types';
+
+/**
+ * Setting a status the work order already has is success, not an error: a retried request (after
+ * a timeout that hid the first one's success) or a technician who got there first must not send
+ * the event to the dead-letter queue. CMMSs refuse "COMP → COMP" with a 400 or 422, so on a
+ * permanent refusal we read the work order and compare.
+ */
+export async function setStatusIdempotent(
+  target: SettableStatus,
+  set: () => Promise<void>,
+  read: () => Promise<CmmsWorkOrder>,
+): Promise<void> {
+  try {
+    await set();
+  } catch (e) {
+    if (!isCmmsError(e) || e.kind !== 'permanent' || e.status === undefined) throw e;
+    let current: CmmsWorkOrder;
+    try {
+      current = await read();
+    } catch {
+      throw e;
+    }
+    if (current.status !== target) throw e;
+  }
+}

@@ -1,0 +1,234 @@
+// Turns what the editor stores for an mw-cmms node (strings and numbers, secrets kept apart in
+// Node-RED credentials) into the client configuration, or into a list of problems a plant engineer
+// can act on. Checked once at deploy, never on the message path.
+import { compileValidator } from '../contracts/validate';
+import type { AuthConfig, CmmsConfig, DialectName } from '../cmms/types';
+
+export const DIALECTS = ['maximo', 'servicenow', 'maintainx', 'rest'] as const;
+export const AUTH_KINDS = ['apikey', 'oauth2', 'bearer', 'basic', 'none'] as const;
+
+/** The node's saved properties (flow JSON). */
+export interface CmmsNodeSettings {
+  name?: string;
+  dialect: DialectName;
+  baseUrl: string;
+  authType: (typeof AUTH_KINDS)[number];
+  apiKeyHeader?: string;
+  tokenUrl?: string;
+  scope?: string;
+  timeoutSec?: number | string;
+  tlsVerify?: boolean;
+  ca?: string;
+  clientCert?: string;
+  proxy?: string;
+  maxResponseKB?: number | string;
+  ratePerMinute?: number | string;
+  rateBurst?: number | string;
+  concurrency?: number | string;
+  probeIntervalSec?: number | string;
+  maximoContext?: 'api' | 'oslc';
+  woObjectStructure?: string;
+  assetObjectStructure?: string;
+  referenceAttribute?: string;
+  siteId?: string;
+  orgId?: string;
+  snTable?: string;
+  snAssetTable?: string;
+  snReferenceField?: string;
+  mxOrganizationId?: string;
+  restCreateMethod?: 'POST' | 'PUT';
+  restCreatePath?: string;
+  restUpdatePath?: string;
+  restGetPath?: string;
+  restFindPath?: string;
+  restChangedPath?: string;
+  restAssetsPath?: string;
+  restHealthPath?: string;
+  restHeaders?: string;
+  restIdempotencyHeader?: string;
+  restBodyExpression?: string;
+  restSign?: boolean;
+}
+
+/** Secrets, stored by Node-RED in the encrypted credentials file, never in the flow. */
+export interface CmmsCredentials {
+  apiKey?: string;
+  token?: string;
+  username?: string;
+  password?: string;
+  clientId?: string;
+  clientSecret?: string;
+  clientKey?: string;
+  signingSecret?: string;
+}
+
+export interface CmmsNodeOptions {
+  client: CmmsConfig;
+  probeIntervalMs: number;
+  /** Raised in the editor and the log, never blocking: basic auth, TLS checks off, plain http. */
+  warnings: string[];
+}
+
+export type ParseResult = { ok: true; value: CmmsNodeOptions } | { ok: false; errors: string[] };
+
+const text = (max: number) => ({ type: 'string', maxLength: max }) as const;
+const numberish = (min: number, max: number) => ({
+  anyOf: [{ type: 'number', minimum: min, maximum: max }, { type: 'string', pattern: '^\\s*\\d+(\\.\\d+)?\\s*$' }, { type: 'string', maxLength: 0 }],
+}) as const;
+
+const settingsSchema = {
+  type: 'object',
+  required: ['dialect', 'baseUrl', 'authType'],
+  properties: {
+    name: text(200),
+    dialect: { enum: [...DIALECTS] },
+    baseUrl: { type: 'string', minLength: 1, maxLength: 2000, pattern: '^https?://[^\\s/?#]+' },
+    authType: { enum: [...AUTH_KINDS] },
+    apiKeyHeader: { type: 'string', maxLength: 100, pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]*$' },
+    tokenUrl: text(2000),
+    scope: text(500),
+    timeoutSec: numberish(1, 300),
+    tlsVerify: { type: 'boolean' },
+    ca: text(200_000),
+    clientCert: text(200_000),
+    proxy: text(2000),
+    maxResponseKB: numberish(16, 512 * 1024),
+    ratePerMinute: numberish(1, 100_000),
+    rateBurst: numberish(1, 10_000),
+    concurrency: numberish(1, 64),
+    probeIntervalSec: numberish(5, 3600),
+    maximoContext: { enum: ['api', 'oslc'] },
+    restCreateMethod: { enum: ['POST', 'PUT'] },
+    restHeaders: text(10_000),
+    restBodyExpression: text(50_000),
+    restSign: { type: 'boolean' },
+  },
+} as const;
+
+const validateSettings = compileValidator<CmmsNodeSettings>(settingsSchema, 'config');
+
+function num(v: number | string | undefined, fallback: number): number {
+  if (v === undefined || v === '') return fallback;
+  const n = typeof v === 'number' ? v : Number(v.trim());
+  return Number.isFinite(n) ? n : fallback;
+}
+
+const blank = (s: string | undefined): s is undefined => s === undefined || s.trim() === '';
+const opt = (s: string | undefined): string | undefined => (blank(s) ? undefined : s.trim());
+
+function authFrom(s: CmmsNodeSettings, c: CmmsCredentials, errors: string[]): AuthConfig {
+  switch (s.authType) {
+    case 'none':
+      return { kind: 'none' };
+    case 'apikey':
+      if (blank(c.apiKey)) errors.push('the API key is empty');
+      return { kind: 'apikey', header: opt(s.apiKeyHeader) ?? (s.dialect === 'maximo' ? 'apikey' : 'X-API-Key'), key: c.apiKey ?? '' };
+    case 'bearer':
+      if (blank(c.token)) errors.push('the bearer token is empty');
+      return { kind: 'bearer', token: c.token ?? '' };
+    case 'basic':
+      if (blank(c.username)) errors.push('the user name is empty');
+      return { kind: 'basic', username: c.username ?? '', password: c.password ?? '' };
+    case 'oauth2': {
+      if (blank(s.tokenUrl)) errors.push('the OAuth token URL is empty');
+      if (blank(c.clientId) || blank(c.clientSecret)) errors.push('the OAuth client ID or secret is empty');
+      let tokenUrl = opt(s.tokenUrl) ?? '';
+      // A relative token path (ServiceNow's /oauth_token.do) is resolved against the base URL.
+      if (tokenUrl.startsWith('/')) tokenUrl = s.baseUrl.replace(/\/+$/, '') + tokenUrl;
+      return {
+        kind: 'oauth2', tokenUrl, clientId: c.clientId ?? '', clientSecret: c.clientSecret ?? '', scope: opt(s.scope),
+        username: opt(c.username), password: blank(c.username) ? undefined : c.password,
+      };
+    }
+  }
+}
+
+function headersFrom(raw: string | undefined, errors: string[]): Record<string, string> | undefined {
+  if (blank(raw)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(k) || typeof v !== 'string') throw new Error(`header "${k}" must be a name with a text value`);
+      out[k] = v;
+    }
+    return out;
+  } catch (e) {
+    errors.push(`extra headers: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+export function parseCmmsSettings(settings: unknown, credentials: CmmsCredentials = {}): ParseResult {
+  const checked = validateSettings(settings);
+  if (!checked.ok) return checked;
+  const s = checked.value;
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const baseUrl = s.baseUrl.trim().replace(/\/+$/, '');
+  const auth = authFrom({ ...s, baseUrl }, credentials, errors);
+
+  if (s.authType === 'basic') warnings.push('basic');
+  if (s.tlsVerify === false) warnings.push('tlsOff');
+  if (baseUrl.startsWith('http://') && s.authType !== 'none') warnings.push('http');
+
+  const client: CmmsConfig = {
+    dialect: s.dialect,
+    baseUrl,
+    auth,
+    timeoutMs: num(s.timeoutSec, 15) * 1000,
+    connectTimeoutMs: num(s.timeoutSec, 15) * 1000,
+    tls: {
+      rejectUnauthorized: s.tlsVerify !== false,
+      ca: opt(s.ca),
+      cert: opt(s.clientCert),
+      key: opt(credentials.clientKey),
+    },
+    proxy: opt(s.proxy),
+    maxResponseBytes: num(s.maxResponseKB, 5120) * 1024,
+    rate: { perMinute: num(s.ratePerMinute, 60), burst: num(s.rateBurst, 10), concurrency: num(s.concurrency, 4) },
+  };
+  if (client.tls?.cert && !client.tls.key) errors.push('a client certificate needs its key (Security tab)');
+
+  switch (s.dialect) {
+    case 'maximo':
+      client.maximo = {
+        context: s.maximoContext ?? 'api',
+        woObjectStructure: opt(s.woObjectStructure) ?? 'mxapiwodetail',
+        assetObjectStructure: opt(s.assetObjectStructure) ?? 'mxapiasset',
+        referenceAttribute: opt(s.referenceAttribute) ?? 'externalrefid',
+        siteId: opt(s.siteId),
+        orgId: opt(s.orgId),
+      };
+      break;
+    case 'servicenow':
+      client.servicenow = {
+        table: opt(s.snTable) ?? 'incident',
+        assetTable: opt(s.snAssetTable) ?? 'cmdb_ci',
+        referenceField: opt(s.snReferenceField) ?? 'correlation_id',
+      };
+      break;
+    case 'maintainx':
+      client.maintainx = { organizationId: opt(s.mxOrganizationId) };
+      break;
+    case 'rest':
+      client.rest = {
+        createMethod: s.restCreateMethod ?? 'POST',
+        createPath: opt(s.restCreatePath),
+        updatePath: opt(s.restUpdatePath),
+        getPath: opt(s.restGetPath),
+        findPath: opt(s.restFindPath),
+        changedPath: opt(s.restChangedPath),
+        assetsPath: opt(s.restAssetsPath),
+        healthPath: opt(s.restHealthPath),
+        headers: headersFrom(s.restHeaders, errors),
+        idempotencyHeader: opt(s.restIdempotencyHeader),
+        signingSecret: s.restSign ? opt(credentials.signingSecret) : undefined,
+      };
+      if (s.restSign && blank(credentials.signingSecret)) errors.push('body signing is on but the signing secret is empty');
+      break;
+  }
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: { client, probeIntervalMs: num(s.probeIntervalSec, 30) * 1000, warnings } };
+}

@@ -1,0 +1,131 @@
+// The default translation of a maintenance event into the body each CMMS expects. A plant can
+// override any of it (a severity→priority table and a JSONata expression in the editor); these
+// defaults are what a maintenance planner would fill in by hand. The reference field that makes a
+// work order findable again (externalrefid, correlation_id, externalData, Idempotency-Key) is added
+// by the CMMS client, not here, so no mapping can forget it.
+import type { MaintenanceEvent, Severity } from '../contracts';
+import type { DialectName } from '../cmms/types';
+
+export interface MappingOptions {
+  /** Overrides the event's own priority per severity; values are the CMMS's own (1, "HIGH", …). */
+  priorityBySeverity?: Partial<Record<Severity, number | string>>;
+  /** Maximo work type; corrective maintenance by default. */
+  workType?: string;
+  /** Maximo `reportedby`: who the CMMS shows as the requester. */
+  reportedBy?: string;
+}
+
+export const DEFAULT_WORK_TYPE = 'CM';
+export const DEFAULT_REPORTED_BY = 'MILLWRIGHT';
+
+/** Field lengths of the stock CMMS schemas: longer text is cut, not rejected by the CMMS. */
+const MAXIMO_DESCRIPTION = 100;
+const SERVICENOW_SHORT = 160;
+const MAINTAINX_TITLE = 200;
+
+const SN_URGENCY_IMPACT: Record<Severity, { urgency: number; impact: number }> = {
+  critical: { urgency: 1, impact: 1 },
+  high: { urgency: 1, impact: 2 },
+  medium: { urgency: 2, impact: 2 },
+  low: { urgency: 3, impact: 3 },
+};
+
+const MAINTAINX_PRIORITY: Record<Severity, string> = { critical: 'HIGH', high: 'HIGH', medium: 'MEDIUM', low: 'LOW' };
+
+export function cut(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/** The priority to send: the table's entry for this severity, else the event's own. */
+export function priorityFor(event: MaintenanceEvent, opts: MappingOptions): number | string {
+  return opts.priorityBySeverity?.[event.severity] ?? event.priority;
+}
+
+/** Human-readable evidence: what a technician reads before walking to the machine. */
+export function evidenceText(event: MaintenanceEvent): string {
+  const lines = [
+    event.summary,
+    '',
+    `Asset: ${event.asset.id} at ${event.asset.location} (site ${event.asset.siteId})`,
+    `Signal: ${event.metric} = ${event.value ?? 'n/a'}${event.limit !== null ? `, limit ${event.limit}` : ''} (${event.level}, ${event.severity})`,
+    `Since: ${event.occurredAt}`,
+  ];
+  const details = Object.entries(event.details);
+  if (details.length > 0) {
+    lines.push('', 'Evidence:');
+    for (const [k, v] of details) lines.push(`- ${k}: ${v === null ? 'n/a' : String(v)}`);
+  }
+  lines.push('', `Millwright event ${event.eventId} (rule ${event.ruleId}, episode ${event.episodeId})`);
+  return lines.join('\n');
+}
+
+function customString(event: MaintenanceEvent, key: string): string | undefined {
+  const v = event.asset.custom?.[key];
+  return typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts: MappingOptions = {}): Record<string, unknown> {
+  const priority = priorityFor(event, opts);
+  const evidence = evidenceText(event);
+  switch (dialect) {
+    case 'maximo': {
+      const body: Record<string, unknown> = {
+        description: cut(event.summary, MAXIMO_DESCRIPTION),
+        description_longdescription: evidence,
+        assetnum: event.asset.id,
+        siteid: event.asset.siteId,
+        worktype: opts.workType ?? DEFAULT_WORK_TYPE,
+        wopriority: typeof priority === 'number' ? priority : Number.parseInt(priority, 10) || undefined,
+        reportedby: opts.reportedBy ?? DEFAULT_REPORTED_BY,
+      };
+      // Maximo validates location codes; our ISA-95 path is not one, so only an explicit code is sent.
+      const location = customString(event, 'cmmsLocation');
+      if (location) body.location = location;
+      return body;
+    }
+    case 'servicenow': {
+      const { urgency, impact } = SN_URGENCY_IMPACT[event.severity];
+      return {
+        short_description: cut(event.summary, SERVICENOW_SHORT),
+        description: evidence,
+        cmdb_ci: customString(event, 'cmdbCi') ?? event.asset.id,
+        urgency,
+        impact,
+        // ServiceNow derives priority from urgency × impact unless the table says otherwise.
+        ...(opts.priorityBySeverity?.[event.severity] !== undefined ? { priority } : {}),
+        category: 'hardware',
+      };
+    }
+    case 'maintainx': {
+      const assetId = customString(event, 'maintainxAssetId');
+      return {
+        title: cut(event.summary, MAINTAINX_TITLE),
+        description: evidence,
+        priority: opts.priorityBySeverity?.[event.severity] ?? MAINTAINX_PRIORITY[event.severity],
+        type: 'REACTIVE',
+        ...(assetId && /^\d+$/.test(assetId) ? { assetId: Number(assetId) } : {}),
+      };
+    }
+    case 'rest':
+      return {
+        title: event.summary,
+        description: evidence,
+        priority,
+        severity: event.severity,
+        asset: event.asset,
+        event,
+      };
+  }
+}
+
+/** Body of an escalation update: the new priority and a note saying why. */
+export function escalationChange(dialect: DialectName, event: MaintenanceEvent, opts: MappingOptions = {}): { priority: number | string; note: string } {
+  const priority = dialect === 'maintainx'
+    ? opts.priorityBySeverity?.[event.severity] ?? MAINTAINX_PRIORITY[event.severity]
+    : priorityFor(event, opts);
+  return { priority, note: `Escalated to ${event.level} (${event.severity}): ${event.summary}\n\n${evidenceText(event)}` };
+}
+
+export function clearedNote(event: MaintenanceEvent): string {
+  return `Condition cleared: ${event.summary}\n\n${evidenceText(event)}`;
+}

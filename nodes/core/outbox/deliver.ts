@@ -1,0 +1,100 @@
+// One delivery attempt for one claimed item: the client calls in order, each timed and recorded
+// for the audit log. No storage writes here; the engine applies the returned outcome in one commit.
+import { isCmmsError } from '../cmms/errors';
+import type { CmmsClient, WorkOrderChange, WorkOrderRef } from '../cmms/types';
+import { scrubSecrets } from './classify';
+import type { AuditEntry, ItemRow } from './store';
+import type { CloseBody, DeadReason } from './types';
+
+export type Delivery =
+  | { kind: 'sent'; outcome: 'created' | 'existing'; workOrderId: string | null; href: string | null; audit: AuditEntry[] }
+  | { kind: 'failed'; error: unknown; audit: AuditEntry[] }
+  /** A change whose create is still undelivered waits behind it. */
+  | { kind: 'wait'; audit: AuditEntry[] }
+  | { kind: 'dead'; reason: DeadReason; message: string; audit: AuditEntry[] };
+
+export interface DeliverDeps {
+  client: CmmsClient;
+  connection: string;
+  now: () => number;
+  /** The real (not shadow) create row for an event, if the outbox still has it. */
+  createFor: (eventId: string) => ItemRow | undefined;
+}
+
+function parseObject(json: string): Record<string, unknown> {
+  const v: unknown = JSON.parse(json);
+  return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+class Recorder {
+  readonly entries: AuditEntry[] = [];
+  constructor(private readonly row: ItemRow, private readonly d: DeliverDeps) {}
+
+  async call<T>(call: string, run: () => Promise<T>, describe: (v: T) => string): Promise<T> {
+    const started = this.d.now();
+    const base = {
+      connection: this.d.connection, call, action: this.row.action, path: null, eventId: this.row.event_id,
+      itemId: this.row.id, attempt: this.row.attempts,
+    };
+    try {
+      const v = await run();
+      this.entries.push({ ...base, at: started, latencyMs: this.d.now() - started, status: null, outcome: describe(v), errorClass: null, errorMessage: null });
+      return v;
+    } catch (e) {
+      const cmms = isCmmsError(e) ? e : undefined;
+      const message = e instanceof Error ? e.message : String(e);
+      this.entries.push({
+        ...base, at: started, latencyMs: this.d.now() - started, status: cmms?.status ?? null, outcome: 'error',
+        errorClass: cmms ? (cmms.ambiguous ? `${cmms.kind}/ambiguous` : cmms.kind) : 'internal',
+        errorMessage: scrubSecrets(message).slice(0, 1000),
+      });
+      throw e;
+    }
+  }
+}
+
+async function resolveWorkOrder(row: ItemRow, d: DeliverDeps, rec: Recorder): Promise<WorkOrderRef | 'wait' | null> {
+  const create = d.createFor(row.event_id);
+  if (create?.state === 'sent' && create.work_order_id) return { id: create.work_order_id, href: create.href };
+  if (create && (create.state === 'pending' || create.state === 'inflight' || create.state === 'retry-wait')) return 'wait';
+  // No create here (pruned, dead, or made elsewhere): the CMMS knows the work order by our reference.
+  const found = await rec.call('findByReference', () => d.client.findByReference(row.event_id), (w) => (w ? 'found' : 'not-found'));
+  return found ? { id: found.id, href: found.href } : null;
+}
+
+export async function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
+  const rec = new Recorder(row, d);
+  try {
+    const body = parseObject(row.body);
+    if (row.action === 'create') {
+      if (row.ambiguous) {
+        // An earlier attempt may have created it; sending again could make a second work order.
+        const found = await rec.call('findByReference', () => d.client.findByReference(row.event_id), (w) => (w ? 'found' : 'not-found'));
+        if (found) return { kind: 'sent', outcome: 'existing', workOrderId: found.id, href: found.href, audit: rec.entries };
+      }
+      const ref = await rec.call('createWorkOrder', () => d.client.createWorkOrder({ reference: row.event_id, body }), (r) => (r.existing ? 'existing' : 'created'));
+      return { kind: 'sent', outcome: ref.existing ? 'existing' : 'created', workOrderId: ref.id, href: ref.href, audit: rec.entries };
+    }
+
+    const target = await resolveWorkOrder(row, d, rec);
+    if (target === 'wait') return { kind: 'wait', audit: rec.entries };
+    if (!target) {
+      return {
+        kind: 'dead', reason: 'no-work-order', audit: rec.entries,
+        message: `no work order exists for event ${row.event_id}, so its ${row.action} cannot be applied; replay the create first`,
+      };
+    }
+    if (row.action === 'close') {
+      const close = body as CloseBody;
+      await rec.call('setStatus', () => d.client.setStatus(target, close.status ?? 'done', close.note), () => 'ok');
+    } else {
+      const change: WorkOrderChange = {};
+      if (row.action === 'update' && (typeof body.priority === 'number' || typeof body.priority === 'string')) change.priority = body.priority;
+      if (typeof body.note === 'string' && body.note !== '') change.note = body.note;
+      await rec.call('updateWorkOrder', () => d.client.updateWorkOrder(target, change), () => 'ok');
+    }
+    return { kind: 'sent', outcome: 'existing', workOrderId: target.id, href: target.href, audit: rec.entries };
+  } catch (error) {
+    return { kind: 'failed', error, audit: rec.entries };
+  }
+}

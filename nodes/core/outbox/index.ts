@@ -1,0 +1,6 @@
+// The durable outbox engine behind mw-work-order: see outbox.ts.
+export { Outbox } from './outbox';
+export type { OutboxAdmin, Page } from './admin';
+export { backoffDelay, retryDelay, describeFailure, decide, scrubSecrets, type BackoffPolicy, type Failure, type Decision } from './classify';
+export { percentile } from './metrics';
+export * from './types';

@@ -1,0 +1,110 @@
+// Opening the outbox file: durability pragmas asserted, corruption detected and moved aside so
+// the node starts on a fresh file instead of crash-looping on a broken one.
+import fs from 'node:fs';
+import path from 'node:path';
+import { migrate } from './schema';
+import { loadSqlite, sqliteCode, type Database } from './sqlite';
+import { OutboxStorageError } from './types';
+
+export interface OpenOptions {
+  check: 'quick' | 'none';
+  maxDatabasePages?: number;
+  now: () => number;
+  /** Told when a corrupt file was moved aside. */
+  onMovedAside: (movedTo: string, why: string) => void;
+}
+
+class CorruptDatabase extends Error {}
+
+const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
+
+function isCorruption(e: unknown): boolean {
+  if (e instanceof CorruptDatabase) return true;
+  const code = sqliteCode(e);
+  return code !== undefined && CORRUPT_CODES.has(code);
+}
+
+/** Reads a pragma back as the engine needs it; a file system that cannot honour it is refused. */
+function assertPragmas(db: Database, file: string): void {
+  const mode = String(db.pragma('journal_mode = WAL', { simple: true })).toLowerCase();
+  if (mode !== 'wal') {
+    throw new OutboxStorageError(`the outbox needs SQLite WAL mode but ${file} is in "${mode}" mode (a network or read-only file system?); refusing to run`);
+  }
+  db.pragma('synchronous = FULL');
+  const sync = Number(db.pragma('synchronous', { simple: true }));
+  if (sync !== 2) {
+    throw new OutboxStorageError(`the outbox needs PRAGMA synchronous=FULL (2) but SQLite reports ${sync} for ${file}; refusing to run`);
+  }
+}
+
+function tryOpen(file: string, o: OpenOptions): Database {
+  const Sqlite = loadSqlite();
+  const db = new Sqlite(file, { timeout: 5000 });
+  try {
+    assertPragmas(db, file);
+    if (o.check === 'quick') {
+      const rows = db.pragma('quick_check') as { quick_check: string }[];
+      const verdict = rows.map((r) => r.quick_check).join('; ');
+      if (verdict !== 'ok') throw new CorruptDatabase(`quick_check: ${verdict.slice(0, 300)}`);
+    }
+    if (o.maxDatabasePages !== undefined) db.pragma(`max_page_count = ${Math.max(1, Math.floor(o.maxDatabasePages))}`);
+    // Reads run while a long request is in flight; keep temporary b-trees off the disk.
+    db.pragma('temp_store = MEMORY');
+    migrate(db);
+    return db;
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+function stamp(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+}
+
+/** Moves the file and its WAL/SHM aside; the WAL belongs to the broken file and must go with it. */
+function moveAside(file: string, now: number): string {
+  let target = `${file}.corrupt-${stamp(now)}`;
+  for (let n = 1; fs.existsSync(target); n++) target = `${file}.corrupt-${stamp(now)}-${n}`;
+  fs.renameSync(file, target);
+  for (const suffix of ['-wal', '-shm']) {
+    if (fs.existsSync(file + suffix)) fs.renameSync(file + suffix, target + suffix);
+  }
+  return target;
+}
+
+export function wrapStorageError(e: unknown, what: string): OutboxStorageError {
+  if (e instanceof OutboxStorageError) return e;
+  const code = sqliteCode(e);
+  const why = e instanceof Error ? e.message : String(e);
+  if (code === 'SQLITE_FULL') {
+    return new OutboxStorageError(`${what}: the disk (or the outbox's size cap) is full (${why}); free space and it recovers by itself`, code);
+  }
+  return new OutboxStorageError(`${what}: ${why}`, code);
+}
+
+export function openDatabase(file: string, o: OpenOptions): Database {
+  try {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+  } catch (e) {
+    throw wrapStorageError(e, `cannot create the folder for ${file}`);
+  }
+  try {
+    return tryOpen(file, o);
+  } catch (e) {
+    if (!isCorruption(e)) throw wrapStorageError(e, `cannot open the outbox ${file}`);
+    const why = e instanceof Error ? e.message : String(e);
+    let movedTo: string;
+    try {
+      movedTo = moveAside(file, o.now());
+    } catch (moveErr) {
+      throw wrapStorageError(moveErr, `the outbox ${file} is corrupt (${why}) and could not be moved aside`);
+    }
+    o.onMovedAside(movedTo, why);
+    try {
+      return tryOpen(file, o);
+    } catch (e2) {
+      throw wrapStorageError(e2, `cannot start a fresh outbox ${file}`);
+    }
+  }
+}

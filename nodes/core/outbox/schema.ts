@@ -1,0 +1,86 @@
+// The outbox database: one file per CMMS connection. `items` is the queue and its history,
+// `audit` the log of every CMMS call. Bump SCHEMA_VERSION and add a step to MIGRATIONS for any change.
+import type { Database } from './sqlite';
+
+export const SCHEMA_VERSION = 1;
+
+const V1 = `
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- One row per action for one event. The id is the delivery order (oldest first).
+CREATE TABLE IF NOT EXISTS items (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  event_id      TEXT    NOT NULL,
+  action        TEXT    NOT NULL CHECK (action IN ('create', 'update', 'note', 'close')),
+  connection    TEXT    NOT NULL,
+  asset_key     TEXT    NOT NULL,
+  node_id       TEXT    NOT NULL,
+  body          TEXT    NOT NULL,
+  event         TEXT    NOT NULL,
+  bytes         INTEGER NOT NULL,
+  shadow        INTEGER NOT NULL DEFAULT 0,
+  state         TEXT    NOT NULL CHECK (state IN ('pending', 'inflight', 'retry-wait', 'sent', 'dead', 'shadow')),
+  occurred_at   INTEGER NOT NULL,
+  enqueued_at   INTEGER NOT NULL,
+  deadline_at   INTEGER NOT NULL,
+  next_at       INTEGER NOT NULL,
+  attempts      INTEGER NOT NULL DEFAULT 0,
+  auth_failures INTEGER NOT NULL DEFAULT 0,
+  lease_until   INTEGER,
+  -- The last request may have reached the CMMS: look the work order up before sending again.
+  ambiguous     INTEGER NOT NULL DEFAULT 0,
+  -- Waiting because the CMMS was unreachable: due again as soon as a probe succeeds.
+  link_wait     INTEGER NOT NULL DEFAULT 0,
+  work_order_id TEXT,
+  href          TEXT,
+  outcome       TEXT,
+  dead_reason   TEXT,
+  last_error    TEXT,
+  done_at       INTEGER
+);
+-- Picking work, counting, listing dead letters and shadow records.
+CREATE INDEX IF NOT EXISTS items_state ON items (state, id);
+-- At most one real create (and one shadow create) per event: the dedupe key.
+CREATE UNIQUE INDEX IF NOT EXISTS items_create ON items (event_id, shadow) WHERE action = 'create';
+-- Per-asset order: is there an earlier undelivered item for this asset?
+CREATE INDEX IF NOT EXISTS items_asset ON items (asset_key, id) WHERE state IN ('pending', 'inflight', 'retry-wait');
+
+CREATE TABLE IF NOT EXISTS audit (
+  id            INTEGER PRIMARY KEY,
+  at            INTEGER NOT NULL,
+  connection    TEXT    NOT NULL,
+  call          TEXT    NOT NULL,
+  action        TEXT    NOT NULL,
+  path          TEXT,
+  status        INTEGER,
+  latency_ms    INTEGER NOT NULL,
+  event_id      TEXT,
+  item_id       INTEGER,
+  attempt       INTEGER,
+  outcome       TEXT    NOT NULL,
+  error_class   TEXT,
+  error_message TEXT
+);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+`;
+
+const MIGRATIONS: Record<number, string> = { 1: V1 };
+
+/** Creates or upgrades the schema; refuses a file written by a newer version of the package. */
+export function migrate(db: Database): void {
+  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
+  const row = db.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get() as { value: string } | undefined;
+  const current = row ? Number(row.value) : 0;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`the outbox file was written by a newer version (schema ${current}, this one knows ${SCHEMA_VERSION}); upgrade the package or move the file away`);
+  }
+  if (current === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    for (let v = current + 1; v <= SCHEMA_VERSION; v++) db.exec(MIGRATIONS[v]);
+    db.prepare("INSERT INTO meta (key, value) VALUES ('schema_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+      .run(String(SCHEMA_VERSION));
+  })();
+}

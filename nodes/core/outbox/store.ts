@@ -1,0 +1,298 @@
+// All SQL of the queue, as prepared statements. The engine passes the time in; the store keeps no
+// clock and no policy, only rows and the counters needed to answer "how full" without a scan.
+import type { Database, Statement } from './sqlite';
+import type { DeadReason, ItemState, OutboxAction } from './types';
+
+export interface ItemRow {
+  id: number;
+  event_id: string;
+  action: OutboxAction;
+  connection: string;
+  asset_key: string;
+  node_id: string;
+  body: string;
+  event: string;
+  bytes: number;
+  shadow: number;
+  state: ItemState;
+  occurred_at: number;
+  enqueued_at: number;
+  deadline_at: number;
+  next_at: number;
+  attempts: number;
+  auth_failures: number;
+  lease_until: number | null;
+  ambiguous: number;
+  link_wait: number;
+  work_order_id: string | null;
+  href: string | null;
+  outcome: string | null;
+  dead_reason: DeadReason | null;
+  last_error: string | null;
+  done_at: number | null;
+}
+
+export interface NewItem {
+  eventId: string;
+  action: OutboxAction;
+  connection: string;
+  assetKey: string;
+  nodeId: string;
+  body: string;
+  event: string;
+  shadow: boolean;
+  occurredAt: number;
+  enqueuedAt: number;
+  deadlineAt: number;
+  /** Stored size of body and event, counted against the outbox's byte cap. */
+  bytes: number;
+  /** Replayed creates look the work order up before sending. */
+  ambiguous?: boolean;
+}
+
+export interface AuditEntry {
+  at: number;
+  connection: string;
+  call: string;
+  action: string;
+  path: string | null;
+  status: number | null;
+  latencyMs: number;
+  eventId: string | null;
+  itemId: number | null;
+  attempt: number | null;
+  outcome: string;
+  errorClass: string | null;
+  errorMessage: string | null;
+}
+
+export interface Held {
+  rows: number;
+  bytes: number;
+}
+
+export function itemBytes(body: string, event: string): number {
+  return Buffer.byteLength(body) + Buffer.byteLength(event);
+}
+
+const ACTIVE = "('pending', 'inflight', 'retry-wait')";
+
+/** How many of the oldest pending rows a claim looks at; bounds its cost under a big backlog. */
+const CLAIM_WINDOW = 1000;
+
+export class Store {
+  /** Rows the outbox holds (everything not delivered) and their bytes; kept in step with writes. */
+  readonly held: Held = { rows: 0, bytes: 0 };
+  private readonly s: Record<string, Statement>;
+
+  constructor(readonly db: Database) {
+    const p = (sql: string): Statement => db.prepare(sql);
+    this.s = {
+      insert: p(`INSERT INTO items (event_id, action, connection, asset_key, node_id, body, event, bytes, shadow, state,
+          occurred_at, enqueued_at, deadline_at, next_at, ambiguous)
+        VALUES (@eventId, @action, @connection, @assetKey, @nodeId, @body, @event, @bytes, @shadow, @state,
+          @occurredAt, @enqueuedAt, @deadlineAt, @enqueuedAt, @ambiguous)`),
+      createFor: p("SELECT * FROM items WHERE event_id = ? AND shadow = ? AND action = 'create'"),
+      byId: p('SELECT * FROM items WHERE id = ?'),
+      earlierForAsset: p(`SELECT 1 FROM items WHERE asset_key = ? AND id < ? AND state IN ${ACTIVE} LIMIT 1`),
+      pendingHeads: p(`SELECT * FROM (SELECT * FROM items WHERE state = 'pending' ORDER BY id LIMIT ${CLAIM_WINDOW}) i
+        WHERE NOT EXISTS (SELECT 1 FROM items j WHERE j.asset_key = i.asset_key AND j.id < i.id AND j.state IN ${ACTIVE})
+        ORDER BY i.id LIMIT ?`),
+      dueRetries: p("SELECT * FROM items WHERE state = 'retry-wait' AND next_at <= ? ORDER BY id LIMIT ?"),
+      nextRetryAt: p("SELECT MIN(next_at) AS t FROM items WHERE state = 'retry-wait'"),
+      nextLeaseEnd: p("SELECT MIN(lease_until) AS t FROM items WHERE state = 'inflight'"),
+      lease: p("UPDATE items SET state = 'inflight', lease_until = ?, attempts = attempts + 1 WHERE id = ? AND state IN ('pending', 'retry-wait')"),
+      sent: p("UPDATE items SET state = 'sent', work_order_id = ?, href = ?, outcome = ?, done_at = ?, lease_until = NULL, ambiguous = 0, link_wait = 0, last_error = NULL WHERE id = ?"),
+      retry: p("UPDATE items SET state = 'retry-wait', next_at = ?, last_error = ?, ambiguous = ?, link_wait = ?, auth_failures = ?, lease_until = NULL WHERE id = ?"),
+      dead: p("UPDATE items SET state = 'dead', dead_reason = ?, last_error = ?, done_at = ?, lease_until = NULL, link_wait = 0 WHERE id = ?"),
+      reclaim: p(`UPDATE items SET state = 'pending', lease_until = NULL, next_at = ?,
+          ambiguous = CASE WHEN action = 'create' THEN 1 ELSE ambiguous END
+        WHERE state = 'inflight' AND lease_until <= ? AND id NOT IN (SELECT value FROM json_each(?))`),
+      linkUp: p("UPDATE items SET next_at = ?, link_wait = 0 WHERE state = 'retry-wait' AND link_wait = 1"),
+      // Deadlines grow with the id (a replay gets a new id and a new deadline), so the oldest rows
+      // are the ones to look at; retry-wait rows are few (at most one per asset).
+      expiredPending: p("SELECT * FROM (SELECT * FROM items WHERE state = 'pending' ORDER BY id LIMIT ?) WHERE deadline_at <= ?"),
+      expiredRetries: p("SELECT * FROM items WHERE state = 'retry-wait' AND deadline_at <= ? ORDER BY id"),
+      oldestActive: p(`SELECT MIN(enqueued_at) AS t FROM (
+          SELECT enqueued_at FROM (SELECT enqueued_at FROM items WHERE state = 'pending' ORDER BY id LIMIT 1)
+          UNION ALL SELECT enqueued_at FROM (SELECT enqueued_at FROM items WHERE state = 'inflight' ORDER BY id LIMIT 1)
+          UNION ALL SELECT enqueued_at FROM (SELECT enqueued_at FROM items WHERE state = 'retry-wait' ORDER BY id LIMIT 1))`),
+      hasActive: p(`SELECT 1 FROM items WHERE state IN ${ACTIVE} LIMIT 1`),
+      countState: p('SELECT COUNT(*) AS n FROM items WHERE state = ?'),
+      heldTotals: p("SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM items WHERE state <> 'sent'"),
+      listState: p('SELECT * FROM items WHERE state = ? AND id > ? ORDER BY id LIMIT ?'),
+      deleteItem: p('DELETE FROM items WHERE id = ? AND state = ?'),
+      pruneSent: p("DELETE FROM items WHERE id IN (SELECT id FROM items WHERE state = 'sent' AND done_at < ? LIMIT ?)"),
+      audit: p(`INSERT INTO audit (at, connection, call, action, path, status, latency_ms, event_id, item_id, attempt, outcome, error_class, error_message)
+        VALUES (@at, @connection, @call, @action, @path, @status, @latencyMs, @eventId, @itemId, @attempt, @outcome, @errorClass, @errorMessage)`),
+      auditList: p('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?'),
+      auditForEvent: p('SELECT * FROM audit WHERE event_id = ? ORDER BY id LIMIT ?'),
+      pruneAudit: p('DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY at LIMIT ?)'),
+    };
+    this.recount();
+  }
+
+  /** Recomputes the held counters from the table (at open and now and then, against drift). */
+  recount(): void {
+    const t = this.s.heldTotals.get() as { n: number; b: number };
+    this.held.rows = t.n;
+    this.held.bytes = t.b;
+  }
+
+  insert(item: NewItem): number {
+    const bytes = item.bytes;
+    const r = this.s.insert.run({
+      eventId: item.eventId, action: item.action, connection: item.connection, assetKey: item.assetKey,
+      nodeId: item.nodeId, body: item.body, event: item.event, bytes, shadow: item.shadow ? 1 : 0,
+      state: item.shadow ? 'shadow' : 'pending', occurredAt: item.occurredAt, enqueuedAt: item.enqueuedAt,
+      deadlineAt: item.deadlineAt, ambiguous: item.ambiguous ? 1 : 0,
+    });
+    this.held.rows += 1;
+    this.held.bytes += bytes;
+    return Number(r.lastInsertRowid);
+  }
+
+  createFor(eventId: string, shadow: boolean): ItemRow | undefined {
+    return this.s.createFor.get(eventId, shadow ? 1 : 0) as ItemRow | undefined;
+  }
+
+  byId(id: number): ItemRow | undefined {
+    return this.s.byId.get(id) as ItemRow | undefined;
+  }
+
+  hasEarlierForAsset(assetKey: string, id: number): boolean {
+    return this.s.earlierForAsset.get(assetKey, id) !== undefined;
+  }
+
+  /**
+   * Leases up to `n` items that may go now: due retries and the oldest pending item of every asset
+   * with nothing earlier still undelivered. A retry-wait or in-flight item is always the oldest
+   * undelivered item of its asset, so it blocks the rest of that asset.
+   */
+  claim(now: number, n: number, leaseUntil: number): ItemRow[] {
+    if (n <= 0) return [];
+    return this.db.transaction(() => {
+      const rows = [...(this.s.dueRetries.all(now, n) as ItemRow[]), ...(this.s.pendingHeads.all(n) as ItemRow[])]
+        .sort((a, b) => a.id - b.id)
+        .slice(0, n);
+      for (const r of rows) {
+        this.s.lease.run(leaseUntil, r.id);
+        r.state = 'inflight';
+        r.attempts += 1;
+        r.lease_until = leaseUntil;
+      }
+      return rows;
+    })();
+  }
+
+  nextRetryAt(): number | null {
+    return (this.s.nextRetryAt.get() as { t: number | null }).t;
+  }
+
+  nextLeaseEnd(): number | null {
+    return (this.s.nextLeaseEnd.get() as { t: number | null }).t;
+  }
+
+  /** Transitions and their audit rows commit together: one fsync per outcome. */
+  markSent(row: ItemRow, workOrderId: string | null, href: string | null, outcome: string, now: number, audit: AuditEntry[]): void {
+    this.db.transaction(() => {
+      this.s.sent.run(workOrderId, href, outcome, now, row.id);
+      for (const a of audit) this.s.audit.run(a);
+    })();
+    this.held.rows -= 1;
+    this.held.bytes -= row.bytes;
+  }
+
+  markRetry(row: ItemRow, nextAt: number, error: string, ambiguous: boolean, linkWait: boolean, authFailures: number, audit: AuditEntry[]): void {
+    this.db.transaction(() => {
+      this.s.retry.run(nextAt, error, ambiguous ? 1 : 0, linkWait ? 1 : 0, authFailures, row.id);
+      for (const a of audit) this.s.audit.run(a);
+    })();
+  }
+
+  markDead(row: ItemRow, reason: DeadReason, error: string, now: number, audit: AuditEntry[]): void {
+    this.db.transaction(() => {
+      this.s.dead.run(reason, error, now, row.id);
+      for (const a of audit) this.s.audit.run(a);
+    })();
+  }
+
+  /** Leases that ran out go back to pending; a create among them may have reached the CMMS. */
+  reclaimExpired(now: number, keep: Iterable<number>): number {
+    return this.s.reclaim.run(now, now, JSON.stringify([...keep])).changes;
+  }
+
+  linkUp(now: number): number {
+    return this.s.linkUp.run(now).changes;
+  }
+
+  /** Undelivered rows past their deadline, oldest first; at most `window` pending ones per call. */
+  expired(now: number, window: number): { rows: ItemRow[]; more: boolean } {
+    const pending = this.s.expiredPending.all(window, now) as ItemRow[];
+    const retries = this.s.expiredRetries.all(now) as ItemRow[];
+    return { rows: [...retries, ...pending].sort((a, b) => a.id - b.id), more: pending.length === window };
+  }
+
+  oldestActiveEnqueuedAt(): number | null {
+    return (this.s.oldestActive.get() as { t: number | null }).t;
+  }
+
+  hasActive(): boolean {
+    return this.s.hasActive.get() !== undefined;
+  }
+
+  count(state: ItemState): number {
+    return (this.s.countState.get(state) as { n: number }).n;
+  }
+
+  list(state: ItemState, afterId: number, limit: number): ItemRow[] {
+    return this.s.listState.all(state, afterId, limit) as ItemRow[];
+  }
+
+  /** Deletes a row if it is (still) in `state`; keeps the counters right. */
+  delete(row: ItemRow, state: ItemState): boolean {
+    const gone = this.s.deleteItem.run(row.id, state).changes === 1;
+    if (gone && state !== 'sent') {
+      this.held.rows -= 1;
+      this.held.bytes -= row.bytes;
+    }
+    return gone;
+  }
+
+  /** Puts a dead letter back at the end of the queue under a new id, keeping its eventId. */
+  replay(row: ItemRow, now: number, deadlineAt: number): number | null {
+    return this.db.transaction(() => {
+      if (!this.delete(row, 'dead')) return null;
+      return this.insert({
+        eventId: row.event_id, action: row.action, connection: row.connection, assetKey: row.asset_key,
+        nodeId: row.node_id, body: row.body, event: row.event, shadow: false, occurredAt: row.occurred_at,
+        enqueuedAt: now, deadlineAt, bytes: row.bytes, ambiguous: row.action === 'create',
+      });
+    })();
+  }
+
+  audit(entry: AuditEntry): void {
+    this.s.audit.run(entry);
+  }
+
+  auditList(afterId: number, limit: number): Record<string, unknown>[] {
+    return this.s.auditList.all(afterId, limit) as Record<string, unknown>[];
+  }
+
+  auditForEvent(eventId: string, limit: number): Record<string, unknown>[] {
+    return this.s.auditForEvent.all(eventId, limit) as Record<string, unknown>[];
+  }
+
+  /** Deletes in batches so a large prune never holds the event loop for long. */
+  pruneAudit(before: number, batch: number): number {
+    return this.s.pruneAudit.run(before, batch).changes;
+  }
+
+  pruneSent(before: number, batch: number): number {
+    return this.s.pruneSent.run(before, batch).changes;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { BUILD_ROOT, PACKAGE_NAME } from '../../sim/paths';
+import { readPackageJson, REPO_ROOT } from '../support/package';
+import { httpGet, portIsClosed, registeredSets, startChild, waitFor, type Child } from '../support/package-runtime';
+
+// `npm start` as a user runs it: a separate process (so Ctrl-C reaches it), then SIGINT.
+describe('integration: demo launcher (npm start)', function () {
+  this.timeout(90_000);
+  const nodeTypes = Object.keys(readPackageJson()['node-red']?.nodes ?? {});
+  let demoDir: string;
+  let demo: Child;
+  let editorUrl: string;
+
+  before(async function () {
+    demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-demo-'));
+    demo = startChild([path.join(BUILD_ROOT, 'sim', 'demo.js')], {
+      cwd: REPO_ROOT,
+      env: { ...process.env, MW_PORT: '0', SIM_PORT: '0', MW_DEMO_DIR: demoDir, MW_LOG_LEVEL: 'info' },
+    });
+    editorUrl = await waitFor('demo editor URL line', async () => /Node-RED editor: (http:\/\/\S+?)\/?$/m.exec(demo.log())?.[1],
+      60_000, () => (demo.exited() ? `demo exited early:\n${demo.log()}` : undefined));
+  });
+
+  after(async function () {
+    await demo?.stop('SIGKILL').catch(() => undefined);
+    if (demoDir) fs.rmSync(demoDir, { recursive: true, force: true });
+  });
+
+  it('prints the editor URL, how to stop, and that the demo flow was copied', function () {
+    assert.match(demo.log(), /Ctrl-C to stop/);
+    assert.match(demo.log(), /flows\/demo\.json copied to .*flows\.json/);
+  });
+
+  it('deploys the shipped demo flow, with its credentials moved to flows_cred.json', function () {
+    type FlowNode = { id: string; credentials?: object };
+    const deployed = JSON.parse(fs.readFileSync(path.join(demoDir, 'flows.json'), 'utf8')) as FlowNode[];
+    const shipped = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'flows', 'demo.json'), 'utf8')) as FlowNode[];
+    assert.deepEqual(deployed.map((n) => n.id).sort(), shipped.map((n) => n.id).sort());
+    assert.deepEqual(deployed.filter((n) => n.credentials), []);
+    const withCredentials = shipped.filter((n) => n.credentials).map((n) => n.id);
+    if (withCredentials.length > 0) {
+      const creds = JSON.parse(fs.readFileSync(path.join(demoDir, 'flows_cred.json'), 'utf8')) as Record<string, object>;
+      assert.deepEqual(Object.keys(creds).sort(), withCredentials.sort());
+    }
+  });
+
+  it('starts the demo flow without errors', async function () {
+    await waitFor('flows started', async () => (/Started flows/.test(demo.log()) ? true : undefined), 30_000);
+    assert.deepEqual(demo.log().split('\n').filter((line) => /\[error\]/.test(line)), []);
+  });
+
+  it('serves the editor', async function () {
+    assert.equal((await httpGet(`${editorUrl}/`)).status, 200);
+  });
+
+  it("loads every node type of package.json, enabled and without error", async function () {
+    const ours = (await registeredSets(editorUrl)).filter((s) => s.module === PACKAGE_NAME);
+    for (const key of nodeTypes) {
+      const set = ours.find((s) => s.id === `${PACKAGE_NAME}/${key}`);
+      assert.ok(set, `${key} is not registered; demo log:\n${demo.log()}`);
+      assert.equal(set.err, undefined, `${key}: ${JSON.stringify(set.err)}`);
+      assert.equal(set.enabled, true);
+    }
+  });
+
+  it('starts the CMMS simulator when it is built, and says so either way', async function () {
+    const simLine = /CMMS simulator: (http:\/\/\S+)/.exec(demo.log());
+    if (fs.existsSync(path.join(BUILD_ROOT, 'sim', 'cmms', 'index.js'))) {
+      assert.ok(simLine, demo.log());
+      const reply = await httpGet(simLine[1]).catch((e: Error) => e);
+      assert.ok(!(reply instanceof Error), `simulator at ${simLine[1]} did not answer: ${String(reply)}`);
+    } else {
+      assert.match(demo.log(), /CMMS simulator: not built/);
+    }
+  });
+
+  it('stops cleanly on Ctrl-C (SIGINT): exit code 0 and the ports closed', async function () {
+    const port = Number(new URL(editorUrl).port);
+    const simPort = /CMMS simulator: http:\/\/[^:/]+:(\d+)/.exec(demo.log())?.[1];
+    const exit = await demo.stop('SIGINT', 15_000);
+    assert.deepEqual(exit, { code: 0, signal: null }, demo.log());
+    assert.match(demo.log(), /\[demo\] stopped/);
+    assert.equal(await portIsClosed(port), true, 'editor port still open');
+    if (simPort) assert.equal(await portIsClosed(Number(simPort)), true, 'simulator port still open');
+  });
+});

@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import type { EventEmitter } from 'node:events';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../../sim/cmms';
+import type { CmmsConnection } from '../../nodes/lib/cmms-connection';
+import type { Node, NodeAPI, NodeDef } from '../../nodes/lib/red';
+import { helper, nodeModule } from '../support/node-red';
+
+type NodeModule = (RED: NodeAPI) => void;
+
+/**
+ * A stand-in for the nodes that will use a connection (mw-work-order, mw-wo-status): it registers
+ * on start and deregisters on close, exactly as they must.
+ */
+const userNode: NodeModule = (RED) => {
+  function TestCmmsUser(this: Node, config: NodeDef & { cmms: string }): void {
+    RED.nodes.createNode(this, config);
+    const conn = RED.nodes.getNode(config.cmms) as CmmsConnection | null;
+    conn?.register(this);
+    this.on('close', (_removed: boolean, done: () => void) => {
+      conn?.deregister(this);
+      done();
+    });
+  }
+  RED.nodes.registerType('test-cmms-user', TestCmmsUser as unknown as (this: Node, def: NodeDef) => void);
+};
+
+const cmmsModule = (): NodeModule => nodeModule('mw-cmms') as NodeModule;
+
+interface StatusCall { fill?: string; shape?: string; text?: string }
+
+/** Resolves with the first status on `node` whose text satisfies `want`. */
+function statusMatching(node: Node, want: (text: string) => boolean, timeoutMs = 5000): Promise<StatusCall> {
+  return new Promise((resolve, reject) => {
+    const seen: string[] = [];
+    const timer = setTimeout(() => reject(new Error(`no matching status within ${timeoutMs} ms; saw ${JSON.stringify(seen)}`)), timeoutMs);
+    const check = (s: StatusCall): boolean => {
+      seen.push(String(s.text));
+      if (s.text !== undefined && want(s.text)) {
+        clearTimeout(timer);
+        resolve(s);
+        return true;
+      }
+      return false;
+    };
+    const spy = node.status as unknown as { args: StatusCall[][] };
+    for (const args of spy.args) if (check(args[0])) return;
+    // The test helper emits `call:<method>` for every spied node method.
+    (node as unknown as EventEmitter).on('call:status', (call: { args: StatusCall[] }) => { check(call.args[0]); });
+  });
+}
+
+function flow(cmms: Record<string, unknown>) {
+  return [
+    { id: 'conn1', type: 'mw-cmms', name: 'plant CMMS', ...cmms },
+    { id: 'user1', type: 'test-cmms-user', cmms: 'conn1', wires: [] },
+  ];
+}
+
+async function closedPort(): Promise<number> {
+  const srv = http.createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
+
+describe('mw-cmms config node', function () {
+  this.timeout(20000);
+  let sim: CmmsSim;
+
+  before(async () => {
+    sim = await startCmmsSim();
+  });
+  after(async () => {
+    await sim.stop();
+  });
+  beforeEach((done) => { helper.startServer(done); });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((r) => helper.stopServer(() => r()));
+  });
+
+  it('probes the CMMS when a node starts using it and shows "connected" on that node', async () => {
+    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: sim.url, authType: 'apikey' }),
+      { conn1: { apiKey: SIM_CREDENTIALS.maximo.apiKey } });
+    const user = helper.getNode('user1') as Node;
+    await statusMatching(user, (t) => t === 'mw-cmms.status.connected');
+    const conn = helper.getNode('conn1') as CmmsConnection;
+    assert.equal(conn.health.state, 'connected');
+    assert.ok(sim.requests().some((r) => r.path.endsWith('/whoami')), 'the probe is Maximo whoami');
+  });
+
+  it('shows "refused the sign-in" for a wrong key, in plant words, and never the key itself', async () => {
+    const secret = 'WRONG-KEY-7f3a9';
+    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: sim.url, authType: 'apikey' }), { conn1: { apiKey: secret } });
+    const user = helper.getNode('user1') as Node;
+    const s = await statusMatching(user, (t) => t === 'mw-cmms.status.unauthorised');
+    assert.equal(s.fill, 'red');
+    const conn = helper.getNode('conn1') as Node & { warn: { args: unknown[][] }; error: { args: unknown[][] }; log: { args: unknown[][] } };
+    const said = JSON.stringify([conn.warn.args, conn.error.args, conn.log.args, (user.status as unknown as { args: unknown[] }).args]);
+    assert.ok(!said.includes(secret), 'the secret must not appear in logs or status');
+    assert.match(said, /BMXAA7901E|log in|unauthori/i, 'the CMMS\'s own reason is logged');
+  });
+
+  it('shows "unreachable" when nothing listens, and keeps re-checking without crashing', async () => {
+    const port = await closedPort();
+    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: `http://127.0.0.1:${port}`, authType: 'apikey', probeIntervalSec: 5 }),
+      { conn1: { apiKey: 'k' } });
+    await statusMatching(helper.getNode('user1') as Node, (t) => t === 'mw-cmms.status.unreachable');
+  });
+
+  it('refuses invalid settings with a clear error and an "invalid" status, without a client', async () => {
+    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: 'maximo.local', authType: 'apikey' }), { conn1: {} });
+    const conn = helper.getNode('conn1') as CmmsConnection & { error: { args: unknown[][] } };
+    assert.equal(conn.client, null);
+    assert.ok(conn.configErrors.some((e) => /baseUrl/.test(e)), JSON.stringify(conn.configErrors));
+    assert.equal(conn.error.args[0]?.[0], 'mw-cmms.errors.invalid-config');
+    await statusMatching(helper.getNode('user1') as Node, (t) => t === 'mw-cmms.status.invalid-config');
+  });
+
+  it('connects to each dialect of the simulator with its usual sign-in', async () => {
+    const cases: Array<[Record<string, unknown>, Record<string, string>]> = [
+      [{ dialect: 'servicenow', authType: 'oauth2', tokenUrl: '/oauth_token.do' },
+        { clientId: SIM_CREDENTIALS.servicenow.clientId, clientSecret: SIM_CREDENTIALS.servicenow.clientSecret }],
+      [{ dialect: 'servicenow', authType: 'basic' }, { username: SIM_CREDENTIALS.servicenow.username, password: SIM_CREDENTIALS.servicenow.password }],
+      [{ dialect: 'maintainx', authType: 'bearer' }, { token: SIM_CREDENTIALS.maintainx.token }],
+      [{ dialect: 'rest', authType: 'bearer', restCreatePath: '/rest/workorders', restHealthPath: '/rest/health' }, { token: SIM_CREDENTIALS.rest.token }],
+    ];
+    for (const [settings, creds] of cases) {
+      await helper.load([cmmsModule(), userNode], flow({ baseUrl: sim.url, ...settings }), { conn1: creds });
+      await statusMatching(helper.getNode('user1') as Node, (t) => t === 'mw-cmms.status.connected');
+      await helper.unload();
+    }
+  });
+
+  it('stops probing when the last user is gone and releases everything on close', async () => {
+    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: sim.url, authType: 'apikey' }),
+      { conn1: { apiKey: SIM_CREDENTIALS.maximo.apiKey } });
+    await statusMatching(helper.getNode('user1') as Node, (t) => t === 'mw-cmms.status.connected');
+    const conn = helper.getNode('conn1') as CmmsConnection;
+    conn.deregister(helper.getNode('user1') as Node);
+    assert.equal(conn.health.nextProbeAt, null, 'no probe is scheduled without users');
+  });
+
+  describe('test-connection endpoint', () => {
+    const settings = (baseUrl: string) => ({ dialect: 'maximo', baseUrl, authType: 'apikey', timeoutSec: 5 });
+
+    it('runs the probe with the settings on screen and answers in words', async () => {
+      await helper.load([cmmsModule()], [{ id: 'conn1', type: 'mw-cmms', ...settings(sim.url) }], { conn1: { apiKey: SIM_CREDENTIALS.maximo.apiKey } });
+      const res = await helper.request().post('/mw-cmms/test')
+        .send({ id: 'conn1', config: settings(sim.url), credentials: { apiKey: SIM_CREDENTIALS.maximo.apiKey } }).expect(200);
+      assert.equal(res.body.ok, true);
+      assert.equal(res.body.state, 'connected');
+      assert.equal(res.body.text, 'mw-cmms.test.connected');
+    });
+
+    it('uses the stored secret when the editor sends the "unchanged" placeholder', async () => {
+      await helper.load([cmmsModule()], [{ id: 'conn1', type: 'mw-cmms', ...settings(sim.url) }], { conn1: { apiKey: SIM_CREDENTIALS.maximo.apiKey } });
+      const res = await helper.request().post('/mw-cmms/test')
+        .send({ id: 'conn1', config: settings(sim.url), credentials: { apiKey: '__PWRD__' } }).expect(200);
+      assert.equal(res.body.state, 'connected');
+    });
+
+    it('reports a refused key and invalid settings without echoing secrets', async () => {
+      await helper.load([cmmsModule()], [], {});
+      const refused = await helper.request().post('/mw-cmms/test')
+        .send({ config: settings(sim.url), credentials: { apiKey: 'nope-secret-123' } }).expect(200);
+      assert.equal(refused.body.ok, false);
+      assert.equal(refused.body.state, 'unauthorised');
+      assert.ok(!JSON.stringify(refused.body).includes('nope-secret-123'));
+      const invalid = await helper.request().post('/mw-cmms/test').send({ config: { dialect: 'sap' } }).expect(200);
+      assert.equal(invalid.body.state, 'invalid');
+      const garbage = await helper.request().post('/mw-cmms/test').send('not json').set('content-type', 'text/plain').expect(200);
+      assert.equal(garbage.body.state, 'invalid');
+    });
+  });
+});
