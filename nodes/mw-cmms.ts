@@ -1,23 +1,22 @@
 // mw-cmms: one connection to a CMMS. It owns the HTTP client (and so the shared request budget and
-// the OAuth token), watches the link's health and shows it on every node that uses the connection,
-// the way core's mqtt-broker node does for MQTT.
+// the OAuth token), the durable outbox of work still to deliver, and the link's health, which it
+// shows on every node using the connection, the way core's mqtt-broker node does for MQTT.
 import type { Request, Response } from 'express';
+import os from 'node:os';
+import path from 'node:path';
 import { createCmmsClient } from './core/cmms';
 import { HealthMonitor, type HealthSnapshot, type HealthState } from './core/cmms/health';
 import type { CmmsClient } from './core/cmms/types';
 import { parseCmmsSettings, type CmmsCredentials, type CmmsNodeSettings } from './core/config/cmms';
+import { Outbox, type OutboxResult } from './core/outbox';
+import type { CmmsConnection, HealthHandler } from './lib/cmms-connection';
 import { onClose } from './lib/close';
-import type { Node, NodeAPI, NodeDef } from './lib/red';
-import { busy, failed, ok, showStatus, warning, type StatusSpec } from './lib/status';
+import { registerOutboxRoutes } from './lib/outbox-routes';
+import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
+import { busy, failed, ok, renderStatus, warning, type StatusSpec } from './lib/status';
 
 type CmmsNodeDef = NodeDef & CmmsNodeSettings;
-type CmmsNode = Node<CmmsCredentials> & {
-  client: CmmsClient | null;
-  configErrors: string[];
-  health: HealthSnapshot;
-  register(user: Node): void;
-  deregister(user: Node): void;
-};
+type CmmsNode = Node<CmmsCredentials> & Omit<CmmsConnection, keyof Node> & { client: CmmsClient | null; configErrors: string[] };
 
 const CREDENTIALS = {
   apiKey: { type: 'password' },
@@ -32,6 +31,8 @@ const CREDENTIALS = {
 
 /** The editor sends this in place of a secret it has not been shown. */
 const UNCHANGED_SECRET = '__PWRD__';
+/** Leaves room inside Node-RED's 15 s close timeout for the database to close after the drain. */
+const OUTBOX_STOP_BUDGET_MS = 8000;
 
 function statusFor(state: HealthState): StatusSpec {
   switch (state) {
@@ -42,6 +43,12 @@ function statusFor(state: HealthState): StatusSpec {
     case 'error': return failed('mw-cmms.status.error');
     case 'unknown': return busy('mw-cmms.status.checking');
   }
+}
+
+/** Where a connection keeps its outbox: beside the flows, one file per connection. */
+function outboxFile(RED: NodeAPI, id: string): string {
+  const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
+  return path.join(userDir, 'millwright', `outbox-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.db`);
 }
 
 /** A throwaway client for the editor's test button: the settings on screen, released once it has answered. */
@@ -59,17 +66,21 @@ async function testConnection(RED: NodeAPI, settings: unknown, credentials: Cmms
 }
 
 export = function (RED: NodeAPI): void {
+  /** Open outboxes by connection id, for the admin endpoints. */
+  const outboxes = new Map<string, Outbox>();
+
   function MwCmmsNode(this: CmmsNode, config: CmmsNodeDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    const users = new Set<Node>();
+    const users = new Map<Node, HealthHandler | undefined>();
+    const resultHandlers = new Map<string, (r: OutboxResult) => void>();
+    let outbox: Outbox | null = null;
+    let monitor: HealthMonitor | null = null;
+    let invalid: StatusSpec | null = null;
     node.client = null;
     node.configErrors = [];
 
     const parsed = parseCmmsSettings(config, node.credentials ?? {});
-    let monitor: HealthMonitor | null = null;
-    let invalid: StatusSpec | null = null;
-
     if (!parsed.ok) {
       node.configErrors = parsed.errors;
       invalid = failed('mw-cmms.status.invalid-config');
@@ -92,7 +103,11 @@ export = function (RED: NodeAPI): void {
       health.onChange((snap, previous) => {
         if (snap.state !== 'connected' && snap.state !== 'unknown') node.warn(`${snap.state}: ${snap.message}`);
         else if (previous !== 'unknown' && snap.state === 'connected') node.log('CMMS connection restored');
-        for (const u of users) showStatus(RED, u, statusFor(snap.state));
+        const status = renderStatus(RED, statusFor(snap.state));
+        for (const [user, handler] of users) {
+          if (handler) handler(snap, status);
+          else user.status(status);
+        }
       });
     }
 
@@ -100,9 +115,13 @@ export = function (RED: NodeAPI): void {
       get: (): HealthSnapshot => monitor?.snapshot ?? { state: 'error', message: node.configErrors.join('; '), since: 0, failures: 0, nextProbeAt: null },
     });
 
-    node.register = (user: Node): void => {
-      users.add(user);
-      showStatus(RED, user, invalid ?? statusFor(monitor?.snapshot.state ?? 'unknown'));
+    node.healthStatus = (): NodeStatus => renderStatus(RED, invalid ?? statusFor(monitor?.snapshot.state ?? 'unknown'));
+
+    node.register = (user: Node, onHealth?: HealthHandler): void => {
+      users.set(user, onHealth);
+      const status = node.healthStatus();
+      if (onHealth) onHealth(node.health, status);
+      else user.status(status);
       // The first user starts the probing, as core's MQTT broker connects on first use.
       monitor?.start();
     };
@@ -112,10 +131,51 @@ export = function (RED: NodeAPI): void {
       if (users.size === 0) monitor?.stop();
     };
 
-    onClose(node, () => {
+    node.outbox = (): Outbox => {
+      if (outbox) return outbox;
+      if (!node.client || !parsed.ok) throw new Error(RED._('mw-cmms.errors.invalid-config', { name: config.name || config.id, errors: node.configErrors.join('; ') }));
+      const box = new Outbox({
+        file: outboxFile(RED, node.id),
+        connection: config.name || node.id,
+        client: node.client,
+        concurrency: parsed.value.client.rate?.concurrency,
+      });
+      box.on('result', (r) => {
+        const handler = resultHandlers.get(r.nodeId);
+        if (handler) handler(r);
+        else if (r.outcome === 'dead') node.warn(RED._('mw-cmms.outbox.dead-orphan', { eventId: r.eventId, error: r.error ?? r.deadReason ?? '' }));
+      });
+      box.on('capacity', (e) => {
+        if (e.level !== 'ok') node.warn(RED._(`mw-cmms.outbox.capacity-${e.level}`, { rows: e.rows, percent: Math.round(e.fraction * 100) }));
+      });
+      box.on('problem', (p) => node.error(p.message));
+      box.on('link', (e) => node.debug(`outbox link ${e.state}: ${e.message}`));
+      box.start();
+      outbox = box;
+      outboxes.set(node.id, box);
+      return box;
+    };
+
+    node.onResult = (nodeId: string, handler: (r: OutboxResult) => void): (() => void) => {
+      resultHandlers.set(nodeId, handler);
+      return () => {
+        if (resultHandlers.get(nodeId) === handler) resultHandlers.delete(nodeId);
+      };
+    };
+
+    onClose(node, async () => {
       monitor?.stop();
-      node.client?.close();
       users.clear();
+      if (outbox) {
+        outboxes.delete(node.id);
+        const box = outbox;
+        outbox = null;
+        const { unfinished } = await box.stop(OUTBOX_STOP_BUDGET_MS);
+        if (unfinished > 0) node.log(RED._('mw-cmms.outbox.unfinished', { count: unfinished }));
+        box.close();
+      }
+      node.client?.close();
+      resultHandlers.clear();
     });
   }
 
@@ -137,5 +197,6 @@ export = function (RED: NodeAPI): void {
       (e: unknown) => res.status(500).json({ ok: false, state: 'error', text: RED._('mw-cmms.test.failed', { message: e instanceof Error ? e.message : String(e) }) }),
     );
   });
-};
 
+  registerOutboxRoutes(RED, (id) => outboxes.get(id));
+};

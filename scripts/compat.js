@@ -5,8 +5,13 @@
 // registry into .compat/ (gitignored) and are installed only once.
 //
 //   node scripts/compat.js [--no-build]     MW_OUT=<dir> runs a private build instead of dist/
+//
+// Native runtime dependencies (better-sqlite3) in node_modules are built for the Node that ran
+// `npm install`, so Node 24 gets its own build in .compat/native24; this file, preloaded into the
+// mocha process (`node -r scripts/compat.js`), points `require('<that dependency>')` at it.
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
+const Module = require('node:module');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -14,11 +19,27 @@ const compat = path.join(root, '.compat');
 const dist = path.resolve(root, process.env.MW_OUT || 'dist');
 const platform = `${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}`;
 const nodePackage = `node-${platform}`;
-const nodeBin = path.join(compat, 'node24', 'node_modules', nodePackage, 'bin', 'node');
+const nodePrefix = path.join(compat, 'node24', 'node_modules', nodePackage);
+const nodeBin = path.join(nodePrefix, 'bin', 'node');
 const nodeRedDir = path.join(compat, 'nr5', 'node_modules', 'node-red');
+const nativeDir = path.join(compat, 'native24');
 
-function npm(args) {
-  execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit' });
+function readJson(file) {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** npm itself, run by the given Node so installs and native builds target that Node. */
+function npm(args, node = process.execPath) {
+  const onPath = (process.env.PATH || '').split(path.delimiter).map((d) => path.join(d, 'npm')).find((f) => fs.existsSync(f));
+  if (!onPath) throw new Error('npm is not on PATH');
+  const env = { ...process.env, PATH: `${path.dirname(node)}${path.delimiter}${process.env.PATH || ''}` };
+  const prefix = path.dirname(path.dirname(fs.realpathSync(node)));
+  if (fs.existsSync(path.join(prefix, 'include', 'node', 'node_version.h'))) env.npm_config_nodedir = prefix;
+  execFileSync(node, [fs.realpathSync(onPath), ...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: root, stdio: 'inherit', env });
 }
 
 function nodeVersion() {
@@ -30,12 +51,19 @@ function nodeVersion() {
   }
 }
 
-function nodeRedVersion() {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(nodeRedDir, 'package.json'), 'utf8')).version;
-  } catch {
-    return undefined;
-  }
+/** Runtime dependencies with a native addon, and the version installed in node_modules. */
+function nativeDependencies() {
+  const deps = Object.keys(readJson(path.join(root, 'package.json')).dependencies || {});
+  return deps
+    .filter((d) => fs.existsSync(path.join(root, 'node_modules', d, 'binding.gyp')))
+    .map((name) => ({ name, version: readJson(path.join(root, 'node_modules', name, 'package.json')).version }));
+}
+
+function hasNativeBuild(dep) {
+  const dir = path.join(nativeDir, 'node_modules', dep.name);
+  const installed = readJson(path.join(dir, 'package.json'));
+  const release = path.join(dir, 'build', 'Release');
+  return installed?.version === dep.version && fs.existsSync(release) && fs.readdirSync(release).some((f) => f.endsWith('.node'));
 }
 
 /** Spec files exist under <dist>/test/<tier>? (mocha fails on a pattern that matches nothing.) */
@@ -45,25 +73,41 @@ function hasSpecs(tier) {
   return fs.readdirSync(dir, { recursive: true }).some((f) => String(f).endsWith('.spec.js'));
 }
 
-function main() {
-  const started = Date.now();
+function setUp() {
   if (!nodeVersion()?.startsWith('24.')) {
     console.log(`compat: installing Node 24 (${nodePackage}@24) into .compat/node24`);
     npm(['install', '--prefix', path.join(compat, 'node24'), `${nodePackage}@24`]);
   }
-  if (!nodeRedVersion()?.startsWith('5.')) {
+  if (!readJson(path.join(nodeRedDir, 'package.json'))?.version.startsWith('5.')) {
     console.log('compat: installing node-red@5 into .compat/nr5');
     npm(['install', '--prefix', path.join(compat, 'nr5'), 'node-red@5', '--omit=dev']);
   }
+  const missing = nativeDependencies().filter((d) => !hasNativeBuild(d));
+  if (missing.length > 0 && fs.existsSync(nodeBin)) {
+    const specs = missing.map((d) => `${d.name}@${d.version}`);
+    console.log(`compat: building ${specs.join(', ')} for Node 24 into .compat/native24 (once; takes a minute)`);
+    npm(['install', '--prefix', nativeDir, '--omit=dev', ...specs], nodeBin);
+  }
+}
+
+function main() {
+  const started = Date.now();
+  setUp();
   const node = nodeVersion();
-  const nodeRed = nodeRedVersion();
-  if (!node?.startsWith('24.') || !nodeRed?.startsWith('5.')) {
-    console.error(`compat: could not set up Node 24 (${node ?? 'missing'}) and node-red 5 (${nodeRed ?? 'missing'}) in .compat/`);
+  const nodeRed = readJson(path.join(nodeRedDir, 'package.json'))?.version;
+  const unbuilt = nativeDependencies().filter((d) => !hasNativeBuild(d)).map((d) => d.name);
+  if (!node?.startsWith('24.') || !nodeRed?.startsWith('5.') || unbuilt.length > 0) {
+    console.error(`compat: could not set up Node 24 (${node || 'missing'}), node-red 5 (${nodeRed || 'missing'})`
+      + `${unbuilt.length ? ` and a Node 24 build of ${unbuilt.join(', ')}` : ''} in .compat/`);
     return 2;
   }
 
   if (!process.argv.includes('--no-build')) {
-    execFileSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
+    const build = spawnSync(process.execPath, [path.join(root, 'scripts', 'build.js')], { cwd: root, stdio: 'inherit' });
+    if (build.status !== 0) {
+      console.error('compat: the build failed (see above)');
+      return 2;
+    }
   }
   const tiers = ['nodes', 'package'].filter(hasSpecs);
   if (tiers.length === 0) {
@@ -74,10 +118,10 @@ function main() {
   console.log(`\ncompat: Node ${node}, node-red ${nodeRed} (tiers: ${tiers.join(', ')})\n`);
   const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
   const specs = tiers.map((t) => path.join(dist, 'test', t, '**', '*.spec.js'));
-  const result = spawnSync(nodeBin, [mocha, '--no-config', '--enable-source-maps', '--timeout', '60000', ...specs], {
+  const result = spawnSync(nodeBin, ['-r', __filename, mocha, '--no-config', '--enable-source-maps', '--timeout', '60000', ...specs], {
     cwd: root,
     stdio: 'inherit',
-    env: { ...process.env, MW_NODE_RED_DIR: nodeRedDir },
+    env: { ...process.env, MW_NODE_RED_DIR: nodeRedDir, MW_COMPAT_NATIVE: nativeDependencies().map((d) => d.name).join(',') },
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (result.error) {
@@ -89,4 +133,24 @@ function main() {
   return code;
 }
 
-process.exitCode = main();
+/** Preloaded into the Node 24 mocha process: native dependencies resolve to their Node 24 build. */
+function redirectNativeDependencies() {
+  const names = new Set((process.env.MW_COMPAT_NATIVE || '').split(',').filter(Boolean));
+  if (names.size === 0) return;
+  const resolve = Module._resolveFilename;
+  Module._resolveFilename = function (request, ...rest) {
+    if (names.has(request)) return require.resolve(path.join(nativeDir, 'node_modules', request));
+    return resolve.call(this, request, ...rest);
+  };
+}
+
+if (require.main !== module) {
+  redirectNativeDependencies();
+} else {
+  try {
+    process.exitCode = main();
+  } catch (e) {
+    console.error(`compat: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 2;
+  }
+}

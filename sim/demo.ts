@@ -22,7 +22,7 @@ interface Simulator {
   stop(): Promise<void>;
 }
 interface CmmsSimModule {
-  startCmmsSim(opts: { port: number; host?: string }): Promise<Simulator>;
+  startCmmsSim(opts: { port: number }): Promise<Simulator>;
 }
 
 function log(line: string): void {
@@ -51,10 +51,7 @@ function logLevelFromEnv(): LogLevel {
 /** Starts the CMMS simulator if it has been built; the demo still runs without it. */
 async function startCmmsSimulator(): Promise<Simulator | undefined> {
   const file = path.join(BUILD_ROOT, 'sim', 'cmms', 'index.js');
-  if (!fs.existsSync(file)) {
-    log(`CMMS simulator: not built (no ${shortPath(file)}), skipped`);
-    return undefined;
-  }
+  if (!fs.existsSync(file)) return undefined;
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const sim = require(file) as CmmsSimModule;
   return sim.startCmmsSim({ port: portFromEnv('SIM_PORT', 8090) });
@@ -128,7 +125,6 @@ async function main(): Promise<void> {
 
   try {
     sim = await startCmmsSimulator();
-    if (sim) log(`CMMS simulator: ${sim.url}`);
     const flows = writeDemoFlow(userDir, sim?.url);
     log(`flow: flows/demo.json copied to ${shortPath(path.join(userDir, 'flows.json'))} `
       + '(replaced on every start; edits made in the editor are not kept, change flows/demo.json instead)');
@@ -141,7 +137,11 @@ async function main(): Promise<void> {
   }
   if (stopping) return;
   log(`Node-RED editor: ${runtime.url}/`);
+  log(sim ? `CMMS simulator: ${sim.url}` : `CMMS simulator: not built (no ${shortPath(path.join(BUILD_ROOT, 'sim', 'cmms', 'index.js'))}), skipped`);
   log('Ctrl-C to stop');
 }
 
-main();
+main().catch((e: unknown) => {
+  console.error(`[demo] ${e instanceof Error ? e.message : String(e)}`);
+  process.exit(1);
+});

@@ -1,4 +1,4 @@
-import type { Node, NodeAPI } from './red';
+import type { Node, NodeAPI, NodeStatus } from './red';
 
 export type StatusFill = 'red' | 'green' | 'yellow' | 'blue' | 'grey';
 export type StatusShape = 'ring' | 'dot';
@@ -16,8 +16,13 @@ export interface StatusSpec {
  * (RED._) because most of our statuses carry counts; the test helper's RED._ returns the key itself.
  */
 export function showStatus(RED: NodeAPI, node: Node, spec: StatusSpec): void {
+  node.status(renderStatus(RED, spec));
+}
+
+/** The status object for `spec`, translated in the catalogue of the module that owns `RED`. */
+export function renderStatus(RED: NodeAPI, spec: StatusSpec): NodeStatus {
   const translate = RED._ as (key: string, params?: Record<string, string | number>) => string;
-  node.status({ fill: spec.fill, shape: spec.shape, text: translate(spec.key, spec.params) });
+  return { fill: spec.fill, shape: spec.shape, text: translate(spec.key, spec.params) };
 }
 
 export const ok = (key: string, params?: StatusSpec['params']): StatusSpec => ({ fill: 'green', shape: 'dot', key, params });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { checkExamples, checkI18n, checkNodeSet, checkPackageJson } from '../support/package-checks';
+import { checkExamples, checkI18n, checkNodeSet, checkPackageJson, unlistedNodeFiles } from '../support/package-checks';
 import { nodeSets, readPackageJson } from '../support/package';
 
 // The package checks pass on a good package only if they can fail: a small fixture package with one
@@ -51,6 +51,8 @@ describe('package: the checks catch a broken package', function () {
     write(root, 'dist/nodes/mw-bad.html', BAD_HTML);
     write(root, 'dist/nodes/locales/en-US/mw-bad.json', '{ "mw-bad": ');
     write(root, 'nodes/lib/shared.ts', "showStatus(RED, node, { fill: 'red', shape: 'ring', key: 'common.nowhere' });\n");
+    write(root, 'nodes/mw-unlisted.html', '<script type="text/javascript"></script>');
+    write(root, 'nodes/mw-unlisted.ts', "ok('mw-unlisted.status.whatever');\n");
     write(root, 'examples/demo.json', JSON.stringify([{ id: '1', type: 'mw-typo' }]));
   });
 
@@ -86,7 +88,11 @@ describe('package: the checks catch a broken package', function () {
     has(problems, /nodes\/mw-good\.ts:1: "mw-good\.status\.gone" is not in locales\/en-US\/mw-good\.json/);
     has(problems, /nodes\/lib\/shared\.ts:1: "common\.nowhere" is not in locales\/en-US\/mw-good\.json/);
     has(problems, /nodes\/mw-bad\.html:\d+: "mw-bad\.label\.missing"/);
-    assert.ok(!problems.some((p) => /node-red:|mw-good\.status\.ok|"mw-good\.label"/.test(p)), problems.join('\n'));
+    assert.ok(!problems.some((p) => /node-red:|mw-good\.status\.ok|"mw-good\.label"|mw-unlisted/.test(p)), problems.join('\n'));
+  });
+
+  it('an editor file in nodes/ whose node file package.json does not list', function () {
+    assert.deepEqual(unlistedNodeFiles(root, sets()).map((p) => p.split(':')[0]), ['nodes/mw-unlisted.html']);
   });
 
   it('examples: unknown types and node types without an example; config nodes exempt', function () {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 
-import { checkNodeSet } from '../support/package-checks';
-import { nodeSets } from '../support/package';
+import { checkNodeSet, unlistedNodeFiles } from '../support/package-checks';
+import { nodeSets, REPO_ROOT } from '../support/package';
 
 // One test per entry of package.json's node-red.nodes, so new node types are checked as they land.
 describe('package: node files', function () {
@@ -9,6 +9,10 @@ describe('package: node files', function () {
 
   it('package.json lists at least one node file', function () {
     assert.ok(sets.length > 0);
+  });
+
+  it('package.json lists every node file that has an editor file in nodes/', function () {
+    assert.deepEqual(unlistedNodeFiles(REPO_ROOT, sets), []);
   });
 
   for (const set of sets) {

@@ -204,11 +204,23 @@ export function checkI18n(root: string, sets: NodeSet[]): string[] {
     }
   }
   const core = path.join(root, 'nodes', 'core');
-  const shared = listFiles(path.join(root, 'nodes'), (f) => f.endsWith('.ts') && !f.startsWith(`${core}${path.sep}`) && !nodeSources.has(f));
+  // A node file not (yet) in package.json is reported by unlistedNodeFiles, not as shared code.
+  const isNodeFile = (f: string): boolean => path.dirname(f) === path.join(root, 'nodes') && fs.existsSync(f.replace(/\.ts$/, '.html'));
+  const shared = listFiles(path.join(root, 'nodes'),
+    (f) => f.endsWith('.ts') && !f.startsWith(`${core}${path.sep}`) && !nodeSources.has(f) && !isNodeFile(f));
   for (const file of shared) {
     for (const use of keysInCode(fs.readFileSync(file, 'utf8'), rel(file))) checkUse(use, undefined);
   }
   return problems;
+}
+
+/** Editor files in nodes/ whose node file package.json does not list: Node-RED would never load them. */
+export function unlistedNodeFiles(root: string, sets: NodeSet[]): string[] {
+  const listed = new Set(sets.map((s) => s.file));
+  const dir = path.join(root, 'nodes');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((f) => f.endsWith('.html') && !listed.has(f.slice(0, -'.html'.length)))
+    .map((f) => `nodes/${f}: package.json's node-red.nodes does not list its node file, so Node-RED never loads it`);
 }
 
 /** Every non-config node type is used in some examples/**.json flow, and the flows are valid. */

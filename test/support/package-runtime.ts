@@ -126,8 +126,6 @@ export interface PackedInstall {
   tarball: string;
   /** Paths inside the tarball, without the leading `package/`. */
   files: string[];
-  /** The tarball unpacked: the tree a registry user gets. */
-  unpacked: string;
   /** A Node-RED user directory with the tarball installed as the palette manager would. */
   userDir: string;
 }
@@ -186,10 +184,6 @@ async function packAndInstall(): Promise<PackedInstall> {
   const report = JSON.parse(out.slice(out.indexOf('['))) as Array<{ filename: string; files: Array<{ path: string }> }>;
   const tarball = path.join(scratch, path.basename(report[0].filename));
 
-  const unpacked = path.join(scratch, 'unpacked');
-  fs.mkdirSync(unpacked);
-  await run('tar', ['-xzf', tarball, '-C', unpacked], scratch);
-
   const userDir = path.join(scratch, 'user');
   fs.mkdirSync(userDir);
   fs.writeFileSync(path.join(userDir, 'package.json'),
@@ -209,7 +203,7 @@ async function packAndInstall(): Promise<PackedInstall> {
     fs.rmSync(cache, { recursive: true, force: true });
     fs.renameSync(partial, cache);
   }
-  return { tarball, files: report[0].files.map((f) => f.path).sort(), unpacked: path.join(unpacked, 'package'), userDir };
+  return { tarball, files: report[0].files.map((f) => f.path).sort(), userDir };
 }
 
 // The scratch folder is shared by several spec files, so it goes when the test process does.

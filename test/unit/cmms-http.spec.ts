@@ -302,7 +302,8 @@ describe('cmms http connection', () => {
       const { server: s, conn: c } = await serve(() => undefined, { rate: { concurrency: 1 } });
       const inFlight = c.send({ method: 'POST', url: `${s.url}/hang`, body: {} });
       const queued = c.send(get(`${s.url}/later`));
-      await new Promise((r) => setTimeout(r, 50));
+      // Close only once the first request is certainly on the wire.
+      while (s.seen.length === 0) await new Promise((r) => setTimeout(r, 5));
       c.close();
       const [a, b] = await Promise.all([failure(inFlight), failure(queued)]);
       assert.equal(a.code, 'ECLOSED');

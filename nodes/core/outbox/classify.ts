@@ -93,7 +93,7 @@ export function decide(f: Failure, h: ItemHistory, authRetries: number, p: Backo
   }
 }
 
-const SECRET_PAIR = /\b(authorization|api[-_]?key|apikey|maxauth|token|access_token|password|secret|client_secret)\b(\s*[:=]\s*)("[^"]*"|'[^']*'|(?:bearer\s+|basic\s+)?[^\s,;&"']+)/gi;
+const SECRET_PAIR = /\b(authorization|api[-_]?key|apikey|maxauth|token|access_token|password|secret|client_secret)\b("?\s*[:=]\s*)("[^"]*"|'[^']*'|(?:bearer\s+|basic\s+)?[^\s,;&"']+)/gi;
 
 /** Audit rows and dead-letter reasons must never hold credentials, even if an error quoted one. */
 export function scrubSecrets(text: string): string {

@@ -71,6 +71,8 @@ export class Outbox {
   private wakeAt: number | null = null;
   private houseTimer: unknown = null;
   private probing = false;
+  /** When a lease held by an earlier run ends and its row can be taken back. */
+  private reclaimAt: number | null = null;
   private capacityLevel: CapacityLevel = 'ok';
 
   constructor(private readonly options: OutboxOptions) {
@@ -121,7 +123,7 @@ export class Outbox {
     this.open();
     if (this.running) return;
     this.running = true;
-    this.houseTimer = this.settings.timers.setTimeout(() => this.housekeeping(), this.settings.housekeepingMs);
+    // Runs now (expired items, old leases) and then schedules itself.
     this.housekeeping();
   }
 
@@ -258,6 +260,7 @@ export class Outbox {
     if (!this.running || !store) return;
     const s = this.settings;
     const now = s.now();
+    if (this.reclaimAt !== null && now >= this.reclaimAt) this.reclaim(store, now);
     if (!this.link.open(now)) {
       const at = this.link.nextAt ?? now;
       if (this.link.state === 'down' && !this.probing && at <= now) {
@@ -411,7 +414,7 @@ export class Outbox {
         for (const row of rows) this.expire(row, row.attempts);
         if (!more || rows.length === 0) break;
       }
-      store.reclaimExpired(now, this.inflight.keys());
+      this.reclaim(store, now);
       for (let i = 0; i < 10 && store.pruneAudit(now - s.auditRetentionDays * DAY, 5000) === 5000; i++);
       for (let i = 0; i < 10 && store.pruneSent(now - s.sentRetentionDays * DAY, 5000) === 5000; i++);
       store.recount();
@@ -419,10 +422,27 @@ export class Outbox {
     } catch (e) {
       this.problem({ code: 'storage', message: wrapStorageError(e, 'housekeeping failed').message });
     }
-    const lease = store.nextLeaseEnd();
-    if (lease !== null && lease > now && this.inflight.size === 0) this.wake(lease);
-    this.houseTimer = s.timers.setTimeout(() => this.housekeeping(), s.housekeepingMs);
+    if (this.houseTimer !== null) s.timers.clearTimeout(this.houseTimer);
+    this.houseTimer = s.timers.setTimeout(() => {
+      this.houseTimer = null;
+      this.housekeeping();
+    }, s.housekeepingMs);
     this.pump();
+  }
+
+  /** Takes back rows whose lease ran out (not ours in flight), and plans the next such moment. */
+  private reclaim(store: Store, now: number): void {
+    this.reclaimAt = null;
+    try {
+      store.reclaimExpired(now, this.inflight.keys());
+      const lease = store.nextLeaseEnd();
+      if (lease !== null && lease > now) {
+        this.reclaimAt = lease;
+        this.wake(lease);
+      }
+    } catch (e) {
+      this.problem({ code: 'storage', message: wrapStorageError(e, 'cannot take back expired leases').message });
+    }
   }
 
   private clearTimers(): void {

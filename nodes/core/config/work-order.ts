@@ -1,0 +1,82 @@
+// The mw-work-order node's settings, checked once at deploy.
+import { compileValidator } from '../contracts/validate';
+import type { Severity } from '../contracts';
+import type { MappingOptions } from '../mapping/work-order-body';
+
+export type ClearedAction = 'ignore' | 'note' | 'close';
+
+export interface WorkOrderNodeSettings {
+  cmms?: string;
+  onCleared?: ClearedAction;
+  priorityCritical?: string;
+  priorityHigh?: string;
+  priorityMedium?: string;
+  priorityLow?: string;
+  workType?: string;
+  reportedBy?: string;
+  bodyExpression?: string;
+  shadow?: boolean;
+}
+
+export interface WorkOrderOptions {
+  onCleared: ClearedAction;
+  mapping: MappingOptions;
+  /** A JSONata expression over { event, body, dialect } whose result replaces the body; empty = none. */
+  bodyExpression: string | null;
+  shadow: boolean;
+}
+
+const priorityCell = { type: 'string', maxLength: 40 } as const;
+
+const schema = {
+  type: 'object',
+  required: ['cmms'],
+  properties: {
+    cmms: { type: 'string', minLength: 1, maxLength: 200 },
+    onCleared: { enum: ['ignore', 'note', 'close'] },
+    priorityCritical: priorityCell,
+    priorityHigh: priorityCell,
+    priorityMedium: priorityCell,
+    priorityLow: priorityCell,
+    workType: { type: 'string', maxLength: 40 },
+    reportedBy: { type: 'string', maxLength: 100 },
+    bodyExpression: { type: 'string', maxLength: 50_000 },
+    shadow: { type: 'boolean' },
+  },
+} as const;
+
+const validate = compileValidator<WorkOrderNodeSettings>(schema, 'config');
+
+/** A table cell: empty keeps the event's own priority; digits become a number (Maximo, ServiceNow). */
+function priority(cell: string | undefined): number | string | undefined {
+  const v = cell?.trim();
+  if (!v) return undefined;
+  return /^\d+$/.test(v) ? Number(v) : v;
+}
+
+export function parseWorkOrderSettings(raw: unknown): { ok: true; value: WorkOrderOptions } | { ok: false; errors: string[] } {
+  const checked = validate(raw);
+  if (!checked.ok) return checked;
+  const s = checked.value;
+  const table: Partial<Record<Severity, number | string>> = {};
+  const cells: Array<[Severity, string | undefined]> = [
+    ['critical', s.priorityCritical], ['high', s.priorityHigh], ['medium', s.priorityMedium], ['low', s.priorityLow],
+  ];
+  for (const [severity, cell] of cells) {
+    const p = priority(cell);
+    if (p !== undefined) table[severity] = p;
+  }
+  return {
+    ok: true,
+    value: {
+      onCleared: s.onCleared ?? 'ignore',
+      mapping: {
+        priorityBySeverity: Object.keys(table).length > 0 ? table : undefined,
+        workType: s.workType?.trim() || undefined,
+        reportedBy: s.reportedBy?.trim() || undefined,
+      },
+      bodyExpression: s.bodyExpression?.trim() || null,
+      shadow: s.shadow === true,
+    },
+  };
+}

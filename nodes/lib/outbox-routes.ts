@@ -1,0 +1,91 @@
+// Admin HTTP endpoints for the outboxes, under one prefix, every route guarded: reads need
+// `mw-outbox.read`, changes `mw-outbox.write` (as core's debug.write / inject.write). The editor
+// calls them with relative URLs, so they work behind httpAdminRoot and adminAuth.
+import type { Request, Response } from 'express';
+import type { Outbox } from '../core/outbox';
+import type { NodeAPI } from './red';
+
+export const OUTBOX_ROUTE_PREFIX = '/mw-outbox';
+
+type Lookup = (connectionId: string) => Outbox | undefined;
+
+function page(req: Request): { afterId?: number; limit?: number } {
+  const after = Number(req.query.after);
+  const limit = Number(req.query.limit);
+  return { afterId: Number.isFinite(after) ? after : undefined, limit: Number.isFinite(limit) ? limit : undefined };
+}
+
+function ids(body: unknown): number[] | 'all' | null {
+  const raw = (body as { ids?: unknown } | undefined)?.ids;
+  if (raw === 'all') return 'all';
+  if (Array.isArray(raw) && raw.length > 0 && raw.every((v) => Number.isInteger(v) && (v as number) > 0)) return raw as number[];
+  return null;
+}
+
+/** Streams JSON lines without building the whole export in memory. */
+function sendLines(res: Response, name: string, lines: Iterable<string>): void {
+  res.setHeader('Content-Type', 'application/x-ndjson; charset=utf-8');
+  res.setHeader('Content-Disposition', `attachment; filename="${name}.jsonl"`);
+  for (const line of lines) res.write(`${line}\n`);
+  res.end();
+}
+
+export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup): void {
+  const read = RED.auth.needsPermission('mw-outbox.read');
+  const write = RED.auth.needsPermission('mw-outbox.write');
+
+  const withOutbox = (fn: (box: Outbox, req: Request, res: Response) => void) => (req: Request, res: Response): void => {
+    const box = lookup(String(req.params.id));
+    if (!box) {
+      res.status(404).json({ error: 'no open outbox for this connection: deploy a flow where an mw-work-order node uses it' });
+      return;
+    }
+    try {
+      fn(box, req, res);
+    } catch (e) {
+      res.status(500).json({ error: e instanceof Error ? e.message : String(e) });
+    }
+  };
+
+  const p = OUTBOX_ROUTE_PREFIX;
+  RED.httpAdmin.get(`${p}/:id/metrics`, read, withOutbox((box, _req, res) => { res.json(box.getMetrics()); }));
+  RED.httpAdmin.get(`${p}/:id/queue`, read, withOutbox((box, req, res) => {
+    const state = String(req.query.state ?? 'pending');
+    if (!['pending', 'inflight', 'retry-wait', 'sent'].includes(state)) {
+      res.status(400).json({ error: 'state must be pending, inflight, retry-wait or sent' });
+      return;
+    }
+    res.json(box.admin.queue(state as 'pending', page(req)));
+  }));
+  RED.httpAdmin.get(`${p}/:id/dead-letters`, read, withOutbox((box, req, res) => { res.json(box.admin.deadLetters(page(req))); }));
+  RED.httpAdmin.get(`${p}/:id/dead-letters/export`, read, withOutbox((box, req, res) => {
+    sendLines(res, `dead-letters-${String(req.params.id)}`, box.admin.exportDeadLetters());
+  }));
+  RED.httpAdmin.post(`${p}/:id/dead-letters/replay`, write, withOutbox((box, req, res) => {
+    const which = ids(req.body);
+    if (!which) {
+      res.status(400).json({ error: 'send {"ids": [itemId, …]} or {"ids": "all"}' });
+      return;
+    }
+    res.json({ replayed: box.admin.replay(which) });
+  }));
+  RED.httpAdmin.post(`${p}/:id/dead-letters/discard`, write, withOutbox((box, req, res) => {
+    const which = ids(req.body);
+    if (!which) {
+      res.status(400).json({ error: 'send {"ids": [itemId, …]} or {"ids": "all"}' });
+      return;
+    }
+    res.json({ discarded: box.admin.discard(which) });
+  }));
+  RED.httpAdmin.get(`${p}/:id/shadow`, read, withOutbox((box, req, res) => { res.json(box.admin.shadowRecords(page(req))); }));
+  RED.httpAdmin.get(`${p}/:id/shadow/export`, read, withOutbox((box, req, res) => {
+    sendLines(res, `shadow-${String(req.params.id)}`, box.admin.exportShadow());
+  }));
+  RED.httpAdmin.get(`${p}/:id/audit`, read, withOutbox((box, req, res) => {
+    const eventId = typeof req.query.eventId === 'string' ? req.query.eventId : undefined;
+    res.json(box.admin.auditLog({ ...page(req), eventId }));
+  }));
+  RED.httpAdmin.get(`${p}/:id/audit/export`, read, withOutbox((box, req, res) => {
+    sendLines(res, `audit-${String(req.params.id)}`, box.admin.exportAudit());
+  }));
+}

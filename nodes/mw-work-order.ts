@@ -1,0 +1,233 @@
+// mw-work-order: a maintenance event becomes exactly one work order. The event is committed to the
+// connection's durable outbox before the message is acknowledged; delivery, retries and the
+// lookup-before-resend happen in the outbox, and results come back here to be sent on.
+import type { MaintenanceEvent } from './core/contracts';
+import { validateMaintenanceEvent, type WorkOrderResult } from './core/contracts';
+import { parseWorkOrderSettings, type WorkOrderNodeSettings } from './core/config/work-order';
+import { assetKey, planFor } from './core/mapping/plan';
+import type { EnqueueResult, Outbox, OutboxResult } from './core/outbox';
+import type { CmmsConnection } from './lib/cmms-connection';
+import { onClose } from './lib/close';
+import { onInput } from './lib/input';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
+import { failed, idle, ok, showStatus, warning } from './lib/status';
+
+type WorkOrderNodeDef = NodeDef & WorkOrderNodeSettings;
+
+/** Control topics: operate on this node's dead letters and shadow records. */
+const CONTROL_TOPICS = ['replay', 'discard', 'dead-letters', 'export-dead-letters', 'export-shadow', 'metrics'] as const;
+type ControlTopic = (typeof CONTROL_TOPICS)[number];
+
+/** The status shows counts; recomputing them on every message would cost a query each. */
+const STATUS_INTERVAL_MS = 500;
+
+interface Rejection {
+  eventId: string | null;
+  outcome: 'rejected';
+  reason: 'invalid' | 'invalid-config' | 'refused' | 'no-connection' | 'dead-letter';
+  errors: string[];
+}
+
+function toContract(r: OutboxResult): WorkOrderResult {
+  return { eventId: r.eventId, cmms: r.cmms, workOrderId: r.workOrderId, href: r.href, outcome: r.outcome, attempts: r.attempts, latencyMs: r.latencyMs };
+}
+
+function isControl(msg: NodeMessageInFlow): msg is NodeMessageInFlow & { topic: ControlTopic } {
+  return typeof msg.topic === 'string' && (CONTROL_TOPICS as readonly string[]).includes(msg.topic);
+}
+
+export = function (RED: NodeAPI): void {
+  function MwWorkOrderNode(this: Node, config: WorkOrderNodeDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const conn = RED.nodes.getNode(config.cmms ?? '') as CmmsConnection | null;
+    const settings = parseWorkOrderSettings(config);
+    const options = settings.ok ? settings.value : null;
+    const expression = options?.bodyExpression ? RED.util.prepareJSONataExpression(options.bodyExpression, node) : null;
+    let lastOutcome = '';
+    let statusTimer: NodeJS.Timeout | null = null;
+    let linkDown = false;
+
+    const box = (): Outbox => {
+      if (!conn) throw new Error(RED._('mw-work-order.errors.no-connection'));
+      return conn.outbox();
+    };
+
+    function refreshStatus(): void {
+      statusTimer = null;
+      if (!options) return showStatus(RED, node, failed('mw-work-order.status.invalid-config'));
+      if (!conn) return showStatus(RED, node, failed('mw-work-order.status.no-connection'));
+      let pending = 0;
+      let dead = 0;
+      let shadow = 0;
+      try {
+        const m = box().getMetrics();
+        pending = m.pending;
+        dead = m.dead;
+        shadow = m.shadow;
+      } catch {
+        return node.status(conn.healthStatus());
+      }
+      const params = { pending, dead, shadow, last: lastOutcome };
+      if (linkDown) return node.status({ ...conn.healthStatus(), text: `${conn.healthStatus().text} · ${RED._('mw-work-order.status.counts', params)}` });
+      if (options.shadow) return showStatus(RED, node, idle('mw-work-order.status.shadow', params));
+      if (dead > 0) return showStatus(RED, node, warning('mw-work-order.status.counts', params));
+      showStatus(RED, node, ok('mw-work-order.status.counts', params));
+    }
+
+    function scheduleStatus(): void {
+      if (statusTimer === null) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
+    }
+
+    function resultMessage(r: OutboxResult): NodeMessage {
+      return { topic: 'work-order', payload: toContract(r), action: r.action, itemId: r.itemId, ...(r.outcome === 'dead' ? { reason: r.deadReason, error: r.error } : {}) } as NodeMessage;
+    }
+
+    function reject(send: SendFn, msg: NodeMessageInFlow, rejection: Rejection): void {
+      send([null, { ...msg, payload: rejection, reason: rejection.reason } as NodeMessage]);
+      lastOutcome = RED._(`mw-work-order.outcome.${rejection.reason}`);
+      scheduleStatus();
+    }
+
+    if (!options) {
+      node.error(RED._('mw-work-order.errors.invalid-config', { errors: settings.ok ? '' : settings.errors.join('; ') }));
+    }
+    let unsubscribe: (() => void) | null = null;
+    if (conn) {
+      conn.register(node, (snap) => {
+        linkDown = snap.state !== 'connected' && snap.state !== 'unknown';
+        scheduleStatus();
+      });
+      unsubscribe = conn.onResult(node.id, (r) => {
+        lastOutcome = r.workOrderId ? `${RED._(`mw-work-order.outcome.${r.outcome}`)} ${r.workOrderId}` : RED._(`mw-work-order.outcome.${r.outcome}`);
+        if (r.outcome === 'dead') node.send([null, resultMessage(r)]);
+        else node.send([resultMessage(r), null]);
+        scheduleStatus();
+      });
+      // Opening the outbox at deploy (not on the first event) delivers what a previous run left behind.
+      try {
+        if (options) box();
+      } catch (e) {
+        node.error(e instanceof Error ? e.message : String(e));
+      }
+    }
+    scheduleStatus();
+
+    function control(msg: NodeMessageInFlow & { topic: ControlTopic }, send: SendFn): void {
+      const outbox = box();
+      const own = (): number[] => {
+        const mine: number[] = [];
+        for (let after = 0; ;) {
+          const page = outbox.admin.deadLetters({ afterId: after, limit: 500 });
+          for (const d of page) if (d.nodeId === node.id) mine.push(d.itemId);
+          if (page.length < 500) return mine;
+          after = page[page.length - 1].itemId;
+        }
+      };
+      const requested = Array.isArray(msg.payload) ? (msg.payload as unknown[]).filter((v): v is number => Number.isInteger(v)) : null;
+      const selected = (): number[] => (requested ? own().filter((id) => requested.includes(id)) : own());
+      let payload: unknown;
+      switch (msg.topic) {
+        case 'replay': payload = { replayed: outbox.admin.replay(selected()) }; break;
+        case 'discard': payload = { discarded: outbox.admin.discard(selected()) }; break;
+        case 'dead-letters': payload = outbox.admin.deadLetters({ limit: 1000 }).filter((d) => d.nodeId === node.id); break;
+        case 'export-dead-letters': payload = [...outbox.admin.exportDeadLetters()].filter((l) => JSON.parse(l).nodeId === node.id).join('\n'); break;
+        case 'export-shadow': payload = [...outbox.admin.exportShadow()].filter((l) => JSON.parse(l).nodeId === node.id).join('\n'); break;
+        case 'metrics': payload = outbox.getMetrics(); break;
+      }
+      send([{ ...msg, payload } as NodeMessage, null]);
+      scheduleStatus();
+    }
+
+    async function renderBody(event: MaintenanceEvent, body: Record<string, unknown>, dialect: string): Promise<Record<string, unknown>> {
+      if (!expression) return body;
+      const out = await new Promise<unknown>((resolve, reject) => {
+        RED.util.evaluateJSONataExpression(expression, { event, body, dialect } as unknown as NodeMessage, (err, value) => (err ? reject(err) : resolve(value)));
+      });
+      if (!out || typeof out !== 'object' || Array.isArray(out)) throw new Error(RED._('mw-work-order.errors.expression-not-object'));
+      return out as Record<string, unknown>;
+    }
+
+    function reply(send: SendFn, msg: NodeMessageInFlow, event: MaintenanceEvent, r: EnqueueResult): void {
+      const base = { eventId: event.eventId, cmms: conn?.name || conn?.id || '', attempts: 0, latencyMs: null };
+      switch (r.outcome) {
+        case 'existing':
+          send([{ ...msg, topic: 'work-order', payload: { ...base, workOrderId: r.workOrderId, href: r.href, outcome: 'existing' } } as NodeMessage, null]);
+          lastOutcome = `${RED._('mw-work-order.outcome.existing')} ${r.workOrderId}`;
+          break;
+        case 'duplicate-pending':
+          send([{ ...msg, topic: 'work-order', payload: { ...base, workOrderId: null, href: null, outcome: 'queued' } } as NodeMessage, null]);
+          break;
+        case 'duplicate-dead':
+          reject(send, msg, { eventId: event.eventId, outcome: 'rejected', reason: 'dead-letter', errors: [RED._('mw-work-order.errors.already-dead', { reason: r.reason ?? '' })] });
+          break;
+        default:
+          // queued (its result arrives from the outbox) and shadow records need no message here.
+          break;
+      }
+    }
+
+    onInput(node, async (msg, send, done) => {
+      if (!conn || !options) {
+        const reason = conn ? 'invalid-config' : 'no-connection';
+        const message = conn ? RED._('mw-work-order.errors.invalid-config', { errors: settings.ok ? '' : settings.errors.join('; ') }) : RED._('mw-work-order.errors.no-connection');
+        const eventId = typeof (msg.payload as { eventId?: unknown } | null)?.eventId === 'string' ? (msg.payload as { eventId: string }).eventId : null;
+        reject(send, msg, { eventId, outcome: 'rejected', reason, errors: [message] });
+        done(new Error(message));
+        return;
+      }
+      if (isControl(msg)) {
+        control(msg, send);
+        done();
+        return;
+      }
+      const checked = validateMaintenanceEvent(msg.payload);
+      if (!checked.ok) {
+        const eventId = typeof (msg.payload as { eventId?: unknown } | null)?.eventId === 'string' ? (msg.payload as { eventId: string }).eventId : null;
+        reject(send, msg, { eventId, outcome: 'rejected', reason: 'invalid', errors: checked.errors });
+        done(new Error(RED._('mw-work-order.errors.invalid-event', { errors: checked.errors.join('; ') })));
+        return;
+      }
+      const event = checked.value;
+      let outbox: Outbox;
+      try {
+        outbox = box();
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        reject(send, msg, { eventId: event.eventId, outcome: 'rejected', reason: 'no-connection', errors: [message] });
+        done(e instanceof Error ? e : new Error(message));
+        return;
+      }
+      const dialect = conn?.client?.dialect ?? 'rest';
+      const plan = planFor(event, dialect, options.mapping, options.onCleared);
+      if (plan.kind === 'ignore') {
+        done();
+        return;
+      }
+      try {
+        const body = plan.action === 'create' ? await renderBody(event, plan.body, dialect) : plan.body;
+        const r = outbox.enqueue({
+          action: plan.action, eventId: event.eventId, assetKey: assetKey(event), nodeId: node.id,
+          body, event, occurredAt: event.occurredAt, shadow: options.shadow,
+        });
+        reply(send, msg, event, r);
+      } catch (e) {
+        const message = e instanceof Error ? e.message : String(e);
+        reject(send, msg, { eventId: event.eventId, outcome: 'rejected', reason: 'refused', errors: [message] });
+        throw e;
+      }
+      scheduleStatus();
+      // Only now, with the event on disk, is the message finished.
+      done();
+    });
+
+    onClose(node, () => {
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = null;
+      unsubscribe?.();
+      conn?.deregister(node);
+    });
+  }
+
+  RED.nodes.registerType('mw-work-order', MwWorkOrderNode as unknown as (this: Node, def: NodeDef) => void);
+};

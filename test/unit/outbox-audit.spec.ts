@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { cmmsError, event, harness, T0 } from './outbox-fakes';
+
+type H = ReturnType<typeof harness>;
+const DAY = 86_400_000;
+
+describe('outbox audit log and metrics', () => {
+  let h: H;
+  afterEach(async () => { await h.cleanup(); });
+
+  it('writes one audit row per CMMS call, with what the engine knows and no secrets', async () => {
+    h = harness();
+    h.client.script('createWorkOrder', cmmsError({ kind: 'auth', status: 401, message: 'rejected Authorization: Bearer abc.def.ghi for user x' }));
+    h.outbox.start();
+    h.outbox.enqueue(event('ev-1'));
+    await h.clock.advance(10_000);
+    const log = h.outbox.admin.auditLog();
+    assert.deepEqual(log.map((a) => [a.call, a.action, a.outcome, a.status, a.errorClass, a.attempt]), [
+      ['createWorkOrder', 'create', 'error', 401, 'auth', 1],
+      ['createWorkOrder', 'create', 'created', null, null, 2],
+    ]);
+    assert.equal(log[0].eventId, 'ev-1');
+    assert.equal(log[0].connection, 'cmms-1');
+    assert.equal(log[0].at, T0);
+    assert.equal(typeof log[0].latencyMs, 'number');
+    assert.equal(log[0].errorMessage, 'rejected Authorization: *** for user x');
+    const everything = [...h.outbox.admin.exportAudit(), ...h.outbox.admin.exportDeadLetters()].join('');
+    assert.ok(!everything.includes('abc.def.ghi'));
+    assert.deepEqual(h.outbox.admin.auditLog({ eventId: 'ev-1' }).length, 2);
+  });
+
+  it('records probes and lookups too', async () => {
+    h = harness({ linkDownAfter: 1 });
+    h.client.script('createWorkOrder', { commitThen: cmmsError({ kind: 'transient', code: 'ECONNRESET', ambiguous: true }) });
+    h.outbox.start();
+    h.outbox.enqueue(event('ev-1'));
+    await h.clock.advance(10_000);
+    const log = h.outbox.admin.auditLog();
+    assert.deepEqual(log.map((a) => [a.call, a.outcome, a.errorClass]), [
+      ['createWorkOrder', 'error', 'transient/ambiguous'],
+      ['probe', 'ok', null],
+      ['findByReference', 'found', null],
+    ]);
+    assert.equal(log[1].eventId, null);
+  });
+
+  it('prunes audit rows past the retention, and delivered rows past theirs', async () => {
+    h = harness({ auditRetentionDays: 2, sentRetentionDays: 1, housekeepingMs: 3600_000 });
+    h.outbox.start();
+    h.outbox.enqueue(event('ev-old'));
+    await h.clock.settle();
+    await h.clock.advance(DAY + 3600_000);
+    h.outbox.enqueue(event('ev-new'));
+    await h.clock.settle();
+    assert.equal(h.outbox.admin.queue('sent').length, 1, 'the day-old delivered row is gone');
+    assert.equal(h.outbox.admin.auditLog().length, 2);
+    await h.clock.advance(DAY + 3600_000);
+    assert.deepEqual(h.outbox.admin.auditLog().map((a) => a.eventId), ['ev-new']);
+  });
+
+  it('counts outcomes, pending and oldest age, latency percentiles and error rates', async () => {
+    h = harness({ concurrency: 1 });
+    h.client.script('createWorkOrder', cmmsError({ kind: 'permanent' }), 'ok', cmmsError({ kind: 'transient', status: 429 }));
+    h.outbox.open();
+    for (let i = 0; i < 4; i++) h.outbox.enqueue({ ...event(`ev-${i}`, 'A'), occurredAt: T0 - (i + 1) * 1000 });
+    h.outbox.enqueue({ ...event('ev-1', 'A') });
+    await h.clock.advance(5_000);
+    let m = h.outbox.getMetrics();
+    assert.equal(m.pending, 4);
+    assert.equal(m.oldestPendingAgeMs, 5_000);
+    h.outbox.start();
+    await h.clock.advance(30_000);
+    m = h.outbox.getMetrics();
+    assert.deepEqual(m.outcomes, { created: 3, existing: 0, queued: 4, dead: 1, shadow: 0, duplicate: 1 });
+    assert.equal(m.pending, 0);
+    assert.equal(m.oldestPendingAgeMs, null);
+    assert.equal(m.dead, 1);
+    assert.equal(m.calls, 5);
+    assert.deepEqual(m.errors, { permanent: 1, transient: 1 });
+    assert.deepEqual(m.errorRate, { permanent: 0.2, transient: 0.2 });
+    assert.equal(m.latencyMs.samples, 3);
+    // ev-1 created at +5 s (occurred 2 s before T0): 7 s; ev-2 retried at +6 s (3 s before): 9 s; ev-3 at +6 s: 10 s.
+    assert.deepEqual([m.latencyMs.p50, m.latencyMs.p95, m.latencyMs.p99], [9_000, 10_000, 10_000]);
+    assert.equal(m.capacity.level, 'ok');
+    assert.equal(m.link.state, 'up');
+  });
+});
