@@ -1,6 +1,8 @@
 // The scenarios the benchmark runs. Each one is the chain of flow nodes that sits between the
 // bench source and the bench sink; everything else (ids, wires, tab, source, sink) is filled in.
 // To benchmark a node, add one entry that names the baseline it should be compared with.
+import fs from 'node:fs';
+import path from 'node:path';
 import type { NodeMessage } from 'node-red';
 
 /**
@@ -38,6 +40,20 @@ export interface Scenario {
   expectedAtSink?: (sent: number) => number;
 }
 
+/**
+ * Every `bench/scenarios/<node>.ts` exports `scenarios: Scenario[]`; they are picked up here so that
+ * each node's benchmark sits beside no other node's and adding one touches no shared file.
+ */
+function loadNodeScenarios(): Scenario[] {
+  const dir = path.join(__dirname, 'scenarios');
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir)
+    .filter((f) => f.endsWith('.js'))
+    .sort()
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    .flatMap((f) => (require(path.join(dir, f)) as { scenarios?: Scenario[] }).scenarios ?? []);
+}
+
 export const SCENARIOS: Scenario[] = [
   {
     name: 'bare-hop',
@@ -58,9 +74,10 @@ export const SCENARIOS: Scenario[] = [
       { type: 'rbe', func: 'rbe', gap: '', start: '', inout: 'out', septopics: true, property: 'payload', topi: 'topic' },
     ],
   },
-  // A node scenario, once the node exists, is one entry such as:
+  // Node scenarios live one file per node in bench/scenarios/ (see loadNodeScenarios below), e.g.
   // { name: 'mw-threshold', description: '…', role: 'node', compareTo: 'core-chain', keys: 100,
   //   chain: [{ type: 'mw-threshold', rules: […] }], message: (seq, key) => ({ payload: readingFor(key, seq) }) },
+  ...loadNodeScenarios(),
 ];
 
 /** The default message: a changing number on one of `keys` topics. */

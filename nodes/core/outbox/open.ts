@@ -80,6 +80,9 @@ export function wrapStorageError(e: unknown, what: string): OutboxStorageError {
   if (code === 'SQLITE_FULL') {
     return new OutboxStorageError(`${what}: the disk (or the outbox's size cap) is full (${why}); free space and it recovers by itself`, code);
   }
+  if (code?.startsWith('SQLITE_IOERR')) {
+    return new OutboxStorageError(`${what}: the disk refused the write (${why}; full, a file-size limit, or failing storage); nothing was stored`, code);
+  }
   return new OutboxStorageError(`${what}: ${why}`, code);
 }
 
