@@ -113,6 +113,16 @@ export = function (RED: NodeAPI): void {
     }
     scheduleStatus();
 
+    /** This node's records of a JSON-lines export, one per line, each line ending in a newline. */
+    function ownLines(lines: Iterable<string>): string {
+      let out = '';
+      for (const line of lines) {
+        const text = line.trimEnd();
+        if (text && (JSON.parse(text) as { nodeId?: string }).nodeId === node.id) out += `${text}\n`;
+      }
+      return out;
+    }
+
     function control(msg: NodeMessageInFlow & { topic: ControlTopic }, send: SendFn): void {
       const outbox = box();
       const own = (): number[] => {
@@ -131,8 +141,8 @@ export = function (RED: NodeAPI): void {
         case 'replay': payload = { replayed: outbox.admin.replay(selected()) }; break;
         case 'discard': payload = { discarded: outbox.admin.discard(selected()) }; break;
         case 'dead-letters': payload = outbox.admin.deadLetters({ limit: 1000 }).filter((d) => d.nodeId === node.id); break;
-        case 'export-dead-letters': payload = [...outbox.admin.exportDeadLetters()].filter((l) => JSON.parse(l).nodeId === node.id).join('\n'); break;
-        case 'export-shadow': payload = [...outbox.admin.exportShadow()].filter((l) => JSON.parse(l).nodeId === node.id).join('\n'); break;
+        case 'export-dead-letters': payload = ownLines(outbox.admin.exportDeadLetters()); break;
+        case 'export-shadow': payload = ownLines(outbox.admin.exportShadow()); break;
         case 'metrics': payload = outbox.getMetrics(); break;
       }
       send([{ ...msg, payload } as NodeMessage, null]);

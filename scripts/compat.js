@@ -7,8 +7,8 @@
 //   node scripts/compat.js [--no-build]     MW_OUT=<dir> runs a private build instead of dist/
 //
 // Native runtime dependencies (better-sqlite3) in node_modules are built for the Node that ran
-// `npm install`, so Node 24 gets its own build in .compat/native24; this file, preloaded into the
-// mocha process (`node -r scripts/compat.js`), points `require('<that dependency>')` at it.
+// `npm install`, so Node 24 gets its own build in .compat/native24; this file, loaded into the
+// mocha process (`mocha --require scripts/compat.js`), points `require('<that dependency>')` at it.
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const Module = require('node:module');
@@ -51,19 +51,25 @@ function nodeVersion() {
   }
 }
 
-/** Runtime dependencies with a native addon, and the version installed in node_modules. */
+/**
+ * Runtime dependencies with a native addon, with the range package.json declares. Node 24 gets what
+ * npm picks for that range on Node 24 — not the Node 20 lockfile's version: npm prefers versions whose
+ * engines fit, which is how a gateway on Node 24 gets better-sqlite3 13 (12 aborts there).
+ */
 function nativeDependencies() {
-  const deps = Object.keys(readJson(path.join(root, 'package.json')).dependencies || {});
-  return deps
+  const declared = readJson(path.join(root, 'package.json')).dependencies || {};
+  return Object.keys(declared)
     .filter((d) => fs.existsSync(path.join(root, 'node_modules', d, 'binding.gyp')))
-    .map((name) => ({ name, version: readJson(path.join(root, 'node_modules', name, 'package.json')).version }));
+    .map((name) => ({ name, range: declared[name] }));
 }
+
+const specMarker = path.join(nativeDir, '.installed-specs.json');
 
 function hasNativeBuild(dep) {
   const dir = path.join(nativeDir, 'node_modules', dep.name);
-  const installed = readJson(path.join(dir, 'package.json'));
   const release = path.join(dir, 'build', 'Release');
-  return installed?.version === dep.version && fs.existsSync(release) && fs.readdirSync(release).some((f) => f.endsWith('.node'));
+  const specs = readJson(specMarker) || {};
+  return specs[dep.name] === dep.range && fs.existsSync(release) && fs.readdirSync(release).some((f) => f.endsWith('.node'));
 }
 
 /** Spec files exist under <dist>/test/<tier>? (mocha fails on a pattern that matches nothing.) */
@@ -84,9 +90,12 @@ function setUp() {
   }
   const missing = nativeDependencies().filter((d) => !hasNativeBuild(d));
   if (missing.length > 0 && fs.existsSync(nodeBin)) {
-    const specs = missing.map((d) => `${d.name}@${d.version}`);
-    console.log(`compat: building ${specs.join(', ')} for Node 24 into .compat/native24 (once; takes a minute)`);
+    const specs = missing.map((d) => `${d.name}@${d.range}`);
+    console.log(`compat: installing ${specs.join(', ')} for Node 24 into .compat/native24 (once)`);
     npm(['install', '--prefix', nativeDir, '--omit=dev', ...specs], nodeBin);
+    const marker = readJson(specMarker) || {};
+    for (const d of missing) marker[d.name] = d.range;
+    fs.writeFileSync(specMarker, JSON.stringify(marker, null, 2));
   }
 }
 
@@ -118,7 +127,8 @@ function main() {
   console.log(`\ncompat: Node ${node}, node-red ${nodeRed} (tiers: ${tiers.join(', ')})\n`);
   const mocha = path.join(root, 'node_modules', 'mocha', 'bin', 'mocha.js');
   const specs = tiers.map((t) => path.join(dist, 'test', t, '**', '*.spec.js'));
-  const result = spawnSync(nodeBin, ['-r', __filename, mocha, '--no-config', '--enable-source-maps', '--timeout', '60000', ...specs], {
+  // mocha's --require, not node's -r: mocha re-spawns itself for node flags and would drop a -r.
+  const result = spawnSync(nodeBin, [mocha, '--no-config', '--require', __filename, '--enable-source-maps', '--timeout', '60000', ...specs], {
     cwd: root,
     stdio: 'inherit',
     env: { ...process.env, MW_NODE_RED_DIR: nodeRedDir, MW_COMPAT_NATIVE: nativeDependencies().map((d) => d.name).join(',') },
@@ -139,7 +149,8 @@ function redirectNativeDependencies() {
   if (names.size === 0) return;
   const resolve = Module._resolveFilename;
   Module._resolveFilename = function (request, ...rest) {
-    if (names.has(request)) return require.resolve(path.join(nativeDir, 'node_modules', request));
+    const name = request.split('/')[0];
+    if (names.has(name)) return require.resolve(path.join(nativeDir, 'node_modules', request));
     return resolve.call(this, request, ...rest);
   };
 }

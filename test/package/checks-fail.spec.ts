@@ -46,6 +46,7 @@ describe('package: the checks catch a broken package', function () {
     write(root, 'dist/nodes/locales/en-US/mw-good.json', JSON.stringify({ 'mw-good': { label: 'Good', status: { ok: 'ok' } } }));
     write(root, 'dist/nodes/locales/en-US/mw-good.html', '<script type="text/html" data-help-name="mw-good"></script>'
       + '<script type="text/html" data-help-name="mw-good-config"></script>');
+    write(root, 'nodes/mw-good.html', GOOD_HTML);
     write(root, 'nodes/mw-good.ts', "ok('mw-good.status.ok'); RED._('node-red:common.label.name'); failed('mw-good.status.gone');\n");
     write(root, 'dist/nodes/mw-bad.js', 'exports.__esModule = true; exports.default = function (RED) {};\n');
     write(root, 'dist/nodes/mw-bad.html', BAD_HTML);
@@ -91,8 +92,8 @@ describe('package: the checks catch a broken package', function () {
     assert.ok(!problems.some((p) => /node-red:|mw-good\.status\.ok|"mw-good\.label"|mw-unlisted/.test(p)), problems.join('\n'));
   });
 
-  it('an editor file in nodes/ whose node file package.json does not list', function () {
-    assert.deepEqual(unlistedNodeFiles(root, sets()).map((p) => p.split(':')[0]), ['nodes/mw-unlisted.html']);
+  it('a node source and editor file in nodes/ that package.json does not list', function () {
+    assert.deepEqual(unlistedNodeFiles(root, sets()).map((p) => p.split(':')[0]), ['nodes/mw-unlisted.html', 'nodes/mw-unlisted.ts']);
   });
 
   it('examples: unknown types and node types without an example; config nodes exempt', function () {

@@ -11,7 +11,7 @@ describe('package: node files', function () {
     assert.ok(sets.length > 0);
   });
 
-  it('package.json lists every node file that has an editor file in nodes/', function () {
+  it('package.json lists every node source and editor file in nodes/', function () {
     assert.deepEqual(unlistedNodeFiles(REPO_ROOT, sets), []);
   });
 

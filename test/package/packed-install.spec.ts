@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 
 import { editorTypes } from '../support/package-checks';
-import { listFiles, nodeSets, readPackageJson, REPO_ROOT } from '../support/package';
+import { listFiles, nodeSets, readPackageJson } from '../support/package';
 import {
   httpGet, packedInstall, registeredSets, startNodeRed, type NodeRedChild, type PackedInstall,
 } from '../support/package-runtime';
@@ -59,8 +59,8 @@ describe('package: packed tarball installed into a real Node-RED', function () {
       }
       need('LICENSE');
       need('README.md');
-      for (const example of listFiles(path.join(REPO_ROOT, 'examples'), (f) => f.endsWith('.json'))) {
-        need(path.relative(REPO_ROOT, example).split(path.sep).join('/'));
+      for (const example of listFiles(path.join(packed.stage, 'examples'), (f) => f.endsWith('.json'))) {
+        need(path.relative(packed.stage, example).split(path.sep).join('/'));
       }
       assert.deepEqual(missing, []);
     });

@@ -204,8 +204,9 @@ export function checkI18n(root: string, sets: NodeSet[]): string[] {
     }
   }
   const core = path.join(root, 'nodes', 'core');
-  // A node file not (yet) in package.json is reported by unlistedNodeFiles, not as shared code.
-  const isNodeFile = (f: string): boolean => path.dirname(f) === path.join(root, 'nodes') && fs.existsSync(f.replace(/\.ts$/, '.html'));
+  // By the layout, nodes/*.ts are node files (helpers live in nodes/lib); one not (yet) in
+  // package.json is reported by unlistedNodeFiles, not checked as shared code.
+  const isNodeFile = (f: string): boolean => path.dirname(f) === path.join(root, 'nodes');
   const shared = listFiles(path.join(root, 'nodes'),
     (f) => f.endsWith('.ts') && !f.startsWith(`${core}${path.sep}`) && !nodeSources.has(f) && !isNodeFile(f));
   for (const file of shared) {
@@ -214,12 +215,12 @@ export function checkI18n(root: string, sets: NodeSet[]): string[] {
   return problems;
 }
 
-/** Editor files in nodes/ whose node file package.json does not list: Node-RED would never load them. */
+/** Node sources and editor files in nodes/ that package.json does not list: Node-RED would never load them. */
 export function unlistedNodeFiles(root: string, sets: NodeSet[]): string[] {
   const listed = new Set(sets.map((s) => s.file));
   const dir = path.join(root, 'nodes');
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.html') && !listed.has(f.slice(0, -'.html'.length)))
+  return fs.readdirSync(dir).filter((f) => /\.(ts|html)$/.test(f) && !f.endsWith('.d.ts') && !listed.has(f.replace(/\.(ts|html)$/, '')))
     .map((f) => `nodes/${f}: package.json's node-red.nodes does not list its node file, so Node-RED never loads it`);
 }
 

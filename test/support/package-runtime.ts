@@ -124,6 +124,8 @@ export function startChild(args: string[], opts: { cwd: string; env?: NodeJS.Pro
 
 export interface PackedInstall {
   tarball: string;
+  /** The snapshot of the repository that was packed (its dist/ is the build under test). */
+  stage: string;
   /** Paths inside the tarball, without the leading `package/`. */
   files: string[];
   /** A Node-RED user directory with the tarball installed as the palette manager would. */
@@ -151,10 +153,22 @@ function npm(args: string[], cwd: string, timeoutMs: number): Promise<string> {
  * and laid into the user directory first; npm then still resolves the tree and installs the
  * tarball, but keeps the built modules. MW_FRESH_INSTALL=1 skips the cache.
  */
+const CACHE_ROOT = path.join(os.tmpdir(), 'mw-package-install-cache');
+const CACHE_PREFIX = `${process.platform}-${process.arch}-${process.version}-`;
+
 function dependencyCache(deps: Record<string, string> | undefined): string {
-  const key = createHash('sha256').update(JSON.stringify([process.version, process.platform, process.arch, deps ?? {}]))
-    .digest('hex').slice(0, 16);
-  return path.join(os.tmpdir(), 'mw-package-install-cache', key);
+  const hash = createHash('sha256').update(JSON.stringify(deps ?? {})).digest('hex').slice(0, 16);
+  return path.join(CACHE_ROOT, `${CACHE_PREFIX}${hash}`);
+}
+
+/** Keeps one cached tree per Node version: the one for the current dependency list. */
+function saveDependencyCache(cache: string, nodeModules: string): void {
+  const partial = `${cache}.${process.pid}`;
+  fs.cpSync(nodeModules, partial, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.includes(`${path.sep}@millwright`) });
+  for (const old of fs.readdirSync(CACHE_ROOT)) {
+    if (old.startsWith(CACHE_PREFIX) && /-[0-9a-f]{16}$/.test(old)) fs.rmSync(path.join(CACHE_ROOT, old), { recursive: true, force: true });
+  }
+  fs.renameSync(partial, cache);
 }
 
 const SKIP_WHEN_STAGING = new Set(['node_modules', '.git', 'dist', '.demo', '.compat', '.bench', 'coverage']);
@@ -193,17 +207,8 @@ async function packAndInstall(): Promise<PackedInstall> {
   if (!fresh) fs.cpSync(cache, path.join(userDir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
   // The palette manager's own flags: no devDependencies, and engines enforced.
   await npm(['install', '--omit=dev', '--engine-strict', '--no-audit', '--no-fund', '--prefer-offline', tarball], userDir, 300_000);
-  if (fresh) {
-    const partial = `${cache}.${process.pid}`;
-    fs.cpSync(path.join(userDir, 'node_modules'), partial, {
-      recursive: true,
-      verbatimSymlinks: true,
-      filter: (src) => !src.includes(`${path.sep}@millwright`),
-    });
-    fs.rmSync(cache, { recursive: true, force: true });
-    fs.renameSync(partial, cache);
-  }
-  return { tarball, files: report[0].files.map((f) => f.path).sort(), userDir };
+  if (fresh) saveDependencyCache(cache, path.join(userDir, 'node_modules'));
+  return { tarball, stage, files: report[0].files.map((f) => f.path).sort(), userDir };
 }
 
 // The scratch folder is shared by several spec files, so it goes when the test process does.

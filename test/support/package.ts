@@ -213,10 +213,13 @@ export function keysInHtml(html: string, fileName: string): KeyUse[] {
       if (key) uses.push({ key, where: `${fileName}:${lineOf(m.index)}` });
     }
   }
-  const scriptRe = /<script\b[^>]*>([\s\S]*?)<\/script>/gi;
+  const scriptRe = /<script\b([^>]*)>([\s\S]*?)<\/script>/gi;
   for (let m = scriptRe.exec(html); m; m = scriptRe.exec(html)) {
-    const offset = lineOf(m.index + m[0].indexOf(m[1])) - 1;
-    for (const use of keysInCode(m[1], `${fileName}`)) {
+    // Templates (type="text/html") are covered by their data-i18n attributes.
+    const type = /type\s*=\s*["']([^"']+)["']/i.exec(m[1])?.[1];
+    if (type && !/javascript/i.test(type)) continue;
+    const offset = lineOf(m.index + m[0].indexOf(m[2])) - 1;
+    for (const use of keysInCode(m[2], fileName)) {
       const line = Number(use.where.slice(use.where.lastIndexOf(':') + 1)) + offset;
       uses.push({ key: use.key, where: `${fileName}:${line}` });
     }

@@ -84,3 +84,12 @@ describe('mw-cmms settings', () => {
     assert.doesNotMatch(text, /TOPSECRET/);
   });
 });
+
+describe('mw-cmms settings: one clear message per bad value', () => {
+  it('reports an out-of-range number once, with the range, not every alternative form', () => {
+    const r = parseCmmsSettings({ dialect: 'maximo', baseUrl: 'https://m', authType: 'none', ratePerMinute: 10_000_000 });
+    assert.equal(r.ok, false);
+    const errors = r.ok ? [] : r.errors;
+    assert.deepEqual(errors, ['config.ratePerMinute: must be <= 100000']);
+  });
+});

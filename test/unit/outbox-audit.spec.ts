@@ -58,6 +58,18 @@ describe('outbox audit log and metrics', () => {
     assert.deepEqual(h.outbox.admin.auditLog().map((a) => a.eventId), ['ev-new']);
   });
 
+  it('prunes shadow records past the audit retention and frees their room', async () => {
+    h = harness({ auditRetentionDays: 1, housekeepingMs: 3600_000, shadow: true });
+    h.outbox.start();
+    h.outbox.enqueue(event('ev-old'));
+    await h.clock.advance(DAY / 2);
+    h.outbox.enqueue(event('ev-new'));
+    assert.equal(h.outbox.getMetrics().capacity.rows, 2);
+    await h.clock.advance(DAY / 2 + 3600_000);
+    assert.deepEqual(h.outbox.admin.shadowRecords().map((r) => r.eventId), ['ev-new']);
+    assert.equal(h.outbox.getMetrics().capacity.rows, 1);
+  });
+
   it('counts outcomes, pending and oldest age, latency percentiles and error rates', async () => {
     h = harness({ concurrency: 1 });
     h.client.script('createWorkOrder', cmmsError({ kind: 'permanent' }), 'ok', cmmsError({ kind: 'transient', status: 429 }));

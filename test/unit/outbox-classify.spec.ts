@@ -43,6 +43,7 @@ describe('outbox backoff and classification', () => {
     assert.deepEqual(decide(f('auth'), { attempts: 2, authFailures: 2 }, 3, policy(0.5)), { kind: 'retry', delayMs: 2000 });
     assert.deepEqual(decide(f('auth'), { attempts: 3, authFailures: 3 }, 3, policy(0.5)), { kind: 'dead', reason: 'auth' });
     assert.deepEqual(decide(f('conflict'), { attempts: 1, authFailures: 0 }, 3, policy(0.5)), { kind: 'retry', delayMs: 0 });
+    assert.deepEqual(decide(f('conflict'), { attempts: 3, authFailures: 0, lookedUp: true }, 3, policy(0.5)), { kind: 'retry', delayMs: 4000 }, 'no hammering when the lookup keeps missing');
     assert.deepEqual(decide(f('transient'), { attempts: 4, authFailures: 0 }, 3, policy(0.5)), { kind: 'retry', delayMs: 8000 });
     assert.deepEqual(decide(f('transient'), { attempts: 10_000, authFailures: 0 }, 3, policy(0.5)), { kind: 'retry', delayMs: 300_000 }, 'no attempt limit');
   });

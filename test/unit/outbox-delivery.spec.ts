@@ -130,6 +130,21 @@ describe('outbox delivery', () => {
     assert.ok(h.client.count('createWorkOrder') > 3, 'it kept trying until the deadline');
   });
 
+  it('expires a whole backlog at its deadline while the CMMS stays away, reporting each one', async () => {
+    h = harness({ deadlineMs: 3600_000, linkDownAfter: 1, concurrency: 4 });
+    for (let i = 0; i < 10; i++) h.client.script('createWorkOrder', cmmsError({ kind: 'transient', code: 'ECONNREFUSED' }));
+    h.client.probeResults = Array.from({ length: 1000 }, () => ({ ok: false, state: 'unreachable' as const, message: 'down', latencyMs: 1 }));
+    h.outbox.start();
+    for (let i = 0; i < 450; i++) h.outbox.enqueue(event(`ev-${i}`, `A${i % 10}`));
+    await h.clock.advance(3 * 3600_000);
+    const dead = h.results.filter((r) => r.outcome === 'dead');
+    assert.equal(dead.length, 450);
+    assert.ok(dead.every((r) => r.deadReason === 'expired'));
+    assert.equal(h.outbox.getMetrics().pending, 0);
+    assert.ok(h.client.count('createWorkOrder') <= 4, 'only probes after the first wave failed');
+    assert.ok(h.client.count('probe') > 5);
+  });
+
   it('after an ambiguous failure looks the work order up and adopts it instead of creating another', async () => {
     h = harness();
     h.client.script('createWorkOrder', { commitThen: cmmsError({ kind: 'transient', code: 'ECONNRESET', ambiguous: true }) });
@@ -161,6 +176,16 @@ describe('outbox delivery', () => {
     await h.clock.advance(50);
     assert.equal(h.results.at(-1)?.outcome, 'existing');
     assert.equal(h.client.count('createWorkOrder'), 1);
+  });
+
+  it('backs off when a 409 keeps coming and the lookup keeps missing, instead of spinning', async () => {
+    h = harness({ deadlineMs: 60_000 });
+    for (let i = 0; i < 1000; i++) h.client.script('createWorkOrder', cmmsError({ kind: 'conflict', status: 409 }));
+    h.outbox.start();
+    h.outbox.enqueue(event('ev-1'));
+    await h.clock.advance(60_000);
+    assert.ok(h.client.count('createWorkOrder') < 20, `${h.client.count('createWorkOrder')} creates in a minute`);
+    assert.equal(h.results.at(-1)?.deadReason, 'expired');
   });
 
   it('retries an unexpected (non-CMMS) error instead of losing the item', async () => {

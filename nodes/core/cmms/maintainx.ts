@@ -98,6 +98,9 @@ export function createMaintainXClient(conn: Connection, config: CmmsConfig): Cmm
     };
     const name = text(r.name) ?? text(r.description);
     if (name) asset.description = name;
+    // MaintainX ids are numbers; the plant's asset number is a custom field, the barcode or the name.
+    const tag = text(asRecord(r.extraFields)?.['Asset Number']) ?? text(r.barcode) ?? text(r.name);
+    if (tag) asset.tag = tag;
     return asset;
   }
 

@@ -102,6 +102,8 @@ export function createRestClient(conn: Connection, config: CmmsConfig): CmmsClie
     const asset: CmmsAsset = { id, siteId: text(r.siteId), location: text(r.location), status: restAssetState(cmmsStatus), cmmsStatus };
     const description = text(r.description) ?? text(r.name);
     if (description) asset.description = description;
+    const tag = text(r.assetnum) ?? text(r.tag) ?? text(r.assetTag);
+    if (tag && tag !== id) asset.tag = tag;
     return asset;
   }
 

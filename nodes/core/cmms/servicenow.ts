@@ -114,6 +114,8 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
     };
     const name = text(r.name) ?? text(r.asset_tag);
     if (name) asset.description = name;
+    const tag = text(r.asset_tag) ?? text(r.name);
+    if (tag) asset.tag = tag;
     return asset;
   }
 

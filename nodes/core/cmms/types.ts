@@ -151,6 +151,8 @@ export interface CmmsAsset {
   status: 'active' | 'inactive' | 'decommissioned';
   cmmsStatus: string;
   description?: string;
+  /** The asset number people use, where `id` is an internal key (ServiceNow sys_id, MaintainX numeric id). */
+  tag?: string;
 }
 
 export interface Page<T> {

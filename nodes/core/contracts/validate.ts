@@ -34,7 +34,20 @@ function describe(e: ErrorObject, root: string): string {
 export function formatErrors(errors: ErrorObject[] | null | undefined, root = 'payload'): string[] {
   if (!errors || errors.length === 0) return [`${root}: invalid`];
   // propertyNames failures come in pairs (the name and its `not`); keep the readable one.
-  const useful = errors.filter((e) => e.keyword !== 'not' || !e.instancePath.endsWith('/propertyName'));
+  let useful = errors.filter((e) => e.keyword !== 'not' || !e.instancePath.endsWith('/propertyName'));
+  // An `anyOf` failure lists every branch's complaint ("must be string", "must be <= 100"…); one
+  // value, one message: keep the most telling branch error (a range beats a type).
+  const anyOfPaths = new Set(useful.filter((e) => e.keyword === 'anyOf').map((e) => e.instancePath));
+  if (anyOfPaths.size > 0) {
+    const rank = (e: ErrorObject): number => (e.keyword === 'anyOf' ? 3 : e.keyword === 'type' ? 2 : e.keyword === 'pattern' ? 1 : 0);
+    const best = new Map<string, ErrorObject>();
+    for (const e of useful) {
+      if (!anyOfPaths.has(e.instancePath)) continue;
+      const cur = best.get(e.instancePath);
+      if (!cur || rank(e) < rank(cur)) best.set(e.instancePath, e);
+    }
+    useful = useful.filter((e) => !anyOfPaths.has(e.instancePath) || best.get(e.instancePath) === e);
+  }
   const out = [...new Set(useful.map((e) => describe(e, root)))];
   if (out.length > MAX_REPORTED_ERRORS) {
     const more = out.length - MAX_REPORTED_ERRORS;

@@ -72,6 +72,8 @@ export interface ItemHistory {
   attempts: number;
   /** Auth failures so far, this one included when it is one. */
   authFailures: number;
+  /** This attempt already began with a lookup (or is not a create): a conflict needs a real wait. */
+  lookedUp?: boolean;
 }
 
 export type Decision =
@@ -86,8 +88,9 @@ export function decide(f: Failure, h: ItemHistory, authRetries: number, p: Backo
       if (h.authFailures >= authRetries) return { kind: 'dead', reason: 'auth' };
       return { kind: 'retry', delayMs: retryDelay(h.authFailures, f.retryAfterMs, p) };
     case 'conflict':
-      // The CMMS says it already has this request: look it up straight away.
-      return { kind: 'retry', delayMs: 0 };
+      // The CMMS says it already has this request: look it up straight away, once; if that
+      // lookup did not find it (an index lagging behind), back off like any other failure.
+      return { kind: 'retry', delayMs: h.lookedUp ? retryDelay(h.attempts, f.retryAfterMs, p) : 0 };
     default:
       return { kind: 'retry', delayMs: retryDelay(h.attempts, f.retryAfterMs, p) };
   }

@@ -1,7 +1,7 @@
 // One delivery attempt for one claimed item: the client calls in order, each timed and recorded
 // for the audit log. No storage writes here; the engine applies the returned outcome in one commit.
 import { isCmmsError } from '../cmms/errors';
-import type { CmmsClient, WorkOrderChange, WorkOrderRef } from '../cmms/types';
+import type { CmmsClient, ProbeResult, WorkOrderChange, WorkOrderRef } from '../cmms/types';
 import { scrubSecrets } from './classify';
 import type { AuditEntry, ItemRow } from './store';
 import type { CloseBody, DeadReason } from './types';
@@ -97,4 +97,22 @@ export async function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
   } catch (error) {
     return { kind: 'failed', error, audit: rec.entries };
   }
+}
+
+/** One health probe, never throwing, with its audit row. */
+export async function probeOnce(client: CmmsClient, connection: string, now: () => number): Promise<{ result: ProbeResult; entry: AuditEntry }> {
+  const started = now();
+  let result: ProbeResult;
+  try {
+    result = await client.probe();
+  } catch (e) {
+    result = { ok: false, state: 'unreachable', message: e instanceof Error ? e.message : String(e), latencyMs: now() - started };
+  }
+  const errorClass = result.ok ? null : result.state === 'unauthorised' ? 'auth' : result.state === 'error' ? 'permanent' : 'transient';
+  const entry: AuditEntry = {
+    at: started, connection, call: 'probe', action: 'probe', path: null, status: null, latencyMs: now() - started,
+    eventId: null, itemId: null, attempt: null, outcome: result.ok ? 'ok' : result.state, errorClass,
+    errorMessage: result.ok ? null : scrubSecrets(result.message).slice(0, 1000),
+  };
+  return { result, entry };
 }

@@ -95,7 +95,9 @@ export class Store {
       createFor: p("SELECT * FROM items WHERE event_id = ? AND shadow = ? AND action = 'create'"),
       byId: p('SELECT * FROM items WHERE id = ?'),
       earlierForAsset: p(`SELECT 1 FROM items WHERE asset_key = ? AND id < ? AND state IN ${ACTIVE} LIMIT 1`),
-      pendingHeads: p(`SELECT * FROM (SELECT * FROM items WHERE state = 'pending' ORDER BY id LIMIT ${CLAIM_WINDOW}) i
+      // Only ids and asset keys are read for the window; full rows only for the few picked.
+      pendingHeads: p(`SELECT items.* FROM (SELECT id, asset_key FROM items WHERE state = 'pending' ORDER BY id LIMIT ${CLAIM_WINDOW}) i
+        JOIN items ON items.id = i.id
         WHERE NOT EXISTS (SELECT 1 FROM items j WHERE j.asset_key = i.asset_key AND j.id < i.id AND j.state IN ${ACTIVE})
         ORDER BY i.id LIMIT ?`),
       dueRetries: p("SELECT * FROM items WHERE state = 'retry-wait' AND next_at <= ? ORDER BY id LIMIT ?"),
@@ -123,6 +125,7 @@ export class Store {
       listState: p('SELECT * FROM items WHERE state = ? AND id > ? ORDER BY id LIMIT ?'),
       deleteItem: p('DELETE FROM items WHERE id = ? AND state = ?'),
       pruneSent: p("DELETE FROM items WHERE id IN (SELECT id FROM items WHERE state = 'sent' AND done_at < ? LIMIT ?)"),
+      pruneShadow: p("DELETE FROM items WHERE id IN (SELECT id FROM items WHERE state = 'shadow' AND enqueued_at < ? ORDER BY id LIMIT ?) RETURNING bytes"),
       audit: p(`INSERT INTO audit (at, connection, call, action, path, status, latency_ms, event_id, item_id, attempt, outcome, error_class, error_message)
         VALUES (@at, @connection, @call, @action, @path, @status, @latencyMs, @eventId, @itemId, @attempt, @outcome, @errorClass, @errorMessage)`),
       auditList: p('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?'),
@@ -290,6 +293,16 @@ export class Store {
 
   pruneSent(before: number, batch: number): number {
     return this.s.pruneSent.run(before, batch).changes;
+  }
+
+  /** Shadow records count against the caps, so old ones go like audit rows do. */
+  pruneShadow(before: number, batch: number): number {
+    const gone = this.s.pruneShadow.all(before, batch) as { bytes: number }[];
+    for (const g of gone) {
+      this.held.rows -= 1;
+      this.held.bytes -= g.bytes;
+    }
+    return gone.length;
   }
 
   close(): void {

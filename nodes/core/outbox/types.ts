@@ -142,7 +142,7 @@ export interface OutboxOptions {
   highWater?: number;
   /** Delivered rows are kept this long for duplicate detection; default 7 days. */
   sentRetentionDays?: number;
-  /** Default 30 days. */
+  /** Audit rows and shadow records are kept this long; default 30 days. */
   auditRetentionDays?: number;
   /** Record instead of sending, for every item. */
   shadow?: boolean;

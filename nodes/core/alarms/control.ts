@@ -1,0 +1,219 @@
+// Operator and CMMS input to the engine: shelve / unshelve (OPC UA one-shot and timed shelving
+// with a maximum), out of service, acknowledge, and the work-order loop (results of mw-work-order,
+// status changes from mw-wo-status). Each is validated, applied, and answered.
+import type { WorkOrderResult, WorkOrderStatus } from '../contracts';
+import { compileValidator, type Validator } from '../contracts/validate';
+import type { AlarmEngine } from './engine';
+import { shelfKey } from './engine';
+import type { Shelf } from './machine';
+import { NS_OUT_OF_SERVICE, NS_SHELVES } from './records';
+import { ACTIVE, CLEARING, slotKey, type Cond, type KeyState } from './state';
+
+export const CONTROL_TOPICS = ['shelve', 'unshelve', 'out-of-service', 'in-service', 'acknowledge', 'health'] as const;
+export type ControlTopic = (typeof CONTROL_TOPICS)[number];
+
+export function isControlTopic(topic: unknown): topic is ControlTopic {
+  return typeof topic === 'string' && (CONTROL_TOPICS as readonly string[]).includes(topic);
+}
+
+const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const target = { assetId: id, siteId: id, ruleId: id } as const;
+
+export interface Target {
+  assetId: string;
+  siteId?: string;
+  ruleId?: string;
+}
+export interface ShelveRequest extends Target {
+  mode?: 'one-shot' | 'timed';
+  seconds?: number;
+  reason?: string;
+}
+export interface ServiceRequest extends Target {
+  reason?: string;
+}
+export interface AckRequest {
+  eventId?: string;
+  assetId?: string;
+  siteId?: string;
+  ruleId?: string;
+}
+export interface HealthRequest {
+  /** Seconds between periodic health messages; 0 stops them. */
+  interval?: number;
+}
+
+const validateShelve = compileValidator<ShelveRequest>({
+  type: 'object', additionalProperties: false, required: ['assetId'],
+  properties: { ...target, mode: { enum: ['one-shot', 'timed'] }, seconds: { type: 'number', exclusiveMinimum: 0 }, reason: { type: 'string', maxLength: 500 } },
+});
+const validateTarget = compileValidator<ServiceRequest>({
+  type: 'object', additionalProperties: false, required: ['assetId'],
+  properties: { ...target, reason: { type: 'string', maxLength: 500 } },
+});
+const validateAck = compileValidator<AckRequest>({
+  type: 'object', additionalProperties: false,
+  properties: { eventId: id, ...target },
+});
+const validateHealth = compileValidator<HealthRequest>({
+  type: 'object', additionalProperties: false,
+  properties: { interval: { type: 'number', minimum: 0, maximum: 86_400 } },
+});
+
+export class ControlError extends Error {
+  constructor(readonly errors: string[]) {
+    super(errors.join('; '));
+  }
+}
+
+function check<T>(v: Validator<T>, payload: unknown): T {
+  const r = v(payload ?? {});
+  if (!r.ok) throw new ControlError(r.errors);
+  return r.value;
+}
+
+function forEachKey(engine: AlarmEngine, t: Target, fn: (st: KeyState) => void): number {
+  let n = 0;
+  for (const slot of engine.slotsFor(t.siteId ?? null, t.assetId)) {
+    for (const st of slot.states) {
+      if (!st || (t.ruleId !== undefined && st.rule.id !== t.ruleId)) continue;
+      fn(st);
+      n++;
+    }
+  }
+  return n;
+}
+
+const MAX_SHELVES = 10_000;
+const MAX_OUT_OF_SERVICE = 10_000;
+
+export function shelve(engine: AlarmEngine, payload: unknown): Record<string, unknown> {
+  const req = check(validateShelve, payload);
+  const mode = req.mode ?? (req.seconds !== undefined ? 'timed' : 'one-shot');
+  if (mode === 'timed' && req.seconds === undefined) throw new ControlError(['payload.seconds: a timed shelve needs the number of seconds']);
+  const now = engine.clock.mono();
+  const wall = engine.clock.wall();
+  // OPC UA MaxTimeShelved: no shelf lasts longer, one-shot ones included.
+  const ms = Math.min(mode === 'timed' ? (req.seconds as number) * 1000 : engine.maxShelveMs, engine.maxShelveMs);
+  const key = shelfKey(req.siteId ?? null, req.assetId, req.ruleId ?? null);
+  if (!engine.shelves.has(key) && engine.shelves.size >= MAX_SHELVES) throw new ControlError([`too many shelved alarms (${MAX_SHELVES}); unshelve some first`]);
+  const shelf: Shelf = {
+    key, siteId: req.siteId ?? null, assetId: req.assetId, ruleId: req.ruleId ?? null, mode,
+    until: now + ms, untilWall: wall + ms, sinceWall: wall, reason: req.reason ?? '',
+  };
+  engine.shelves.delete(key);
+  engine.shelves.set(key, shelf);
+  const { until: _until, ...record } = shelf;
+  engine.queueWrite({ ns: NS_SHELVES, key, value: record });
+  // A one-shot shelf on an alarm that is active ends when that episode clears.
+  const active = forEachKey(engine, req, (st) => {
+    for (const c of [st.lim, st.roc, st.sen]) if (c && (c.phase === ACTIVE || c.phase === CLEARING) && mode === 'one-shot') c.oneShotSeen = true;
+  });
+  return { shelved: true, mode, assetId: req.assetId, siteId: req.siteId ?? null, ruleId: req.ruleId ?? null, until: new Date(wall + ms).toISOString(), keys: active };
+}
+
+export function unshelve(engine: AlarmEngine, payload: unknown): Record<string, unknown> {
+  const req = check(validateTarget, payload);
+  const shelf = engine.shelves.get(shelfKey(req.siteId ?? null, req.assetId, req.ruleId ?? null));
+  if (shelf) engine.removeShelf(shelf, engine.clock.mono());
+  return { unshelved: Boolean(shelf), assetId: req.assetId, siteId: req.siteId ?? null, ruleId: req.ruleId ?? null };
+}
+
+export function setService(engine: AlarmEngine, payload: unknown, outOfService: boolean): Record<string, unknown> {
+  const req = check(validateTarget, payload);
+  if (req.ruleId !== undefined) throw new ControlError(['payload.ruleId: out of service applies to a whole asset; shelve a single alarm instead']);
+  const key = slotKey(req.siteId ?? '*', req.assetId);
+  const wall = engine.clock.wall();
+  if (outOfService) {
+    if (!engine.outOfService.has(key) && engine.outOfService.size >= MAX_OUT_OF_SERVICE) throw new ControlError([`too many assets out of service (${MAX_OUT_OF_SERVICE})`]);
+    const record = { siteId: req.siteId ?? null, assetId: req.assetId, sinceWall: wall, reason: req.reason ?? '' };
+    engine.outOfService.set(key, record);
+    engine.queueWrite({ ns: NS_OUT_OF_SERVICE, key, value: record });
+    return { outOfService: true, assetId: req.assetId, siteId: req.siteId ?? null, since: new Date(wall).toISOString() };
+  }
+  const had = engine.outOfService.delete(key);
+  if (had) engine.queueWrite({ ns: NS_OUT_OF_SERVICE, key, value: null });
+  // Back in service: staleness counts from now, and every key gets its timers back.
+  const now = engine.clock.mono();
+  const keys = forEachKey(engine, req, (st) => {
+    if (engine.isOutOfService(st.slot)) return;
+    st.lastSeen = now;
+    engine.heap.set(st, now);
+  });
+  return { outOfService: false, wasOutOfService: had, assetId: req.assetId, siteId: req.siteId ?? null, keys };
+}
+
+function episodeOf(st: KeyState, eventId: string): Cond | null {
+  for (const c of [st.lim, st.roc, st.sen]) if (c && c.eventId === eventId) return c;
+  return null;
+}
+
+export function acknowledge(engine: AlarmEngine, payload: unknown): Record<string, unknown> {
+  const req = check(validateAck, payload);
+  if (req.eventId === undefined && req.assetId === undefined) throw new ControlError(['payload: give "eventId", or "assetId" (with "ruleId" and "siteId" to narrow it)']);
+  const acked: string[] = [];
+  const ack = (st: KeyState, c: Cond): void => {
+    if ((c.phase !== ACTIVE && c.phase !== CLEARING) || c.acked) return;
+    c.acked = true;
+    engine.touch(st);
+    acked.push(c.eventId);
+  };
+  if (req.eventId !== undefined) {
+    const st = engine.byEvent.get(req.eventId);
+    const c = st ? episodeOf(st, req.eventId) : null;
+    if (st && c) ack(st, c);
+  } else {
+    forEachKey(engine, req as Target, (st) => {
+      for (const c of [st.lim, st.roc, st.sen]) if (c) ack(st, c);
+    });
+  }
+  return { acknowledged: acked };
+}
+
+const OPEN = new Set(['open', 'in-progress', 'on-hold', 'created', 'existing', 'queued']);
+
+/**
+ * A work-order result (mw-work-order) or status (mw-wo-status). While the episode's work order is
+ * open a return of the problem continues the episode; when it is done or cancelled the alarm re-arms:
+ * a problem still present then is a new episode (after the on-delay), so a new work order.
+ */
+export function workOrderUpdate(engine: AlarmEngine, update: WorkOrderStatus | WorkOrderResult): Record<string, unknown> {
+  const status = 'status' in update ? update.status : update.outcome;
+  const woId = update.workOrderId ?? '';
+  let st: KeyState | undefined = update.eventId ? engine.byEvent.get(update.eventId) : undefined;
+  if (!st && woId) st = engine.byWorkOrder.get(woId);
+  const c = st ? (update.eventId ? episodeOf(st, update.eventId) : [st.lim, st.roc, st.sen].find((x) => x?.woId === woId) ?? null) : null;
+  if (!st || !c) return { matched: false, eventId: update.eventId ?? null, workOrderId: woId || null, status };
+  if (status === 'dead') return { matched: true, eventId: c.eventId, workOrderId: woId || null, status, open: c.woOpen };
+  if (woId && c.woId !== woId) {
+    if (c.woId) engine.byWorkOrder.delete(c.woId);
+    c.woId = woId;
+    if (engine.byWorkOrder.size < engine.maxKeys * 3) engine.byWorkOrder.set(woId, st);
+  }
+  const open = OPEN.has(status);
+  if (open !== c.woOpen) {
+    c.woOpen = open;
+    engine.touch(st);
+  }
+  let rearmed = false;
+  if (!open) {
+    if (c.woId) engine.byWorkOrder.delete(c.woId);
+    if (c.phase === ACTIVE || c.phase === CLEARING) {
+      engine.machine.clear(st, c, engine.clock.wall(), engine.clock.mono(), 'work-order-closed');
+      rearmed = true;
+    }
+  }
+  engine.touch(st);
+  return { matched: true, eventId: c.eventId, workOrderId: woId || null, status, open, rearmed };
+}
+
+/** Faster health reports would only add load; 0 stops them. */
+const MIN_HEALTH_INTERVAL_S = 1;
+
+export function healthRequest(payload: unknown): HealthRequest {
+  const req = check(validateHealth, payload);
+  if (req.interval !== undefined && req.interval > 0 && req.interval < MIN_HEALTH_INTERVAL_S) {
+    throw new ControlError([`payload.interval: at least ${MIN_HEALTH_INTERVAL_S} s (0 stops the reports)`]);
+  }
+  return req;
+}

@@ -1,0 +1,475 @@
+// The alarm engine of one mw-threshold node: thousands of (asset, metric, rule) keys, one timer
+// heap, episodes with deterministic ids, and the writes that must reach disk before an event
+// leaves. Pure: the clock is injected, persistence goes out as a list of writes.
+import type { AssetReadings, MaintenanceEvent, Reading } from '../contracts';
+import type { FaultReason } from './events';
+import { WakeHeap } from './heap';
+import { AlarmRate, Chatter, FLOOD_PER_10_MIN, STALE_ALARM_MS, type HealthFigures } from './health';
+import { Machine, type MachineHost, type Shelf } from './machine';
+import { NS_KEYS, toRecord } from './records';
+import { customSignature, resolveLimits, type RuleBook } from './rules';
+import { ACTIVE, AssetSlot, BAD, CLEARING, KeyState, NORMAL, STALE, recordKey, slotKey } from './state';
+
+export interface Clock {
+  /** Monotonic milliseconds, for delays and timers. */
+  mono(): number;
+  /** Wall-clock milliseconds since the epoch, for timestamps. */
+  wall(): number;
+}
+
+export interface EngineOptions {
+  rules: RuleBook;
+  clock: Clock;
+  holdWhileWorkOrderOpen?: boolean;
+  maxKeys?: number;
+  /** Source timestamps further than this from the gateway clock are replaced by the gateway clock. */
+  maxClockSkewMs?: number;
+  maxShelveMs?: number;
+}
+
+export interface Write {
+  ns: string;
+  key: string;
+  /** Null deletes. */
+  value: unknown;
+}
+
+export interface Counters {
+  samples: number;
+  late: number;
+  unmatched: number;
+  refused: number;
+  suppressed: number;
+  outOfService: number;
+  clockReplaced: number;
+}
+
+export class AlarmEngine implements MachineHost {
+  readonly holdWhileWorkOrderOpen: boolean;
+  readonly maxKeys: number;
+  readonly maxShelveMs: number;
+  readonly clock: Clock;
+  readonly rules: RuleBook;
+  readonly slots = new Map<string, AssetSlot>();
+  readonly heap = new WakeHeap<KeyState>();
+  /** eventId → key, for acknowledgements and work-order updates. */
+  readonly byEvent = new Map<string, KeyState>();
+  /** workOrderId → key, learned from work-order results, for status updates without an eventId. */
+  readonly byWorkOrder = new Map<string, KeyState>();
+  readonly shelves = new Map<string, Shelf>();
+  readonly outOfService = new Map<string, { siteId: string | null; assetId: string; sinceWall: number; reason: string }>();
+  readonly rate = new AlarmRate();
+  readonly chatter: Chatter<KeyState>;
+  readonly counters: Counters = { samples: 0, late: 0, unmatched: 0, refused: 0, suppressed: 0, outOfService: 0, clockReplaced: 0 };
+  readonly machine = new Machine(this);
+  keyCount = 0;
+  private readonly maxSkewMs: number;
+  private out: MaintenanceEvent[] = [];
+  private dirty: KeyState[] = [];
+  private readonly metaWrites = new Map<string, Write>();
+  private lastTsText = '';
+  private lastTsMs = 0;
+
+  constructor(opts: EngineOptions) {
+    this.rules = opts.rules;
+    this.clock = opts.clock;
+    this.holdWhileWorkOrderOpen = opts.holdWhileWorkOrderOpen ?? true;
+    this.maxKeys = opts.maxKeys ?? 50_000;
+    this.maxSkewMs = opts.maxClockSkewMs ?? 300_000;
+    this.maxShelveMs = opts.maxShelveMs ?? 8 * 3600_000;
+    this.chatter = new Chatter<KeyState>(this.maxKeys);
+  }
+
+  // ── MachineHost ────────────────────────────────────────────────────────────────────────────
+
+  emit(event: MaintenanceEvent, st: KeyState, wall: number): void {
+    this.out.push(event);
+    if (event.state === 'raised' || event.state === 'sensor-fault') {
+      if (event.details.reAlarm === undefined) this.rate.add(wall, event.severity);
+    }
+    if (event.state !== 'escalated' && event.details.reAlarm === undefined) {
+      [st.chat1, st.chat2] = this.chatter.transition(st, wall, st.chat1, st.chat2);
+    }
+  }
+
+  touch(st: KeyState): void {
+    if (!st.dirty) {
+      st.dirty = true;
+      this.dirty.push(st);
+    }
+  }
+
+  wake(st: KeyState, at: number): void {
+    if (at < st.wakeAt) this.heap.set(st, at);
+  }
+
+  shelfFor(st: KeyState, now: number): Shelf | null {
+    if (this.shelves.size === 0) return null;
+    const a = st.slot.asset;
+    for (const key of [shelfKey(a.siteId, a.id, st.rule.id), shelfKey(a.siteId, a.id, null), shelfKey(null, a.id, st.rule.id), shelfKey(null, a.id, null)]) {
+      const s = this.shelves.get(key);
+      if (s && s.until > now) return s;
+    }
+    return null;
+  }
+
+  endShelf(shelf: Shelf, now: number): void {
+    this.removeShelf(shelf, now);
+  }
+
+  indexEvent(eventId: string, st: KeyState): void {
+    this.byEvent.set(eventId, st);
+  }
+
+  unindexEvent(eventId: string, st: KeyState): void {
+    if (this.byEvent.get(eventId) === st) this.byEvent.delete(eventId);
+  }
+
+  suppressed(): void {
+    this.counters.suppressed++;
+  }
+
+  // ── Readings ───────────────────────────────────────────────────────────────────────────────
+
+  /** Evaluates one asset-readings payload; returns the events it caused, in order. */
+  ingest(p: AssetReadings): MaintenanceEvent[] {
+    const a = p.asset;
+    const sk = slotKey(a.siteId, a.id);
+    const cls = a.class ?? '';
+    let slot = this.slots.get(sk);
+    if (slot === undefined || slot.cls !== cls) {
+      slot = this.makeSlot(sk, a, cls);
+      if (slot === undefined) {
+        this.counters.unmatched += p.readings.length;
+        return this.take();
+      }
+    }
+    slot.asset = a;
+    if (this.outOfService.size > 0 && this.isOutOfService(slot)) {
+      this.counters.outOfService += p.readings.length;
+      return this.take();
+    }
+    const now = this.clock.mono();
+    const byMetric = slot.ruleSet.byMetric;
+    for (const r of p.readings) {
+      const idx = byMetric.get(r.metric);
+      if (idx === undefined) {
+        this.counters.unmatched++;
+        continue;
+      }
+      const ts = this.sourceTime(r.timestamp);
+      for (const i of idx) {
+        const st = slot.states[i] ?? this.makeKey(slot, i, now);
+        if (st !== undefined) this.sample(st, r, ts, now);
+      }
+    }
+    return this.take();
+  }
+
+  /** Source time when it is believable, else the gateway's clock (a PLC with a wrong clock must not hide an alarm). */
+  private sourceTime(text: string): number {
+    let ms: number;
+    if (text === this.lastTsText) ms = this.lastTsMs;
+    else {
+      ms = Date.parse(text);
+      this.lastTsText = text;
+      this.lastTsMs = ms;
+    }
+    const wall = this.clock.wall();
+    if (!(Math.abs(ms - wall) <= this.maxSkewMs)) {
+      this.counters.clockReplaced++;
+      return wall;
+    }
+    return ms;
+  }
+
+  private makeSlot(sk: string, a: AssetReadings['asset'], cls: string): AssetSlot | undefined {
+    const old = this.slots.get(sk);
+    if (old) this.dropSlot(old);
+    const ruleSet = this.rules.rulesFor(a);
+    if (ruleSet.rules.length === 0 || this.slots.size >= this.maxKeys) return undefined;
+    const slot = new AssetSlot(sk, a, ruleSet, cls);
+    this.slots.set(sk, slot);
+    return slot;
+  }
+
+  /** An asset moved to another class: its old keys no longer apply. */
+  private dropSlot(slot: AssetSlot): void {
+    for (const st of slot.states) {
+      if (!st) continue;
+      this.heap.remove(st);
+      for (const c of [st.lim, st.roc, st.sen]) if (c && c.eventId) this.unindexEvent(c.eventId, st);
+      this.chatter.forget(st);
+      this.keyCount--;
+      if (st.stored) this.metaWrites.set(`k${st.id}`, { ns: NS_KEYS, key: st.id, value: null });
+    }
+    this.slots.delete(slot.key);
+  }
+
+  makeKey(slot: AssetSlot, i: number, now: number): KeyState | undefined {
+    if (this.keyCount >= this.maxKeys) {
+      this.counters.refused++;
+      return undefined;
+    }
+    const rule = slot.ruleSet.rules[i];
+    const st = new KeyState(slot, rule, recordKey(slot.asset.siteId, slot.asset.id, rule.id), now);
+    slot.states[i] = st;
+    this.keyCount++;
+    // Known keys are stored once, so that a sensor that dies while Node-RED is down is still found stale.
+    this.touch(st);
+    if (rule.staleMs > 0) this.wake(st, now + rule.staleMs);
+    return st;
+  }
+
+  private sample(st: KeyState, r: Reading, ts: number, now: number): void {
+    if (ts < st.lastTs) {
+      this.counters.late++;
+      return;
+    }
+    this.counters.samples++;
+    st.lastTs = ts;
+    st.lastSeen = now;
+    const rule = st.rule;
+    const raw = r.value;
+    const v = typeof raw === 'number' ? raw : typeof raw === 'boolean' ? (raw ? 1 : 0) : raw.trim() === '' ? Number.NaN : Number(raw);
+    let fault: FaultReason | undefined;
+    if (!Number.isFinite(v)) fault = 'not-a-number';
+    else if (r.quality === 'bad') fault = 'bad-quality';
+    else if (v < rule.rangeMin || v > rule.rangeMax) fault = 'out-of-range';
+    else if (r.quality === 'uncertain' && rule.uncertain === 'fault') fault = 'uncertain-quality';
+    if (r.unit !== undefined) st.unit = r.unit;
+    st.lastValue = v;
+    const held = fault !== undefined || (r.quality === 'uncertain' && rule.uncertain === 'hold');
+    if (held !== st.lastBad) {
+      st.lastBad = held;
+      this.touch(st);
+    }
+    if (st.stale) {
+      st.stale = false;
+      this.touch(st);
+      if (rule.staleMs > 0) this.wake(st, now + rule.staleMs);
+    }
+    if (fault !== undefined || st.sen !== null) this.machine.step(st, 'sensor', fault !== undefined ? BAD : 0, v, ts, now, fault);
+    // Bad or held readings say nothing about the process: its conditions keep their state.
+    if (held) return;
+    if (rule.usesCustom) this.refreshLimits(st);
+    const L = st.limits;
+    if (L !== null) {
+      const c = st.lim;
+      const cur = c !== null && c.phase !== NORMAL ? c.level : 0;
+      let target = 0;
+      if (v >= L.hh || (cur === 2 && v > L.hh - L.dbHH)) target = 2;
+      else if (v >= L.h || (cur >= 1 && v > L.h - L.dbH)) target = 1;
+      else if (v <= L.ll || (cur === -2 && v < L.ll + L.dbLL)) target = -2;
+      else if (v <= L.l || (cur <= -1 && v < L.l + L.dbL)) target = -1;
+      // Jumping from one side to the other ends the episode first; the other side starts after.
+      if (cur !== 0 && target !== 0 && (target > 0) !== (cur > 0)) target = 0;
+      if (target !== 0 || c !== null) this.machine.step(st, 'limit', target, v, ts, now);
+    }
+    if (rule.roc !== null) this.stepRoc(st, v, ts, now);
+  }
+
+  private refreshLimits(st: KeyState): void {
+    const custom = st.slot.asset.custom;
+    const sig = customSignature(st.rule, custom);
+    if (sig !== st.customSig || st.limits === null) {
+      st.customSig = sig;
+      st.limits = resolveLimits(st.rule, custom);
+    }
+  }
+
+  private stepRoc(st: KeyState, v: number, ts: number, now: number): void {
+    const roc = st.rule.roc as NonNullable<KeyState['rule']['roc']>;
+    const ring = st.ring ?? (st.ring = new Float64Array(16));
+    const spacing = roc.windowMs / 8;
+    const newest = st.ringLen > 0 ? ring[2 * ((st.ringHead + st.ringLen - 1) % 8)] : Number.NEGATIVE_INFINITY;
+    if (ts - newest >= spacing) {
+      const at = (st.ringHead + st.ringLen) % 8;
+      ring[2 * at] = ts;
+      ring[2 * at + 1] = v;
+      if (st.ringLen < 8) st.ringLen++;
+      else st.ringHead = (st.ringHead + 1) % 8;
+    }
+    // The oldest anchor inside the window; if samples are sparse, the newest one within two windows.
+    let ta = Number.NaN;
+    let va = Number.NaN;
+    for (let k = 0; k < st.ringLen; k++) {
+      const j = (st.ringHead + k) % 8;
+      const age = ts - ring[2 * j];
+      if (age <= roc.windowMs) {
+        if (age >= roc.windowMs / 2 || Number.isNaN(ta)) {
+          ta = ring[2 * j];
+          va = ring[2 * j + 1];
+        }
+        break;
+      }
+      if (age <= 2 * roc.windowMs) {
+        ta = ring[2 * j];
+        va = ring[2 * j + 1];
+      }
+    }
+    if (Number.isNaN(ta) || ts - ta < roc.windowMs / 2) return;
+    const rate = (v - va) / (ts - ta);
+    const c = st.roc;
+    const cur = c !== null && c.phase !== NORMAL ? c.level : 0;
+    const limit = roc.limitPerMs;
+    let target = 0;
+    if (roc.direction !== 'fall' && (rate >= limit || (cur === 1 && rate > limit - roc.deadbandPerMs))) target = 1;
+    else if (roc.direction !== 'rise' && (rate <= -limit || (cur === -1 && rate < -limit + roc.deadbandPerMs))) target = -1;
+    if (cur !== 0 && target !== 0 && target !== cur) target = 0;
+    if (target !== 0 || c !== null) this.machine.step(st, 'roc', target, v, ts, now);
+  }
+
+  // ── Timers ─────────────────────────────────────────────────────────────────────────────────
+
+  /** Monotonic ms of the next thing the engine must do by itself; Infinity when nothing. */
+  nextWake(): number {
+    let next = this.heap.peekTime();
+    if (this.shelves.size > 0) for (const s of this.shelves.values()) if (s.until < next) next = s.until;
+    return next;
+  }
+
+  /** Runs everything that is due: delays, staleness, re-alarms, shelf ends. */
+  tick(): MaintenanceEvent[] {
+    const now = this.clock.mono();
+    const wall = this.clock.wall();
+    if (this.shelves.size > 0) for (const s of [...this.shelves.values()]) if (s.until <= now) this.removeShelf(s, now);
+    for (let st = this.heap.popDue(now); st !== undefined; st = this.heap.popDue(now)) this.wakeKey(st, wall, now);
+    return this.take();
+  }
+
+  private wakeKey(st: KeyState, wall: number, now: number): void {
+    // Out of service: nothing runs; the key is woken again when the asset returns to service.
+    if (this.outOfService.size > 0 && this.isOutOfService(st.slot)) return;
+    const rule = st.rule;
+    let next = Number.POSITIVE_INFINITY;
+    if (rule.staleMs > 0 && !st.stale) {
+      const due = st.lastSeen + rule.staleMs;
+      if (now >= due) {
+        st.stale = true;
+        const start = Number.isFinite(st.lastTs) ? st.lastTs + rule.staleMs : wall;
+        this.machine.forceActive(st, 'sensor', STALE, start, wall, now);
+      } else next = due;
+    }
+    const held = st.stale || st.lastBad;
+    for (const c of [st.sen, st.lim, st.roc]) {
+      if (c === null || (held && c.kind !== 'sensor')) continue;
+      const due = this.machine.timers(st, c, wall, now);
+      if (due < next) next = due;
+    }
+    // A shelved episode that is still active must be announced when its shelf ends: nextWake covers shelves.
+    this.heap.set(st, next);
+  }
+
+  // ── Persistence ────────────────────────────────────────────────────────────────────────────
+
+  /** Whether something waits to be written. */
+  hasWrites(): boolean {
+    return this.dirty.length > 0 || this.metaWrites.size > 0;
+  }
+
+  /** The writes to commit, oldest first; the engine forgets them (re-queue with `requeue` on failure). */
+  takeWrites(): Write[] {
+    const now = this.clock.mono();
+    const wall = this.clock.wall();
+    const writes: Write[] = [...this.metaWrites.values()];
+    this.metaWrites.clear();
+    for (const st of this.dirty) {
+      st.dirty = false;
+      if (this.slots.get(st.slot.key) !== st.slot) continue;
+      st.stored = true;
+      writes.push({ ns: NS_KEYS, key: st.id, value: toRecord(st, now, wall) });
+    }
+    this.dirty = [];
+    return writes;
+  }
+
+  /** Puts writes that could not be committed back in line for the next attempt. */
+  requeue(writes: Write[]): void {
+    for (const w of writes) if (!this.metaWrites.has(`${w.ns}\u0001${w.key}`)) this.metaWrites.set(`${w.ns}\u0001${w.key}`, w);
+  }
+
+  queueWrite(w: Write): void {
+    this.metaWrites.set(`${w.ns}\u0001${w.key}`, w);
+  }
+
+  private take(): MaintenanceEvent[] {
+    if (this.out.length === 0) return EMPTY;
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+
+  /** Events produced outside ingest/tick (controls); the caller sends them. */
+  drain(): MaintenanceEvent[] {
+    return this.take();
+  }
+
+  // ── Out of service and shelving (details in control.ts) ──────────────────────────────────────
+
+  isOutOfService(slot: AssetSlot): boolean {
+    return this.outOfService.has(slot.key) || this.outOfService.has(slotKey('*', slot.asset.id));
+  }
+
+  /** Slots a control message names: one site, or every site when none is given. */
+  slotsFor(siteId: string | null, assetId: string): AssetSlot[] {
+    if (siteId !== null) {
+      const s = this.slots.get(slotKey(siteId, assetId));
+      return s ? [s] : [];
+    }
+    const out: AssetSlot[] = [];
+    for (const s of this.slots.values()) if (s.asset.id === assetId) out.push(s);
+    return out;
+  }
+
+  removeShelf(shelf: Shelf, now: number): void {
+    if (this.shelves.get(shelf.key) !== shelf) return;
+    this.shelves.delete(shelf.key);
+    this.queueWrite({ ns: 'shelf', key: shelf.key, value: null });
+    // Episodes that became active while shelved are announced now.
+    const wall = this.clock.wall();
+    for (const slot of this.slotsFor(shelf.siteId, shelf.assetId)) {
+      for (const st of slot.states) {
+        if (!st || (shelf.ruleId !== null && st.rule.id !== shelf.ruleId)) continue;
+        for (const c of [st.sen, st.lim, st.roc]) {
+          if (c && (c.phase === ACTIVE || c.phase === CLEARING) && !c.announced) this.machine.announce(st, c, wall, now, { unshelved: true });
+        }
+      }
+    }
+  }
+
+  // ── Health ─────────────────────────────────────────────────────────────────────────────────
+
+  health(): HealthFigures & { active: number; shelved: number; outOfService: number; keys: number } {
+    const wall = this.clock.wall();
+    let active = 0;
+    let stale = 0;
+    for (const st of new Set(this.byEvent.values())) {
+      for (const c of [st.lim, st.roc, st.sen]) {
+        if (!c || (c.phase !== ACTIVE && c.phase !== CLEARING)) continue;
+        active++;
+        if (wall - c.activeTs > STALE_ALARM_MS) stale++;
+      }
+    }
+    const last10 = this.rate.total(wall, 10);
+    return {
+      alarmsLast10Min: last10,
+      alarmsLastHour: this.rate.total(wall, 60),
+      alarmsLast24h: this.rate.total(wall, 24 * 60),
+      flood: last10 > FLOOD_PER_10_MIN,
+      bySeverity24h: this.rate.window(wall, 24 * 60),
+      chattering: this.chatter.count(wall),
+      stale,
+      active,
+      shelved: this.shelves.size,
+      outOfService: this.outOfService.size,
+      keys: this.keyCount,
+    };
+  }
+}
+
+const EMPTY: MaintenanceEvent[] = [];
+
+export function shelfKey(siteId: string | null, assetId: string, ruleId: string | null): string {
+  return `${siteId ?? '*'}\u0001${assetId}\u0001${ruleId ?? '*'}`;
+}

@@ -1,0 +1,91 @@
+// ISA-18.2 alarm-system health figures for one node: alarm rate (flood: more than 10 in
+// 10 minutes), chattering alarms (3 or more transitions in a minute), stale alarms (active more
+// than 24 hours). Counted in fixed-size rings, so the cost never grows with time or keys.
+import type { Severity } from '../contracts';
+
+export const FLOOD_PER_10_MIN = 10;
+export const CHATTER_TRANSITIONS = 3;
+export const CHATTER_WINDOW_MS = 60_000;
+export const STALE_ALARM_MS = 24 * 3600_000;
+
+const MINUTE = 60_000;
+const MINUTES = 24 * 60;
+const SEVERITIES: Severity[] = ['critical', 'high', 'medium', 'low'];
+
+export interface HealthFigures {
+  alarmsLast10Min: number;
+  alarmsLastHour: number;
+  alarmsLast24h: number;
+  flood: boolean;
+  /** Raised alarms of the last 24 h by severity (ISA-18.2: about 80 % should be low or medium). */
+  bySeverity24h: Record<Severity, number>;
+  chattering: number;
+  stale: number;
+}
+
+/** Alarm counts per wall-clock minute over the last 24 h. */
+export class AlarmRate {
+  private readonly counts = new Uint32Array(MINUTES * SEVERITIES.length);
+  private readonly minuteOf = new Float64Array(MINUTES).fill(-1);
+
+  add(wall: number, severity: Severity): void {
+    const minute = Math.floor(wall / MINUTE);
+    const slot = minute % MINUTES;
+    if (this.minuteOf[slot] !== minute) {
+      this.minuteOf[slot] = minute;
+      this.counts.fill(0, slot * SEVERITIES.length, (slot + 1) * SEVERITIES.length);
+    }
+    this.counts[slot * SEVERITIES.length + SEVERITIES.indexOf(severity)]++;
+  }
+
+  /** Alarms in the last `minutes` minutes including the current one, by severity. */
+  window(wall: number, minutes: number): Record<Severity, number> {
+    const now = Math.floor(wall / MINUTE);
+    const out: Record<Severity, number> = { critical: 0, high: 0, medium: 0, low: 0 };
+    for (let m = now - minutes + 1; m <= now; m++) {
+      const slot = ((m % MINUTES) + MINUTES) % MINUTES;
+      if (this.minuteOf[slot] !== m) continue;
+      SEVERITIES.forEach((s, i) => { out[s] += this.counts[slot * SEVERITIES.length + i]; });
+    }
+    return out;
+  }
+
+  total(wall: number, minutes: number): number {
+    const w = this.window(wall, minutes);
+    return w.critical + w.high + w.medium + w.low;
+  }
+}
+
+/** Which keys chatter: the key object → when it stops counting (the oldest of its 3 transitions leaves the minute). */
+export class Chatter<K> {
+  private readonly until = new Map<K, number>();
+
+  constructor(private readonly max: number) {}
+
+  /** Records a transition at `wall`, given the key's two previous transition times; returns the new pair. */
+  transition(key: K, wall: number, prev1: number, prev2: number): [number, number] {
+    if (prev2 > 0 && wall - prev2 < CHATTER_WINDOW_MS) {
+      if (this.until.size < this.max || this.until.has(key)) this.until.set(key, prev2 + CHATTER_WINDOW_MS);
+    }
+    return [wall, prev1];
+  }
+
+  count(wall: number): number {
+    let n = 0;
+    for (const [k, t] of this.until) {
+      if (t <= wall) this.until.delete(k);
+      else n++;
+    }
+    return n;
+  }
+
+  keys(wall: number, limit: number): K[] {
+    const out: K[] = [];
+    for (const [k, t] of this.until) if (t > wall && out.length < limit) out.push(k);
+    return out;
+  }
+
+  forget(key: K): void {
+    this.until.delete(key);
+  }
+}

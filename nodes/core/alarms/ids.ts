@@ -1,0 +1,30 @@
+// Deterministic episode identity: the same site, asset, rule, condition and episode start always
+// give the same eventId, the dedupe key all the way to the CMMS. Readable when the parts allow it
+// (it ends up in the CMMS's reference field, where people read it), a hash otherwise.
+import { createHash } from 'node:crypto';
+
+export type CondKind = 'limit' | 'roc' | 'sensor';
+
+const SAFE = /^[A-Za-z0-9_-]+$/;
+const SAFE_RULE = /^[A-Za-z0-9_:-]+$/;
+/** Long ids do not fit some CMMS reference fields; beyond this the hash form is used. */
+const MAX_READABLE = 120;
+
+/** 2026-03-01T10:15:00.123Z → 20260301T101500123Z */
+export function compactTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/[-:.]/g, '');
+}
+
+export function eventIdFor(siteId: string, assetId: string, ruleId: string, cond: CondKind, startMs: number): string {
+  const stamp = compactTime(startMs);
+  if (SAFE.test(siteId) && SAFE.test(assetId) && SAFE_RULE.test(ruleId)) {
+    const id = `${siteId}.${assetId}.${ruleId}.${cond}.${stamp}`;
+    if (id.length <= MAX_READABLE) return id;
+  }
+  const hash = createHash('sha256').update(JSON.stringify([siteId, assetId, ruleId, cond, startMs])).digest('hex');
+  return `mw-${hash.slice(0, 40)}`;
+}
+
+export function episodeIdFor(ruleId: string, cond: CondKind, startMs: number): string {
+  return `${ruleId}/${cond}/${new Date(startMs).toISOString()}`;
+}

@@ -1,0 +1,93 @@
+// Start-up: the engine gets back what the durable store kept, so a restart or redeploy neither
+// forgets an active episode (and opens a second work order) nor loses a delay in progress.
+import type { AlarmEngine } from './engine';
+import { shelfKey } from './engine';
+import type { CondKind } from './ids';
+import type { Shelf } from './machine';
+import { NS_KEYS, restoreCond, isKeyRecord, type OutOfServiceRecord, type ShelfRecord } from './records';
+import { AssetSlot, slotKey } from './state';
+
+export interface RestoreInput {
+  keys: Map<string, unknown>;
+  shelves: Map<string, unknown>;
+  outOfService: Map<string, unknown>;
+}
+
+export interface RestoreResult {
+  keys: number;
+  /** Records of rules that no longer exist (or unreadable ones), deleted. */
+  dropped: number;
+  shelves: number;
+  outOfService: number;
+}
+
+const KINDS: CondKind[] = ['limit', 'roc', 'sensor'];
+
+export function restoreEngine(engine: AlarmEngine, input: RestoreInput): RestoreResult {
+  const now = engine.clock.mono();
+  const wall = engine.clock.wall();
+  let shelves = 0;
+  for (const [key, raw] of input.shelves) {
+    const r = raw as ShelfRecord;
+    if (typeof r?.assetId !== 'string' || r.untilWall <= wall || key !== shelfKey(r.siteId, r.assetId, r.ruleId)) {
+      engine.queueWrite({ ns: 'shelf', key, value: null });
+      continue;
+    }
+    const shelf: Shelf = { ...r, until: now + (r.untilWall - wall) };
+    engine.shelves.set(key, shelf);
+    shelves++;
+  }
+  let oos = 0;
+  for (const [key, raw] of input.outOfService) {
+    const r = raw as OutOfServiceRecord;
+    if (typeof r?.assetId !== 'string') continue;
+    engine.outOfService.set(key, r);
+    oos++;
+  }
+  let keys = 0;
+  let dropped = 0;
+  for (const [key, raw] of input.keys) {
+    if (!isKeyRecord(raw) || engine.keyCount >= engine.maxKeys) {
+      engine.queueWrite({ ns: NS_KEYS, key, value: null });
+      dropped++;
+      continue;
+    }
+    const sk = slotKey(raw.asset.siteId, raw.asset.id);
+    let slot = engine.slots.get(sk);
+    if (!slot) {
+      const ruleSet = engine.rules.rulesFor(raw.asset);
+      if (ruleSet.rules.length > 0) {
+        slot = new AssetSlot(sk, raw.asset, ruleSet, raw.asset.class ?? '');
+        engine.slots.set(sk, slot);
+      }
+    }
+    const i = slot ? slot.ruleSet.rules.findIndex((r) => r.id === raw.rule) : -1;
+    if (!slot || i < 0 || slot.states[i] !== undefined) {
+      engine.queueWrite({ ns: NS_KEYS, key, value: null });
+      dropped++;
+      continue;
+    }
+    const st = engine.makeKey(slot, i, now);
+    if (!st) continue;
+    st.stored = true;
+    st.lastTs = raw.lastTs ?? Number.NEGATIVE_INFINITY;
+    st.lastValue = raw.lastValue ?? Number.NaN;
+    st.unit = raw.unit ?? undefined;
+    st.lastBad = raw.lastBad;
+    st.stale = raw.stale;
+    for (const kind of KINDS) {
+      const r = raw.conds[kind];
+      if (!r) continue;
+      const c = restoreCond(kind, r, now, wall);
+      st.setCond(kind, c);
+      if (c.eventId) engine.indexEvent(c.eventId, st);
+      if (c.woId && c.woOpen) engine.byWorkOrder.set(c.woId, st);
+    }
+    // Everything restored is looked at on the first tick: delays that ran out meanwhile fire then.
+    engine.heap.set(st, now);
+    keys++;
+  }
+  // makeKey marks new keys dirty; restored ones are already on disk.
+  engine.takeWrites().filter((w) => w.value === null).forEach((w) => engine.queueWrite(w));
+  return { keys, dropped, shelves, outOfService: oos };
+}

@@ -1,0 +1,69 @@
+// The mw-threshold node's settings, checked once at deploy. The editor stores numbers typed into
+// text boxes as strings, so numeric settings accept both.
+import { compileValidator } from '../contracts/validate';
+
+export interface ThresholdNodeSettings {
+  rules?: string;
+  rulesFile?: string;
+  holdWhileWorkOrderOpen?: boolean;
+  maxShelveHours?: number | string;
+  maxClockSkewSeconds?: number | string;
+  maxKeys?: number | string;
+  healthInterval?: number | string;
+}
+
+export interface ThresholdOptions {
+  rulesText: string;
+  rulesFile: string;
+  holdWhileWorkOrderOpen: boolean;
+  maxShelveMs: number;
+  maxClockSkewMs: number;
+  maxKeys: number;
+  /** Seconds between periodic health messages; 0 = only on request. */
+  healthIntervalS: number;
+}
+
+const num = { type: ['number', 'string'], maxLength: 20 } as const;
+
+const schema = {
+  type: 'object',
+  properties: {
+    rules: { type: 'string', maxLength: 5_000_000 },
+    rulesFile: { type: 'string', maxLength: 1000 },
+    holdWhileWorkOrderOpen: { type: 'boolean' },
+    maxShelveHours: num,
+    maxClockSkewSeconds: num,
+    maxKeys: num,
+    healthInterval: num,
+  },
+} as const;
+
+const validate = compileValidator<ThresholdNodeSettings>(schema, 'config');
+
+function numberIn(errors: string[], name: string, raw: number | string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const n = typeof raw === 'number' ? raw : Number(raw);
+  if (!Number.isFinite(n) || n < min || n > max) {
+    errors.push(`config.${name}: must be a number from ${min} to ${max}, not "${String(raw)}"`);
+    return fallback;
+  }
+  return n;
+}
+
+export function parseThresholdSettings(raw: unknown): { ok: true; value: ThresholdOptions } | { ok: false; errors: string[] } {
+  const checked = validate(raw);
+  if (!checked.ok) return checked;
+  const s = checked.value;
+  const errors: string[] = [];
+  const value: ThresholdOptions = {
+    rulesText: s.rules ?? '',
+    rulesFile: (s.rulesFile ?? '').trim(),
+    holdWhileWorkOrderOpen: s.holdWhileWorkOrderOpen !== false,
+    maxShelveMs: numberIn(errors, 'maxShelveHours', s.maxShelveHours, 8, 0.01, 24 * 30) * 3600_000,
+    maxClockSkewMs: numberIn(errors, 'maxClockSkewSeconds', s.maxClockSkewSeconds, 300, 0, 365 * 86_400) * 1000,
+    maxKeys: Math.floor(numberIn(errors, 'maxKeys', s.maxKeys, 50_000, 1, 1_000_000)),
+    healthIntervalS: numberIn(errors, 'healthInterval', s.healthInterval, 0, 0, 86_400),
+  };
+  if (value.healthIntervalS > 0 && value.healthIntervalS < 1) errors.push('config.healthInterval: at least 1 second, or 0 for reports only on request');
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
+}

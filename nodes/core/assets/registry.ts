@@ -1,0 +1,239 @@
+// The loaded map: rows indexed per match kind so that resolving a message costs the same with 1 000
+// or 100 000 rows. Precedence: an exact identifier, then the most specific MQTT filter, then regular
+// expressions in row order. Two rows that claim the same identifier and metric are a load error.
+import { TopicTrie } from './mqtt';
+import { normaliseNodeId, type NamespaceTable } from './opcua';
+import { RowBuilder } from './rows';
+import { describeOrigin, type MatchKind, type ModbusTable, type Row, type RowOrigin, type Target, type TargetCheck } from './types';
+
+/** Regex results and misses are remembered per identifier, up to this many. */
+const LOOKUP_CACHE = 10_000;
+/** Errors kept in full; the rest are counted. */
+export const MAX_LOAD_ERRORS = 50;
+
+type Group = Row[];
+
+function clash(existing: Group, row: Row): Row | undefined {
+  return existing.find((r) => r.metric === row.metric);
+}
+
+function sameBlock(a: Row, b: Row): boolean {
+  return a.modbus!.connection === b.modbus!.connection && a.modbus!.unitId === b.modbus!.unitId && a.modbus!.table === b.modbus!.table;
+}
+
+const modbusKey = (connection: string | null, unitId: number | null, table: ModbusTable): string =>
+  `${connection ?? '*'}|${unitId ?? '*'}|${table}`;
+
+export class Registry {
+  /** When the map was built (ms since epoch). */
+  readonly loadedAt: number;
+  private readonly cache = new Map<string, Group | null>();
+
+  constructor(
+    private readonly exact: Map<string, Group>,
+    private readonly opcua: Map<string, Group>,
+    private readonly mqtt: TopicTrie<Group>,
+    private readonly regex: Array<{ re: RegExp; rows: Group }>,
+    private readonly modbus: Map<string, Row[]>,
+    readonly targets: ReadonlyMap<string, Target>,
+    readonly rowCount: number,
+    readonly counts: Readonly<Record<MatchKind, number>>,
+    readonly sources: readonly string[],
+    private readonly namespaces: NamespaceTable,
+    now: number,
+  ) {
+    this.loadedAt = now;
+  }
+
+  /** Rows for an identifier (topic, camera id, tag name): exact, then MQTT filters, then regexes. */
+  lookupId(id: string): readonly Row[] | undefined {
+    const exact = this.exact.get(id);
+    if (exact) return exact;
+    if (this.mqtt.size > 0) {
+      const m = this.mqtt.match(id);
+      if (m) return m;
+    }
+    if (this.regex.length === 0) return undefined;
+    const cached = this.cache.get(id);
+    if (cached !== undefined) return cached ?? undefined;
+    let found: Group | null = null;
+    for (const r of this.regex) {
+      if (r.re.test(id)) {
+        found = r.rows;
+        break;
+      }
+    }
+    if (this.cache.size >= LOOKUP_CACHE) this.cache.clear();
+    this.cache.set(id, found);
+    return found ?? undefined;
+  }
+
+  /** Rows for an OPC UA NodeId in any equivalent spelling; falls back to the identifier lookup. */
+  lookupNodeId(raw: string): readonly Row[] | undefined {
+    if (this.opcua.size > 0) {
+      const canonical = normaliseNodeId(raw, this.namespaces);
+      const rows = canonical === null ? undefined : this.opcua.get(canonical);
+      if (rows) return rows;
+    }
+    return this.lookupId(raw);
+  }
+
+  /**
+   * Rows whose registers lie wholly inside the block [start, start + count). `connections` are the
+   * names the message's Modbus connection goes by; rows naming a connection or unit win over rows
+   * that leave it open, register for register and metric for metric.
+   */
+  lookupModbus(connections: readonly string[], unitId: number | null, table: ModbusTable, start: number, count: number): Row[] {
+    if (this.modbus.size === 0 || count <= 0) return [];
+    const end = start + count - 1;
+    const out: Row[] = [];
+    let variants = 0;
+    const units = unitId === null ? [null] : [unitId, null];
+    const names: Array<string | null> = [...connections, null];
+    for (const c of names) {
+      for (const u of units) {
+        const rows = this.modbus.get(modbusKey(c, u, table));
+        if (!rows) continue;
+        variants += 1;
+        let lo = 0;
+        let hi = rows.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (rows[mid].modbus!.start < start) lo = mid + 1;
+          else hi = mid;
+        }
+        for (let i = lo; i < rows.length && rows[i].modbus!.start <= end; i++) {
+          const r = rows[i];
+          if (r.modbus!.end > end) continue;
+          if (variants > 1 && out.some((o) => o.modbus!.start === r.modbus!.start && o.metric === r.metric)) continue;
+          out.push(r);
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Puts new verification results on the targets; rows see them at once. */
+  applyChecks(checks: ReadonlyMap<string, TargetCheck>): void {
+    for (const [key, check] of checks) {
+      const t = this.targets.get(key);
+      if (t) t.check = check;
+    }
+  }
+}
+
+export interface LoadResult {
+  ok: boolean;
+  registry?: Registry;
+  /** The first MAX_LOAD_ERRORS problems, each naming the source, line and field. */
+  errors: string[];
+  errorCount: number;
+}
+
+/** Builds a Registry row by row, so a large file is indexed as it streams in. */
+export class RegistryLoader {
+  private readonly builder: RowBuilder;
+  private readonly exact = new Map<string, Group>();
+  private readonly opcua = new Map<string, Group>();
+  private readonly mqtt = new TopicTrie<Group>();
+  private readonly regexBySource = new Map<string, { re: RegExp; rows: Group }>();
+  private readonly modbus = new Map<string, Row[]>();
+  private readonly counts: Record<MatchKind, number> = { exact: 0, mqtt: 0, opcua: 0, modbus: 0, regex: 0 };
+  private readonly sources = new Set<string>();
+  private rows = 0;
+  readonly errors: string[] = [];
+  errorCount = 0;
+
+  constructor(private readonly namespaces: NamespaceTable, checks?: ReadonlyMap<string, TargetCheck>) {
+    this.builder = new RowBuilder(namespaces, checks);
+  }
+
+  fail(origin: RowOrigin | string, message: string): void {
+    this.errorCount += 1;
+    if (this.errors.length < MAX_LOAD_ERRORS) this.errors.push(`${typeof origin === 'string' ? origin : describeOrigin(origin)}: ${message}`);
+  }
+
+  add(record: Record<string, unknown>, origin: RowOrigin): void {
+    this.sources.add(origin.source);
+    const built = this.builder.build(record, origin);
+    if (!built.ok) {
+      for (const e of built.errors) this.fail(origin, e);
+      return;
+    }
+    const row = built.row;
+    switch (row.kind) {
+      case 'exact': this.group(this.exact.get(row.key), row, (g) => this.exact.set(row.key, g)); break;
+      case 'opcua': this.group(this.opcua.get(row.key), row, (g) => this.opcua.set(row.key, g)); break;
+      case 'mqtt': {
+        const fresh: Group = [row];
+        const existing = this.mqtt.add(row.key, fresh);
+        if (existing) this.group(existing, row, () => undefined);
+        else this.accept(row);
+        break;
+      }
+      case 'regex': {
+        const existing = this.regexBySource.get(row.key);
+        if (existing) this.group(existing.rows, row, () => undefined);
+        else {
+          this.regexBySource.set(row.key, { re: row.regex!, rows: [row] });
+          this.accept(row);
+        }
+        break;
+      }
+      case 'modbus': {
+        const k = modbusKey(row.modbus!.connection, row.modbus!.unitId, row.modbus!.table);
+        const list = this.modbus.get(k);
+        if (list) list.push(row);
+        else this.modbus.set(k, [row]);
+        this.accept(row);
+        break;
+      }
+    }
+  }
+
+  private accept(row: Row): void {
+    this.rows += 1;
+    this.counts[row.kind] += 1;
+  }
+
+  private group(existing: Group | undefined, row: Row, create: (g: Group) => void): void {
+    if (!existing) {
+      create([row]);
+      this.accept(row);
+      return;
+    }
+    const other = clash(existing, row);
+    if (other) {
+      this.fail(row.origin, `${row.kind} identifier "${row.key}" with metric "${row.metric}" is already mapped by ${describeOrigin(other.origin)}`);
+      return;
+    }
+    existing.push(row);
+    this.accept(row);
+  }
+
+  /** Sorts the Modbus blocks and finds rows that claim the same register and metric. */
+  private checkModbus(): void {
+    for (const rows of this.modbus.values()) {
+      rows.sort((a, b) => a.modbus!.start - b.modbus!.start || a.modbus!.end - b.modbus!.end);
+      for (let i = 0; i < rows.length; i++) {
+        const a = rows[i];
+        for (let j = i + 1; j < rows.length && rows[j].modbus!.start <= a.modbus!.end; j++) {
+          const b = rows[j];
+          if (b.metric === a.metric && sameBlock(a, b)) {
+            this.fail(b.origin, `modbus registers ${b.modbus!.start}–${b.modbus!.end} with metric "${b.metric}" overlap ${describeOrigin(a.origin)} (${a.modbus!.start}–${a.modbus!.end})`);
+          }
+        }
+      }
+    }
+  }
+
+  finish(now: number): LoadResult {
+    this.checkModbus();
+    if (this.errorCount > 0) return { ok: false, errors: this.errors, errorCount: this.errorCount };
+    const targets = new Map<string, Target>();
+    for (const t of this.builder.allTargets()) targets.set(t.key, t);
+    const registry = new Registry(this.exact, this.opcua, this.mqtt, [...this.regexBySource.values()], this.modbus, targets,
+      this.rows, { ...this.counts }, [...this.sources], this.namespaces, now);
+    return { ok: true, registry, errors: [], errorCount: 0 };
+  }
+}

@@ -1,0 +1,368 @@
+// One incoming protocol message → asset readings (one per asset) and exceptions. Understands the
+// messages the usual protocol nodes send, as they send them: core MQTT in, node-red-contrib-modbus
+// read/getter, node-red-contrib-opcua, and AI-vision inspection records.
+import type { Asset } from '../contracts/asset';
+import type { AssetReadings, Quality, Reading, SourceKind } from '../contracts/asset-readings';
+import { isBitTable, decodeRaw, tableOfFunctionCode } from './modbus';
+import { looksLikeNodeId } from './opcua';
+import type { Registry } from './registry';
+import type { ModbusTable, Row } from './types';
+import { cleanRecord, convert, describeValue, finish, qualityOf, timeOf, type Converted } from './values';
+
+export const SOURCE_SETTINGS = ['auto', 'mqtt', 'modbus', 'opcua', 'vision'] as const;
+export type SourceSetting = (typeof SOURCE_SETTINGS)[number];
+export type ExceptionReason = 'unmapped' | 'unverified' | 'decode-error' | 'out-of-range' | 'invalid';
+
+/** Longest identifier looked up; longer ones are refused as invalid. */
+export const MAX_IDENTIFIER = 1000;
+/** Largest text payload parsed as JSON or a number. */
+export const MAX_TEXT_PAYLOAD = 1024 * 1024;
+export const MAX_BLOCK = 65536;
+const MAX_ERRORS = 10;
+
+/** The CMMS's internal id goes in the custom field the work-order mapping reads for that CMMS. */
+const CMMS_ID_FIELD: Record<string, string> = { servicenow: 'cmdbCi', maintainx: 'maintainxAssetId' };
+
+export interface MapException {
+  reason: ExceptionReason;
+  identifier: string | null;
+  source: { kind: SourceKind; ref: string };
+  errors: string[];
+  assets?: string[];
+  metrics?: string[];
+}
+
+export interface MapResult {
+  kind: SourceKind;
+  identifier: string | null;
+  readings: AssetReadings[];
+  exceptions: MapException[];
+}
+
+export interface MapContext {
+  registry: Registry | null;
+  /** Why there is no registry (still loading, first load failed). */
+  noRegistry?: string;
+  requireVerified: boolean;
+  source: SourceSetting;
+  now: number;
+  /** Names the message's Modbus connection goes by (client node name, host:port, host, id). */
+  connections: readonly string[];
+  /** The dialect of the CMMS that verified the map, for carrying its internal asset ids. */
+  cmmsDialect?: string | null;
+}
+
+/** The message properties read here; anything else on the message is left alone. */
+export interface InputMessage {
+  topic?: unknown;
+  payload?: unknown;
+  input?: unknown;
+  modbusRequest?: unknown;
+  responseBuffer?: unknown;
+  statusCode?: unknown;
+  sourceTimestamp?: unknown;
+  serverTimestamp?: unknown;
+  timestamp?: unknown;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
+const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
+
+function int(v: unknown): number | null {
+  if (typeof v === 'number' && Number.isInteger(v)) return v;
+  if (typeof v === 'string' && /^\s*\d{1,6}\s*$/.test(v)) return Number(v);
+  return null;
+}
+
+/** Collects readings per asset and exceptions per reason for one message. */
+class Collector {
+  private readonly byAsset = new Map<Asset, { row: Row; readings: Reading[] }>();
+  private readonly failures = new Map<ExceptionReason, MapException>();
+
+  constructor(readonly kind: SourceKind, readonly identifier: string | null, readonly ref: string, private readonly ctx: MapContext) {}
+
+  fail(reason: ExceptionReason, error: string, row?: Row): void {
+    let e = this.failures.get(reason);
+    if (!e) {
+      e = { reason, identifier: this.identifier, source: { kind: this.kind, ref: this.ref }, errors: [] };
+      this.failures.set(reason, e);
+    }
+    if (e.errors.length < MAX_ERRORS && !e.errors.includes(error)) e.errors.push(error);
+    if (row) {
+      if (!e.assets) e.assets = [];
+      if (!e.metrics) e.metrics = [];
+      if (!e.assets.includes(row.asset.id)) e.assets.push(row.asset.id);
+      if (!e.metrics.includes(row.metric) && e.metrics.length < 100) e.metrics.push(row.metric);
+    }
+  }
+
+  /** False when the row's asset is not verified and the registry requires it. */
+  allowed(row: Row): boolean {
+    if (!this.ctx.requireVerified || row.target.check.status === 'ok') return true;
+    const t = row.target;
+    this.fail('unverified', `${t.assetId} at ${t.siteId}: ${t.check.status === 'unchecked' ? 'not verified against the CMMS yet' : `verification found ${t.check.status}`}`, row);
+    return false;
+  }
+
+  add(row: Row, metric: string, c: Converted, timestamp: string, quality: Quality): void {
+    if (!c.ok) {
+      this.fail('decode-error', `${metric}: ${c.error}`, row);
+      return;
+    }
+    if (c.outOfRange) this.fail('out-of-range', `${metric}: ${c.outOfRange}`, row);
+    const reading: Reading = { metric, value: c.value, quality: c.outOfRange ? 'bad' : quality, timestamp };
+    if (row.unit) reading.unit = row.unit;
+    const entry = this.byAsset.get(row.asset);
+    if (entry) entry.readings.push(reading);
+    else this.byAsset.set(row.asset, { row, readings: [reading] });
+  }
+
+  get readingCount(): number {
+    return this.byAsset.size;
+  }
+
+  result(extra?: (row: Row) => Record<string, unknown> | undefined): MapResult {
+    const readings: AssetReadings[] = [];
+    for (const { row, readings: list } of this.byAsset.values()) {
+      const out: AssetReadings = { asset: this.assetOf(row), readings: list, source: { kind: this.kind, ref: this.ref } };
+      const more = extra?.(row);
+      if (more) Object.assign(out, more);
+      readings.push(out);
+    }
+    return { kind: this.kind, identifier: this.identifier, readings, exceptions: [...this.failures.values()] };
+  }
+
+  /** A copy per message, so a flow that edits the asset never edits the registry. */
+  private assetOf(row: Row): Asset {
+    const a = row.asset;
+    const copy: Asset = { ...a };
+    const field = this.ctx.cmmsDialect ? CMMS_ID_FIELD[this.ctx.cmmsDialect] : undefined;
+    const cmmsId = row.target.check.cmmsId;
+    if (a.custom || (field && cmmsId)) {
+      copy.custom = { ...a.custom };
+      if (field && cmmsId && copy.custom[field] === undefined) copy.custom[field] = cmmsId;
+    }
+    return copy;
+  }
+}
+
+function detect(msg: InputMessage): SourceKind | 'invalid' {
+  const p = msg.payload;
+  if (Array.isArray(p) && (isRecord(msg.input) || isRecord(msg.modbusRequest))) return 'modbus';
+  if (isRecord(p) && typeof own(p, 'result') === 'string' && (own(p, 'defects') !== undefined || own(p, 'measurements') !== undefined)) return 'vision';
+  if (typeof msg.topic === 'string' && looksLikeNodeId(msg.topic)) return 'opcua';
+  return 'mqtt';
+}
+
+function unmapped(c: Collector, ctx: MapContext, what: string): MapResult {
+  c.fail('unmapped', ctx.registry ? `${what} is not in the asset registry` : `no asset map loaded${ctx.noRegistry ? `: ${ctx.noRegistry}` : ''}`);
+  return c.result();
+}
+
+export function mapMessage(msg: InputMessage, ctx: MapContext): MapResult {
+  const kind = ctx.source === 'auto' ? detect(msg) : ctx.source;
+  if (kind === 'invalid') return invalid('other', null, 'unrecognised message');
+  switch (kind) {
+    case 'modbus': return mapModbus(msg, ctx);
+    case 'vision': return mapVision(msg, ctx);
+    case 'opcua': return mapScalarSource(msg, ctx, 'opcua');
+    default: return mapScalarSource(msg, ctx, 'mqtt');
+  }
+}
+
+function invalid(kind: SourceKind, identifier: string | null, error: string): MapResult {
+  const c = new Collector(kind, identifier, identifier ?? '', { registry: null, requireVerified: false, source: 'auto', now: 0, connections: [] });
+  c.fail('invalid', error);
+  return c.result();
+}
+
+function identifierOf(msg: InputMessage, kind: SourceKind): string | MapResult {
+  const t = msg.topic;
+  if (typeof t !== 'string' || t.trim() === '') return invalid(kind, null, `msg.topic is ${t === undefined ? 'missing' : describeValue(t)}; it must name the ${kind === 'opcua' ? 'NodeId' : 'topic or tag'}`);
+  if (t.length > MAX_IDENTIFIER) return invalid(kind, t.slice(0, 100), `msg.topic is ${t.length} characters long (at most ${MAX_IDENTIFIER})`);
+  return t;
+}
+
+/** A text payload as a value or a JSON object. */
+function payloadValue(p: unknown): { value: unknown } | { error: string } {
+  let v = p;
+  if (Buffer.isBuffer(v)) {
+    if (v.length > MAX_TEXT_PAYLOAD) return { error: `a payload of ${v.length} bytes is larger than ${MAX_TEXT_PAYLOAD}` };
+    v = v.toString('utf8');
+  }
+  if (typeof v === 'string') {
+    if (v.length > MAX_TEXT_PAYLOAD) return { error: `a payload of ${v.length} characters is larger than ${MAX_TEXT_PAYLOAD}` };
+    const t = v.trim();
+    if (t.startsWith('{')) {
+      try {
+        return { value: JSON.parse(t) as unknown };
+      } catch {
+        return { error: 'the payload starts like JSON but is not valid JSON' };
+      }
+    }
+  }
+  if (v === undefined || v === null) return { error: `msg.payload is ${v === null ? 'null' : 'missing'}` };
+  if (Array.isArray(v)) return { error: `msg.payload is an array of ${v.length}; only Modbus blocks (with msg.input or msg.modbusRequest) are read as arrays` };
+  return { value: v };
+}
+
+function fieldValue(o: Record<string, unknown>, row: Row): unknown {
+  if (row.field === null) {
+    const direct = own(o, row.metric);
+    return direct !== undefined ? direct : own(o, 'value');
+  }
+  let at: unknown = o;
+  for (const part of row.field) {
+    if (!isRecord(at)) return undefined;
+    at = own(at, part);
+  }
+  return at;
+}
+
+function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opcua'): MapResult {
+  const id = identifierOf(msg, kind);
+  if (typeof id !== 'string') return id;
+  const c = new Collector(kind, id, id, ctx);
+  if (!ctx.registry) return unmapped(c, ctx, id);
+  const rows = kind === 'opcua' ? ctx.registry.lookupNodeId(id) : ctx.registry.lookupId(id);
+  if (!rows) return unmapped(c, ctx, `${kind === 'opcua' ? 'NodeId' : 'topic'} "${id}"`);
+  const parsed = payloadValue(msg.payload);
+  if ('error' in parsed) {
+    c.fail('invalid', parsed.error);
+    return c.result();
+  }
+  let value = parsed.value;
+  let quality: Quality = kind === 'opcua' ? qualityOf(msg.statusCode) : 'good';
+  let time = kind === 'opcua' ? timeOf(msg.sourceTimestamp) ?? timeOf(msg.serverTimestamp) : null;
+  // Some OPC UA nodes wrap the DataValue: { value, statusCode, sourceTimestamp }.
+  if (kind === 'opcua' && isRecord(value) && own(value, 'value') !== undefined) {
+    if (own(value, 'statusCode') !== undefined) quality = qualityOf(own(value, 'statusCode'));
+    time = timeOf(own(value, 'sourceTimestamp')) ?? time;
+    value = own(value, 'value');
+  }
+  const object = isRecord(value) ? value : null;
+  if (object) {
+    time = timeOf(own(object, 'timestamp')) ?? timeOf(own(object, 'ts')) ?? timeOf(own(object, 'time')) ?? time;
+    const q = own(object, 'quality');
+    if (q === 'good' || q === 'uncertain' || q === 'bad') quality = q;
+  }
+  const timestamp = new Date(time ?? timeOf(msg.timestamp) ?? ctx.now).toISOString();
+  let missing = 0;
+  for (const row of rows) {
+    let raw: unknown;
+    if (object) {
+      raw = fieldValue(object, row);
+      if (raw === undefined) {
+        missing += 1;
+        continue;
+      }
+    } else if (row.field !== null) {
+      c.fail('decode-error', `${row.metric}: the payload is a single value, the row reads field "${row.field.join('.')}" of a JSON object`, row);
+      continue;
+    } else raw = value;
+    if (!c.allowed(row)) continue;
+    c.add(row, row.metric, convert(row, raw), timestamp, quality);
+  }
+  if (missing === rows.length) c.fail('unmapped', `none of the mapped fields (${rows.map((r) => (r.field ?? [r.metric]).join('.')).slice(0, 10).join(', ')}) is in the payload`);
+  return c.result();
+}
+
+interface Block {
+  unitId: number | null;
+  table: ModbusTable;
+  start: number;
+  count: number;
+  words: unknown[];
+}
+
+function modbusBlock(msg: InputMessage): Block | string {
+  const req = isRecord(msg.input) && isRecord(msg.input.payload) ? msg.input.payload
+    : isRecord(msg.modbusRequest) ? msg.modbusRequest : null;
+  if (!req) return 'no Modbus request on the message (msg.input.payload from a read node, or msg.modbusRequest from a getter)';
+  const words = msg.payload;
+  if (!Array.isArray(words)) return `msg.payload is ${describeValue(words)}, not the array of values a Modbus read returns`;
+  if (words.length > MAX_BLOCK) return `msg.payload has ${words.length} values; a Modbus block has at most ${MAX_BLOCK}`;
+  const fc = int(own(req, 'fc'));
+  const table = fc === null ? (typeof words[0] === 'boolean' ? 'coil' : 'holding') : tableOfFunctionCode(fc);
+  if (table === null) return `function code ${String(own(req, 'fc'))} is not a read (1–4)`;
+  const start = int(own(req, 'address'));
+  if (start === null || start > 65535) return `the request's address is ${describeValue(own(req, 'address'))}, not a register address 0–65535`;
+  const rawUnit = own(req, 'unitid') ?? own(req, 'unitId');
+  const unitId = rawUnit === undefined || rawUnit === '' ? null : int(rawUnit);
+  if (unitId !== null && unitId > 255) return `unit id ${unitId} is above 255`;
+  const q = int(own(req, 'quantity'));
+  const count = q === null || q === 0 ? words.length : q;
+  return { unitId, table, start, count: Math.min(count, MAX_BLOCK), words };
+}
+
+function mapModbus(msg: InputMessage, ctx: MapContext): MapResult {
+  const block = modbusBlock(msg);
+  if (typeof block === 'string') return invalid('modbus', null, block);
+  const conn = ctx.connections[0] ?? '*';
+  const ref = `${conn}/${block.unitId ?? '*'}/${block.table}/${block.start}-${block.start + block.count - 1}`;
+  const c = new Collector('modbus', ref, ref, ctx);
+  if (!ctx.registry) return unmapped(c, ctx, ref);
+  const rows = ctx.registry.lookupModbus(ctx.connections, block.unitId, block.table, block.start, block.count);
+  if (rows.length === 0) return unmapped(c, ctx, `Modbus block ${ref}`);
+  const timestamp = new Date(timeOf(msg.timestamp) ?? ctx.now).toISOString();
+  for (const row of rows) {
+    if (!c.allowed(row)) continue;
+    const m = row.modbus!;
+    const width = isBitTable(block.table) ? 1 : m.width;
+    const n = (m.end - m.start + 1) / width;
+    for (let k = 0; k < n; k++) {
+      const d = decodeRaw(block.words, m.start - block.start + k * width, block.table, row.decode);
+      const metric = n > 1 ? `${row.metric}.${k + 1}` : row.metric;
+      c.add(row, metric, d.ok ? finish(row, d.value) : d, timestamp, 'good');
+    }
+  }
+  return c.result();
+}
+
+const VISION_IDS = ['cameraId', 'camera', 'stationId', 'station'] as const;
+
+function mapVision(msg: InputMessage, ctx: MapContext): MapResult {
+  const record = msg.payload;
+  if (!isRecord(record)) return invalid('vision', null, `an inspection record is a JSON object; msg.payload is ${describeValue(record)}`);
+  let id: string | null = null;
+  for (const k of VISION_IDS) {
+    const v = own(record, k);
+    if (typeof v === 'string' && v !== '' && v.length <= MAX_IDENTIFIER) {
+      id = v;
+      break;
+    }
+  }
+  const topic = typeof msg.topic === 'string' && msg.topic !== '' && msg.topic.length <= MAX_IDENTIFIER ? msg.topic : null;
+  if (id === null && topic === null) return invalid('vision', null, 'the record names no camera or station (cameraId, camera, stationId, station) and msg.topic is empty');
+  const c = new Collector('vision', id ?? topic, id ?? topic ?? '', ctx);
+  if (!ctx.registry) return unmapped(c, ctx, `camera/station "${id ?? topic}"`);
+  const rows = (id !== null ? ctx.registry.lookupId(id) : undefined) ?? (topic !== null ? ctx.registry.lookupId(topic) : undefined);
+  if (!rows) return unmapped(c, ctx, `camera/station "${id ?? topic}"`);
+  if (Object.keys(record).length > 200) {
+    c.fail('invalid', `the inspection record has ${Object.keys(record).length} fields (at most 200)`);
+    return c.result();
+  }
+  const inspection = cleanRecord(record);
+  if (inspection === null) {
+    c.fail('invalid', 'the inspection record is too large or too deeply nested to carry (5 000 values, 8 levels)');
+    return c.result();
+  }
+  const timestamp = new Date(timeOf(own(record, 'timestamp')) ?? timeOf(msg.timestamp) ?? ctx.now).toISOString();
+  const result = own(record, 'result');
+  const measurements = own(record, 'measurements');
+  for (const row of rows) {
+    if (!c.allowed(row)) continue;
+    const known = typeof result === 'string' && result !== '' && result.length <= 100;
+    c.add(row, row.metric, { ok: true, value: known ? result : 'unknown', outOfRange: null }, timestamp, known ? 'good' : 'uncertain');
+    if (isRecord(measurements)) {
+      let n = 0;
+      for (const k of Object.keys(measurements)) {
+        const v = measurements[k];
+        if (typeof v !== 'number' || !Number.isFinite(v) || k.length > 200 || k === row.metric) continue;
+        if (k === '__proto__' || k === 'constructor' || k === 'prototype' || ++n > 200) continue;
+        c.add(row, k, { ok: true, value: v, outOfRange: null }, timestamp, 'good');
+      }
+    }
+  }
+  return c.result(() => ({ inspection: inspection as Record<string, unknown> }));
+}

@@ -1,0 +1,261 @@
+// Reading mapping rows from a CSV, JSON or JSON-lines file, or from text pasted in the editor.
+// CSV goes through csv-parse (quotes, embedded commas and newlines, BOM, CRLF) as a stream, and the
+// loader yields to the event loop every few milliseconds, so a 100 000-row file loads without
+// holding up the flows that are already running.
+import { parse } from 'csv-parse';
+import { parse as parseSync } from 'csv-parse/sync';
+import fs from 'node:fs';
+import path from 'node:path';
+import readline from 'node:readline';
+import { columnOf } from './row-schema';
+import type { RegistryLoader } from './registry';
+
+export type FileFormat = 'csv' | 'json' | 'jsonl';
+export const FILE_FORMATS = ['auto', 'csv', 'json', 'jsonl'] as const;
+
+/** Larger files are refused before reading: a mapping file this size is a mistake. */
+export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+/** Longest stretch of work before the loader lets other events run. */
+export const SLICE_MS = 15;
+
+export function formatOf(file: string, declared: string = 'auto'): FileFormat {
+  if (declared === 'csv' || declared === 'json' || declared === 'jsonl') return declared;
+  const ext = path.extname(file).toLowerCase();
+  if (ext === '.json') return 'json';
+  if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
+  return 'csv';
+}
+
+/** Excel writes ';' where the decimal separator is a comma, and some tools tab-separate. */
+export function detectDelimiter(headerLine: string): ',' | ';' | '\t' {
+  const count = (c: string): number => headerLine.split(c).length - 1;
+  const comma = count(',');
+  const semi = count(';');
+  const tab = count('\t');
+  if (tab > comma && tab > semi) return '\t';
+  return semi > comma ? ';' : ',';
+}
+
+/** Problems with a CSV header: unknown or repeated columns. */
+export function checkHeader(header: string[]): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  for (const h of header) {
+    const field = columnOf(h);
+    if (field === null) {
+      problems.push(h.trim() === '' ? 'a column has no name' : `unknown column "${h}"`);
+      continue;
+    }
+    const before = seen.get(field);
+    if (before !== undefined) problems.push(`columns "${before}" and "${h}" both mean ${field}`);
+    seen.set(field, h);
+  }
+  if (problems.length > 0) {
+    problems.push('known columns: kind, identifier, connection, unitId, table, address, addressEnd, assetId, siteId, location, metric, field, unit, scale, offset, dataType, wordOrder, bit, min, max, class, criticality, workGroup, custom.<name>');
+  }
+  return problems;
+}
+
+/** Lets other events run whenever more than SLICE_MS of work has gone by. */
+export class Slicer {
+  private since = performance.now();
+  longestMs = 0;
+
+  async tick(): Promise<void> {
+    const now = performance.now();
+    if (now - this.since < SLICE_MS) return;
+    this.longestMs = Math.max(this.longestMs, now - this.since);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.since = performance.now();
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Rows of a JSON document: an array of row objects, or `{ "rows": [...] }`. */
+function jsonRows(doc: unknown): unknown[] | null {
+  if (Array.isArray(doc)) return doc;
+  if (isRecord(doc) && Array.isArray(doc.rows)) return doc.rows;
+  return null;
+}
+
+async function firstLine(file: string): Promise<string> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const buf = Buffer.alloc(64 * 1024);
+    const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+    const text = buf.subarray(0, bytesRead).toString('utf8').replace(/^\uFEFF/, '');
+    return text.split(/\r?\n/, 1)[0] ?? '';
+  } finally {
+    await handle.close();
+  }
+}
+
+async function loadCsv(file: string, name: string, loader: RegistryLoader, slicer: Slicer, signal?: AbortSignal): Promise<void> {
+  const delimiter = detectDelimiter(await firstLine(file));
+  let headerProblems: string[] = [];
+  const parser = parse({
+    bom: true, delimiter, trim: true, skip_empty_lines: true, info: true, relax_column_count: false,
+    columns: (header: string[]) => {
+      headerProblems = checkHeader(header);
+      if (headerProblems.length > 0) throw new Error('bad header');
+      return header;
+    },
+  });
+  const stream = fs.createReadStream(file);
+  try {
+    for await (const item of stream.pipe(parser) as AsyncIterable<{ record: Record<string, unknown>; info: { lines: number } }>) {
+      if (signal?.aborted) break;
+      loader.add(item.record, { source: name, line: item.info.lines });
+      await slicer.tick();
+    }
+  } catch (e) {
+    if (headerProblems.length > 0) for (const p of headerProblems) loader.fail(`${name} line 1`, p);
+    else loader.fail(name, csvProblem(e));
+  } finally {
+    stream.destroy();
+  }
+}
+
+function csvProblem(e: unknown): string {
+  const err = e as { message?: string; lines?: number; code?: string };
+  const where = typeof err.lines === 'number' ? `line ${err.lines}: ` : '';
+  return `${where}not valid CSV (${err.message ?? String(e)})`;
+}
+
+async function loadJsonLines(file: string, name: string, loader: RegistryLoader, slicer: Slicer, signal?: AbortSignal): Promise<void> {
+  const stream = fs.createReadStream(file, { encoding: 'utf8' });
+  const lines = readline.createInterface({ input: stream, crlfDelay: Infinity });
+  let n = 0;
+  try {
+    for await (const raw of lines) {
+      n += 1;
+      if (signal?.aborted) break;
+      const line = n === 1 ? raw.replace(/^\uFEFF/, '') : raw;
+      if (line.trim() === '') continue;
+      let v: unknown;
+      try {
+        v = JSON.parse(line);
+      } catch (e) {
+        loader.fail({ source: name, line: n }, `not JSON (${e instanceof Error ? e.message : String(e)})`);
+        continue;
+      }
+      if (isRecord(v)) loader.add(v, { source: name, line: n });
+      else loader.fail({ source: name, line: n }, 'each line must be one JSON object (a row)');
+      await slicer.tick();
+    }
+  } finally {
+    lines.close();
+    stream.destroy();
+  }
+}
+
+async function loadJson(file: string, name: string, loader: RegistryLoader, slicer: Slicer, signal?: AbortSignal): Promise<void> {
+  const text = (await fs.promises.readFile(file, 'utf8')).replace(/^\uFEFF/, '');
+  let doc: unknown;
+  try {
+    // One parse of the whole document: for very large maps prefer CSV or JSON lines, which stream.
+    doc = JSON.parse(text);
+  } catch (e) {
+    loader.fail(name, `not JSON (${e instanceof Error ? e.message : String(e)})`);
+    return;
+  }
+  const rows = jsonRows(doc);
+  if (!rows) {
+    loader.fail(name, 'a JSON mapping file is an array of rows, or an object with a "rows" array');
+    return;
+  }
+  await addRecords(rows, name, loader, slicer, signal);
+}
+
+/** Adds rows given as objects (the editor's table, a JSON array), numbered from 1. */
+export async function addRecords(rows: readonly unknown[], source: string, loader: RegistryLoader, slicer = new Slicer(), signal?: AbortSignal): Promise<void> {
+  for (let i = 0; i < rows.length; i++) {
+    if (signal?.aborted) return;
+    const origin = { source, line: i + 1, byRow: true };
+    const r = rows[i];
+    if (isRecord(r)) loader.add(r, origin);
+    else loader.fail(origin, 'a row must be an object');
+    if ((i & 255) === 255) await slicer.tick();
+  }
+}
+
+/** Streams a mapping file into `loader`. File-level problems become loader errors naming the file. */
+export async function loadFile(file: string, format: FileFormat, loader: RegistryLoader, opts: { slicer?: Slicer; signal?: AbortSignal } = {}): Promise<void> {
+  const name = path.basename(file);
+  const slicer = opts.slicer ?? new Slicer();
+  let size: number;
+  try {
+    const st = await fs.promises.stat(file);
+    if (!st.isFile()) throw new Error('not a file');
+    size = st.size;
+  } catch (e) {
+    loader.fail(name, `cannot read ${file} (${e instanceof Error ? e.message : String(e)})`);
+    return;
+  }
+  if (size > MAX_FILE_BYTES) {
+    loader.fail(name, `${Math.round(size / 2 ** 20)} MiB is more than the ${MAX_FILE_BYTES / 2 ** 20} MiB a mapping file may have`);
+    return;
+  }
+  try {
+    if (format === 'csv') await loadCsv(file, name, loader, slicer, opts.signal);
+    else if (format === 'jsonl') await loadJsonLines(file, name, loader, slicer, opts.signal);
+    else await loadJson(file, name, loader, slicer, opts.signal);
+  } catch (e) {
+    loader.fail(name, `cannot read ${file} (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+export interface ParsedText {
+  /** Records as written (column names as in the text), each with its line or row number. */
+  records: Array<{ record: Record<string, unknown>; line: number; byRow: boolean }>;
+  errors: string[];
+}
+
+/** Pasted or uploaded text, for the editor's import (bounded by the admin API's body limit). */
+export function parseText(text: string, format: FileFormat | 'auto', name = 'import'): ParsedText {
+  const body = text.replace(/^\uFEFF/, '');
+  const kind = format === 'auto' ? (/^\s*[[{]/.test(body) ? (/^\s*\{[^\n]*\}\s*\r?\n\s*\{/.test(body) ? 'jsonl' : 'json') : 'csv') : format;
+  const out: ParsedText = { records: [], errors: [] };
+  if (kind === 'csv') {
+    let header: string[] = [];
+    try {
+      const items = parseSync(body, {
+        bom: true, delimiter: detectDelimiter(body.split(/\r?\n/, 1)[0] ?? ''), trim: true, skip_empty_lines: true, info: true,
+        columns: (h: string[]) => { header = h; return h; },
+      }) as Array<{ record: Record<string, unknown>; info: { lines: number } }>;
+      out.errors.push(...checkHeader(header).map((p) => `${name} line 1: ${p}`));
+      for (const it of items) out.records.push({ record: it.record, line: it.info.lines, byRow: false });
+    } catch (e) {
+      out.errors.push(`${name}: ${csvProblem(e)}`);
+    }
+    return out;
+  }
+  if (kind === 'jsonl') {
+    body.split(/\r?\n/).forEach((line, i) => {
+      if (line.trim() === '') return;
+      try {
+        const v: unknown = JSON.parse(line);
+        if (isRecord(v)) out.records.push({ record: v, line: i + 1, byRow: false });
+        else out.errors.push(`${name} line ${i + 1}: each line must be one JSON object (a row)`);
+      } catch (e) {
+        out.errors.push(`${name} line ${i + 1}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+      }
+    });
+    return out;
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch (e) {
+    out.errors.push(`${name}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+    return out;
+  }
+  const rows = jsonRows(doc);
+  if (!rows) out.errors.push(`${name}: a JSON mapping is an array of rows, or an object with a "rows" array`);
+  else rows.forEach((r, i) => {
+    if (isRecord(r)) out.records.push({ record: r, line: i + 1, byRow: true });
+    else out.errors.push(`${name} row ${i + 1}: a row must be an object`);
+  });
+  return out;
+}

@@ -1,0 +1,57 @@
+// Listeners of the outbox, called one by one so a throwing listener neither breaks delivery nor
+// keeps the others from hearing; and the capacity gauge behind the high-water warning.
+import type { Held } from './store';
+import type { CapacityEvent, CapacityLevel, OutboxEvents } from './types';
+
+type Listeners = { [K in keyof OutboxEvents]: OutboxEvents[K][] };
+
+export class Emitter {
+  private readonly listeners: Listeners = { result: [], capacity: [], link: [], problem: [] };
+
+  on<K extends keyof OutboxEvents>(event: K, fn: OutboxEvents[K]): void {
+    this.listeners[event].push(fn);
+  }
+
+  off<K extends keyof OutboxEvents>(event: K, fn: OutboxEvents[K]): void {
+    const list = this.listeners[event];
+    const i = list.indexOf(fn);
+    if (i >= 0) list.splice(i, 1);
+  }
+
+  emit<K extends keyof OutboxEvents>(event: K, arg: Parameters<OutboxEvents[K]>[0]): void {
+    for (const fn of [...this.listeners[event]]) {
+      try {
+        (fn as (a: typeof arg) => void)(arg);
+      } catch (e) {
+        // The row's state is already committed; a listener's bug must not undo or stop anything.
+        if (event !== 'problem') this.emit('problem', { code: 'listener', message: `a ${event} listener threw: ${e instanceof Error ? e.message : String(e)}` });
+      }
+    }
+  }
+}
+
+export class CapacityGauge {
+  level: CapacityLevel = 'ok';
+
+  constructor(private readonly maxRows: number, private readonly maxBytes: number, private readonly highWater: number) {}
+
+  snapshot(held: Held): CapacityEvent {
+    const fraction = Math.max(held.rows / this.maxRows, held.bytes / this.maxBytes);
+    return { level: this.level, rows: held.rows, bytes: held.bytes, maxRows: this.maxRows, maxBytes: this.maxBytes, fraction };
+  }
+
+  /** Recomputes the level (or takes the one given); returns the new snapshot when it changed. */
+  update(held: Held, forced?: CapacityLevel): CapacityEvent | null {
+    const { fraction } = this.snapshot(held);
+    let level: CapacityLevel;
+    if (forced) level = forced;
+    else if (fraction >= 1) level = 'full';
+    else if (fraction >= this.highWater) level = 'high';
+    // Hysteresis: back to ok only clearly below the mark, so a level near it does not flap.
+    else if (this.level !== 'ok' && fraction >= this.highWater - 0.05) level = 'high';
+    else level = 'ok';
+    if (level === this.level) return null;
+    this.level = level;
+    return this.snapshot(held);
+  }
+}

@@ -1,0 +1,264 @@
+// The mw-vision-drift node's settings as the editor stores them (mostly strings), checked once at
+// deploy and turned into numbers, and the chart parameters derived from the target false-alarm rate.
+import { compileValidator } from '../contracts/validate';
+import type { Severity } from '../contracts';
+import { designCusumH, designEwmaL, designReflectedEwmaL } from './arl';
+import { normalQuantile } from './stats';
+
+export type RuleChoice = 'none' | 'we' | 'nelson';
+export type SubgroupMode = 'units' | 'batch' | 'time';
+export type SeverityKey = 'mean' | 'rules' | 'trend' | 'capMedium' | 'capHigh' | 'defects' | 'spread';
+
+export interface SpecRow {
+  /** A product/SKU, or "*" for any product without its own row. */
+  product: string;
+  characteristic: string;
+  lsl?: number;
+  usl?: number;
+  target?: number;
+  /** A fixed baseline instead of a learned one. */
+  mean?: number;
+  sigma?: number;
+  sigmaWithin?: number;
+}
+
+export interface DriftSettings {
+  site: string;
+  specs: SpecRow[];
+  monitorUnspecified: boolean;
+  arl0: number;
+  lambda: number;
+  cusumK: number;
+  fir: boolean;
+  rules: RuleChoice;
+  subgroupSize: number;
+  trendWindow: number;
+  horizonUnits: number;
+  horizonMinutes: number;
+  horizonBatch: boolean;
+  capabilityWindow: number;
+  capabilityIndex: 'cpk' | 'ppk';
+  cpkMedium: number;
+  cpkHigh: number;
+  defectSubgroup: SubgroupMode;
+  defectSubgroupSize: number;
+  defectSubgroupSeconds: number;
+  perDefectType: boolean;
+  minConfidence: number;
+  maxDefectTypes: number;
+  phase1Units: number;
+  phase1Subgroups: number;
+  clearAfter: number;
+  severity: Record<SeverityKey, Severity>;
+  priority: Record<Severity, number | string>;
+  maxSeries: number;
+  checkpointSeconds: number;
+  annotate: boolean;
+}
+
+/** Chart parameters that follow from the settings; computed once per deploy (Markov chains). */
+export interface Design {
+  cusumH: number;
+  ewmaL: number;
+  /** L of the one-sided EWMA of ln s², per part. */
+  spreadL: number;
+  /** L of the one-sided EWMA of the standardised defect proportion, per subgroup. */
+  defectL: number;
+  /** Mann–Kendall Z a trend must pass. */
+  trendZ: number;
+  /** Chance per part that the S chart signals on a good part. */
+  spreadAlpha: number;
+}
+
+/** Points in the trend window: 40 subgroup means give 780 pairwise slopes, a steady median. */
+export const TREND_POINTS = 40;
+
+export function trendBlockUnits(s: Pick<DriftSettings, 'trendWindow'>): number {
+  return Math.max(1, Math.floor(s.trendWindow / TREND_POINTS));
+}
+
+type Loose = string | number | boolean | null | undefined;
+
+const num = { type: ['number', 'string'], maxLength: 40 } as const;
+const severity = { enum: ['critical', 'high', 'medium', 'low'] } as const;
+const priorityCell = { type: ['number', 'string'], maxLength: 40 } as const;
+
+const schema = {
+  type: 'object',
+  properties: {
+    site: { type: 'string', maxLength: 200 },
+    specs: {
+      type: 'array',
+      maxItems: 2000,
+      items: { type: 'object', properties: { product: { type: 'string', maxLength: 200 }, characteristic: { type: 'string', maxLength: 100 } } },
+    },
+    monitorUnspecified: { type: 'boolean' },
+    arl0: num, lambda: num, cusumK: num, fir: { type: 'boolean' },
+    rules: { enum: ['none', 'we', 'nelson'] },
+    subgroupSize: num, trendWindow: num, horizonUnits: num, horizonMinutes: num, horizonBatch: { type: 'boolean' },
+    capabilityWindow: num, capabilityIndex: { enum: ['cpk', 'ppk'] }, cpkMedium: num, cpkHigh: num,
+    defectSubgroup: { enum: ['units', 'batch', 'time'] }, defectSubgroupSize: num, defectSubgroupSeconds: num,
+    perDefectType: { type: 'boolean' }, minConfidence: num, maxDefectTypes: num,
+    phase1Units: num, phase1Subgroups: num, clearAfter: num,
+    sevMean: severity, sevRules: severity, sevTrend: severity, sevCapMedium: severity, sevCapHigh: severity, sevDefects: severity, sevSpread: severity,
+    priorityCritical: priorityCell, priorityHigh: priorityCell, priorityMedium: priorityCell, priorityLow: priorityCell,
+    maxSeries: num, checkpointSeconds: num, annotate: { type: 'boolean' },
+  },
+} as const;
+
+const validate = compileValidator<Record<string, Loose | unknown[]>>(schema, 'config');
+
+/** Reads an optional number cell: '' and absent mean "not set"; anything else must be a finite number. */
+function cell(v: unknown): number | undefined | 'bad' {
+  if (v === undefined || v === null || v === '') return undefined;
+  const n = typeof v === 'number' ? v : Number(String(v).trim());
+  return Number.isFinite(n) ? n : 'bad';
+}
+
+export function parseSpecRows(rows: readonly unknown[], where = 'specs'): { rows: SpecRow[]; errors: string[] } {
+  const out: SpecRow[] = [];
+  const errors: string[] = [];
+  rows.forEach((raw, i) => {
+    const r = (raw ?? {}) as Record<string, unknown>;
+    const at = `${where}[${i + 1}]`;
+    const product = String(r.product ?? '').trim() || '*';
+    const characteristic = String(r.characteristic ?? '').trim();
+    if (!characteristic) {
+      errors.push(`${at}: characteristic is empty`);
+      return;
+    }
+    const row: SpecRow = { product, characteristic };
+    for (const k of ['lsl', 'usl', 'target', 'mean', 'sigma', 'sigmaWithin'] as const) {
+      const v = cell(r[k]);
+      if (v === 'bad') errors.push(`${at}: ${k} "${String(r[k])}" is not a number`);
+      else if (v !== undefined) row[k] = v;
+    }
+    if (row.lsl !== undefined && row.usl !== undefined && row.lsl >= row.usl) errors.push(`${at}: LSL ${row.lsl} is not below USL ${row.usl}`);
+    if (row.sigma !== undefined && !(row.sigma > 0)) errors.push(`${at}: sigma must be above 0`);
+    if (row.sigmaWithin !== undefined && !(row.sigmaWithin > 0)) errors.push(`${at}: sigmaWithin must be above 0`);
+    if ((row.mean === undefined) !== (row.sigma === undefined)) errors.push(`${at}: a fixed baseline needs both mean and sigma`);
+    out.push(row);
+  });
+  return { rows: out, errors };
+}
+
+/** A spec file: a JSON array of rows, or CSV with a header naming the columns (product, characteristic, lsl, usl, …). */
+export function parseSpecText(text: string, fileName: string): { rows: SpecRow[]; errors: string[] } {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('[')) {
+    let data: unknown;
+    try {
+      data = JSON.parse(trimmed);
+    } catch (e) {
+      return { rows: [], errors: [`${fileName}: not JSON (${(e as Error).message})`] };
+    }
+    if (!Array.isArray(data)) return { rows: [], errors: [`${fileName}: expected an array of rows`] };
+    return parseSpecRows(data, fileName);
+  }
+  const lines = trimmed.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trim().startsWith('#'));
+  if (lines.length === 0) return { rows: [], errors: [] };
+  const header = lines[0].split(',').map((h) => h.trim());
+  const rows = lines.slice(1).map((line) => {
+    const cells = line.split(',');
+    return Object.fromEntries(header.map((h, i) => [h, (cells[i] ?? '').trim()]));
+  });
+  if (!header.includes('characteristic')) return { rows: [], errors: [`${fileName}: the CSV header needs a "characteristic" column`] };
+  return parseSpecRows(rows, fileName);
+}
+
+/** The spec row for a product and characteristic: the product's own, else the "*" row. */
+export function findSpec(rows: readonly SpecRow[], product: string, characteristic: string): SpecRow | undefined {
+  let wildcard: SpecRow | undefined;
+  for (const r of rows) {
+    if (r.characteristic !== characteristic) continue;
+    if (r.product === product) return r;
+    if (r.product === '*') wildcard = r;
+  }
+  return wildcard;
+}
+
+function priorityValue(v: unknown, fallback: number): number | string {
+  const s = v === undefined || v === null ? '' : String(v).trim();
+  if (!s) return fallback;
+  return /^\d+$/.test(s) ? Number(s) : s;
+}
+
+export function parseDriftSettings(raw: unknown): { ok: true; value: DriftSettings } | { ok: false; errors: string[] } {
+  const checked = validate(raw);
+  if (!checked.ok) return checked;
+  const s = checked.value as Record<string, unknown>;
+  const errors: string[] = [];
+  const number = (key: string, fallback: number, min: number, max: number, integer = false): number => {
+    const v = cell(s[key]);
+    if (v === undefined) return fallback;
+    if (v === 'bad' || v < min || v > max || (integer && !Number.isInteger(v))) {
+      errors.push(`config.${key}: "${String(s[key])}" must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+      return fallback;
+    }
+    return v;
+  };
+  const specs = parseSpecRows(Array.isArray(s.specs) ? s.specs : []);
+  errors.push(...specs.errors);
+  const value: DriftSettings = {
+    site: String(s.site ?? '').trim() || 'SITE',
+    specs: specs.rows,
+    monitorUnspecified: s.monitorUnspecified !== false,
+    arl0: number('arl0', 10_000_000, 100, 1e12),
+    lambda: number('lambda', 0.1, 0.01, 1),
+    cusumK: number('cusumK', 0.5, 0.05, 3),
+    fir: s.fir !== false,
+    rules: (s.rules as RuleChoice | undefined) ?? 'none',
+    subgroupSize: number('subgroupSize', 10, 2, 1000, true),
+    trendWindow: number('trendWindow', 2000, 40, 100_000_000, true),
+    horizonUnits: number('horizonUnits', 0, 0, 1e12),
+    horizonMinutes: number('horizonMinutes', 60, 0, 1e9),
+    horizonBatch: s.horizonBatch !== false,
+    capabilityWindow: number('capabilityWindow', 500, 4, 1_000_000, true),
+    capabilityIndex: (s.capabilityIndex as 'cpk' | 'ppk' | undefined) ?? 'cpk',
+    cpkMedium: number('cpkMedium', 1.33, 0, 10),
+    cpkHigh: number('cpkHigh', 1.0, 0, 10),
+    defectSubgroup: (s.defectSubgroup as SubgroupMode | undefined) ?? 'units',
+    defectSubgroupSize: number('defectSubgroupSize', 500, 10, 10_000_000, true),
+    defectSubgroupSeconds: number('defectSubgroupSeconds', 300, 1, 86_400 * 7),
+    perDefectType: s.perDefectType !== false,
+    minConfidence: number('minConfidence', 0.5, 0, 1),
+    maxDefectTypes: number('maxDefectTypes', 20, 0, 200, true),
+    phase1Units: number('phase1Units', 1000, 20, 100_000, true),
+    phase1Subgroups: number('phase1Subgroups', 20, 2, 1000, true),
+    clearAfter: number('clearAfter', 500, 1, 1e9, true),
+    severity: {
+      mean: (s.sevMean as Severity | undefined) ?? 'medium',
+      rules: (s.sevRules as Severity | undefined) ?? 'low',
+      trend: (s.sevTrend as Severity | undefined) ?? 'high',
+      capMedium: (s.sevCapMedium as Severity | undefined) ?? 'medium',
+      capHigh: (s.sevCapHigh as Severity | undefined) ?? 'high',
+      defects: (s.sevDefects as Severity | undefined) ?? 'medium',
+      spread: (s.sevSpread as Severity | undefined) ?? 'medium',
+    },
+    priority: {
+      critical: priorityValue(s.priorityCritical, 1),
+      high: priorityValue(s.priorityHigh, 2),
+      medium: priorityValue(s.priorityMedium, 3),
+      low: priorityValue(s.priorityLow, 4),
+    },
+    maxSeries: number('maxSeries', 1000, 1, 100_000, true),
+    checkpointSeconds: number('checkpointSeconds', 60, 0, 86_400),
+    annotate: s.annotate !== false,
+  };
+  const blocks = value.capabilityWindow / value.subgroupSize;
+  if (blocks < 2 || blocks > 1000) errors.push(`config.capabilityWindow: ${value.capabilityWindow} units make ${Math.floor(blocks)} subgroups of ${value.subgroupSize}; keep it between 2 and 1000 subgroups`);
+  if (value.cpkHigh > value.cpkMedium) errors.push(`config.cpkHigh (${value.cpkHigh}) must not be above cpkMedium (${value.cpkMedium})`);
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
+}
+
+/** h, L and the significance levels that give each detector about `arl0` units between false alarms. */
+export function designFor(s: DriftSettings): Design {
+  return {
+    cusumH: designCusumH(s.cusumK, s.arl0, s.fir),
+    ewmaL: designEwmaL(s.lambda, s.arl0),
+    spreadL: designReflectedEwmaL(s.lambda, s.arl0),
+    defectL: designReflectedEwmaL(s.lambda, Math.max(10, s.arl0 / s.defectSubgroupSize)),
+    trendZ: normalQuantile(1 - trendBlockUnits(s) / s.arl0),
+    spreadAlpha: 1 / s.arl0,
+  };
+}

@@ -1,0 +1,241 @@
+// mw-asset-map: a protocol message in (MQTT, Modbus, OPC UA, vision records), asset readings out, one
+// message per asset; whatever cannot be mapped goes to the second output with the reason, and the
+// status counts it, so unmapped identifiers are seen at a glance.
+import type { NodeMessageInFlow } from 'node-red';
+import type { MapNodeSettings } from './core/assets/config';
+import { parseMapSettings } from './core/assets/config';
+import { verificationReport, type RegistryHandle } from './core/assets/handle';
+import { mapMessage, type ExceptionReason, type MapException, type MapResult } from './core/assets/resolve';
+import type { RegistryService } from './core/assets/service';
+import { onClose } from './lib/close';
+import { onInput } from './lib/input';
+import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
+import { failed, idle, ok, showStatus, warning } from './lib/status';
+
+type MapNodeDef = NodeDef & MapNodeSettings;
+
+const STATUS_INTERVAL_MS = 500;
+/** Messages held while the map loads for the first time; more are answered as unmapped. */
+const MAX_HELD = 1000;
+/** Distinct unmapped identifiers remembered for the status and the `unmapped` report. */
+const MAX_UNMAPPED = 1000;
+/** How long the names of a Modbus read node's connection are reused before looking again. */
+const CONNECTION_TTL_MS = 60_000;
+const MAX_CONNECTIONS = 256;
+const CONTROLS = ['verify', 'reload', 'unmapped', 'reset'] as const;
+type Control = (typeof CONTROLS)[number];
+
+/** Reasons that mean the message itself was bad: they also go to done(err), so Catch nodes see them. */
+const ERROR_REASONS: ReadonlySet<ExceptionReason> = new Set(['invalid', 'decode-error']);
+
+interface Held {
+  msg: NodeMessageInFlow;
+  send: SendFn;
+  done: DoneFn;
+}
+
+function controlOf(msg: NodeMessageInFlow): Control | null {
+  for (const c of CONTROLS) if (Object.prototype.hasOwnProperty.call(msg, c)) return c;
+  return null;
+}
+
+export = function (RED: NodeAPI): void {
+  function MwAssetMapNode(this: Node, config: MapNodeDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const settings = parseMapSettings(config);
+    const handle = RED.nodes.getNode(config.registry ?? '') as (Node & RegistryHandle) | null;
+    const counts = { messages: 0, readings: 0, exceptions: 0 } as Record<string, number>;
+    const unmapped = new Map<string, { kind: string; count: number; lastSeen: string }>();
+    const connections = new Map<string, { names: string[]; at: number }>();
+    let held: Held[] = [];
+    let statusTimer: NodeJS.Timeout | null = null;
+
+    const service = (): RegistryService | null => handle?.service ?? null;
+
+    function refreshStatus(): void {
+      statusTimer = null;
+      if (!settings.ok) return showStatus(RED, node, failed('mw-asset-map.status.invalid-config'));
+      const s = service();
+      if (!handle) return showStatus(RED, node, failed('mw-asset-map.status.no-registry'));
+      if (!s) return showStatus(RED, node, failed('mw-asset-map.status.registry-invalid'));
+      if (!s.registry) {
+        return showStatus(RED, node, s.state === 'failed' ? failed('mw-asset-map.status.map-failed', { errors: s.lastLoad?.errorCount ?? 0 }) : idle('mw-asset-map.status.loading'));
+      }
+      const params = { rows: s.registry.rowCount, mapped: counts.readings, unmapped: unmapped.size, errors: counts.exceptions - (counts.unmapped ?? 0) };
+      if (s.isVerifying) return showStatus(RED, node, idle('mw-asset-map.status.verifying', params));
+      if (s.lastLoad && !s.lastLoad.ok) return showStatus(RED, node, warning('mw-asset-map.status.file-error', params));
+      if (unmapped.size > 0 || params.errors > 0) return showStatus(RED, node, warning('mw-asset-map.status.counts', params));
+      showStatus(RED, node, ok('mw-asset-map.status.counts', params));
+    }
+    const scheduleStatus = (): void => {
+      if (statusTimer === null) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
+    };
+
+    /**
+     * The names a Modbus read node's connection goes by (client node name, host:port, host, id),
+     * found from the message's sendingNodeId in the deployed flow; cached, bounded.
+     */
+    function connectionNames(msg: NodeMessageInFlow): string[] {
+      if (settings.ok && settings.value.connection) return [settings.value.connection];
+      const sender = (msg as { sendingNodeId?: unknown }).sendingNodeId;
+      if (typeof sender !== 'string') return [];
+      const now = Date.now();
+      const hit = connections.get(sender);
+      if (hit && now - hit.at < CONNECTION_TTL_MS) return hit.names;
+      let server: string | undefined;
+      const configs = new Map<string, Record<string, unknown>>();
+      RED.nodes.eachNode((n) => {
+        const c = n as unknown as Record<string, unknown>;
+        if (c.id === sender && typeof c.server === 'string') server = c.server;
+        configs.set(String(c.id), c);
+      });
+      const client = server ? configs.get(server) : undefined;
+      const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : null);
+      const names = client ? [text(client.name), client.tcpHost ? `${text(client.tcpHost)}:${text(client.tcpPort) ?? '502'}` : null,
+        text(client.tcpHost), text(client.serialPort), text(client.id)].filter((n): n is string => n !== null) : [];
+      if (connections.size >= MAX_CONNECTIONS) connections.clear();
+      connections.set(sender, { names, at: now });
+      return names;
+    }
+
+    function count(result: MapResult, exceptions: MapException[]): void {
+      counts.messages += 1;
+      counts.readings += result.readings.length;
+      for (const e of exceptions) {
+        counts.exceptions += 1;
+        counts[e.reason] = (counts[e.reason] ?? 0) + 1;
+        if (e.reason === 'unmapped' && e.identifier !== null) {
+          const u = unmapped.get(e.identifier);
+          if (u) {
+            u.count += 1;
+            u.lastSeen = new Date().toISOString();
+          } else if (unmapped.size < MAX_UNMAPPED) {
+            unmapped.set(e.identifier, { kind: e.source.kind, count: 1, lastSeen: new Date().toISOString() });
+          }
+        }
+      }
+    }
+
+    function handle1(msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void {
+      const s = service();
+      const registry = s?.registry ?? null;
+      const result = mapMessage(msg as unknown as Parameters<typeof mapMessage>[0], {
+        registry,
+        noRegistry: !handle ? RED._('mw-asset-map.errors.no-registry')
+          : !s ? RED._('mw-asset-map.errors.registry-invalid', { errors: handle.configErrors.join('; ') })
+            : s.lastLoad?.errors[0],
+        requireVerified: s?.requireVerified ?? false,
+        source: settings.ok ? settings.value.source : 'auto',
+        now: Date.now(),
+        connections: Array.isArray(msg.payload) ? connectionNames(msg) : [],
+        cmmsDialect: s?.dialect ?? null,
+      });
+      count(result, result.exceptions);
+      const failures = result.exceptions.map((e) => ({ ...msg, payload: e, reason: e.reason }) as NodeMessage);
+      let first: NodeMessage[] | NodeMessage | null = null;
+      if (result.readings.length === 1) {
+        // One asset: the message itself carries the readings on (no copy, as Node-RED does).
+        msg.payload = result.readings[0];
+        first = msg;
+      } else if (result.readings.length > 1) {
+        first = result.readings.map((r, i) => (i === 0 ? Object.assign(msg, { payload: r }) : ({ ...msg, payload: r }) as NodeMessage));
+      }
+      if (first || failures.length > 0) send([first, failures.length === 1 ? failures[0] : failures.length > 0 ? failures : null]);
+      scheduleStatus();
+      const bad = result.exceptions.filter((e) => ERROR_REASONS.has(e.reason));
+      if (bad.length > 0) done(new Error(bad.map((e) => `${e.reason}: ${e.identifier ?? ''} ${e.errors.join('; ')}`).join(' | ')));
+      else done();
+    }
+
+    function release(): void {
+      const waiting = held;
+      held = [];
+      for (const h of waiting) {
+        try {
+          handle1(h.msg, h.send, h.done);
+        } catch (e) {
+          h.done(e instanceof Error ? e : new Error(String(e)));
+        }
+      }
+    }
+
+    function unmappedList(): Array<{ identifier: string; kind: string; count: number; lastSeen: string }> {
+      return [...unmapped].map(([identifier, u]) => ({ identifier, ...u })).sort((a, b) => b.count - a.count);
+    }
+
+    async function control(which: Control, msg: NodeMessageInFlow, send: SendFn): Promise<void> {
+      const s = service();
+      const reply = (payload: unknown): void => send([null, { ...msg, topic: which, payload } as NodeMessage]);
+      switch (which) {
+        case 'unmapped':
+          reply(unmappedList());
+          return;
+        case 'reset':
+          for (const k of Object.keys(counts)) counts[k] = 0;
+          unmapped.clear();
+          reply({ reset: true });
+          scheduleStatus();
+          return;
+        case 'reload':
+          if (!s) throw new Error(RED._('mw-asset-map.errors.registry-invalid', { errors: handle?.configErrors.join('; ') ?? '' }));
+          reply(await s.reload());
+          return;
+        case 'verify':
+          if (!s) throw new Error(RED._('mw-asset-map.errors.registry-invalid', { errors: handle?.configErrors.join('; ') ?? '' }));
+          await s.verify();
+          reply(verificationReport(s));
+          return;
+      }
+    }
+
+    if (!settings.ok) node.error(RED._('mw-asset-map.errors.invalid-config', { errors: settings.errors.join('; ') }));
+    else if (!handle) node.error(RED._('mw-asset-map.errors.no-registry'));
+    const unsubscribe = handle?.subscribe(() => {
+      if (held.length > 0 && service()?.state !== 'loading') release();
+      scheduleStatus();
+    });
+    scheduleStatus();
+
+    onInput(node, async (msg, send, done) => {
+      const which = controlOf(msg);
+      if (which) {
+        await control(which, msg, send);
+        done();
+        return;
+      }
+      const s = service();
+      if (s && !s.registry && s.state === 'loading') {
+        if (held.length < MAX_HELD) {
+          held.push({ msg, send, done });
+          return;
+        }
+      }
+      handle1(msg, send, done);
+    });
+
+    (node as Node & { unmappedReport?: () => unknown }).unmappedReport = unmappedList;
+
+    onClose(node, () => {
+      if (statusTimer) clearTimeout(statusTimer);
+      statusTimer = null;
+      unsubscribe?.();
+      const waiting = held;
+      held = [];
+      for (const h of waiting) h.done(new Error(RED._('mw-asset-map.errors.closed-while-loading')));
+      unmapped.clear();
+      connections.clear();
+    });
+  }
+
+  RED.nodes.registerType('mw-asset-map', MwAssetMapNode as unknown as (this: Node, def: NodeDef) => void);
+
+  RED.httpAdmin.get('/mw-asset-map/:id/unmapped', RED.auth.needsPermission('mw-asset-map.read'), (req, res) => {
+    const n = RED.nodes.getNode(String(req.params.id)) as (Node & { unmappedReport?: () => unknown }) | null;
+    if (!n || n.type !== 'mw-asset-map') {
+      res.status(404).json({ error: RED._('mw-asset-map.errors.not-deployed') });
+      return;
+    }
+    res.json(n.unmappedReport?.() ?? []);
+  });
+};

@@ -1,0 +1,175 @@
+// mw-asset-registry: the verified map from IoT identifiers to CMMS assets. It owns the loaded map (rows
+// from the editor and a CSV/JSON file that is reloaded when it changes), the verification against the
+// CMMS through an mw-cmms connection, and the results of that verification, kept across restarts.
+import type { Request, Response } from 'express';
+import os from 'node:os';
+import path from 'node:path';
+import { parseRegistrySettings, type RegistryNodeSettings } from './core/assets/config';
+import { verificationReport, type RegistryHandle } from './core/assets/handle';
+import { emptyNamespaces, parseNamespaces } from './core/assets/opcua';
+import { RegistryLoader } from './core/assets/registry';
+import { coerceRow } from './core/assets/row-schema';
+import { RegistryService, type VerifyingClient } from './core/assets/service';
+import { parseText, type FileFormat } from './core/assets/sources';
+import type { VerificationStatus } from './core/assets/types';
+import type { CmmsConnection } from './lib/cmms-connection';
+import { onClose } from './lib/close';
+import type { Node, NodeAPI, NodeDef } from './lib/red';
+
+type RegistryNodeDef = NodeDef & RegistryNodeSettings;
+type RegistryNode = Node & RegistryHandle & { service: RegistryService | null; configErrors: string[] };
+
+function userDirOf(RED: NodeAPI): string {
+  return (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
+}
+
+/** One DurableState file per registry, beside the flows. */
+function stateFile(RED: NodeAPI, id: string): string {
+  return path.join(userDirOf(RED), 'millwright', `mw-asset-registry-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.db`);
+}
+
+const STATUSES: readonly VerificationStatus[] = ['unchecked', 'ok', 'missing', 'wrong-site', 'wrong-location', 'inactive', 'decommissioned'];
+
+function intParam(v: unknown, fallback: number, max: number): number {
+  const n = Number(v);
+  return Number.isInteger(n) && n >= 0 ? Math.min(n, max) : fallback;
+}
+
+export = function (RED: NodeAPI): void {
+  function MwAssetRegistryNode(this: RegistryNode, config: RegistryNodeDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const listeners = new Set<() => void>();
+    const notify = (): void => { for (const l of [...listeners]) l(); };
+    node.service = null;
+    node.configErrors = [];
+    node.subscribe = (listener) => {
+      listeners.add(listener);
+      return () => { listeners.delete(listener); };
+    };
+
+    const parsed = parseRegistrySettings(config, (p) => path.resolve(userDirOf(RED), p));
+    if (!parsed.ok) {
+      node.configErrors = parsed.errors;
+      node.error(RED._('mw-asset-registry.errors.invalid-config', { errors: parsed.errors.join('; ') }));
+    } else {
+      const options = parsed.value;
+      const cmms = (): VerifyingClient | string => {
+        if (!options.cmms) return RED._('mw-asset-registry.errors.no-cmms');
+        const conn = RED.nodes.getNode(options.cmms) as CmmsConnection | null;
+        if (!conn) return RED._('mw-asset-registry.errors.no-cmms');
+        if (!conn.client) return RED._('mw-asset-registry.errors.cmms-invalid', { errors: conn.configErrors.join('; ') });
+        return { id: conn.id, dialect: conn.client.dialect, client: conn.client };
+      };
+      let service: RegistryService;
+      try {
+        service = new RegistryService(options, { stateFile: stateFile(RED, node.id), cmms });
+      } catch (e) {
+        // A disk problem must not cost the map: verification results then live in memory only.
+        node.warn(RED._('mw-asset-registry.errors.state-file', { message: e instanceof Error ? e.message : String(e) }));
+        service = new RegistryService(options, { stateFile: null, cmms });
+      }
+      node.service = service;
+      service.on('loaded', (r) => {
+        node.log(RED._('mw-asset-registry.log.loaded', { rows: r.rows, targets: r.targets, ms: r.ms, slice: r.longestSliceMs }));
+        notify();
+      });
+      service.on('load-failed', (r) => {
+        const key = service.registry ? 'mw-asset-registry.errors.load-kept' : 'mw-asset-registry.errors.load-failed';
+        node.error(RED._(key, { count: r.errorCount, errors: r.errors.slice(0, 10).join('\n') }));
+        notify();
+      });
+      service.on('verifying', notify);
+      service.on('verified', (s) => {
+        node.log(RED._('mw-asset-registry.log.verified', { ok: s.counts.ok, targets: s.targets, assets: s.assets }));
+        notify();
+      });
+      service.on('verify-failed', (e) => {
+        node.warn(RED._('mw-asset-registry.errors.verify-failed', { message: e.message }));
+        notify();
+      });
+      service.start();
+    }
+
+    onClose(node, async () => {
+      listeners.clear();
+      await node.service?.close();
+    });
+  }
+
+  RED.nodes.registerType('mw-asset-registry', MwAssetRegistryNode as unknown as (this: Node, def: NodeDef) => void);
+
+  const read = RED.auth.needsPermission('mw-asset-registry.read');
+  const write = RED.auth.needsPermission('mw-asset-registry.write');
+  const serviceOf = (req: Request, res: Response): RegistryService | null => {
+    const n = RED.nodes.getNode(String(req.params.id)) as RegistryNode | null;
+    if (!n || n.type !== 'mw-asset-registry') {
+      res.status(404).json({ error: RED._('mw-asset-registry.errors.not-deployed') });
+      return null;
+    }
+    if (!n.service) {
+      res.status(409).json({ error: RED._('mw-asset-registry.errors.invalid-config', { errors: n.configErrors.join('; ') }) });
+      return null;
+    }
+    return n.service;
+  };
+
+  // The editor's import (paste or upload) and "check rows": parsed and checked by the same code the
+  // runtime loads with, so the editor shows the errors a deploy would give, with their line numbers.
+  RED.httpAdmin.post('/mw-asset-registry/check', write, (req: Request, res: Response) => {
+    const body = (req.body ?? {}) as { text?: unknown; format?: unknown; rows?: unknown; opcuaNamespaces?: unknown };
+    const ns = parseNamespaces(typeof body.opcuaNamespaces === 'string' ? body.opcuaNamespaces : '');
+    const loader = new RegistryLoader(ns.ok ? ns.value : emptyNamespaces());
+    const rows: unknown[] = [];
+    let errors: string[] = ns.ok ? [] : ns.errors;
+    if (typeof body.text === 'string') {
+      const format = (['csv', 'json', 'jsonl'].includes(String(body.format)) ? body.format : 'auto') as FileFormat | 'auto';
+      const parsedText = parseText(body.text, format);
+      errors = errors.concat(parsedText.errors);
+      for (const r of parsedText.records) {
+        const c = coerceRow(r.record);
+        if (c.ok) rows.push(c.row);
+        loader.add(r.record, { source: 'import', line: r.line, byRow: r.byRow });
+      }
+    } else if (Array.isArray(body.rows)) {
+      body.rows.forEach((r, i) => {
+        if (r !== null && typeof r === 'object' && !Array.isArray(r)) loader.add(r as Record<string, unknown>, { source: 'editor', line: i + 1, byRow: true });
+        else loader.fail({ source: 'editor', line: i + 1, byRow: true }, 'a row must be an object');
+      });
+    } else {
+      res.status(400).json({ error: 'send {"text": "...", "format": "csv|json|jsonl|auto"} or {"rows": [...]}' });
+      return;
+    }
+    const result = loader.finish(Date.now());
+    res.json({ rows, errors: errors.concat(result.errors), errorCount: errors.length + result.errorCount });
+  });
+
+  RED.httpAdmin.get('/mw-asset-registry/:id/verification', read, (req: Request, res: Response) => {
+    const service = serviceOf(req, res);
+    if (!service) return;
+    const status = typeof req.query.status === 'string' && (STATUSES as readonly string[]).includes(req.query.status) ? req.query.status : null;
+    const offset = intParam(req.query.offset, 0, 10_000_000);
+    const limit = intParam(req.query.limit, 500, 5000);
+    const results: Array<Record<string, unknown>> = [];
+    let total = 0;
+    for (const t of service.registry?.targets.values() ?? []) {
+      if (status && t.check.status !== status) continue;
+      total += 1;
+      if (total <= offset || results.length >= limit) continue;
+      results.push({ key: t.key, assetId: t.assetId, siteId: t.siteId, location: t.location, rows: t.rowCount, ...t.check });
+    }
+    res.json({
+      state: service.state, verifying: service.isVerifying, load: service.lastLoad, summary: service.summary,
+      error: service.lastVerifyError, total, offset, results,
+    });
+  });
+
+  RED.httpAdmin.post('/mw-asset-registry/:id/verify', write, (req: Request, res: Response) => {
+    const service = serviceOf(req, res);
+    if (!service) return;
+    service.verify().then(
+      () => res.json(verificationReport(service, 200)),
+      (e: unknown) => res.status(502).json({ error: e instanceof Error ? e.message : String(e) }),
+    );
+  });
+};

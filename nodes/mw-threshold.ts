@@ -1,0 +1,255 @@
+// mw-threshold: alarm rules on asset readings → maintenance events, one episode per problem.
+// The engine (nodes/core/alarms) does the alarm semantics; this adapter feeds it messages and
+// time, commits its state before events leave, and answers control messages.
+import type { Request, Response } from 'express';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import {
+  AlarmEngine, acknowledge, Committer, ControlError, healthRequest, isControlTopic, loadRules, NS_KEYS,
+  NS_OUT_OF_SERVICE, NS_SHELVES, parseThresholdSettings, restoreEngine, setService, shelve, unshelve,
+  workOrderUpdate, type ControlTopic, type ThresholdNodeSettings,
+} from './core/alarms';
+import type { MaintenanceEvent } from './core/contracts';
+import { validateAssetReadings, validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
+import { DurableState } from './core/state/durable-state';
+import { onClose } from './lib/close';
+import { onInput } from './lib/input';
+import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
+import { failed, ok, showStatus, warning } from './lib/status';
+
+type ThresholdNodeDef = NodeDef & ThresholdNodeSettings;
+
+/** Status shows counts; recomputing them per message would cost a scan each time. */
+const STATUS_INTERVAL_MS = 2000;
+/** Timers longer than this are re-armed in steps (setTimeout's range ends at about 24.8 days). */
+const MAX_TIMER_MS = 3600_000;
+
+function stateFile(RED: NodeAPI, id: string): string {
+  return path.join(userDirOf(RED), 'millwright', `mw-threshold-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.db`);
+}
+
+function userDirOf(RED: NodeAPI): string {
+  return (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
+}
+
+interface Rejection {
+  reason: 'invalid' | 'invalid-config' | 'invalid-control';
+  errors: string[];
+}
+
+/** The editor's "check rules" button: the same checks as a deploy, without deploying. */
+function checkRoute(RED: NodeAPI) {
+  return (req: Request, res: Response): void => {
+    const body = (req.body ?? {}) as { rules?: unknown; rulesFile?: unknown };
+    const rules = typeof body.rules === 'string' ? body.rules : '';
+    const file = typeof body.rulesFile === 'string' ? body.rulesFile.trim() : '';
+    const loaded = loadRules(rules, file, userDirOf(RED));
+    if (!loaded.ok) {
+      res.json({ ok: false, errors: loaded.errors });
+      return;
+    }
+    const classes = Object.keys(loaded.set.classes ?? {});
+    const count = classes.reduce((n, c) => n + (loaded.set.classes?.[c]?.length ?? 0), 0);
+    res.json({ ok: true, errors: [], counts: { classes: classes.length, rules: count, assets: Object.keys(loaded.set.assets ?? {}).length } });
+  };
+}
+
+export = function (RED: NodeAPI): void {
+  RED.httpAdmin.post('/mw-threshold/check', RED.auth.needsPermission('mw-threshold.read'), checkRoute(RED));
+
+  function MwThresholdNode(this: Node, config: ThresholdNodeDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const settings = parseThresholdSettings(config);
+    const options = settings.ok ? settings.value : null;
+    const loaded = options ? loadRules(options.rulesText, options.rulesFile, userDirOf(RED)) : null;
+    const configErrors = !settings.ok ? settings.errors : loaded && !loaded.ok ? loaded.errors : [];
+    let engine: AlarmEngine | null = null;
+    let store: DurableState | null = null;
+    let committer: Committer | null = null;
+    let wakeTimer: NodeJS.Timeout | null = null;
+    let wakeAt = Number.POSITIVE_INFINITY;
+    let statusTimer: NodeJS.Timeout | null = null;
+    let healthTimer: NodeJS.Timeout | null = null;
+    let closed = false;
+
+    if (configErrors.length > 0) {
+      node.error(RED._('mw-threshold.errors.invalid-config', { errors: configErrors.join('; ') }));
+      showStatus(RED, node, failed('mw-threshold.status.invalid-config'));
+    } else if (options && loaded?.ok) {
+      engine = new AlarmEngine({
+        rules: loaded.book,
+        clock: { mono: () => performance.now(), wall: () => Date.now() },
+        holdWhileWorkOrderOpen: options.holdWhileWorkOrderOpen,
+        maxKeys: options.maxKeys,
+        maxClockSkewMs: options.maxClockSkewMs,
+        maxShelveMs: options.maxShelveMs,
+      });
+      try {
+        store = new DurableState(stateFile(RED, node.id), {
+          onMovedAside: (to, why) => node.warn(RED._('mw-threshold.errors.state-moved', { file: to, why })),
+        });
+        const restored = restoreEngine(engine, { keys: store.all(NS_KEYS), shelves: store.all(NS_SHELVES), outOfService: store.all(NS_OUT_OF_SERVICE) });
+        if (restored.keys > 0) node.log(RED._('mw-threshold.log.restored', { keys: restored.keys, shelves: restored.shelves, oos: restored.outOfService }));
+      } catch (e) {
+        // Alarms still work without the state file; they just would not survive a restart.
+        node.error(RED._('mw-threshold.errors.state-open', { message: e instanceof Error ? e.message : String(e) }));
+        store = null;
+      }
+      committer = new Committer(engine, store, (fn) => setImmediate(fn));
+      committer.after();
+      if (options.healthIntervalS > 0) startHealth(options.healthIntervalS);
+      armTimer();
+    }
+    scheduleStatus();
+
+    function eventMessage(event: MaintenanceEvent, base: NodeMessageInFlow | null): NodeMessage {
+      // An event caused by a reading keeps that message's other properties, as Node-RED nodes do.
+      return { ...(base ?? {}), topic: `${event.asset.id}/${event.ruleId}`, payload: event } as NodeMessage;
+    }
+
+    function sendEvents(events: MaintenanceEvent[], base: NodeMessageInFlow | null, send: SendFn): void {
+      if (events.length === 0) return;
+      const msgs = events.map((ev) => eventMessage(ev, base));
+      send([msgs.length === 1 ? msgs[0] : msgs as unknown as NodeMessage, null, null]);
+      scheduleStatus();
+    }
+
+    /** After the engine changed: commit, then send and finish. Messages without events finish at once. */
+    function settle(events: MaintenanceEvent[], base: NodeMessageInFlow | null, send: SendFn, done: DoneFn | null): void {
+      const c = committer as Committer;
+      if (events.length === 0) {
+        c.after();
+        done?.();
+      } else {
+        c.after((err) => {
+          sendEvents(events, base, send);
+          if (err) {
+            node.error(RED._('mw-threshold.errors.state-write', { message: err.message }));
+            scheduleStatus();
+          }
+          done?.(err ?? undefined);
+        });
+      }
+      armTimer();
+    }
+
+    function armTimer(): void {
+      if (!engine || closed) return;
+      const next = engine.nextWake();
+      if (next >= wakeAt && wakeTimer !== null) return;
+      if (wakeTimer !== null) clearTimeout(wakeTimer);
+      wakeTimer = null;
+      wakeAt = next;
+      if (next === Number.POSITIVE_INFINITY) return;
+      const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(next - performance.now())));
+      wakeTimer = setTimeout(onWake, delay);
+    }
+
+    function onWake(): void {
+      wakeTimer = null;
+      wakeAt = Number.POSITIVE_INFINITY;
+      if (!engine || closed) return;
+      const send = (m: NodeMessage | Array<NodeMessage | NodeMessage[] | null>): void => node.send(m);
+      settle(engine.tick(), null, send, null);
+    }
+
+    function healthMessage(): NodeMessage {
+      const h = (engine as AlarmEngine).health();
+      return { topic: 'health', payload: { nodeId: node.id, at: new Date().toISOString(), ...h, counters: { ...(engine as AlarmEngine).counters } } } as NodeMessage;
+    }
+
+    function startHealth(seconds: number): void {
+      if (healthTimer !== null) clearInterval(healthTimer);
+      healthTimer = seconds > 0 ? setInterval(() => node.send([null, healthMessage(), null]), seconds * 1000) : null;
+    }
+
+    function refreshStatus(): void {
+      statusTimer = null;
+      if (closed) return;
+      if (!engine) return showStatus(RED, node, failed('mw-threshold.status.invalid-config'));
+      if (committer?.lastError) return showStatus(RED, node, failed('mw-threshold.status.not-saved', { message: committer.lastError.message.slice(0, 60) }));
+      const h = engine.health();
+      const params = { active: h.active, rate: h.alarmsLast10Min, keys: h.keys, chattering: h.chattering, stale: h.stale, shelved: h.shelved };
+      if (loaded?.ok && loaded.warnings.length > 0) return showStatus(RED, node, warning('mw-threshold.status.no-rules'));
+      if (h.flood) return showStatus(RED, node, failed('mw-threshold.status.flood', params));
+      if (engine.counters.refused > 0) return showStatus(RED, node, warning('mw-threshold.status.full', { keys: h.keys }));
+      if (h.chattering > 0 || h.stale > 0 || h.shelved > 0 || h.outOfService > 0) return showStatus(RED, node, warning('mw-threshold.status.attention', { ...params, oos: h.outOfService }));
+      showStatus(RED, node, ok('mw-threshold.status.ok', params));
+    }
+
+    function scheduleStatus(): void {
+      if (statusTimer === null && !closed) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
+    }
+
+    function reject(msg: NodeMessageInFlow, send: SendFn, done: DoneFn, r: Rejection): void {
+      send([null, null, { ...msg, reason: r.reason, errors: r.errors } as NodeMessage]);
+      const key = r.reason === 'invalid-control' ? 'mw-threshold.errors.invalid-control' : r.reason === 'invalid-config' ? 'mw-threshold.errors.invalid-config' : 'mw-threshold.errors.invalid-input';
+      done(new Error(RED._(key, { errors: r.errors.join('; ') })));
+    }
+
+    function control(topic: ControlTopic, msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void {
+      const e = engine as AlarmEngine;
+      let reply: unknown;
+      try {
+        switch (topic) {
+          case 'shelve': reply = shelve(e, msg.payload); break;
+          case 'unshelve': reply = unshelve(e, msg.payload); break;
+          case 'out-of-service': reply = setService(e, msg.payload, true); break;
+          case 'in-service': reply = setService(e, msg.payload, false); break;
+          case 'acknowledge': reply = acknowledge(e, msg.payload); break;
+          case 'health': {
+            const req = healthRequest(msg.payload);
+            if (req.interval !== undefined) startHealth(req.interval);
+            send([null, { ...healthMessage(), _msgid: msg._msgid } as NodeMessage, null]);
+            done();
+            return;
+          }
+        }
+      } catch (err) {
+        if (err instanceof ControlError) return reject(msg, send, done, { reason: 'invalid-control', errors: err.errors });
+        throw err;
+      }
+      send([null, { ...msg, payload: reply } as NodeMessage, null]);
+      settle(e.drain(), null, send, done);
+      scheduleStatus();
+    }
+
+    onInput(node, (msg, send, done) => {
+      if (!engine) return reject(msg, send, done, { reason: 'invalid-config', errors: configErrors });
+      if (isControlTopic(msg.topic)) return control(msg.topic, msg, send, done);
+      const p = msg.payload as Record<string, unknown> | null;
+      if (p !== null && typeof p === 'object' && !Array.isArray(p)) {
+        if ('readings' in p) {
+          const checked = validateAssetReadings(p);
+          if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
+          return settle(engine.ingest(checked.value), msg, send, done);
+        }
+        if ('workOrderId' in p && ('status' in p || 'outcome' in p)) {
+          const checked = 'status' in p ? validateWorkOrderStatus(p) : validateWorkOrderResult(p);
+          if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
+          const reply = workOrderUpdate(engine, checked.value);
+          send([null, { ...msg, topic: 'work-order', payload: reply } as NodeMessage, null]);
+          return settle(engine.drain(), null, send, done);
+        }
+      }
+      reject(msg, send, done, { reason: 'invalid', errors: [RED._('mw-threshold.errors.unknown-input')] });
+    });
+
+    onClose(node, () => {
+      closed = true;
+      for (const t of [wakeTimer, statusTimer]) if (t !== null) clearTimeout(t);
+      if (healthTimer !== null) clearInterval(healthTimer);
+      wakeTimer = statusTimer = healthTimer = null;
+      try {
+        // Whatever changed since the last commit reaches disk before the redeploy starts a new node.
+        committer?.close();
+      } finally {
+        store?.close();
+      }
+    });
+  }
+
+  RED.nodes.registerType('mw-threshold', MwThresholdNode as unknown as (this: Node, def: NodeDef) => void);
+};

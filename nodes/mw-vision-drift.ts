@@ -1,0 +1,273 @@
+// mw-vision-drift: statistical process control on AI-vision inspection records. Learns a frozen
+// baseline per (asset, product, characteristic), watches mean, trend, capability, defect rate and
+// spread, and sends one maintenance event of kind "drift" per episode. Baselines, detector state
+// and open episodes live in a per-node SQLite file: written when something changes state, and
+// checkpointed on a timer — never per record.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { MaintenanceEvent } from './core/contracts';
+import { validateWorkOrderStatus } from './core/contracts';
+import { DurableState } from './core/state/durable-state';
+import {
+  cusumArl, designFor, DriftEngine, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
+  type Design, type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
+} from './core/spc';
+import { onClose } from './lib/close';
+import { onInput } from './lib/input';
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
+import { failed, idle, ok, showStatus, warning } from './lib/status';
+import type { Request, Response } from 'express';
+
+type DriftNodeDef = NodeDef & Record<string, unknown> & { specSource?: string; specFile?: string };
+
+const STATUS_INTERVAL_MS = 1000;
+const GROUPS = 'groups';
+/** Warn about a characteristic the series limit keeps out at most this often. */
+const UNTRACKED_WARN_MS = 60_000;
+
+function stateFile(RED: NodeAPI, id: string): string {
+  const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
+  return path.join(userDir, 'millwright', `mw-vision-drift-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.db`);
+}
+
+/** The settings that shape detector state: when they change, the running sums start over. */
+function fingerprint(s: DriftSettings, d: Design): string {
+  return JSON.stringify([s.lambda, s.cusumK, s.fir, s.rules, s.subgroupSize, s.trendWindow, s.capabilityWindow,
+    s.defectSubgroup, s.defectSubgroupSize, s.defectSubgroupSeconds, s.perDefectType, s.minConfidence, d.cusumH, d.ewmaL]);
+}
+
+/** Loads the spec file (at deploy, not on the message path) and puts its rows after the table's. */
+function withSpecFile(RED: NodeAPI, config: DriftNodeDef, settings: DriftSettings): string[] {
+  if (config.specSource !== 'file') return [];
+  const file = String(config.specFile ?? '').trim();
+  if (!file) return [RED._('mw-vision-drift.errors.no-spec-file')];
+  const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
+  const full = path.isAbsolute(file) ? file : path.join(userDir, file);
+  let text: string;
+  try {
+    text = fs.readFileSync(full, 'utf8');
+  } catch (e) {
+    return [RED._('mw-vision-drift.errors.spec-file', { file: full, message: (e as Error).message })];
+  }
+  const parsed = parseSpecText(text, path.basename(full));
+  settings.specs = [...settings.specs, ...parsed.rows];
+  return parsed.errors;
+}
+
+function registerDesignRoute(RED: NodeAPI): void {
+  // The editor shows what a setting means in run lengths before it is deployed.
+  RED.httpAdmin.get('/mw-vision-drift/design', RED.auth.needsPermission('mw-vision-drift.read'), (req: Request, res: Response) => {
+    const parsed = parseDriftSettings({ arl0: req.query.arl0, lambda: req.query.lambda, cusumK: req.query.k, fir: req.query.fir !== 'false' });
+    if (!parsed.ok) {
+      res.status(400).json({ errors: parsed.errors });
+      return;
+    }
+    const s = parsed.value;
+    const d = designFor(s);
+    const shifts = [0, 0.5, 1, 1.5, 2, 3];
+    res.json({
+      arl0: s.arl0, h: d.cusumH, L: d.ewmaL,
+      arl: shifts.map((shift) => ({ shift, cusum: cusumArl({ k: s.cusumK, h: d.cusumH, fir: s.fir }, shift, 80), ewma: ewmaArl(s.lambda, d.ewmaL, shift, 40) })),
+    });
+  });
+}
+
+export = function (RED: NodeAPI): void {
+  registerDesignRoute(RED);
+
+  const summaryKeys: Record<MaintenanceEvent['state'], string> = {
+    raised: 'mw-vision-drift.summary.raised',
+    escalated: 'mw-vision-drift.summary.escalated',
+    cleared: 'mw-vision-drift.summary.cleared',
+    'sensor-fault': 'mw-vision-drift.summary.raised',
+  };
+  const familyKeys: Record<Family, string> = {
+    mean: 'mw-vision-drift.family.mean', rules: 'mw-vision-drift.family.rules', trend: 'mw-vision-drift.family.trend',
+    capability: 'mw-vision-drift.family.capability', spread: 'mw-vision-drift.family.spread', defects: 'mw-vision-drift.family.defects',
+  };
+  const translate = RED._ as (key: string, params?: Record<string, string | number>) => string;
+  const summarize: Summarize = (state, family, params) => {
+    const text = translate(summaryKeys[state], { ...params, family: translate(familyKeys[family]) });
+    return params.reason ? `${text} (${params.reason})` : text;
+  };
+
+  function MwVisionDriftNode(this: Node, config: DriftNodeDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const parsed = parseDriftSettings(config);
+    const problems = parsed.ok ? withSpecFile(RED, config, parsed.value) : parsed.errors;
+    const settings = parsed.ok && problems.length === 0 ? parsed.value : null;
+    let engine: DriftEngine | null = null;
+    let state: DurableState | null = null;
+    let checkpointTimer: NodeJS.Timeout | null = null;
+    let statusTimer: NodeJS.Timeout | null = null;
+    let lastWarned = 0;
+    let rejected = 0;
+    let storageProblem = false;
+
+    if (settings) {
+      const design = designFor(settings);
+      engine = new DriftEngine(settings, design, fingerprint(settings, design), summarize);
+      try {
+        state = new DurableState(stateFile(RED, node.id), {
+          onMovedAside: (to, why) => node.warn(RED._('mw-vision-drift.errors.state-moved', { file: to, why })),
+        });
+        for (const snapshot of state.all<GroupState>(GROUPS).values()) engine.restore(snapshot);
+      } catch (e) {
+        storageProblem = true;
+        node.error(RED._('mw-vision-drift.errors.state', { message: (e as Error).message }));
+      }
+      if (settings.checkpointSeconds > 0) {
+        checkpointTimer = setInterval(checkpoint, settings.checkpointSeconds * 1000);
+        checkpointTimer.unref?.();
+      }
+    } else {
+      node.error(RED._('mw-vision-drift.errors.invalid-config', { errors: problems.join('; ') }));
+    }
+    refreshStatus();
+
+    /** Writes the groups that changed since the last write, in one transaction. */
+    function checkpoint(): void {
+      if (!engine || !state) return;
+      const dirty: SeriesGroup[] = [];
+      for (const g of engine.groups.values()) if (g.dirty) dirty.push(g);
+      if (dirty.length > 0) persist(dirty);
+    }
+
+    function persist(groups: readonly SeriesGroup[]): void {
+      if (!engine || !state) return;
+      const e = engine;
+      const s = state;
+      try {
+        s.batch(() => {
+          for (const g of groups) {
+            s.put(GROUPS, g.key, e.snapshot(g));
+            g.dirty = false;
+          }
+        });
+        storageProblem = false;
+      } catch (err) {
+        if (!storageProblem) node.error(RED._('mw-vision-drift.errors.state', { message: (err as Error).message }));
+        storageProblem = true;
+      }
+    }
+
+    function refreshStatus(): void {
+      statusTimer = null;
+      if (!engine) return showStatus(RED, node, failed('mw-vision-drift.status.invalid-config'));
+      const c = engine.counts();
+      const params = { series: c.series, learning: c.learning, open: c.open, rejected };
+      if (storageProblem) return showStatus(RED, node, failed('mw-vision-drift.status.storage', params));
+      if (c.series === 0) return showStatus(RED, node, idle('mw-vision-drift.status.waiting'));
+      if (c.open > 0) return showStatus(RED, node, warning('mw-vision-drift.status.drift', params));
+      if (c.learning > 0) return showStatus(RED, node, idle('mw-vision-drift.status.learning', params));
+      showStatus(RED, node, ok('mw-vision-drift.status.monitoring', params));
+    }
+
+    function scheduleStatus(): void {
+      if (statusTimer === null) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
+    }
+
+    function eventMessages(events: MaintenanceEvent[]): NodeMessage[] {
+      return events.map((e) => ({ topic: 'drift', payload: e } as NodeMessage));
+    }
+
+    function reject(send: SendFn, msg: NodeMessageInFlow, reason: string, errors: string[]): Error {
+      rejected++;
+      send([null, null, { ...msg, reason, errors } as NodeMessage]);
+      scheduleStatus();
+      return new Error(RED._('mw-vision-drift.errors.rejected', { reason, errors: errors.join('; ') }));
+    }
+
+    function rebaseline(send: SendFn, msg: NodeMessageInFlow, filter: { assetId?: string; product?: string; characteristic?: string }, reason: string, atMs: number): void {
+      const e = engine as DriftEngine;
+      const r = e.rebaseline(filter, reason, atMs);
+      persist(r.groups);
+      send([eventMessages(r.events), { ...msg, payload: { rebaselined: r.groups.map((g) => ({ asset: g.asset.id, product: g.product })), reason } } as NodeMessage, null]);
+      scheduleStatus();
+    }
+
+    function report(): object[] {
+      const e = engine as DriftEngine;
+      const out: object[] = [];
+      for (const g of e.groups.values()) {
+        const series: Record<string, unknown> = {};
+        for (const [c, m] of g.monitors) series[c] = { learning: m.learning, baseline: m.baseline, unitsSinceBaseline: m.units, spec: m.spec ?? null };
+        out.push({ asset: g.asset.id, siteId: g.asset.siteId, product: g.product, modelVersion: g.modelVersion, units: g.units, series, defects: { learning: g.defects.learning, baseline: g.defects.baseline } });
+      }
+      return out;
+    }
+
+    onInput(node, (msg, send, done) => {
+      if (!engine) {
+        done(reject(send, msg, 'invalid-config', problems));
+        return;
+      }
+      const payload = msg.payload as Record<string, unknown> | null;
+      if (msg.topic === 'rebaseline') {
+        const f = (payload ?? {}) as Record<string, unknown>;
+        const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+        rebaseline(send, msg, { assetId: text(f.assetId) ?? text(f.asset), product: text(f.product), characteristic: text(f.characteristic) }, RED._('mw-vision-drift.reason.control'), Date.now());
+        done();
+        return;
+      }
+      if (msg.topic === 'baselines') {
+        send([null, { ...msg, payload: report() } as NodeMessage, null]);
+        done();
+        return;
+      }
+      if (payload && typeof payload === 'object' && 'workOrderId' in payload) {
+        const wo = validateWorkOrderStatus(payload);
+        if (!wo.ok) {
+          done(reject(send, msg, 'invalid', wo.errors));
+          return;
+        }
+        // A completed work order means the machine was fixed: what comes next is a new normal.
+        if (wo.value.status === 'done') {
+          const at = Date.parse(wo.value.changedAt);
+          rebaseline(send, msg, { assetId: wo.value.assetId }, RED._('mw-vision-drift.reason.work-order', { id: wo.value.workOrderId }), Number.isFinite(at) ? at : Date.now());
+        }
+        done();
+        return;
+      }
+      const unit = normalizeInput(payload, (settings as DriftSettings).site);
+      if (!unit.ok) {
+        done(reject(send, msg, unit.reason, unit.errors));
+        return;
+      }
+      const r = engine.process(unit.value);
+      if (r.transition && r.group) persist([r.group]);
+      if (r.untracked.length > 0) {
+        const now = Date.now();
+        if (now - lastWarned > UNTRACKED_WARN_MS) {
+          lastWarned = now;
+          node.warn(RED._('mw-vision-drift.errors.untracked', { max: (settings as DriftSettings).maxSeries, names: r.untracked.join(', ') }));
+        }
+      }
+      if ((settings as DriftSettings).annotate && r.group) {
+        const series: Record<string, unknown> = {};
+        for (const c in unit.value.record.measurements ?? {}) {
+          const m = r.group.monitors.get(c);
+          if (m) series[c] = m.stats();
+        }
+        (msg as NodeMessageInFlow & { spc?: unknown }).spc = { asset: unit.value.asset.id, product: unit.value.product, series, defects: r.group.defects.learning ? 'learning' : 'monitoring' };
+      }
+      send([r.events.length > 0 ? eventMessages(r.events) : null, msg as NodeMessage, null]);
+      scheduleStatus();
+      done();
+    });
+
+    onClose(node, () => {
+      if (checkpointTimer) clearInterval(checkpointTimer);
+      if (statusTimer) clearTimeout(statusTimer);
+      checkpointTimer = null;
+      statusTimer = null;
+      checkpoint();
+      state?.close();
+      state = null;
+    });
+  }
+
+  RED.nodes.registerType('mw-vision-drift', MwVisionDriftNode as unknown as (this: Node, def: NodeDef) => void);
+};

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { validateAssetReadings, type AssetReadings } from '../../nodes/core/contracts';
+import type { MapException } from '../../nodes/core/assets/resolve';
+import { startChild } from '../support/package-runtime';
+import { REPO_ROOT } from '../support/package';
+
+interface Capture {
+  kind: string;
+  topic?: string;
+  reason?: string;
+  payload?: unknown;
+  keys?: string[];
+  payloadType?: string;
+  input?: Record<string, unknown>;
+  sendingNodeId?: string;
+  statusCode?: { type: string; value?: number; name?: string };
+  sourceTimestampIsDate?: boolean;
+  qos?: number;
+  retain?: boolean;
+}
+
+describe('assets: real protocol nodes into mw-asset-map (Modbus server + read node, OPC UA, MQTT)', function () {
+  this.timeout(120_000);
+  let captures: Capture[] = [];
+  let log = '';
+
+  before(async () => {
+    const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-assets-proto-'));
+    try {
+      const child = startChild([path.join(__dirname, 'assets-protocols-child.js'), userDir], { cwd: REPO_ROOT });
+      const exit = await new Promise<{ code: number | null }>((resolve) => child.proc.once('exit', (code) => resolve({ code })));
+      log = child.log();
+      captures = [...log.matchAll(/MWCAPTURE (\{.*\})/g)].map((m) => JSON.parse(m[1]) as Capture);
+      assert.equal(exit.code, 0, `the protocol run failed:\n${log.slice(-4000)}`);
+    } finally {
+      fs.rmSync(userDir, { recursive: true, force: true });
+    }
+  });
+
+  const readings = (kind: string): AssetReadings[] => captures
+    .filter((c) => c.kind === 'readings' && (c.payload as AssetReadings).source.kind === kind)
+    .map((c) => c.payload as AssetReadings);
+
+  it('every message mw-asset-map sent follows the asset readings contract', () => {
+    const all = captures.filter((c) => c.kind === 'readings');
+    assert.ok(all.length >= 6);
+    for (const c of all) assert.deepEqual(validateAssetReadings(c.payload), { ok: true, value: c.payload });
+  });
+
+  it('a node-red-contrib-modbus read node polling its own Modbus server: one block, two pumps, scaled engineering values', () => {
+    const raw = captures.find((c) => c.kind === 'raw-modbus')!;
+    // The shape the read node really sends (5.23.3): registers, the raw response, the request, the sender.
+    assert.deepEqual(raw.keys, ['input', 'payload', 'responseBuffer', 'sendingNodeId', 'topic']);
+    assert.equal(raw.payloadType, 'array');
+    assert.deepEqual(raw.payload, [0x4148, 0, 0xffe7, 1234, 77, 0]);
+    assert.deepEqual({ unitid: raw.input?.unitid, fc: raw.input?.fc, address: raw.input?.address, quantity: raw.input?.quantity }, { unitid: '1', fc: 3, address: '100', quantity: '6' });
+    assert.equal(raw.sendingNodeId, 'mbread');
+
+    const mb = readings('modbus');
+    const p101 = mb.find((r) => r.asset.id === 'PUMP-101')!;
+    const p102 = mb.find((r) => r.asset.id === 'PUMP-102')!;
+    assert.deepEqual(p101.readings.map((r) => [r.metric, r.value, r.unit, r.quality]), [['flow', 12.5, 'm3/h', 'good']]);
+    // PLC3 is the client node's name; 127.0.0.1:<port> its address: both find the connection through the read node.
+    assert.deepEqual(p102.readings.map((r) => [r.metric, r.value, r.unit]), [['flow', -2.5, 'm3/h'], ['pressure', 12.34, 'bar']]);
+    assert.equal(p101.source.ref, 'PLC3/1/holding/100-105');
+    assert.ok(!mb.some((r) => r.asset.id === 'PUMP-103'), 'a row for another connection (PLC9) does not match');
+  });
+
+  it('node-red-contrib-opcua client reads: status code → quality, source timestamp → time, nsu= rows match ns= topics', () => {
+    const raw = captures.filter((c) => c.kind === 'raw-opcua');
+    assert.ok(raw.length >= 2);
+    const pressureRaw = raw.find((c) => c.topic === 'ns=1;s=P101.Pressure')!;
+    assert.equal(pressureRaw.statusCode?.type, 'object', 'a node-opcua StatusCode object, not a number');
+    assert.equal(pressureRaw.statusCode?.value, 0);
+    assert.equal(pressureRaw.sourceTimestampIsDate, true);
+    const opc = readings('opcua');
+    const pressure = opc.find((r) => r.readings[0].metric === 'pressure')!;
+    const level = opc.find((r) => r.readings[0].metric === 'level')!;
+    assert.deepEqual(pressure.readings[0], { metric: 'pressure', value: 3.25, quality: 'good', timestamp: '2026-03-01T09:00:00.000Z', unit: 'bar' });
+    assert.deepEqual([level.readings[0].value, level.readings[0].quality], [0.75, 'uncertain']);
+    assert.equal(level.asset.id, 'PUMP-101');
+  });
+
+  it('core MQTT in from an aedes broker: a JSON object with several fields, a number, an unmapped topic', () => {
+    const raw = captures.find((c) => c.kind === 'raw-mqtt' && c.topic === 'plant/line2/p101/status')!;
+    assert.deepEqual([raw.payloadType, raw.qos, raw.retain], ['object', 0, false]);
+    const mq = readings('mqtt');
+    const p101 = mq.find((r) => r.asset.id === 'PUMP-101')!;
+    assert.deepEqual(p101.readings.map((r) => [r.metric, r.value, r.timestamp]), [['vibration', 4.2, '2026-03-01T09:10:00.000Z'], ['temp', 61.5, '2026-03-01T09:10:00.000Z']]);
+    const p102 = mq.find((r) => r.asset.id === 'PUMP-102')!;
+    assert.equal(p102.readings[0].value, 3.5);
+    const unmapped = captures.find((c) => c.kind === 'exceptions' && c.topic === 'plant/line2/p999/vib');
+    assert.equal(unmapped?.reason, 'unmapped');
+    assert.equal((unmapped?.payload as MapException).identifier, 'plant/line2/p999/vib');
+  });
+});
