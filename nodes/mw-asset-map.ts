@@ -5,7 +5,7 @@ import type { NodeMessageInFlow } from 'node-red';
 import type { MapNodeSettings } from './core/assets/config';
 import { parseMapSettings } from './core/assets/config';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
-import { mapMessage, type ExceptionReason, type MapException, type MapResult } from './core/assets/resolve';
+import { mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';
 import type { RegistryService } from './core/assets/service';
 import { onClose } from './lib/close';
 import { onInput } from './lib/input';
@@ -15,8 +15,9 @@ import { failed, idle, ok, showStatus, warning } from './lib/status';
 type MapNodeDef = NodeDef & MapNodeSettings;
 
 const STATUS_INTERVAL_MS = 500;
-/** Messages held while the map loads for the first time; more are answered as unmapped. */
-const MAX_HELD = 1000;
+/** Messages held while the map loads for the first time (a 100 000-row map takes a second or two); more are answered as unmapped. */
+const MAX_HELD = 10_000;
+const NO_CONNECTIONS: readonly string[] = Object.freeze([]);
 /** Distinct unmapped identifiers remembered for the status and the `unmapped` report. */
 const MAX_UNMAPPED = 1000;
 /** How long the names of a Modbus read node's connection are reused before looking again. */
@@ -35,6 +36,9 @@ interface Held {
 }
 
 function controlOf(msg: NodeMessageInFlow): Control | null {
+  const m = msg as unknown as Record<string, unknown>;
+  // Checked on every message: four reads, and only then the exact test.
+  if (m.verify === undefined && m.reload === undefined && m.unmapped === undefined && m.reset === undefined) return null;
   for (const c of CONTROLS) if (Object.prototype.hasOwnProperty.call(msg, c)) return c;
   return null;
 }
@@ -47,7 +51,7 @@ export = function (RED: NodeAPI): void {
     const handle = RED.nodes.getNode(config.registry ?? '') as (Node & RegistryHandle) | null;
     const counts = { messages: 0, readings: 0, exceptions: 0 } as Record<string, number>;
     const unmapped = new Map<string, { kind: string; count: number; lastSeen: string }>();
-    const connections = new Map<string, { names: string[]; at: number }>();
+    const connections = new Map<string, { names: readonly string[]; at: number }>();
     let held: Held[] = [];
     let statusTimer: NodeJS.Timeout | null = null;
 
@@ -76,10 +80,11 @@ export = function (RED: NodeAPI): void {
      * The names a Modbus read node's connection goes by (client node name, host:port, host, id),
      * found from the message's sendingNodeId in the deployed flow; cached, bounded.
      */
-    function connectionNames(msg: NodeMessageInFlow): string[] {
-      if (settings.ok && settings.value.connection) return [settings.value.connection];
+    const fixedConnection: readonly string[] | null = settings.ok && settings.value.connection ? [settings.value.connection] : null;
+    function connectionNames(msg: NodeMessageInFlow): readonly string[] {
+      if (fixedConnection) return fixedConnection;
       const sender = (msg as { sendingNodeId?: unknown }).sendingNodeId;
-      if (typeof sender !== 'string') return [];
+      if (typeof sender !== 'string') return NO_CONNECTIONS;
       const now = Date.now();
       const hit = connections.get(sender);
       if (hit && now - hit.at < CONNECTION_TTL_MS) return hit.names;
@@ -99,7 +104,7 @@ export = function (RED: NodeAPI): void {
       return names;
     }
 
-    function count(result: MapResult, exceptions: MapException[]): void {
+    function count(result: MapResult, exceptions: readonly MapException[]): void {
       counts.messages += 1;
       counts.readings += result.readings.length;
       for (const e of exceptions) {
@@ -117,22 +122,22 @@ export = function (RED: NodeAPI): void {
       }
     }
 
+    // One context object, refreshed per message: mapMessage is synchronous and keeps no reference.
+    const ctx: MapContext = { registry: null, requireVerified: false, source: settings.ok ? settings.value.source : 'auto', now: 0, connections: NO_CONNECTIONS, cmmsDialect: null };
+
     function handle1(msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void {
       const s = service();
-      const registry = s?.registry ?? null;
-      const result = mapMessage(msg as unknown as Parameters<typeof mapMessage>[0], {
-        registry,
-        noRegistry: !handle ? RED._('mw-asset-map.errors.no-registry')
-          : !s ? RED._('mw-asset-map.errors.registry-invalid', { errors: handle.configErrors.join('; ') })
-            : s.lastLoad?.errors[0],
-        requireVerified: s?.requireVerified ?? false,
-        source: settings.ok ? settings.value.source : 'auto',
-        now: Date.now(),
-        connections: Array.isArray(msg.payload) ? connectionNames(msg) : [],
-        cmmsDialect: s?.dialect ?? null,
-      });
+      ctx.registry = s?.registry ?? null;
+      ctx.noRegistry = ctx.registry ? undefined : !handle ? RED._('mw-asset-map.errors.no-registry')
+        : !s ? RED._('mw-asset-map.errors.registry-invalid', { errors: handle.configErrors.join('; ') })
+          : s.lastLoad?.errors[0];
+      ctx.requireVerified = s?.requireVerified ?? false;
+      ctx.now = Date.now();
+      ctx.connections = Array.isArray(msg.payload) ? connectionNames(msg) : NO_CONNECTIONS;
+      ctx.cmmsDialect = s?.dialect ?? null;
+      const result = mapMessage(msg as unknown as InputMessage, ctx);
       count(result, result.exceptions);
-      const failures = result.exceptions.map((e) => ({ ...msg, payload: e, reason: e.reason }) as NodeMessage);
+      const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => ({ ...msg, payload: e, reason: e.reason }) as NodeMessage);
       let first: NodeMessage[] | NodeMessage | null = null;
       if (result.readings.length === 1) {
         // One asset: the message itself carries the readings on (no copy, as Node-RED does).
@@ -141,7 +146,13 @@ export = function (RED: NodeAPI): void {
       } else if (result.readings.length > 1) {
         first = result.readings.map((r, i) => (i === 0 ? Object.assign(msg, { payload: r }) : ({ ...msg, payload: r }) as NodeMessage));
       }
-      if (first || failures.length > 0) send([first, failures.length === 1 ? failures[0] : failures.length > 0 ? failures : null]);
+      if (failures === null) {
+        if (first) send([first, null]);
+        scheduleStatus();
+        done();
+        return;
+      }
+      send([first, failures.length === 1 ? failures[0] : failures]);
       scheduleStatus();
       const bad = result.exceptions.filter((e) => ERROR_REASONS.has(e.reason));
       if (bad.length > 0) done(new Error(bad.map((e) => `${e.reason}: ${e.identifier ?? ''} ${e.errors.join('; ')}`).join(' | ')));
@@ -197,13 +208,11 @@ export = function (RED: NodeAPI): void {
     });
     scheduleStatus();
 
-    onInput(node, async (msg, send, done) => {
+    // Synchronous for readings (no promise per message); a control message returns the promise of
+    // its work, and the wrapper ends the message when that settles.
+    onInput(node, (msg, send, done) => {
       const which = controlOf(msg);
-      if (which) {
-        await control(which, msg, send);
-        done();
-        return;
-      }
+      if (which) return control(which, msg, send);
       const s = service();
       if (s && !s.registry && s.state === 'loading') {
         if (held.length < MAX_HELD) {

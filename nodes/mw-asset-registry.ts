@@ -152,11 +152,11 @@ export = function (RED: NodeAPI): void {
     const limit = intParam(req.query.limit, 500, 5000);
     const results: Array<Record<string, unknown>> = [];
     let total = 0;
-    for (const t of service.registry?.targets.values() ?? []) {
+    for (const t of service.registry?.targets ?? []) {
       if (status && t.check.status !== status) continue;
       total += 1;
       if (total <= offset || results.length >= limit) continue;
-      results.push({ key: t.key, assetId: t.assetId, siteId: t.siteId, location: t.location, rows: t.rowCount, ...t.check });
+      results.push({ key: t.key, assetId: t.assetId, siteId: t.siteId, location: t.location, rows: t.rowCount, where: t.describeRows(), ...t.check });
     }
     res.json({
       state: service.state, verifying: service.isVerifying, load: service.lastLoad, summary: service.summary,

@@ -95,7 +95,11 @@ export = function (RED: NodeAPI): void {
           else if (level === 'info') node.log(message);
           else node.debug(message);
         },
-        onOutcome: (outcome) => health?.observe(outcome),
+        onOutcome: (outcome) => {
+          health?.observe(outcome);
+          // The outbox keeps only the requests of its own deliveries, for its audit log.
+          outbox?.observe(outcome);
+        },
       });
       health = new HealthMonitor({ probe: () => client.probe(), downInitialMs: Math.min(5000, probeMs), downMaxMs: probeMs });
       monitor = health;

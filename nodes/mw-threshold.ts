@@ -6,9 +6,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
-  AlarmEngine, acknowledge, Committer, ControlError, healthRequest, isControlTopic, loadRules, NS_KEYS,
-  NS_OUT_OF_SERVICE, NS_SHELVES, parseThresholdSettings, restoreEngine, setService, shelve, unshelve,
-  workOrderUpdate, type ControlTopic, type ThresholdNodeSettings,
+  AlarmEngine, acknowledge, Committer, ControlError, healthRequest, isControlTopic, loadRules, markClean,
+  parseThresholdSettings, restoreFromStore, setService, shelve, unshelve, workOrderUpdate,
+  type ControlTopic, type ThresholdNodeSettings,
 } from './core/alarms';
 import type { MaintenanceEvent } from './core/contracts';
 import { validateAssetReadings, validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
@@ -22,6 +22,8 @@ type ThresholdNodeDef = NodeDef & ThresholdNodeSettings;
 
 /** Status shows counts; recomputing them per message would cost a scan each time. */
 const STATUS_INTERVAL_MS = 2000;
+/** After a crash, the repeated announcements wait this long for the other flows to start. */
+const RESTART_ANNOUNCE_MS = 1000;
 /** Timers longer than this are re-armed in steps (setTimeout's range ends at about 24.8 days). */
 const MAX_TIMER_MS = 3600_000;
 
@@ -72,6 +74,7 @@ export = function (RED: NodeAPI): void {
     let wakeAt = Number.POSITIVE_INFINITY;
     let statusTimer: NodeJS.Timeout | null = null;
     let healthTimer: NodeJS.Timeout | null = null;
+    let startTimer: NodeJS.Timeout | null = null;
     let closed = false;
 
     if (configErrors.length > 0) {
@@ -90,15 +93,28 @@ export = function (RED: NodeAPI): void {
         store = new DurableState(stateFile(RED, node.id), {
           onMovedAside: (to, why) => node.warn(RED._('mw-threshold.errors.state-moved', { file: to, why })),
         });
-        const restored = restoreEngine(engine, { keys: store.all(NS_KEYS), shelves: store.all(NS_SHELVES), outOfService: store.all(NS_OUT_OF_SERVICE) });
+        const restored = restoreFromStore(engine, store);
         if (restored.keys > 0) node.log(RED._('mw-threshold.log.restored', { keys: restored.keys, shelves: restored.shelves, oos: restored.outOfService }));
+        if (restored.reannounced > 0) node.warn(RED._('mw-threshold.log.reannounced', { count: restored.reannounced }));
       } catch (e) {
         // Alarms still work without the state file; they just would not survive a restart.
         node.error(RED._('mw-threshold.errors.state-open', { message: e instanceof Error ? e.message : String(e) }));
         store = null;
       }
-      committer = new Committer(engine, store, (fn) => setImmediate(fn));
+      committer = new Committer(engine, store, {
+        soon: (fn) => setImmediate(fn),
+        later: (fn, ms) => {
+          const t = setTimeout(fn, ms);
+          return () => clearTimeout(t);
+        },
+      });
       committer.after();
+      // After a crash, active episodes are announced again (same eventIds; the CMMS dedupes them),
+      // once the rest of the flows have started. A reading arriving first takes them along.
+      startTimer = setTimeout(() => {
+        startTimer = null;
+        if (engine && !closed) settle(engine.drain(), null, (m) => node.send(m), null);
+      }, RESTART_ANNOUNCE_MS);
       if (options.healthIntervalS > 0) startHealth(options.healthIntervalS);
       armTimer();
     }
@@ -116,10 +132,15 @@ export = function (RED: NodeAPI): void {
       scheduleStatus();
     }
 
-    /** After the engine changed: commit, then send and finish. Messages without events finish at once. */
-    function settle(events: MaintenanceEvent[], base: NodeMessageInFlow | null, send: SendFn, done: DoneFn | null): void {
+    /**
+     * After the engine changed: commit, then send and finish. Messages without events finish at once;
+     * `urgent` (control messages) commits within this turn even so.
+     */
+    function settle(events: MaintenanceEvent[], base: NodeMessageInFlow | null, send: SendFn, done: DoneFn | null, urgent = false): void {
       const c = committer as Committer;
-      if (events.length === 0) {
+      if (events.length === 0 && urgent) {
+        c.after(() => done?.());
+      } else if (events.length === 0) {
         c.after();
         done?.();
       } else {
@@ -133,6 +154,7 @@ export = function (RED: NodeAPI): void {
         });
       }
       armTimer();
+      scheduleStatus();
     }
 
     function armTimer(): void {
@@ -212,39 +234,40 @@ export = function (RED: NodeAPI): void {
         throw err;
       }
       send([null, { ...msg, payload: reply } as NodeMessage, null]);
-      settle(e.drain(), null, send, done);
+      settle(e.drain(), null, send, done, true);
       scheduleStatus();
     }
 
     onInput(node, (msg, send, done) => {
       if (!engine) return reject(msg, send, done, { reason: 'invalid-config', errors: configErrors });
-      if (isControlTopic(msg.topic)) return control(msg.topic, msg, send, done);
       const p = msg.payload as Record<string, unknown> | null;
-      if (p !== null && typeof p === 'object' && !Array.isArray(p)) {
-        if ('readings' in p) {
-          const checked = validateAssetReadings(p);
-          if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
-          return settle(engine.ingest(checked.value), msg, send, done);
-        }
-        if ('workOrderId' in p && ('status' in p || 'outcome' in p)) {
-          const checked = 'status' in p ? validateWorkOrderStatus(p) : validateWorkOrderResult(p);
-          if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
-          const reply = workOrderUpdate(engine, checked.value);
-          send([null, { ...msg, topic: 'work-order', payload: reply } as NodeMessage, null]);
-          return settle(engine.drain(), null, send, done);
-        }
+      const isObject = p !== null && typeof p === 'object' && !Array.isArray(p);
+      // Readings win over the topic: an MQTT topic that happens to be called "health" is still data.
+      if (isObject && 'readings' in p) {
+        const checked = validateAssetReadings(p);
+        if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
+        return settle(engine.ingest(checked.value), msg, send, done);
+      }
+      if (isControlTopic(msg.topic)) return control(msg.topic, msg, send, done);
+      if (isObject && 'workOrderId' in p && ('status' in p || 'outcome' in p)) {
+        const checked = 'status' in p ? validateWorkOrderStatus(p) : validateWorkOrderResult(p);
+        if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
+        const reply = workOrderUpdate(engine, checked.value);
+        send([null, { ...msg, topic: 'work-order', payload: reply } as NodeMessage, null]);
+        return settle(engine.drain(), null, send, done, true);
       }
       reject(msg, send, done, { reason: 'invalid', errors: [RED._('mw-threshold.errors.unknown-input')] });
     });
 
     onClose(node, () => {
       closed = true;
-      for (const t of [wakeTimer, statusTimer]) if (t !== null) clearTimeout(t);
+      for (const t of [wakeTimer, statusTimer, startTimer]) if (t !== null) clearTimeout(t);
       if (healthTimer !== null) clearInterval(healthTimer);
-      wakeTimer = statusTimer = healthTimer = null;
+      wakeTimer = statusTimer = healthTimer = startTimer = null;
       try {
         // Whatever changed since the last commit reaches disk before the redeploy starts a new node.
         committer?.close();
+        if (store && !committer?.lastError) markClean(store, Date.now());
       } finally {
         store?.close();
       }

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AssetReadings, MaintenanceEvent } from '../../nodes/core/contracts';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
-import { SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
+import { DEFAULT_ASSETS, SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
 import { helper, nodeModule } from '../support/node-red';
 
 type NodeModule = (RED: NodeAPI) => void;
@@ -24,20 +24,15 @@ const RULES = {
   },
 };
 
-function reading(value: number, id = 'P-101'): AssetReadings {
+/** The simulator's Maximo knows PUMP-101 at BEDFORD; the plant-wide trip adds sixty more pumps. */
+const TRIP = Array.from({ length: 60 }, (_, i) => `PUMP-${500 + i}`);
+
+function reading(value: number, id = 'PUMP-101'): AssetReadings {
   return {
     asset: { id, siteId: 'BEDFORD', location: `BEDFORD/PUMPHOUSE/LINE1/${id}`, class: 'pump' },
     readings: [{ metric: 'bearing_temp', value, unit: '°C', quality: 'good', timestamp: new Date().toISOString() }],
     source: { kind: 'opcua', ref: 'ns=2;s=BearingTemp' },
   };
-}
-
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
@@ -46,6 +41,7 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
   let userDir: string;
   let events: MaintenanceEvent[];
   let results: Msg[];
+  let failures: string[];
   const modules = (): NodeModule[] => ['mw-cmms', 'mw-work-order', 'mw-threshold'].map((n) => nodeModule(n) as NodeModule);
   const flow = () => [
     { id: 'conn1', type: 'mw-cmms', name: 'Maximo', dialect: 'maximo', baseUrl: sim.url, authType: 'apikey', ratePerMinute: 60_000, rateBurst: 500, concurrency: 8 },
@@ -60,7 +56,7 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
     (helper.getNode('events') as unknown as EventEmitter).on('input', (m: Msg) => events.push(m.payload as unknown as MaintenanceEvent));
     (helper.getNode('results') as unknown as EventEmitter).on('input', (m: Msg) => results.push(m));
     for (const id of ['rejected', 'failed']) {
-      (helper.getNode(id) as unknown as EventEmitter).on('input', (m: Msg) => assert.fail(`${id}: ${JSON.stringify(m)}`));
+      (helper.getNode(id) as unknown as EventEmitter).on('input', (m: Msg) => failures.push(`${id}: ${JSON.stringify(m.payload)}`));
     }
   }
   async function restartRuntime(): Promise<void> {
@@ -73,17 +69,33 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
   const created = (): number => results.filter((m) => m.payload.outcome === 'created').length;
   const workOrders = () => sim.workOrders('maximo');
 
-  before(async () => { sim = await startCmmsSim(); });
+  async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > end) {
+        assert.fail(`timed out waiting for ${what}: events ${JSON.stringify(events.map((e) => e.state))}, ` +
+          `results ${JSON.stringify(results.map((r) => r.payload.outcome))}, work orders ${workOrders().length}, failures ${failures.join('; ')}`);
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  before(async () => {
+    const extra = TRIP.map((assetnum) => ({ assetnum, siteid: 'BEDFORD', orgid: 'EAGLENA', location: `BEDFORD/PUMPHOUSE/LINE1/${assetnum}`, description: 'Booster pump', status: 'OPERATING' as const, assetClass: 'PUMP' }));
+    sim = await startCmmsSim({ assets: [...DEFAULT_ASSETS, ...extra] });
+  });
   after(async () => { await sim.stop(); });
   beforeEach((done) => {
     sim.reset();
     events = [];
     results = [];
+    failures = [];
     userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-th-int-'));
     helper.settings({ userDir });
     helper.startServer(done);
   });
   afterEach(async () => {
+    assert.deepEqual(failures, [], 'nothing rejected, nothing dead-lettered');
     await helper.unload();
     await new Promise<void>((r) => helper.stopServer(() => r()));
     helper.settings({});
@@ -92,7 +104,7 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
 
   it('one work order per episode through chattering, escalation and a restart; a new one when the fix did not hold', async () => {
     await start();
-    for (const v of [70, 86, 80, 86]) feed(v);
+    for (const v of [70, 86, 80, 86, 87]) feed(v);
     await until('the first work order', () => created() === 1);
     const [first] = events;
     assert.equal(first.state, 'raised');
@@ -117,7 +129,7 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
     assert.equal(workOrders().length, 1, 'no second work order after the restart');
 
     // The technician closes the work order, but the bearing is still hot: the alarm re-arms.
-    (helper.getNode('th') as Node).receive({ payload: { workOrderId: String(workOrders()[0].id), assetId: 'P-101', status: 'done', cmmsStatus: 'COMP', changedAt: new Date().toISOString() } } as never);
+    (helper.getNode('th') as Node).receive({ payload: { workOrderId: String(workOrders()[0].id), assetId: 'PUMP-101', status: 'done', cmmsStatus: 'COMP', changedAt: new Date().toISOString() } } as never);
     await until('the re-arm', () => events.some((e) => e.details.reason === 'work-order-closed'));
     feed(90);
     feed(90);
@@ -129,8 +141,7 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
 
   it('a plant-wide trip: 60 assets alarm at once, 60 work orders, each exactly once', async () => {
     await start();
-    const ids = Array.from({ length: 60 }, (_, i) => `P-${200 + i}`);
-    for (let round = 0; round < 3; round++) for (const id of ids) feed(90, id);
+    for (let round = 0; round < 3; round++) for (const id of TRIP) feed(90, id);
     await until('60 work orders', () => created() === 60, 30_000);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(events.filter((e) => e.state === 'raised').length, 60);

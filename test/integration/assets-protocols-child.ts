@@ -133,9 +133,14 @@ async function main(): Promise<void> {
 
   runtime = await startRuntime({ userDir, port: 0, flows, installPackage: true, logLevel: 'warn' });
   // The PLC's memory: holding registers 100.. as the Modbus server node keeps them (big-endian words).
-  const mb = runtime.RED.nodes.getNode('mbserver') as { modbusServer: { holding: Buffer } };
+  // The flows start after RED.start() resolves; wait for the server node.
+  type ServerNode = { modbusServer: { holding: Buffer } | null };
+  const red = runtime.RED;
+  const serverNode = (): ServerNode | null => red.nodes.getNode('mbserver') as ServerNode | null;
+  while (!serverNode()?.modbusServer) await new Promise((r) => setTimeout(r, 50));
+  const holding = serverNode()!.modbusServer!.holding;
   const regs = [0x4148, 0x0000, 0xffe7, 1234, 77, 0];
-  regs.forEach((v, i) => mb.modbusServer.holding.writeUInt16BE(v, (100 + i) * 2));
+  regs.forEach((v, i) => holding.writeUInt16BE(v, (100 + i) * 2));
 
   // Publish once the MQTT in node has subscribed.
   const publish = (topic: string, payload: string): void => {

@@ -64,7 +64,7 @@ describe('assets: verification against the CMMS simulator, every dialect', funct
         const pages = h.sim.requests().filter((r) => r.method === 'GET' && r.path.includes(setup.pathPart)).length;
         assert.ok(pages >= 5, `30 assets at 7 a page take 5 pages; ${dialect} read ${pages}`);
         assert.equal(summary.assets, 30);
-        const checks = ROWS.map((_, i) => service.registry!.targets.get(key(i))!.check);
+        const checks = ROWS.map((_, i) => service.registry!.findTarget(key(i))!.check);
         const statuses = checks.map((c) => c.status);
         // MaintainX keeps locations as numeric ids, which cannot be compared with a plant path.
         const expected: VerificationStatus[] = ['ok', 'decommissioned', 'missing', 'wrong-site', dialect === 'maintainx' ? 'ok' : 'wrong-location', 'inactive', 'decommissioned'];
@@ -95,7 +95,7 @@ describe('assets: verification against the CMMS simulator, every dialect', funct
       h.sim.faults.add({ dialect: 'maximo', kind: 'status', status: 400, pathIncludes: 'mxapiasset', times: 1 });
       await assert.rejects(service.verify(), /400|BMXAA/);
       assert.equal(service.summary?.at, first.at);
-      assert.equal(service.registry!.targets.get(key(0))!.check.status, 'ok');
+      assert.equal(service.registry!.findTarget(key(0))!.check.status, 'ok');
       assert.ok(service.lastVerifyError);
     } finally {
       await service.close();

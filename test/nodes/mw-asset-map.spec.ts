@@ -202,12 +202,12 @@ describe('mw-asset-map node', function () {
 
     map().receive({ verify: true } as never);
     const report = await out.next('failures', (m) => m.topic === 'verify', 15000);
-    const r = report.payload as { summary: { counts: Record<string, number>; dialect: string }; problems: Array<{ assetId: string; status: string; rows: string[]; suggestions?: Array<{ assetId: string }> }> };
+    const r = report.payload as { summary: { counts: Record<string, number>; dialect: string }; problems: Array<{ assetId: string; status: string; rows: string; suggestions?: Array<{ assetId: string }> }> };
     assert.equal(r.summary.dialect, 'maximo');
     assert.deepEqual(r.summary.counts.ok, 3);
     const old = r.problems.find((p) => p.assetId === 'PUMP-1O1')!;
     assert.equal(old.status, 'decommissioned');
-    assert.deepEqual(old.rows, ['editor row 7']);
+    assert.equal(old.rows, 'editor row 7');
     assert.equal(old.suggestions?.[0].assetId, 'PUMP-101');
 
     map().receive({ topic: 'plant/line2/p101/vib', payload: 2 } as never);

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { validateMaintenanceEvent, type AssetReadings, type MaintenanceEvent } from '../../nodes/core/contracts';
 import type { RuleSet } from '../../nodes/core/alarms';
+import { DurableState } from '../../nodes/core/state/durable-state';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { helper, nodeModule } from '../support/node-red';
 
@@ -257,11 +258,30 @@ describe('mw-threshold node', function () {
     out = collect();
     send({ payload: reading(92) });
     send({ payload: reading(93) });
-    await settle(200);
+    // Past the moment a crash recovery would announce active episodes again.
+    await settle(1300);
     assert.deepEqual(out.got.events, [], 'no second raised after the restart');
     send({ payload: reading(40) });
     const cleared = ev(await out.next('events'));
     assert.equal(cleared.state, 'cleared');
     assert.equal(cleared.eventId, raised.eventId);
+  });
+
+  it('after a crash (no clean-close mark) announces active episodes again with the same eventId', async () => {
+    await helper.load(modules(), flow());
+    let out = collect();
+    send({ payload: reading(90) });
+    const raised = ev(await out.next('events'));
+    await helper.unload();
+    // What a power cut leaves: the state as committed, without the mark a clean close writes.
+    const state = new DurableState(path.join(userDir, 'millwright', 'mw-threshold-th.db'));
+    assert.deepEqual(state.get('meta', 'clean') !== undefined, true, 'a clean close marks the file');
+    state.delete('meta', 'clean');
+    state.close();
+    await helper.load(modules(), flow());
+    out = collect();
+    const again = ev(await out.next('events'));
+    assert.equal(again.eventId, raised.eventId);
+    assert.equal(again.details.restored, true);
   });
 });

@@ -28,14 +28,14 @@ describe('assets: rows and the registry', () => {
       pump({ kind: 'mqtt', identifier: 'plant/#', assetId: 'FILTER-2' }),
       pump({ kind: 'exact', identifier: 'plant/line2/vib', assetId: 'EXACT' }),
     ]);
-    const idOf = (id: string): string | undefined => reg.lookupId(id)?.[0].asset.id;
+    const idOf = (id: string): string | undefined => reg.lookupId(id)?.target.id;
     assert.equal(idOf('plant/line2/vib'), 'EXACT');
     assert.equal(idOf('plant/line3/vib'), 'FILTER-1');
     assert.equal(idOf('plant/line3/temp'), 'FILTER-2');
     assert.equal(idOf('other/plant/x/vib'), undefined);
     const regexOnly = ok([pump({ kind: 'regex', identifier: '/vib$', assetId: 'R1' }), pump({ kind: 'regex', identifier: 'line', assetId: 'R2' })]);
-    assert.equal(regexOnly.lookupId('plant/line2/vib')?.[0].asset.id, 'R1');
-    assert.equal(regexOnly.lookupId('plant/line2/temp')?.[0].asset.id, 'R2');
+    assert.equal(regexOnly.lookupId('plant/line2/vib')?.target.id, 'R1');
+    assert.equal(regexOnly.lookupId('plant/line2/temp')?.target.id, 'R2');
     assert.equal(regexOnly.lookupId('nothing'), undefined);
     assert.equal(regexOnly.lookupId('nothing'), undefined, 'a remembered miss stays a miss');
     assert.deepEqual(reg.counts, { exact: 1, mqtt: 2, opcua: 0, modbus: 0, regex: 2 });
@@ -69,7 +69,7 @@ describe('assets: rows and the registry', () => {
       mb({ address: 0, table: 'input', metric: 'flow' }),
       mb({ address: 5, table: 'coil', metric: 'running' }),
     ]);
-    const names = (rows: ReturnType<typeof reg.lookupModbus>): string[] => rows.map((r) => `${r.asset.id}:${r.metric}`);
+    const names = (rows: ReturnType<typeof reg.lookupModbus>): string[] => rows.map((r) => `${r.target.id}:${r.metric}`);
     assert.deepEqual(names(reg.lookupModbus([], 1, 'holding', 0, 4)), ['PUMP-101:flow', 'PUMP-102:speed']);
     assert.deepEqual(names(reg.lookupModbus(['PLC3', '10.0.0.5:502'], 1, 'holding', 0, 4)), ['PUMP-SPECIFIC:speed', 'PUMP-101:flow']);
     assert.deepEqual(names(reg.lookupModbus(['PLC3'], 2, 'holding', 0, 4)), ['PUMP-101:flow', 'PUMP-102:speed']);
@@ -154,14 +154,15 @@ describe('assets: rows and the registry', () => {
       pump({ kind: 'exact', identifier: 'b', location: 'BEDFORD/AREA1/LINE2/PUMP-101', metric: 'temp' }),
       pump({ kind: 'exact', identifier: 'c', metric: 'temp', class: 'PUMP' }),
     ]);
-    const [a, b, c] = ['a', 'b', 'c'].map((id) => reg.lookupId(id)![0]);
-    assert.equal(a.asset.location, 'BEDFORD/AREA1/LINE2/PUMP-101');
-    assert.equal(a.asset, b.asset);
-    assert.notEqual(a.asset, c.asset);
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => reg.lookupId(id)!);
+    assert.equal(a.target.location, 'BEDFORD/AREA1/LINE2/PUMP-101');
+    assert.equal(a.asset, null, 'a row that adds nothing to its target keeps no asset object of its own');
+    assert.equal(b.target, a.target);
+    assert.deepEqual(c.asset, { id: 'PUMP-101', siteId: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-101', class: 'PUMP' });
     assert.equal(a.target, c.target);
-    assert.equal(reg.targets.size, 1);
+    assert.equal(reg.targets.length, 1);
     assert.equal(a.target.rowCount, 3);
-    assert.deepEqual(a.target.origins.map((o) => o.line), [1, 2, 3]);
+    assert.equal(a.target.describeRows(), 'editor row 1 and 2 more rows');
   });
 
   it('treats an MQTT filter without wildcards as the exact topic it names', () => {
@@ -175,9 +176,9 @@ describe('assets: rows and the registry', () => {
     assert.ok(ns.ok);
     const r = load([pump({ kind: 'opcua', identifier: 'nsu=urn:plant:plc3;i=1001' }), pump({ kind: 'exact', identifier: 'Pump101.Temp', metric: 'temp' })], ns.value);
     assert.ok(r.registry);
-    assert.equal(r.registry.lookupNodeId('ns=2;i=1001;datatype=Double')?.[0].metric, 'vibration');
-    assert.equal(r.registry.lookupNodeId('ns=2;i=01001')?.[0].metric, 'vibration');
-    assert.equal(r.registry.lookupNodeId('Pump101.Temp')?.[0].metric, 'temp', 'falls back to the identifier lookup');
+    assert.equal(r.registry.lookupNodeId('ns=2;i=1001;datatype=Double')?.metric, 'vibration');
+    assert.equal(r.registry.lookupNodeId('ns=2;i=01001')?.metric, 'vibration');
+    assert.equal(r.registry.lookupNodeId('Pump101.Temp')?.metric, 'temp', 'falls back to the identifier lookup');
     assert.equal(r.registry.lookupNodeId('ns=3;i=1001'), undefined);
   });
 });

@@ -119,7 +119,7 @@ describe('assets: mapping protocol messages to asset readings', () => {
     const r = run({ topic: 'plant/line2/p101/vib', payload: 1 }, { requireVerified: true });
     assert.deepEqual(r.readings, []);
     assert.deepEqual(r.exceptions.map((e) => [e.reason, e.errors]), [['unverified', ['PUMP-101 at BEDFORD: not verified against the CMMS yet']]]);
-    const row = reg.lookupId('plant/line2/p101/vib')![0];
+    const row = reg.lookupId('plant/line2/p101/vib')!;
     const before = row.target.check;
     try {
       row.target.check = { status: 'ok', checkedAt: '2026-03-01T00:00:00Z', cmmsId: 'abc123' };

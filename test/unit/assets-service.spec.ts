@@ -48,19 +48,19 @@ describe('assets: the registry service', function () {
     s.start();
     const [report] = await withTimeout(first, 5000, 'first load');
     assert.equal(report.rows, 2);
-    assert.equal(s.registry?.lookupId('a')?.[0].asset.id, 'PUMP-101');
-    assert.equal(s.registry?.lookupId('editor/x')?.[0].asset.id, 'MTR-201');
+    assert.equal(s.registry?.lookupId('a')?.target.id, 'PUMP-101');
+    assert.equal(s.registry?.lookupId('editor/x')?.target.id, 'MTR-201');
 
     const second = once(s, 'loaded') as Promise<[LoadReport]>;
     fs.writeFileSync(file, HEADER + line('a', 'PUMP-102') + line('b', 'PUMP-103'));
     await withTimeout(second, 15000, 'reload after a change');
-    assert.equal(s.registry?.lookupId('a')?.[0].asset.id, 'PUMP-102');
+    assert.equal(s.registry?.lookupId('a')?.target.id, 'PUMP-102');
 
     const failed = once(s, 'load-failed') as Promise<[LoadReport]>;
     fs.writeFileSync(file, `${HEADER + line('a', 'PUMP-104')}exact,c,PUMP-105,BEDFORD,,vibration\n`);
     const [bad] = await withTimeout(failed, 15000, 'failed reload');
     assert.deepEqual(bad.errors, ['map.csv line 3: field "location" is missing']);
-    assert.equal(s.registry?.lookupId('a')?.[0].asset.id, 'PUMP-102', 'the last good map stays in use');
+    assert.equal(s.registry?.lookupId('a')?.target.id, 'PUMP-102', 'the last good map stays in use');
     assert.equal(s.state, 'ready');
     assert.equal(s.lastLoad?.ok, false);
   });
@@ -84,21 +84,21 @@ describe('assets: the registry service', function () {
     s.start();
     const summary = await s.verify();
     assert.deepEqual([summary.counts.ok, summary.counts.missing, summary.assets, summary.connection, summary.dialect], [1, 1, 1, 'conn1', 'maximo']);
-    assert.equal(s.registry?.lookupId('a')?.[0].target.check.status, 'ok');
+    assert.equal(s.registry?.lookupId('a')?.target.check.status, 'ok');
     await s.close();
 
     const again = make(options({ rows }), client);
     again.start();
     await again.whenSettled();
     assert.equal(again.summary?.at, summary.at);
-    assert.equal(again.registry?.lookupId('a')?.[0].target.check.status, 'ok');
-    assert.equal(again.registry?.lookupId('b')?.[0].target.check.status, 'missing');
+    assert.equal(again.registry?.lookupId('a')?.target.check.status, 'ok');
+    assert.equal(again.registry?.lookupId('b')?.target.check.status, 'missing');
     assert.equal(again.dialect, 'maximo');
 
     const other = make(options({ rows, cmms: 'conn2' }), client);
     other.start();
     await other.whenSettled();
-    assert.equal(other.registry?.lookupId('a')?.[0].target.check.status, 'unchecked', 'results from another CMMS connection are not trusted');
+    assert.equal(other.registry?.lookupId('a')?.target.check.status, 'unchecked', 'results from another CMMS connection are not trusted');
   });
 
   it('runs one verification at a time and says why it cannot verify', async () => {

@@ -4,8 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { CmmsAsset, Page } from '../../nodes/core/cmms/types';
 import { VerificationStore, type VerificationSummary } from '../../nodes/core/assets/results';
-import { targetKey } from '../../nodes/core/assets/rows';
-import type { Target, TargetCheck } from '../../nodes/core/assets/types';
+import { Target, type TargetCheck } from '../../nodes/core/assets/types';
 import { checkTargets, editDistance, fetchAssets, skeleton } from '../../nodes/core/assets/verify';
 import { DurableState } from '../../nodes/core/state/durable-state';
 import { DEFAULT_ASSETS } from '../../sim/cmms/assets';
@@ -17,7 +16,9 @@ const CMMS: CmmsAsset[] = DEFAULT_ASSETS.map((a) => ({
 }));
 
 function target(assetId: string, siteId: string, location: string): Target {
-  return { key: targetKey(assetId, siteId, location), assetId, siteId, location, check: { status: 'unchecked', checkedAt: null }, rowCount: 1, origins: [{ source: 'editor', line: 1, byRow: true }] };
+  const t = new Target(assetId, siteId, location, { status: 'unchecked', checkedAt: null });
+  t.rowCount = 1;
+  return t;
 }
 
 describe('assets: verification against the CMMS asset list', () => {

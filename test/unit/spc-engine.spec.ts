@@ -34,6 +34,7 @@ interface Knobs {
   modelVersion?: string;
   asset?: string;
   batch?: string;
+  batchSize?: number;
 }
 
 /** A camera stream whose process can be changed between calls. */
@@ -51,6 +52,7 @@ class Camera {
     if (k.points) measurements.coating = Array.from({ length: k.points }, () => 25 + (k.pointSigma ?? 0.5) * this.rnd.normal());
     const record: InspectionRecord = {
       unitId: `U${u}`, timestamp: new Date(T0 + u * 100).toISOString(), product: 'HSG-4410', batch: k.batch ?? `B${Math.floor(u / 1000)}`,
+      ...(k.batchSize ? { batchSize: k.batchSize } : {}),
       modelVersion: k.modelVersion ?? 'v3', result: defect ? 'fail' : 'pass',
       defects: defect ? [{ type: k.defectType ?? 'scratch', confidence: 0.9 }] : [], measurements,
     };
@@ -181,6 +183,48 @@ describe('spc engine: trend, capability, spread and defect rate', () => {
   });
 });
 
+describe('spc engine: subgroups and horizons', () => {
+  it('defect subgroups per batch close when the batch changes, or at its size', () => {
+    const e = engine({ defectSubgroup: 'batch', phase1Subgroups: '3' });
+    const cam = new Camera(15);
+    for (const b of ['A', 'B', 'C']) run(e, cam, 150, { batch: b });
+    const g = [...e.groups.values()][0];
+    assert.equal(g.defects.learned, 2, 'batch C is still open');
+    run(e, cam, 1, { batch: 'D' });
+    assert.equal(g.defects.learning, false);
+    assert.equal(g.defects.baseline?.units, 450);
+    const sized = engine({ defectSubgroup: 'batch', phase1Subgroups: '3' });
+    for (const b of ['A', 'B', 'C']) run(sized, cam, 120, { batch: b, batchSize: 120 });
+    assert.equal([...sized.groups.values()][0].defects.learning, false, 'a batch of known size closes with its last unit');
+  });
+
+  it('defect subgroups per time window', () => {
+    // A record every 100 ms: a 10 s window holds 100 units.
+    const e = engine({ defectSubgroup: 'time', defectSubgroupSeconds: '10', phase1Subgroups: '4' });
+    const cam = new Camera(16);
+    run(e, cam, 400);
+    const g = [...e.groups.values()][0];
+    assert.equal(g.defects.learned, 3);
+    run(e, cam, 1);
+    assert.equal(g.defects.baseline?.units, 400);
+  });
+
+  it('a trend triggers within the rest of the batch, and not when the batch ends sooner', () => {
+    const creep = (batchSize: number): MaintenanceEvent[] => {
+      const e = engine({ horizonMinutes: '0', horizonUnits: '0', horizonBatch: true });
+      const cam = new Camera(17);
+      run(e, cam, 600, { batch: 'LOT-1', batchSize });
+      const out: MaintenanceEvent[] = [];
+      for (let i = 0; i < 2500; i++) out.push(...e.process(cam.record({ mean: 12 + i * 0.000004, batch: 'LOT-1', batchSize })).events);
+      return only(out, 'trend', 'raised');
+    };
+    const long = creep(1_000_000);
+    assert.equal(long.length, 1);
+    assert.ok(typeof long[0].details.batchRemaining === 'number' && (long[0].details.unitsToLimit as number) <= (long[0].details.batchRemaining as number));
+    assert.deepEqual(creep(3200), []);
+  });
+});
+
 describe('spc engine: baselines', () => {
   it('a new vision model version starts a new baseline without a trigger and ends open episodes', () => {
     const e = engine();
@@ -261,6 +305,23 @@ describe('spc engine: durable state', () => {
     assert.deepEqual(after(b, camB), fromA);
   });
 
+  it('a configured baseline keeps its chart state across a restart too', () => {
+    const over = { specs: [{ product: '*', characteristic: 'bore', lsl: '11.98', usl: '12.02', mean: '12', sigma: '0.004' }] };
+    const a = engine(over);
+    const camA = new Camera(14);
+    run(a, camA, 60);
+    const cusumBefore = [...a.groups.values()][0].monitors.get('bore')?.stats().cusumHi;
+    const b = engine(over);
+    for (const g of a.groups.values()) b.restore(JSON.parse(JSON.stringify(a.snapshot(g))) as GroupState);
+    assert.equal([...b.groups.values()][0].monitors.get('bore')?.stats().cusumHi, cusumBefore);
+    const camB = new Camera(14);
+    for (let i = 0; i < 60; i++) camB.record();
+    const after = (e: DriftEngine, cam: Camera): string[] => run(e, cam, 800, { mean: 12.003 }).map((x) => `${x.eventId} ${x.state}`);
+    const fromA = after(a, camA);
+    assert.ok(fromA.length > 0);
+    assert.deepEqual(after(b, camB), fromA);
+  });
+
   it('keeps baselines and open episodes but restarts the charts when the chart settings changed', () => {
     const a = engine();
     const cam = new Camera(13);
@@ -309,6 +370,11 @@ describe('spc: inputs and settings', () => {
     assert.ok(!bad.ok && bad.reason === 'invalid' && bad.errors.some((x) => x.startsWith('payload.inspection.result')), JSON.stringify(bad));
   });
 
+  it("keeps a camera's own extra fields out of the way", () => {
+    const r = normalizeInput({ ...record, asset: 'A', imageUrl: 'http://cam/1.jpg', defects: [{ type: 'void', bbox: [1, 2, 3, 4] }] }, 'S');
+    assert.ok(r.ok, JSON.stringify(r));
+  });
+
   it('rejects bad records with reasons a person can act on', () => {
     const noAsset = normalizeInput(record, 'S');
     assert.ok(!noAsset.ok && noAsset.reason === 'no-asset');
@@ -317,7 +383,7 @@ describe('spc: inputs and settings', () => {
       [{ ...record, asset: 'A', measurements: { bore: 'wide' } }, /measurements/],
       [{ ...record, asset: 'A', result: 'ok' }, /result/],
       [{ ...record, asset: 'A', defects: [{ confidence: 2 }] }, /defects/],
-      [{ ...record, asset: 'A', extra: 1 }, /unexpected property "extra"/],
+      [{ ...record, asset: 'A', ...Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`f${i}`, i])) }, /must NOT have more than 200 properties/],
       [JSON.parse('{"unitId":"U","timestamp":"2026-03-02T06:00:00Z","result":"pass","asset":"A","__proto__":{"x":1}}'), /__proto__/],
       ['not a record', /payload/],
     ];

@@ -2,11 +2,19 @@
 // USL, coating spread and cosmetic defects rising slowly) is reported well before the first part
 // out of spec in nearly every seeded run; a million in-control records raise almost nothing.
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import {
   designFor, DriftEngine, parseDriftSettings, type DriftSettings,
 } from '../../nodes/core/spc';
 import { PART, PartStream, partSpecRows, TOOL_WEAR } from '../../nodes/core/spc/simulate';
 import type { Asset, MaintenanceEvent } from '../../nodes/core/contracts';
+
+/** A full garbage collection, for comparing heap sizes (the flag can be set at run time). */
+function collectGarbage(): void {
+  v8.setFlagsFromString('--expose-gc');
+  (vm.runInNewContext('gc') as () => void)();
+}
 
 const ASSET: Asset = { id: 'CNC-07', siteId: 'BEDFORD', location: 'BEDFORD/MACHINING/CNC-07' };
 
@@ -70,7 +78,14 @@ describe('spc: tool-wear scenario and in-control stream (default settings)', fun
     const stream = new PartStream({ seed: 424242, wear: null });
     const raised: MaintenanceEvent[] = [];
     let outOfSpec = 0;
+    let heapAt200k = 0;
+    let stateAt200k = 0;
     for (let i = 0; i < 1_000_000; i++) {
+      if (i === 200_000) {
+        collectGarbage();
+        heapAt200k = process.memoryUsage().heapUsed;
+        stateAt200k = JSON.stringify(engine.snapshot([...engine.groups.values()][0])).length;
+      }
       const u = stream.next();
       if (u.outOfSpec) outOfSpec++;
       for (const e of engine.process({ record: u.record, asset: ASSET, product: u.record.product as string, tMs: u.tMs }).events) {
@@ -78,7 +93,14 @@ describe('spc: tool-wear scenario and in-control stream (default settings)', fun
       }
     }
     console.log(`      in control: ${raised.length} episode(s) raised over 1 000 000 records (${raised.map((e) => `${e.metric} ${e.level}`).join(', ') || 'none'}); ${outOfSpec} parts out of spec by chance`);
+    collectGarbage();
+    const heapGrowth = process.memoryUsage().heapUsed - heapAt200k;
     const group = [...engine.groups.values()][0];
+    const state = JSON.stringify(engine.snapshot(group)).length;
+    console.log(`      memory: heap ${heapGrowth >= 0 ? '+' : ''}${(heapGrowth / 1024).toFixed(0)} kB from record 200 000 to 1 000 000; state of the series ${stateAt200k} → ${state} bytes`);
+    // The per-series state is fixed-size rings and sums: it does not grow with the stream.
+    assert.ok(Math.abs(state - stateAt200k) < 2000, `state grew from ${stateAt200k} to ${state} bytes`);
+    assert.ok(heapGrowth < 2 * 1024 * 1024, `heap grew ${heapGrowth} bytes over 800 000 records`);
     assert.equal(group.monitors.get('bore')?.learning, false);
     assert.equal(group.defects.learning, false);
     assert.ok(Math.abs((group.monitors.get('bore')?.baseline?.mean ?? 0) - PART.boreMean) < 0.001);

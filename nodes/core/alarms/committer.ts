@@ -1,7 +1,8 @@
 // Group commit: the state transitions of every message handled in one turn of the event loop go to
 // disk in one transaction, and their events leave only after it committed. A plant-wide trip (a
 // thousand alarms at once) then costs one fsync, not a thousand, and a restart can never find an
-// event that was sent for a state that was not saved.
+// event that was sent for a state that was not saved. Writes no event waits for (a new signal seen,
+// an on-delay started) are gathered for up to a second, so a steady plant costs almost no fsyncs.
 import type { AlarmEngine, Write } from './engine';
 
 export interface WriteStore {
@@ -10,39 +11,66 @@ export interface WriteStore {
   batch<R>(fn: () => R): R;
 }
 
+export interface Scheduler {
+  /** Runs `fn` once the current turn of the event loop is over (setImmediate). */
+  soon(fn: () => void): void;
+  /** Runs `fn` after `ms`; returns a cancel function. */
+  later(fn: () => void, ms: number): () => void;
+}
+
 export type AfterCommit = (err: Error | null) => void;
 
+/** How long writes that no event waits for may gather before they are committed. */
+export const LAZY_COMMIT_MS = 1000;
+
 export class Committer {
-  private scheduled = false;
+  private soonScheduled = false;
+  private cancelLater: (() => void) | null = null;
   private closed = false;
   private waiting: AfterCommit[] = [];
   /** The last commit failure, cleared by the next success. */
   lastError: Error | null = null;
+  commits = 0;
 
   constructor(
     private readonly engine: AlarmEngine,
     private readonly store: WriteStore | null,
-    /** Runs `fn` once the current turn of the event loop is over (setImmediate in the node). */
-    private readonly defer: (fn: () => void) => void,
+    private readonly schedule: Scheduler,
   ) {}
 
-  /** Schedules a commit of whatever the engine has to write; `then` runs after it. */
-  after(then?: AfterCommit): void {
+  /**
+   * Schedules a commit of whatever the engine has to write; `then` runs after it. With `then` or
+   * `urgent` the commit happens at the end of this turn, otherwise within LAZY_COMMIT_MS.
+   */
+  after(then?: AfterCommit, urgent = false): void {
     if (then) this.waiting.push(then);
-    if (this.scheduled || this.closed) {
-      if (this.closed && then) this.flush();
+    if (this.closed) {
+      if (then || urgent) this.flush();
       return;
     }
-    if (this.waiting.length === 0 && !this.engine.hasWrites()) return;
-    this.scheduled = true;
-    this.defer(() => {
-      if (this.scheduled) this.flush();
-    });
+    if (then || urgent) {
+      if (this.soonScheduled) return;
+      this.soonScheduled = true;
+      this.schedule.soon(() => {
+        if (this.soonScheduled) this.flush();
+      });
+      return;
+    }
+    if (this.cancelLater === null && !this.soonScheduled && this.engine.hasWrites()) {
+      this.cancelLater = this.schedule.later(() => {
+        this.cancelLater = null;
+        this.flush();
+      }, LAZY_COMMIT_MS);
+    }
   }
 
   /** Commits now and runs everything that waited for it. */
   flush(): void {
-    this.scheduled = false;
+    this.soonScheduled = false;
+    if (this.cancelLater) {
+      this.cancelLater();
+      this.cancelLater = null;
+    }
     const writes = this.engine.takeWrites();
     const waiting = this.waiting;
     this.waiting = [];
@@ -50,6 +78,7 @@ export class Committer {
     if (writes.length > 0 && this.store) {
       try {
         this.commit(writes);
+        this.commits++;
         this.lastError = null;
       } catch (e) {
         err = e instanceof Error ? e : new Error(String(e));
@@ -59,6 +88,7 @@ export class Committer {
       }
     }
     for (const then of waiting) then(err);
+    if (err && !this.closed) this.after();
   }
 
   private commit(writes: Write[]): void {

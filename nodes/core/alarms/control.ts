@@ -184,15 +184,18 @@ export function workOrderUpdate(engine: AlarmEngine, update: WorkOrderStatus | W
   if (!st && woId) st = engine.byWorkOrder.get(woId);
   const c = st ? (update.eventId ? episodeOf(st, update.eventId) : [st.lim, st.roc, st.sen].find((x) => x?.woId === woId) ?? null) : null;
   if (!st || !c) return { matched: false, eventId: update.eventId ?? null, workOrderId: woId || null, status };
-  if (status === 'dead') return { matched: true, eventId: c.eventId, workOrderId: woId || null, status, open: c.woOpen };
+  const isResult = !('status' in update);
+  // mw-work-order also answers notes and updates of a closed work order; only the CMMS's own status reopens one.
+  if (status === 'dead' || (isResult && c.woClosed)) return { matched: true, eventId: c.eventId, workOrderId: woId || null, status, open: c.woOpen };
   if (woId && c.woId !== woId) {
     if (c.woId) engine.byWorkOrder.delete(c.woId);
     c.woId = woId;
     if (engine.byWorkOrder.size < engine.maxKeys * 3) engine.byWorkOrder.set(woId, st);
   }
   const open = OPEN.has(status);
-  if (open !== c.woOpen) {
+  if (open !== c.woOpen || c.woClosed === open) {
     c.woOpen = open;
+    c.woClosed = !open;
     engine.touch(st);
   }
   let rearmed = false;

@@ -4,11 +4,12 @@
 import type { AssetReadings, MaintenanceEvent, Reading } from '../contracts';
 import type { FaultReason } from './events';
 import { WakeHeap } from './heap';
-import { AlarmRate, Chatter, FLOOD_PER_10_MIN, STALE_ALARM_MS, type HealthFigures } from './health';
+import { activeAlarms, AlarmRate, Chatter, type HealthFigures } from './health';
 import { Machine, type MachineHost, type Shelf } from './machine';
 import { NS_KEYS, toRecord } from './records';
 import { customSignature, resolveLimits, type RuleBook } from './rules';
-import { ACTIVE, AssetSlot, BAD, CLEARING, KeyState, NORMAL, STALE, recordKey, slotKey } from './state';
+import { limitTarget, rocRate, rocTarget } from './signals';
+import { ACTIVE, AssetSlot, BAD, CLEARING, KeyState, NORMAL, RingPool, STALE, slotKey } from './state';
 
 export interface Clock {
   /** Monotonic milliseconds, for delays and timers. */
@@ -62,6 +63,7 @@ export class AlarmEngine implements MachineHost {
   readonly chatter: Chatter<KeyState>;
   readonly counters: Counters = { samples: 0, late: 0, unmatched: 0, refused: 0, suppressed: 0, outOfService: 0, clockReplaced: 0 };
   readonly machine = new Machine(this);
+  readonly rings = new RingPool();
   keyCount = 0;
   private readonly maxSkewMs: number;
   private out: MaintenanceEvent[] = [];
@@ -84,10 +86,10 @@ export class AlarmEngine implements MachineHost {
 
   emit(event: MaintenanceEvent, st: KeyState, wall: number): void {
     this.out.push(event);
-    if (event.state === 'raised' || event.state === 'sensor-fault') {
-      if (event.details.reAlarm === undefined) this.rate.add(wall, event.severity);
-    }
-    if (event.state !== 'escalated' && event.details.reAlarm === undefined) {
+    // Re-alarms and announcements repeated after a crash are not new alarms for the health figures.
+    if (event.details.reAlarm !== undefined || event.details.restored !== undefined) return;
+    if (event.state === 'raised' || event.state === 'sensor-fault') this.rate.add(wall, event.severity);
+    if (event.state !== 'escalated') {
       [st.chat1, st.chat2] = this.chatter.transition(st, wall, st.chat1, st.chat2);
     }
   }
@@ -200,8 +202,9 @@ export class AlarmEngine implements MachineHost {
       this.heap.remove(st);
       for (const c of [st.lim, st.roc, st.sen]) if (c && c.eventId) this.unindexEvent(c.eventId, st);
       this.chatter.forget(st);
+      this.rings.release(st.ring);
       this.keyCount--;
-      if (st.stored) this.metaWrites.set(`k${st.id}`, { ns: NS_KEYS, key: st.id, value: null });
+      if (st.stored) this.queueWrite({ ns: NS_KEYS, key: st.id, value: null });
     }
     this.slots.delete(slot.key);
   }
@@ -212,7 +215,7 @@ export class AlarmEngine implements MachineHost {
       return undefined;
     }
     const rule = slot.ruleSet.rules[i];
-    const st = new KeyState(slot, rule, recordKey(slot.asset.siteId, slot.asset.id, rule.id), now);
+    const st = new KeyState(slot, rule, now);
     slot.states[i] = st;
     this.keyCount++;
     // Known keys are stored once, so that a sensor that dies while Node-RED is down is still found stale.
@@ -253,20 +256,18 @@ export class AlarmEngine implements MachineHost {
     // Bad or held readings say nothing about the process: its conditions keep their state.
     if (held) return;
     if (rule.usesCustom) this.refreshLimits(st);
-    const L = st.limits;
-    if (L !== null) {
+    if (st.limits !== null) {
       const c = st.lim;
-      const cur = c !== null && c.phase !== NORMAL ? c.level : 0;
-      let target = 0;
-      if (v >= L.hh || (cur === 2 && v > L.hh - L.dbHH)) target = 2;
-      else if (v >= L.h || (cur >= 1 && v > L.h - L.dbH)) target = 1;
-      else if (v <= L.ll || (cur === -2 && v < L.ll + L.dbLL)) target = -2;
-      else if (v <= L.l || (cur <= -1 && v < L.l + L.dbL)) target = -1;
-      // Jumping from one side to the other ends the episode first; the other side starts after.
-      if (cur !== 0 && target !== 0 && (target > 0) !== (cur > 0)) target = 0;
+      const target = limitTarget(v, c !== null && c.phase !== NORMAL ? c.level : 0, st.limits);
       if (target !== 0 || c !== null) this.machine.step(st, 'limit', target, v, ts, now);
     }
-    if (rule.roc !== null) this.stepRoc(st, v, ts, now);
+    if (rule.roc !== null) {
+      const rate = rocRate(st, this.rings, rule.roc.windowMs, v, ts);
+      if (Number.isNaN(rate)) return;
+      const c = st.roc;
+      const target = rocTarget(rate, c !== null && c.phase !== NORMAL ? c.level : 0, rule.roc);
+      if (target !== 0 || c !== null) this.machine.step(st, 'roc', target, v, ts, now);
+    }
   }
 
   private refreshLimits(st: KeyState): void {
@@ -276,48 +277,6 @@ export class AlarmEngine implements MachineHost {
       st.customSig = sig;
       st.limits = resolveLimits(st.rule, custom);
     }
-  }
-
-  private stepRoc(st: KeyState, v: number, ts: number, now: number): void {
-    const roc = st.rule.roc as NonNullable<KeyState['rule']['roc']>;
-    const ring = st.ring ?? (st.ring = new Float64Array(16));
-    const spacing = roc.windowMs / 8;
-    const newest = st.ringLen > 0 ? ring[2 * ((st.ringHead + st.ringLen - 1) % 8)] : Number.NEGATIVE_INFINITY;
-    if (ts - newest >= spacing) {
-      const at = (st.ringHead + st.ringLen) % 8;
-      ring[2 * at] = ts;
-      ring[2 * at + 1] = v;
-      if (st.ringLen < 8) st.ringLen++;
-      else st.ringHead = (st.ringHead + 1) % 8;
-    }
-    // The oldest anchor inside the window; if samples are sparse, the newest one within two windows.
-    let ta = Number.NaN;
-    let va = Number.NaN;
-    for (let k = 0; k < st.ringLen; k++) {
-      const j = (st.ringHead + k) % 8;
-      const age = ts - ring[2 * j];
-      if (age <= roc.windowMs) {
-        if (age >= roc.windowMs / 2 || Number.isNaN(ta)) {
-          ta = ring[2 * j];
-          va = ring[2 * j + 1];
-        }
-        break;
-      }
-      if (age <= 2 * roc.windowMs) {
-        ta = ring[2 * j];
-        va = ring[2 * j + 1];
-      }
-    }
-    if (Number.isNaN(ta) || ts - ta < roc.windowMs / 2) return;
-    const rate = (v - va) / (ts - ta);
-    const c = st.roc;
-    const cur = c !== null && c.phase !== NORMAL ? c.level : 0;
-    const limit = roc.limitPerMs;
-    let target = 0;
-    if (roc.direction !== 'fall' && (rate >= limit || (cur === 1 && rate > limit - roc.deadbandPerMs))) target = 1;
-    else if (roc.direction !== 'rise' && (rate <= -limit || (cur === -1 && rate < -limit + roc.deadbandPerMs))) target = -1;
-    if (cur !== 0 && target !== 0 && target !== cur) target = 0;
-    if (target !== 0 || c !== null) this.machine.step(st, 'roc', target, v, ts, now);
   }
 
   // ── Timers ─────────────────────────────────────────────────────────────────────────────────
@@ -442,30 +401,16 @@ export class AlarmEngine implements MachineHost {
 
   health(): HealthFigures & { active: number; shelved: number; outOfService: number; keys: number } {
     const wall = this.clock.wall();
-    let active = 0;
-    let stale = 0;
-    for (const st of new Set(this.byEvent.values())) {
-      for (const c of [st.lim, st.roc, st.sen]) {
-        if (!c || (c.phase !== ACTIVE && c.phase !== CLEARING)) continue;
-        active++;
-        if (wall - c.activeTs > STALE_ALARM_MS) stale++;
-      }
-    }
-    const last10 = this.rate.total(wall, 10);
     return {
-      alarmsLast10Min: last10,
-      alarmsLastHour: this.rate.total(wall, 60),
-      alarmsLast24h: this.rate.total(wall, 24 * 60),
-      flood: last10 > FLOOD_PER_10_MIN,
-      bySeverity24h: this.rate.window(wall, 24 * 60),
+      ...this.rate.figures(wall),
       chattering: this.chatter.count(wall),
-      stale,
-      active,
+      ...activeAlarms(new Set(this.byEvent.values()), wall),
       shelved: this.shelves.size,
       outOfService: this.outOfService.size,
       keys: this.keyCount,
     };
   }
+
 }
 
 const EMPTY: MaintenanceEvent[] = [];

@@ -2,6 +2,7 @@
 // 10 minutes), chattering alarms (3 or more transitions in a minute), stale alarms (active more
 // than 24 hours). Counted in fixed-size rings, so the cost never grows with time or keys.
 import type { Severity } from '../contracts';
+import { ACTIVE, CLEARING, type KeyState } from './state';
 
 export const FLOOD_PER_10_MIN = 10;
 export const CHATTER_TRANSITIONS = 3;
@@ -54,6 +55,32 @@ export class AlarmRate {
     const w = this.window(wall, minutes);
     return w.critical + w.high + w.medium + w.low;
   }
+
+  figures(wall: number): Pick<HealthFigures, 'alarmsLast10Min' | 'alarmsLastHour' | 'alarmsLast24h' | 'flood' | 'bySeverity24h'> {
+    const last10 = this.total(wall, 10);
+    const day = this.window(wall, MINUTES);
+    return {
+      alarmsLast10Min: last10,
+      alarmsLastHour: this.total(wall, 60),
+      alarmsLast24h: day.critical + day.high + day.medium + day.low,
+      flood: last10 > FLOOD_PER_10_MIN,
+      bySeverity24h: day,
+    };
+  }
+}
+
+/** Active episodes among `keys`, and how many of them are stale (active more than 24 h). */
+export function activeAlarms(keys: Iterable<KeyState>, wall: number): { active: number; stale: number } {
+  let active = 0;
+  let stale = 0;
+  for (const st of keys) {
+    for (const c of [st.lim, st.roc, st.sen]) {
+      if (!c || (c.phase !== ACTIVE && c.phase !== CLEARING)) continue;
+      active++;
+      if (wall - c.activeTs > STALE_ALARM_MS) stale++;
+    }
+  }
+  return { active, stale };
 }
 
 /** Which keys chatter: the key object → when it stops counting (the oldest of its 3 transitions leaves the minute). */

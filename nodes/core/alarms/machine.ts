@@ -186,6 +186,7 @@ export class Machine {
       c.eventId = eventIdFor(st.slot.asset.siteId, st.slot.asset.id, st.rule.id, c.kind, c.startTs);
       c.woOpen = false;
       c.woId = '';
+      c.woClosed = false;
       this.host.indexEvent(c.eventId, st);
     }
     c.acked = false;

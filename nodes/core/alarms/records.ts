@@ -10,6 +10,9 @@ export const RECORD_VERSION = 1;
 export const NS_KEYS = 'key';
 export const NS_SHELVES = 'shelf';
 export const NS_OUT_OF_SERVICE = 'oos';
+/** Holds `{ clean: true }` while no node runs on the file: written at close, removed at start. */
+export const NS_META = 'meta';
+export const KEY_CLEAN = 'clean';
 
 export interface CondRecord {
   phase: number;
@@ -28,6 +31,7 @@ export interface CondRecord {
   lastAnnounceWall: number;
   woOpen: boolean;
   woId: string;
+  woClosed: boolean;
   oneShotSeen: boolean;
 }
 
@@ -60,7 +64,7 @@ function condRecord(c: Cond, now: number, wall: number): CondRecord {
     phase: c.phase, level: c.level, peakLevel: c.peakLevel, sinceWall: toWall(c.since), samples: c.samples,
     pendStartTs: c.pendStartTs, startTs: c.startTs, activeTs: c.activeTs, peak: finite(c.peak), eventId: c.eventId,
     announced: c.announced, acked: c.acked, reAlarms: c.reAlarms, lastAnnounceWall: toWall(c.lastAnnounce),
-    woOpen: c.woOpen, woId: c.woId, oneShotSeen: c.oneShotSeen,
+    woOpen: c.woOpen, woId: c.woId, woClosed: c.woClosed, oneShotSeen: c.oneShotSeen,
   };
 }
 
@@ -98,6 +102,7 @@ export function restoreCond(kind: CondKind, r: CondRecord, now: number, wall: nu
   c.lastAnnounce = toMono(r.lastAnnounceWall);
   c.woOpen = r.woOpen;
   c.woId = r.woId;
+  c.woClosed = r.woClosed === true;
   c.oneShotSeen = r.oneShotSeen;
   return c;
 }

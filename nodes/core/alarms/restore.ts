@@ -4,13 +4,23 @@ import type { AlarmEngine } from './engine';
 import { shelfKey } from './engine';
 import type { CondKind } from './ids';
 import type { Shelf } from './machine';
-import { NS_KEYS, restoreCond, isKeyRecord, type OutOfServiceRecord, type ShelfRecord } from './records';
-import { AssetSlot, slotKey } from './state';
+import type { WriteStore } from './committer';
+import {
+  KEY_CLEAN, NS_KEYS, NS_META, NS_OUT_OF_SERVICE, NS_SHELVES, restoreCond, isKeyRecord, type OutOfServiceRecord, type ShelfRecord,
+} from './records';
+import { buildEvent } from './events';
+import { ACTIVE, AssetSlot, CLEARING, slotKey } from './state';
 
 export interface RestoreInput {
   keys: Map<string, unknown>;
   shelves: Map<string, unknown>;
   outOfService: Map<string, unknown>;
+  /**
+   * The last run did not close cleanly (crash, power cut). An event may then have been committed
+   * but never sent, so active episodes are announced again: same eventId, `details.restored`, and
+   * mw-work-order's dedupe turns the repeat into "existing" rather than a second work order.
+   */
+  crashed?: boolean;
 }
 
 export interface RestoreResult {
@@ -19,6 +29,8 @@ export interface RestoreResult {
   dropped: number;
   shelves: number;
   outOfService: number;
+  /** Episodes announced again after a crash. */
+  reannounced: number;
 }
 
 const KINDS: CondKind[] = ['limit', 'roc', 'sensor'];
@@ -46,6 +58,7 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
   }
   let keys = 0;
   let dropped = 0;
+  let reannounced = 0;
   for (const [key, raw] of input.keys) {
     if (!isKeyRecord(raw) || engine.keyCount >= engine.maxKeys) {
       engine.queueWrite({ ns: NS_KEYS, key, value: null });
@@ -86,8 +99,36 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
     // Everything restored is looked at on the first tick: delays that ran out meanwhile fire then.
     engine.heap.set(st, now);
     keys++;
+    if (input.crashed) {
+      for (const c of [st.sen, st.lim, st.roc]) {
+        if (c && (c.phase === ACTIVE || c.phase === CLEARING) && c.announced) {
+          engine.emit(buildEvent({ st, c, state: c.kind === 'sensor' ? 'sensor-fault' : 'raised', at: wall, details: { restored: true } }), st, wall);
+          reannounced++;
+        }
+      }
+    }
   }
   // makeKey marks new keys dirty; restored ones are already on disk.
   engine.takeWrites().filter((w) => w.value === null).forEach((w) => engine.queueWrite(w));
-  return { keys, dropped, shelves, outOfService: oos };
+  return { keys, dropped, shelves, outOfService: oos, reannounced };
+}
+
+/** What the node's state file offers (DurableState). */
+export interface StateStore extends WriteStore {
+  all<T>(ns: string): Map<string, T>;
+  get<T>(ns: string, key: string): T | undefined;
+}
+
+/** Start-up from the state file: restore, and tell a crash (no clean-close mark) from a clean restart. */
+export function restoreFromStore(engine: AlarmEngine, store: StateStore): RestoreResult & { crashed: boolean } {
+  const keys = store.all<unknown>(NS_KEYS);
+  const crashed = keys.size > 0 && store.get(NS_META, KEY_CLEAN) === undefined;
+  const result = restoreEngine(engine, { keys, shelves: store.all<unknown>(NS_SHELVES), outOfService: store.all<unknown>(NS_OUT_OF_SERVICE), crashed });
+  store.delete(NS_META, KEY_CLEAN);
+  return { ...result, crashed };
+}
+
+/** At close, after the last commit: the next start is a clean restart, not a crash recovery. */
+export function markClean(store: StateStore, wall: number): void {
+  store.put(NS_META, KEY_CLEAN, { clean: true, at: new Date(wall).toISOString() });
 }

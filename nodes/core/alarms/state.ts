@@ -46,6 +46,8 @@ export class Cond {
   /** The episode's work order, as mw-work-order or mw-wo-status reported it. */
   woOpen = false;
   woId = '';
+  /** The CMMS said the work order is done or cancelled; later results (notes, updates) do not reopen it. */
+  woClosed = false;
   /** A one-shot shelf seen while this episode was active ends when it clears. */
   oneShotSeen = false;
 
@@ -84,8 +86,8 @@ export class KeyState implements Wakeable {
   lim: Cond | null = null;
   roc: Cond | null = null;
   sen: Cond | null = null;
-  /** Rate-of-change anchors: [t0, v0, t1, v1, …], `ringLen` pairs from `ringHead`. */
-  ring: Float64Array | null = null;
+  /** Rate-of-change anchors: slot in the engine's RingPool (−1 = none), `ringLen` pairs from `ringHead`. */
+  ring = -1;
   ringHead = 0;
   ringLen = 0;
   /** Wall ms of the last two announced transitions, for the chattering figure. */
@@ -95,9 +97,14 @@ export class KeyState implements Wakeable {
   stored = false;
   dirty = false;
 
-  constructor(readonly slot: AssetSlot, readonly rule: CompiledRule, readonly id: string, now: number) {
+  constructor(readonly slot: AssetSlot, readonly rule: CompiledRule, now: number) {
     this.limits = rule.limits;
     this.lastSeen = now;
+  }
+
+  /** The durable-store key; made when needed rather than kept, it is only used on writes. */
+  get id(): string {
+    return recordKey(this.slot.asset.siteId, this.slot.asset.id, this.rule.id);
   }
 
   cond(kind: CondKind): Cond | null {
@@ -118,4 +125,39 @@ export function recordKey(siteId: string, assetId: string, ruleId: string): stri
 
 export function slotKey(siteId: string, assetId: string): string {
   return `${siteId}\u0001${assetId}`;
+}
+
+export const RING_ANCHORS = 8;
+const RING_DOUBLES = 2 * RING_ANCHORS;
+const CHUNK_KEYS = 1024;
+
+/**
+ * Rate-of-change anchors of all keys in a few large arrays: a typed array per key would cost more
+ * in headers than in data.
+ */
+export class RingPool {
+  private readonly chunks: Float64Array[] = [];
+  private readonly free: number[] = [];
+  private next = 0;
+
+  alloc(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    const i = this.next++;
+    if (i % CHUNK_KEYS === 0) this.chunks.push(new Float64Array(CHUNK_KEYS * RING_DOUBLES));
+    return i;
+  }
+
+  release(i: number): void {
+    if (i >= 0) this.free.push(i);
+  }
+
+  array(i: number): Float64Array {
+    return this.chunks[Math.floor(i / CHUNK_KEYS)];
+  }
+
+  /** Index of anchor 0's time in `array(i)`. */
+  base(i: number): number {
+    return (i % CHUNK_KEYS) * RING_DOUBLES;
+  }
 }

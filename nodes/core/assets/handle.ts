@@ -14,13 +14,13 @@ export interface RegistryHandle {
 export function verificationReport(service: RegistryService, limit = 1000): Record<string, unknown> {
   const problems: Array<Record<string, unknown>> = [];
   let total = 0;
-  for (const t of service.registry?.targets.values() ?? []) {
+  for (const t of service.registry?.targets ?? []) {
     if (t.check.status === 'ok') continue;
     total += 1;
     if (problems.length >= limit) continue;
     problems.push({
       assetId: t.assetId, siteId: t.siteId, location: t.location, status: t.check.status,
-      rows: t.origins.map((o) => `${o.source} ${o.byRow ? 'row' : 'line'} ${o.line}`), rowCount: t.rowCount,
+      rows: t.describeRows(), rowCount: t.rowCount,
       ...(t.check.found !== undefined ? { found: t.check.found } : {}),
       ...(t.check.suggestions ? { suggestions: t.check.suggestions } : {}),
     });

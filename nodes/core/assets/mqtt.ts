@@ -24,7 +24,7 @@ export const hasWildcard = (filter: string): boolean => filter.includes('+') || 
 /**
  * Higher is more specific: more literal levels first; then no `#` over `#`; then more `+` levels
  * (a/+/# needs more levels than a/#); then literals earlier in the topic. Two different filters that
- * match the same topic never score the same.
+ * match the same topic never score the same. Kept below 2^30 so V8 stores it as a small integer.
  */
 export function filterScore(filter: string): number {
   const levels = filter.split('/');
@@ -37,22 +37,46 @@ export function filterScore(filter: string): number {
     else if (l === '+') plus += 1;
     else {
       literals += 1;
-      if (i < 22) positional += 2 ** (21 - i);
+      if (i < 16) positional += 2 ** (15 - i);
     }
   });
-  return literals * 2 ** 30 + (hash ? 0 : 2 ** 29) + plus * 2 ** 23 + positional;
+  return literals * 2 ** 23 + (hash ? 0 : 2 ** 22) + plus * 2 ** 16 + positional;
 }
 
 interface TrieNode<T> {
+  /** Most levels have one child: it is kept in two fields, a Map only once there are more. */
+  oneKey: string | null;
+  one: TrieNode<T> | null;
   children: Map<string, TrieNode<T>> | null;
   plus: TrieNode<T> | null;
-  /** A filter ending in `#` at this node. */
-  hash: { value: T; score: number } | null;
-  /** A filter ending exactly here. */
-  end: { value: T; score: number } | null;
+  /** A filter ending in `#` at this node, and its score. */
+  hash: T | undefined;
+  hashScore: number;
+  /** A filter ending exactly here, and its score. */
+  end: T | undefined;
+  endScore: number;
 }
 
-const node = <T>(): TrieNode<T> => ({ children: null, plus: null, hash: null, end: null });
+const node = <T>(): TrieNode<T> => ({ oneKey: null, one: null, children: null, plus: null, hash: undefined, hashScore: 0, end: undefined, endScore: 0 });
+
+function child<T>(at: TrieNode<T>, key: string): TrieNode<T> | undefined {
+  if (at.oneKey === key) return at.one ?? undefined;
+  return at.children?.get(key);
+}
+
+function addChild<T>(at: TrieNode<T>, key: string): TrieNode<T> {
+  const found = child(at, key);
+  if (found) return found;
+  const next = node<T>();
+  if (at.one === null) {
+    at.oneKey = key;
+    at.one = next;
+  } else {
+    at.children ??= new Map();
+    at.children.set(key, next);
+  }
+  return next;
+}
 
 export class TopicTrie<T> {
   private readonly root: TrieNode<T> = node<T>();
@@ -69,8 +93,9 @@ export class TopicTrie<T> {
     for (let i = 0; i < levels.length; i++) {
       const l = levels[i];
       if (l === '#') {
-        if (at.hash) return at.hash.value;
-        at.hash = { value, score: filterScore(filter) };
+        if (at.hash !== undefined) return at.hash;
+        at.hash = value;
+        at.hashScore = filterScore(filter);
         this.count += 1;
         return undefined;
       }
@@ -78,17 +103,12 @@ export class TopicTrie<T> {
         at.plus ??= node<T>();
         at = at.plus;
       } else {
-        at.children ??= new Map();
-        let next = at.children.get(l);
-        if (!next) {
-          next = node<T>();
-          at.children.set(l, next);
-        }
-        at = next;
+        at = addChild(at, l);
       }
     }
-    if (at.end) return at.end.value;
-    at.end = { value, score: filterScore(filter) };
+    if (at.end !== undefined) return at.end;
+    at.end = value;
+    at.endScore = filterScore(filter);
     this.count += 1;
     return undefined;
   }
@@ -97,23 +117,27 @@ export class TopicTrie<T> {
   match(topic: string): T | undefined {
     const levels = topic.split('/');
     if (levels.length > MAX_LEVELS) return undefined;
-    let best: { value: T; score: number } | null = null;
-    const consider = (c: { value: T; score: number } | null): void => {
-      if (c && (!best || c.score > best.score)) best = c;
-    };
+    let best: T | undefined;
+    let bestScore = -1;
     // Wildcards at the first level never match topics starting with '$' (MQTT 4.7.2).
     const system = topic.startsWith('$');
     const walk = (at: TrieNode<T>, i: number): void => {
-      if (!(system && i === 0)) consider(at.hash);
+      if (at.hash !== undefined && at.hashScore > bestScore && !(system && i === 0)) {
+        best = at.hash;
+        bestScore = at.hashScore;
+      }
       if (i === levels.length) {
-        consider(at.end);
+        if (at.end !== undefined && at.endScore > bestScore) {
+          best = at.end;
+          bestScore = at.endScore;
+        }
         return;
       }
-      const next = at.children?.get(levels[i]);
+      const next = child(at, levels[i]);
       if (next) walk(next, i + 1);
       if (at.plus && !(system && i === 0)) walk(at.plus, i + 1);
     };
     walk(this.root, 0);
-    return (best as { value: T; score: number } | null)?.value;
+    return best;
   }
 }

@@ -59,6 +59,8 @@ export function looksLikeNodeId(s: string): boolean {
  * The canonical form (`ns=<index>;<type>=<value>`, or `nsu=<uri>;…` for a namespace URI the table
  * does not know), or null when `raw` is not a NodeId.
  */
+// Built with join(), which makes one flat string: a registry keeps tens of thousands of these, and
+// a template literal would keep the pieces (and the original text they were cut from) alive.
 export function normaliseNodeId(raw: string, namespaces: NamespaceTable = emptyNamespaces()): string | null {
   let rest = raw.trim().replace(DATATYPE_SUFFIX, '');
   const server = /^svr=(\d+);/i.exec(rest);
@@ -89,17 +91,17 @@ export function normaliseNodeId(raw: string, namespaces: NamespaceTable = emptyN
     case 'i': {
       const v = value.trim();
       if (!/^\d{1,10}$/.test(v) || Number(v) > 4294967295) return null;
-      return `${ns};i=${Number(v)}`;
+      return [ns, ';i=', String(Number(v))].join('');
     }
     case 's':
-      return value.length > 0 ? `${ns};s=${value}` : null;
+      return value.length > 0 ? [ns, ';s=', value].join('') : null;
     case 'g': {
       const g = GUID.exec(value.trim());
-      return g ? `${ns};g=${g[1].toLowerCase()}` : null;
+      return g ? [ns, ';g=', g[1].toLowerCase()].join('') : null;
     }
     default: {
       const v = value.trim();
-      return v.length > 0 && BASE64.test(v) ? `${ns};b=${v}` : null;
+      return v.length > 0 && BASE64.test(v) ? [ns, ';b=', v].join('') : null;
     }
   }
 }

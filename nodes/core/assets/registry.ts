@@ -4,17 +4,26 @@
 import { TopicTrie } from './mqtt';
 import { normaliseNodeId, type NamespaceTable } from './opcua';
 import { RowBuilder } from './rows';
-import { describeOrigin, type MatchKind, type ModbusTable, type Row, type RowOrigin, type Target, type TargetCheck } from './types';
+import { Slicer } from './slicer';
+import { describeOrigin, describeRow, type MatchKind, type ModbusTable, type RawRow, type Row, type RowOrigin, type Target, type TargetCheck } from './types';
 
 /** Regex results and misses are remembered per identifier, up to this many. */
 const LOOKUP_CACHE = 10_000;
 /** Errors kept in full; the rest are counted. */
 export const MAX_LOAD_ERRORS = 50;
 
-type Group = Row[];
+/** Rows with the same identifier are chained through `next`; the map holds the first. */
+type Group = Row;
 
-function clash(existing: Group, row: Row): Row | undefined {
-  return existing.find((r) => r.metric === row.metric);
+function clash(head: Row, row: Row): Row | undefined {
+  for (let r: Row | null = head; r; r = r.next) if (r.metric === row.metric) return r;
+  return undefined;
+}
+
+function append(head: Row, row: Row): void {
+  let last = head;
+  while (last.next) last = last.next;
+  last.next = row;
 }
 
 function sameBlock(a: Row, b: Row): boolean {
@@ -35,7 +44,7 @@ export class Registry {
     private readonly mqtt: TopicTrie<Group>,
     private readonly regex: Array<{ re: RegExp; rows: Group }>,
     private readonly modbus: Map<string, Row[]>,
-    readonly targets: ReadonlyMap<string, Target>,
+    readonly targets: readonly Target[],
     readonly rowCount: number,
     readonly counts: Readonly<Record<MatchKind, number>>,
     readonly sources: readonly string[],
@@ -45,8 +54,11 @@ export class Registry {
     this.loadedAt = now;
   }
 
-  /** Rows for an identifier (topic, camera id, tag name): exact, then MQTT filters, then regexes. */
-  lookupId(id: string): readonly Row[] | undefined {
+  /**
+   * The first row for an identifier (topic, camera id, tag name), the others chained through
+   * `next`: exact, then MQTT filters, then regexes.
+   */
+  lookupId(id: string): Row | undefined {
     const exact = this.exact.get(id);
     if (exact) return exact;
     if (this.mqtt.size > 0) {
@@ -69,7 +81,7 @@ export class Registry {
   }
 
   /** Rows for an OPC UA NodeId in any equivalent spelling; falls back to the identifier lookup. */
-  lookupNodeId(raw: string): readonly Row[] | undefined {
+  lookupNodeId(raw: string): Row | undefined {
     if (this.opcua.size > 0) {
       const canonical = normaliseNodeId(raw, this.namespaces);
       const rows = canonical === null ? undefined : this.opcua.get(canonical);
@@ -113,11 +125,16 @@ export class Registry {
     return out;
   }
 
+  /** The target with this key (assetId|siteId|location); a scan, for reports and tests. */
+  findTarget(key: string): Target | undefined {
+    return this.targets.find((t) => t.key === key);
+  }
+
   /** Puts new verification results on the targets; rows see them at once. */
   applyChecks(checks: ReadonlyMap<string, TargetCheck>): void {
-    for (const [key, check] of checks) {
-      const t = this.targets.get(key);
-      if (t) t.check = check;
+    for (const t of this.targets) {
+      const check = checks.get(t.key);
+      if (check) t.check = check;
     }
   }
 }
@@ -154,19 +171,26 @@ export class RegistryLoader {
   }
 
   add(record: Record<string, unknown>, origin: RowOrigin): void {
+    this.index(this.builder.build(record, origin), origin);
+  }
+
+  /** A row whose columns are already matched to fields (the CSV fast path). */
+  addRaw(raw: RawRow, origin: RowOrigin): void {
+    this.index(this.builder.buildRaw(raw, origin), origin);
+  }
+
+  private index(built: ReturnType<RowBuilder['build']>, origin: RowOrigin): void {
     this.sources.add(origin.source);
-    const built = this.builder.build(record, origin);
     if (!built.ok) {
       for (const e of built.errors) this.fail(origin, e);
       return;
     }
     const row = built.row;
     switch (row.kind) {
-      case 'exact': this.group(this.exact.get(row.key), row, (g) => this.exact.set(row.key, g)); break;
-      case 'opcua': this.group(this.opcua.get(row.key), row, (g) => this.opcua.set(row.key, g)); break;
+      case 'exact': this.group(this.exact.get(row.key), row, () => this.exact.set(row.key, row)); break;
+      case 'opcua': this.group(this.opcua.get(row.key), row, () => this.opcua.set(row.key, row)); break;
       case 'mqtt': {
-        const fresh: Group = [row];
-        const existing = this.mqtt.add(row.key, fresh);
+        const existing = this.mqtt.add(row.key, row);
         if (existing) this.group(existing, row, () => undefined);
         else this.accept(row);
         break;
@@ -175,7 +199,7 @@ export class RegistryLoader {
         const existing = this.regexBySource.get(row.key);
         if (existing) this.group(existing.rows, row, () => undefined);
         else {
-          this.regexBySource.set(row.key, { re: row.regex!, rows: [row] });
+          this.regexBySource.set(row.key, { re: new RegExp(row.key), rows: row });
           this.accept(row);
         }
         break;
@@ -196,23 +220,23 @@ export class RegistryLoader {
     this.counts[row.kind] += 1;
   }
 
-  private group(existing: Group | undefined, row: Row, create: (g: Group) => void): void {
+  private group(existing: Group | undefined, row: Row, create: () => void): void {
     if (!existing) {
-      create([row]);
+      create();
       this.accept(row);
       return;
     }
     const other = clash(existing, row);
     if (other) {
-      this.fail(row.origin, `${row.kind} identifier "${row.key}" with metric "${row.metric}" is already mapped by ${describeOrigin(other.origin)}`);
+      this.fail({ source: row.src.name, line: row.line, byRow: row.src.byRow }, `${row.kind} identifier "${row.key}" with metric "${row.metric}" is already mapped by ${describeRow(other)}`);
       return;
     }
-    existing.push(row);
+    append(existing, row);
     this.accept(row);
   }
 
-  /** Sorts the Modbus blocks and finds rows that claim the same register and metric. */
-  private checkModbus(): void {
+  /** Sorts the Modbus blocks and finds rows that claim the same register and metric; yields per block. */
+  private *checkModbus(): Generator<void> {
     for (const rows of this.modbus.values()) {
       rows.sort((a, b) => a.modbus!.start - b.modbus!.start || a.modbus!.end - b.modbus!.end);
       for (let i = 0; i < rows.length; i++) {
@@ -220,20 +244,31 @@ export class RegistryLoader {
         for (let j = i + 1; j < rows.length && rows[j].modbus!.start <= a.modbus!.end; j++) {
           const b = rows[j];
           if (b.metric === a.metric && sameBlock(a, b)) {
-            this.fail(b.origin, `modbus registers ${b.modbus!.start}–${b.modbus!.end} with metric "${b.metric}" overlap ${describeOrigin(a.origin)} (${a.modbus!.start}–${a.modbus!.end})`);
+            this.fail({ source: b.src.name, line: b.line, byRow: b.src.byRow },
+              `modbus registers ${b.modbus!.start}–${b.modbus!.end} with metric "${b.metric}" overlap ${describeRow(a)} (${a.modbus!.start}–${a.modbus!.end})`);
           }
         }
       }
+      yield;
     }
   }
 
-  finish(now: number): LoadResult {
-    this.checkModbus();
+  private result(now: number): LoadResult {
     if (this.errorCount > 0) return { ok: false, errors: this.errors, errorCount: this.errorCount };
-    const targets = new Map<string, Target>();
-    for (const t of this.builder.allTargets()) targets.set(t.key, t);
-    const registry = new Registry(this.exact, this.opcua, this.mqtt, [...this.regexBySource.values()], this.modbus, targets,
+    const registry = new Registry(this.exact, this.opcua, this.mqtt, [...this.regexBySource.values()], this.modbus, this.builder.allTargets(),
       this.rows, { ...this.counts }, [...this.sources], this.namespaces, now);
     return { ok: true, registry, errors: [], errorCount: 0 };
+  }
+
+  /** Finishes at once: for the editor's checks and small maps. */
+  finish(now: number): LoadResult {
+    for (const _ of this.checkModbus()) { /* every block */ }
+    return this.result(now);
+  }
+
+  /** Finishes in slices, letting the flows run between them: for a map being loaded. */
+  async finishSliced(now: number, slicer: Slicer): Promise<LoadResult> {
+    for (const _ of this.checkModbus()) await slicer.tick();
+    return this.result(now);
   }
 }

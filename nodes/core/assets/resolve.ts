@@ -19,6 +19,7 @@ export const MAX_IDENTIFIER = 1000;
 export const MAX_TEXT_PAYLOAD = 1024 * 1024;
 export const MAX_BLOCK = 65536;
 const MAX_ERRORS = 10;
+const NO_EXCEPTIONS: readonly MapException[] = Object.freeze([]);
 
 /** The CMMS's internal id goes in the custom field the work-order mapping reads for that CMMS. */
 const CMMS_ID_FIELD: Record<string, string> = { servicenow: 'cmdbCi', maintainx: 'maintainxAssetId' };
@@ -36,7 +37,7 @@ export interface MapResult {
   kind: SourceKind;
   identifier: string | null;
   readings: AssetReadings[];
-  exceptions: MapException[];
+  exceptions: readonly MapException[];
 }
 
 export interface MapContext {
@@ -74,24 +75,46 @@ function int(v: unknown): number | null {
   return null;
 }
 
-/** Collects readings per asset and exceptions per reason for one message. */
+/** ISO text of a time; messages arriving in the same millisecond share one string. */
+let isoAt = Number.NaN;
+let isoText = '';
+function iso(t: number): string {
+  if (t !== isoAt) {
+    isoText = new Date(t).toISOString();
+    isoAt = t;
+  }
+  return isoText;
+}
+
+interface Group {
+  /** The row's asset, or its target when the target alone is the asset. */
+  key: object;
+  row: Row;
+  readings: Reading[];
+}
+
+/**
+ * Collects readings per asset and exceptions per reason for one message. Plain arrays, not maps:
+ * a message nearly always concerns one or two assets, and this runs for every message.
+ */
 class Collector {
-  private readonly byAsset = new Map<Asset, { row: Row; readings: Reading[] }>();
-  private readonly failures = new Map<ExceptionReason, MapException>();
+  private groups: Group[] | null = null;
+  private failures: MapException[] | null = null;
 
   constructor(readonly kind: SourceKind, readonly identifier: string | null, readonly ref: string, private readonly ctx: MapContext) {}
 
   fail(reason: ExceptionReason, error: string, row?: Row): void {
-    let e = this.failures.get(reason);
+    this.failures ??= [];
+    let e = this.failures.find((f) => f.reason === reason);
     if (!e) {
       e = { reason, identifier: this.identifier, source: { kind: this.kind, ref: this.ref }, errors: [] };
-      this.failures.set(reason, e);
+      this.failures.push(e);
     }
     if (e.errors.length < MAX_ERRORS && !e.errors.includes(error)) e.errors.push(error);
     if (row) {
       if (!e.assets) e.assets = [];
       if (!e.metrics) e.metrics = [];
-      if (!e.assets.includes(row.asset.id)) e.assets.push(row.asset.id);
+      if (!e.assets.includes(row.target.id)) e.assets.push(row.target.id);
       if (!e.metrics.includes(row.metric) && e.metrics.length < 100) e.metrics.push(row.metric);
     }
   }
@@ -112,34 +135,36 @@ class Collector {
     if (c.outOfRange) this.fail('out-of-range', `${metric}: ${c.outOfRange}`, row);
     const reading: Reading = { metric, value: c.value, quality: c.outOfRange ? 'bad' : quality, timestamp };
     if (row.unit) reading.unit = row.unit;
-    const entry = this.byAsset.get(row.asset);
-    if (entry) entry.readings.push(reading);
-    else this.byAsset.set(row.asset, { row, readings: [reading] });
-  }
-
-  get readingCount(): number {
-    return this.byAsset.size;
+    const key = row.asset ?? row.target;
+    this.groups ??= [];
+    for (const g of this.groups) {
+      if (g.key === key) {
+        g.readings.push(reading);
+        return;
+      }
+    }
+    this.groups.push({ key, row, readings: [reading] });
   }
 
   result(extra?: (row: Row) => Record<string, unknown> | undefined): MapResult {
     const readings: AssetReadings[] = [];
-    for (const { row, readings: list } of this.byAsset.values()) {
+    for (const { row, readings: list } of this.groups ?? []) {
       const out: AssetReadings = { asset: this.assetOf(row), readings: list, source: { kind: this.kind, ref: this.ref } };
       const more = extra?.(row);
       if (more) Object.assign(out, more);
       readings.push(out);
     }
-    return { kind: this.kind, identifier: this.identifier, readings, exceptions: [...this.failures.values()] };
+    return { kind: this.kind, identifier: this.identifier, readings, exceptions: this.failures ?? NO_EXCEPTIONS };
   }
 
   /** A copy per message, so a flow that edits the asset never edits the registry. */
   private assetOf(row: Row): Asset {
     const a = row.asset;
-    const copy: Asset = { ...a };
+    const copy: Asset = a ? { ...a } : row.target.plainAsset();
     const field = this.ctx.cmmsDialect ? CMMS_ID_FIELD[this.ctx.cmmsDialect] : undefined;
     const cmmsId = row.target.check.cmmsId;
-    if (a.custom || (field && cmmsId)) {
-      copy.custom = { ...a.custom };
+    if (a?.custom || (field && cmmsId)) {
+      copy.custom = { ...a?.custom };
       if (field && cmmsId && copy.custom[field] === undefined) copy.custom[field] = cmmsId;
     }
     return copy;
@@ -184,26 +209,34 @@ function identifierOf(msg: InputMessage, kind: SourceKind): string | MapResult {
 }
 
 /** A text payload as a value or a JSON object. */
-function payloadValue(p: unknown): { value: unknown } | { error: string } {
+/** Why a payload cannot be read; a class, so the usual case (a plain value) allocates nothing. */
+class Unreadable {
+  constructor(readonly error: string) {}
+}
+
+/** A payload as a value or a JSON object (text starting with "{" is parsed). */
+function payloadValue(p: unknown): unknown {
+  if (typeof p === 'number' || typeof p === 'boolean') return p;
   let v = p;
   if (Buffer.isBuffer(v)) {
-    if (v.length > MAX_TEXT_PAYLOAD) return { error: `a payload of ${v.length} bytes is larger than ${MAX_TEXT_PAYLOAD}` };
+    if (v.length > MAX_TEXT_PAYLOAD) return new Unreadable(`a payload of ${v.length} bytes is larger than ${MAX_TEXT_PAYLOAD}`);
     v = v.toString('utf8');
   }
   if (typeof v === 'string') {
-    if (v.length > MAX_TEXT_PAYLOAD) return { error: `a payload of ${v.length} characters is larger than ${MAX_TEXT_PAYLOAD}` };
+    if (v.length > MAX_TEXT_PAYLOAD) return new Unreadable(`a payload of ${v.length} characters is larger than ${MAX_TEXT_PAYLOAD}`);
     const t = v.trim();
     if (t.startsWith('{')) {
       try {
-        return { value: JSON.parse(t) as unknown };
+        return JSON.parse(t) as unknown;
       } catch {
-        return { error: 'the payload starts like JSON but is not valid JSON' };
+        return new Unreadable('the payload starts like JSON but is not valid JSON');
       }
     }
+    return v;
   }
-  if (v === undefined || v === null) return { error: `msg.payload is ${v === null ? 'null' : 'missing'}` };
-  if (Array.isArray(v)) return { error: `msg.payload is an array of ${v.length}; only Modbus blocks (with msg.input or msg.modbusRequest) are read as arrays` };
-  return { value: v };
+  if (v === undefined || v === null) return new Unreadable(`msg.payload is ${v === null ? 'null' : 'missing'}`);
+  if (Array.isArray(v)) return new Unreadable(`msg.payload is an array of ${v.length}; only Modbus blocks (with msg.input or msg.modbusRequest) are read as arrays`);
+  return v;
 }
 
 function fieldValue(o: Record<string, unknown>, row: Row): unknown {
@@ -226,12 +259,11 @@ function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opc
   if (!ctx.registry) return unmapped(c, ctx, id);
   const rows = kind === 'opcua' ? ctx.registry.lookupNodeId(id) : ctx.registry.lookupId(id);
   if (!rows) return unmapped(c, ctx, `${kind === 'opcua' ? 'NodeId' : 'topic'} "${id}"`);
-  const parsed = payloadValue(msg.payload);
-  if ('error' in parsed) {
-    c.fail('invalid', parsed.error);
+  let value = payloadValue(msg.payload);
+  if (value instanceof Unreadable) {
+    c.fail('invalid', value.error);
     return c.result();
   }
-  let value = parsed.value;
   let quality: Quality = kind === 'opcua' ? qualityOf(msg.statusCode) : 'good';
   let time = kind === 'opcua' ? timeOf(msg.sourceTimestamp) ?? timeOf(msg.serverTimestamp) : null;
   // Some OPC UA nodes wrap the DataValue: { value, statusCode, sourceTimestamp }.
@@ -246,9 +278,11 @@ function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opc
     const q = own(object, 'quality');
     if (q === 'good' || q === 'uncertain' || q === 'bad') quality = q;
   }
-  const timestamp = new Date(time ?? timeOf(msg.timestamp) ?? ctx.now).toISOString();
+  const timestamp = iso(time ?? timeOf(msg.timestamp) ?? ctx.now);
   let missing = 0;
-  for (const row of rows) {
+  let count = 0;
+  for (let row: Row | null = rows; row; row = row.next) {
+    count += 1;
     let raw: unknown;
     if (object) {
       raw = fieldValue(object, row);
@@ -263,7 +297,11 @@ function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opc
     if (!c.allowed(row)) continue;
     c.add(row, row.metric, convert(row, raw), timestamp, quality);
   }
-  if (missing === rows.length) c.fail('unmapped', `none of the mapped fields (${rows.map((r) => (r.field ?? [r.metric]).join('.')).slice(0, 10).join(', ')}) is in the payload`);
+  if (missing === count) {
+    const fields: string[] = [];
+    for (let r: Row | null = rows; r && fields.length < 10; r = r.next) fields.push((r.field ?? [r.metric]).join('.'));
+    c.fail('unmapped', `none of the mapped fields (${fields.join(', ')}) is in the payload`);
+  }
   return c.result();
 }
 
@@ -304,7 +342,7 @@ function mapModbus(msg: InputMessage, ctx: MapContext): MapResult {
   if (!ctx.registry) return unmapped(c, ctx, ref);
   const rows = ctx.registry.lookupModbus(ctx.connections, block.unitId, block.table, block.start, block.count);
   if (rows.length === 0) return unmapped(c, ctx, `Modbus block ${ref}`);
-  const timestamp = new Date(timeOf(msg.timestamp) ?? ctx.now).toISOString();
+  const timestamp = iso(timeOf(msg.timestamp) ?? ctx.now);
   for (const row of rows) {
     if (!c.allowed(row)) continue;
     const m = row.modbus!;
@@ -347,10 +385,10 @@ function mapVision(msg: InputMessage, ctx: MapContext): MapResult {
     c.fail('invalid', 'the inspection record is too large or too deeply nested to carry (5 000 values, 8 levels)');
     return c.result();
   }
-  const timestamp = new Date(timeOf(own(record, 'timestamp')) ?? timeOf(msg.timestamp) ?? ctx.now).toISOString();
+  const timestamp = iso(timeOf(own(record, 'timestamp')) ?? timeOf(msg.timestamp) ?? ctx.now);
   const result = own(record, 'result');
   const measurements = own(record, 'measurements');
-  for (const row of rows) {
+  for (let row: Row | null = rows; row; row = row.next) {
     if (!c.allowed(row)) continue;
     const known = typeof result === 'string' && result !== '' && result.length <= 100;
     c.add(row, row.metric, { ok: true, value: known ? result : 'unknown', outOfRange: null }, timestamp, known ? 'good' : 'uncertain');

@@ -27,8 +27,20 @@ const squash = (s: string): string => s.toLowerCase().replace(/[\s_\-.]/g, '');
 const CANONICAL = new Map<string, RowField>(ROW_FIELDS.map((f) => [squash(f), f]));
 for (const [alias, field] of Object.entries(ALIASES)) if (!CANONICAL.has(squash(alias))) CANONICAL.set(squash(alias), field);
 
+export type Column = RowField | `custom.${string}` | null;
+/** Headers seen before: a CSV file repeats the same few hundred thousand times. */
+const columnCache = new Map<string, Column>();
+
 /** A column header → the row field, `custom.<name>` for a custom field, or null when unknown. */
-export function columnOf(header: string): RowField | `custom.${string}` | null {
+export function columnOf(header: string): Column {
+  const hit = columnCache.get(header);
+  if (hit !== undefined) return hit;
+  const c = findColumn(header);
+  if (columnCache.size < 1000) columnCache.set(header, c);
+  return c;
+}
+
+function findColumn(header: string): Column {
   const h = header.trim();
   const custom = /^custom[.:_ ](.+)$/i.exec(h);
   if (custom) {
@@ -87,6 +99,29 @@ export function coerceRow(source: Record<string, unknown>): Coerced {
   }
   if (Object.keys(custom).length > 0) row.custom = custom;
   return errors.length > 0 ? { ok: false, errors } : { ok: true, row: row as RawRow };
+}
+
+/**
+ * A CSV record (cells in column order) as a RawRow, the header already matched to fields (see
+ * checkHeader): the fast path for large files, with no object per record keyed by header text.
+ */
+export function coerceCells(columns: readonly Column[], cells: readonly string[]): RawRow {
+  const row: Record<string, unknown> = {};
+  let custom: Record<string, unknown> | null = null;
+  for (let i = 0; i < columns.length && i < cells.length; i++) {
+    const field = columns[i];
+    const cell = cells[i];
+    if (field === null || cell === '') continue;
+    if (field.startsWith('custom.')) {
+      custom ??= {};
+      custom[field.slice(7)] = cell;
+      continue;
+    }
+    const v = typed(field, cell);
+    if (v !== undefined) row[field] = v;
+  }
+  if (custom) row.custom = custom;
+  return row as RawRow;
 }
 
 const finite = { type: 'number', minimum: -1e15, maximum: 1e15 } as const;

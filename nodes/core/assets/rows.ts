@@ -7,22 +7,21 @@ import { isBitTable, parseByteOrder, parseTable, widthOf } from './modbus';
 import { checkTopicFilter, hasWildcard } from './mqtt';
 import { normaliseNodeId, type NamespaceTable } from './opcua';
 import { checkRowShape, coerceRow } from './row-schema';
-import type { DataType, Decode, MatchKind, RawRow, Row, RowOrigin, Target, TargetCheck } from './types';
+import { Target, targetKey, type DataType, type Decode, type MatchKind, type RawRow, type Row, type RowOrigin, type RowSource, type TargetCheck } from './types';
 
 export type Built = { ok: true; row: Row } | { ok: false; errors: string[] };
 
-/** Row positions remembered per target, for reports. */
-const MAX_ORIGINS = 5;
 const UNCHECKED: TargetCheck = Object.freeze({ status: 'unchecked', checkedAt: null });
+/** The decode settings of most rows: the value as it comes. */
+const PLAIN: Decode = Object.freeze({ scale: 1, offset: 0, dataType: null, byteOrder: 'ABCD', bit: null, min: null, max: null });
 
-export function targetKey(assetId: string, siteId: string, location: string): string {
-  return `${assetId}|${siteId}|${location}`;
-}
+export { targetKey };
 
 /** The ISA-95 path always starts with the site; a path written without it gets it in front. */
 export function fullLocation(siteId: string, location: string): string {
-  const first = location.split('/')[0];
-  return first === siteId ? location : `${siteId}/${location}`;
+  const startsWithSite = location === siteId || (location.startsWith(siteId) && location.charCodeAt(siteId.length) === 47);
+  // join() makes one flat string; a template literal would keep both pieces alive as long as the map.
+  return startsWithSite ? location : [siteId, location].join('/');
 }
 
 function regexOf(source: string): RegExp | string {
@@ -34,27 +33,37 @@ function regexOf(source: string): RegExp | string {
 }
 
 export class RowBuilder {
+  /** Targets by site, then asset id, then location: no key strings are built per row. */
+  private readonly targets = new Map<string, Map<string, Target[]>>();
+  private readonly list: Target[] = [];
+  /** Assets with class, criticality, work group or custom fields, by their content. */
   private readonly assets = new Map<string, Asset>();
-  private readonly targets = new Map<string, Target>();
   private readonly decodes = new Map<string, Decode>();
-  private readonly sources = new Map<string, string>();
+  private readonly sources = new Map<string, RowSource>();
+  /** One copy of each repeated text (site, metric, unit…): CSV cells are separate strings. */
+  private readonly texts = new Map<string, string>();
 
   /** `checks`: verification results kept from before, by target key. */
   constructor(private readonly namespaces: NamespaceTable, private readonly checks: ReadonlyMap<string, TargetCheck> = new Map()) {}
 
   get targetCount(): number {
-    return this.targets.size;
+    return this.list.length;
   }
 
-  allTargets(): IterableIterator<Target> {
-    return this.targets.values();
+  allTargets(): Target[] {
+    return this.list;
   }
 
   /** From any source's record (CSV columns, JSON keys, editor cells) to a Row, or the reasons why not. */
   build(record: Record<string, unknown>, origin: RowOrigin): Built {
     const coerced = coerceRow(record);
     if (!coerced.ok) return coerced;
-    const shape = checkRowShape(coerced.row);
+    return this.buildRaw(coerced.row, origin);
+  }
+
+  /** From a row whose columns are already matched to fields (a CSV file). */
+  buildRaw(raw: RawRow, origin: RowOrigin): Built {
+    const shape = checkRowShape(raw);
     if (!shape.ok) return shape;
     return this.normalise(shape.value, origin);
   }
@@ -63,7 +72,6 @@ export class RowBuilder {
     const errors: string[] = [];
     let kind = r.kind as MatchKind;
     let key = '';
-    let regex: RegExp | null = null;
     let modbus: Row['modbus'] = null;
     let dataType: DataType | null = (r.dataType as DataType | undefined) ?? null;
 
@@ -82,7 +90,6 @@ export class RowBuilder {
     } else if (kind === 'regex' && id) {
       const re = regexOf(id);
       if (typeof re === 'string') errors.push(`field "identifier": ${re}`);
-      else regex = re;
       key = id;
     } else {
       key = id;
@@ -121,39 +128,52 @@ export class RowBuilder {
     }
     if (errors.length > 0) return { ok: false, errors };
 
-    const location = fullLocation(r.siteId as string, r.location as string);
+    const siteId = this.text(r.siteId as string);
+    const location = fullLocation(siteId, r.location as string);
     if (location.length > 500) return { ok: false, errors: ['field "location": longer than 500 characters with the site in front'] };
-    return {
-      ok: true,
-      row: {
-        origin: origin.byRow ? { source: this.intern(origin.source), line: origin.line, byRow: true } : { source: this.intern(origin.source), line: origin.line },
-        kind,
-        key,
-        modbus,
-        regex,
-        metric: r.metric as string,
-        field,
-        unit: r.unit?.trim() || null,
-        decode: this.decode({
-          scale: r.scale ?? 1, offset: r.offset ?? 0, dataType, byteOrder: byteOrder ?? 'ABCD',
-          bit: r.bit ?? null, min: r.min ?? null, max: r.max ?? null,
-        }),
-        asset: this.asset(r, location),
-        target: this.target(r.assetId as string, r.siteId as string, location, origin),
-      },
+    const target = this.target(r.assetId as string, siteId, location);
+    const row: Row = {
+      src: this.source(origin),
+      line: origin.line,
+      next: null,
+      kind,
+      key,
+      modbus,
+      metric: this.text(r.metric as string),
+      field,
+      unit: r.unit?.trim() ? this.text(r.unit.trim()) : null,
+      decode: this.decode({
+        scale: r.scale ?? 1, offset: r.offset ?? 0, dataType, byteOrder: byteOrder ?? 'ABCD',
+        bit: r.bit ?? null, min: r.min ?? null, max: r.max ?? null,
+      }),
+      asset: this.asset(r, target),
+      target,
     };
+    target.rowCount += 1;
+    target.first ??= row;
+    return { ok: true, row };
   }
 
-  private intern(source: string): string {
-    let s = this.sources.get(source);
-    if (s === undefined) {
-      s = source;
-      this.sources.set(source, s);
+  private source(origin: RowOrigin): RowSource {
+    let src = this.sources.get(origin.source);
+    if (!src) {
+      src = { name: origin.source, byRow: origin.byRow === true };
+      this.sources.set(origin.source, src);
     }
-    return s;
+    return src;
+  }
+
+  private text(s: string): string {
+    let shared = this.texts.get(s);
+    if (shared === undefined) {
+      shared = s;
+      this.texts.set(s, s);
+    }
+    return shared;
   }
 
   private decode(d: Decode): Decode {
+    if (d.scale === 1 && d.offset === 0 && d.dataType === null && d.byteOrder === 'ABCD' && d.bit === null && d.min === null && d.max === null) return PLAIN;
     const k = `${d.scale}|${d.offset}|${d.dataType}|${d.byteOrder}|${d.bit}|${d.min}|${d.max}`;
     let shared = this.decodes.get(k);
     if (!shared) {
@@ -163,12 +183,15 @@ export class RowBuilder {
     return shared;
   }
 
-  private asset(r: RawRow, location: string): Asset {
-    const a: Asset = { id: r.assetId as string, siteId: r.siteId as string, location };
-    if (r.class !== undefined && r.class !== '') a.class = r.class;
+  /** Null when the row adds nothing to its target; otherwise one asset shared per content. */
+  private asset(r: RawRow, target: Target): Asset | null {
+    const hasCustom = r.custom !== undefined && Object.keys(r.custom).length > 0;
+    if ((r.class === undefined || r.class === '') && r.criticality === undefined && (r.workGroup === undefined || r.workGroup === '') && !hasCustom) return null;
+    const a: Asset = target.plainAsset();
+    if (r.class !== undefined && r.class !== '') a.class = this.text(r.class);
     if (r.criticality !== undefined && r.criticality !== '') a.criticality = r.criticality;
-    if (r.workGroup !== undefined && r.workGroup !== '') a.workGroup = r.workGroup;
-    if (r.custom && Object.keys(r.custom).length > 0) a.custom = { ...r.custom } as Record<string, Scalar>;
+    if (r.workGroup !== undefined && r.workGroup !== '') a.workGroup = this.text(r.workGroup);
+    if (hasCustom) a.custom = { ...r.custom } as Record<string, Scalar>;
     const k = JSON.stringify([a.id, a.siteId, a.location, a.class, a.criticality, a.workGroup, a.custom]);
     let shared = this.assets.get(k);
     if (!shared) {
@@ -178,15 +201,24 @@ export class RowBuilder {
     return shared;
   }
 
-  private target(assetId: string, siteId: string, location: string, origin: RowOrigin): Target {
-    const k = targetKey(assetId, siteId, location);
-    let t = this.targets.get(k);
-    if (!t) {
-      t = { key: k, assetId, siteId, location, check: this.checks.get(k) ?? UNCHECKED, rowCount: 0, origins: [] };
-      this.targets.set(k, t);
+  private target(assetId: string, siteId: string, location: string): Target {
+    let bySite = this.targets.get(siteId);
+    if (!bySite) {
+      bySite = new Map();
+      this.targets.set(siteId, bySite);
     }
-    t.rowCount += 1;
-    if (t.origins.length < MAX_ORIGINS) t.origins.push(origin);
+    let list = bySite.get(assetId);
+    if (!list) {
+      list = [];
+      bySite.set(assetId, list);
+    }
+    let t: Target | undefined;
+    for (let i = 0; i < list.length && !t; i++) if (list[i].location === location) t = list[i];
+    if (!t) {
+      t = new Target(assetId, siteId, location, this.checks.size > 0 ? this.checks.get(targetKey(assetId, siteId, location)) ?? UNCHECKED : UNCHECKED);
+      list.push(t);
+      this.list.push(t);
+    }
     return t;
   }
 }

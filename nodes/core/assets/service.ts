@@ -17,6 +17,8 @@ import { checkTargets, fetchAssets, type AssetLister } from './verify';
 export const RELOAD_DEBOUNCE_MS = 500;
 /** A change the watcher misses (network shares, some containers) is still seen within this time. */
 export const POLL_MS = 10_000;
+/** Longest a close waits for a load or verification in progress. */
+export const CLOSE_WAIT_MS = 3000;
 
 export interface VerifyingClient {
   /** The mw-cmms node's id, stored with the results. */
@@ -139,9 +141,9 @@ export class RegistryService extends EventEmitter<ServiceEvents> {
       this.fileStamp = await stamp(this.opts.file.path);
       await loadFile(this.opts.file.path, this.opts.file.format, loader, { slicer, signal: this.abort.signal });
     }
-    const result = loader.finish(this.now());
+    const result = await loader.finishSliced(this.now(), slicer);
     const report: LoadReport = {
-      ok: result.ok, rows: result.registry?.rowCount ?? 0, targets: result.registry?.targets.size ?? 0,
+      ok: result.ok, rows: result.registry?.rowCount ?? 0, targets: result.registry?.targets.length ?? 0,
       ms: Math.round(performance.now() - started), longestSliceMs: Math.round(slicer.longestMs),
       errors: result.errors, errorCount: result.errorCount, at: this.now(),
     };
@@ -201,7 +203,7 @@ export class RegistryService extends EventEmitter<ServiceEvents> {
       const registry = this.registry;
       if (!registry) throw new Error(`no map is loaded${this.lastLoad ? `: ${this.lastLoad.errors[0] ?? ''}` : ''}`);
       const at = new Date(this.now()).toISOString();
-      const run = await checkTargets(registry.targets.values(), assets, at);
+      const run = await checkTargets(registry.targets, assets, at);
       if (this.closed) throw new Error('verification stopped');
       this.checks = run.checks;
       registry.applyChecks(run.checks);
@@ -228,8 +230,17 @@ export class RegistryService extends EventEmitter<ServiceEvents> {
     this.watcher?.close();
     this.debounce = this.poll = this.autoVerify = null;
     this.watcher = null;
-    // Let a save in progress finish its transaction before the file closes.
-    await Promise.allSettled([this.loading, this.verifying].filter((p): p is Promise<never> => p !== null));
+    // Let a load or a save in progress reach a stop before the file closes; a CMMS request that
+    // hangs is not waited for beyond CLOSE_WAIT_MS (its answer is ignored once closed).
+    const pending = [this.loading, this.verifying].filter((p): p is Promise<never> => p !== null);
+    if (pending.length > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled(pending),
+        new Promise<void>((resolve) => { timer = setTimeout(resolve, CLOSE_WAIT_MS); }),
+      ]);
+      clearTimeout(timer);
+    }
     this.durable?.close();
     this.removeAllListeners();
   }

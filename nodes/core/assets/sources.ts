@@ -2,22 +2,24 @@
 // CSV goes through csv-parse (quotes, embedded commas and newlines, BOM, CRLF) as a stream, and the
 // loader yields to the event loop every few milliseconds, so a 100 000-row file loads without
 // holding up the flows that are already running.
-import { parse } from 'csv-parse';
+import { Parser } from 'csv-parse';
 import { parse as parseSync } from 'csv-parse/sync';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { columnOf } from './row-schema';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { coerceCells, columnOf, type Column } from './row-schema';
 import type { RegistryLoader } from './registry';
+import { Slicer } from './slicer';
+
+export { Slicer, SLICE_MS } from './slicer';
 
 export type FileFormat = 'csv' | 'json' | 'jsonl';
 export const FILE_FORMATS = ['auto', 'csv', 'json', 'jsonl'] as const;
 
 /** Larger files are refused before reading: a mapping file this size is a mistake. */
 export const MAX_FILE_BYTES = 256 * 1024 * 1024;
-/** Longest stretch of work before the loader lets other events run. */
-export const SLICE_MS = 15;
-
 export function formatOf(file: string, declared: string = 'auto'): FileFormat {
   if (declared === 'csv' || declared === 'json' || declared === 'jsonl') return declared;
   const ext = path.extname(file).toLowerCase();
@@ -56,20 +58,6 @@ export function checkHeader(header: string[]): string[] {
   return problems;
 }
 
-/** Lets other events run whenever more than SLICE_MS of work has gone by. */
-export class Slicer {
-  private since = performance.now();
-  longestMs = 0;
-
-  async tick(): Promise<void> {
-    const now = performance.now();
-    if (now - this.since < SLICE_MS) return;
-    this.longestMs = Math.max(this.longestMs, now - this.since);
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.since = performance.now();
-  }
-}
-
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Rows of a JSON document: an array of row objects, or `{ "rows": [...] }`. */
@@ -91,29 +79,93 @@ async function firstLine(file: string): Promise<string> {
   }
 }
 
+type Numbered = [cells: string[], line: number];
+
+/**
+ * csv-parse's stream parser, handing on the records of each chunk of the file as one batch, each with
+ * the line it ended on. Its `info` option would copy an info object per record; the live counter is
+ * read instead, at the moment the record is pushed. One batch per chunk keeps the stream machinery
+ * out of the per-row cost.
+ */
+class BatchParser extends Parser {
+  private batch: Numbered[] = [];
+
+  override push(record: unknown, encoding?: BufferEncoding): boolean {
+    if (record === null) {
+      this.flushBatch();
+      return super.push(null, encoding);
+    }
+    this.batch.push([record as string[], this.info.lines]);
+    return true;
+  }
+
+  private flushBatch(): void {
+    if (this.batch.length === 0) return;
+    const b = this.batch;
+    this.batch = [];
+    super.push(b);
+  }
+
+  override _transform(chunk: Buffer, encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
+    super._transform(chunk, encoding, (err?: Error | null) => {
+      this.flushBatch();
+      callback(err);
+    });
+  }
+
+  override _flush(callback: (err?: Error | null) => void): void {
+    super._flush((err?: Error | null) => {
+      this.flushBatch();
+      callback(err);
+    });
+  }
+}
+
 async function loadCsv(file: string, name: string, loader: RegistryLoader, slicer: Slicer, signal?: AbortSignal): Promise<void> {
   const delimiter = detectDelimiter(await firstLine(file));
+  let columns: Column[] | null = null;
   let headerProblems: string[] = [];
-  const parser = parse({
-    bom: true, delimiter, trim: true, skip_empty_lines: true, info: true, relax_column_count: false,
-    columns: (header: string[]) => {
-      headerProblems = checkHeader(header);
-      if (headerProblems.length > 0) throw new Error('bad header');
-      return header;
+  const parser = new BatchParser({ bom: true, delimiter, trim: true, skip_empty_lines: true, relax_column_count: false });
+  // Rows are added as they are parsed; when a slice of time is used up, the sink holds back its
+  // callback for one turn of the event loop, which pauses the file and the parser with it.
+  const sink = new Writable({
+    objectMode: true,
+    highWaterMark: 2,
+    write(batch: Numbered[], _enc, done) {
+      // Works through the batch, pausing whenever the slice is used up; the stream waits for `done`.
+      const work = (from: number): void => {
+        if (signal?.aborted) {
+          done(new Error('stopped'));
+          return;
+        }
+        for (let i = from; i < batch.length; i++) {
+          const [cells, line] = batch[i];
+          if (columns !== null) loader.addRaw(coerceCells(columns, cells), { source: name, line });
+          else {
+            headerProblems = checkHeader(cells);
+            if (headerProblems.length > 0) {
+              done(new Error('bad header'));
+              return;
+            }
+            columns = cells.map((h) => columnOf(h));
+          }
+          if ((i & 63) === 63 && slicer.due()) {
+            slicer.pause(() => work(i + 1));
+            return;
+          }
+        }
+        if (slicer.due()) slicer.pause(() => done());
+        else done();
+      };
+      work(0);
     },
   });
-  const stream = fs.createReadStream(file);
   try {
-    for await (const item of stream.pipe(parser) as AsyncIterable<{ record: Record<string, unknown>; info: { lines: number } }>) {
-      if (signal?.aborted) break;
-      loader.add(item.record, { source: name, line: item.info.lines });
-      await slicer.tick();
-    }
+    await pipeline(fs.createReadStream(file, { highWaterMark: 16 * 1024 }), parser, sink);
   } catch (e) {
+    if (signal?.aborted) return;
     if (headerProblems.length > 0) for (const p of headerProblems) loader.fail(`${name} line 1`, p);
     else loader.fail(name, csvProblem(e));
-  } finally {
-    stream.destroy();
   }
 }
 

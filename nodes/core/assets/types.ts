@@ -101,17 +101,41 @@ export interface TargetCheck {
   suggestions?: Suggestion[];
 }
 
-/** A CMMS target shared by every row that points at it; verification updates it in place. */
-export interface Target {
-  /** assetId|siteId|location, the key verification results are stored under. */
-  key: string;
-  assetId: string;
-  siteId: string;
-  location: string;
-  check: TargetCheck;
-  /** How many rows point here, and where the first few are (for reports a person can act on). */
-  rowCount: number;
-  origins: RowOrigin[];
+export function targetKey(assetId: string, siteId: string, location: string): string {
+  return `${assetId}|${siteId}|${location}`;
+}
+
+/**
+ * A CMMS target (asset id + site + location) shared by every row that points at it; verification
+ * updates `check` in place, so every row sees it at once. A class, so the derived fields cost no
+ * memory per target.
+ */
+export class Target {
+  rowCount = 0;
+  /** The first row pointing here, for reports a person can act on. */
+  first: Row | null = null;
+
+  constructor(readonly id: string, readonly siteId: string, readonly location: string, public check: TargetCheck) {}
+
+  get assetId(): string {
+    return this.id;
+  }
+
+  /** assetId|siteId|location: what verification results are stored under. */
+  get key(): string {
+    return targetKey(this.id, this.siteId, this.location);
+  }
+
+  /** The contract's asset for rows that add nothing to the target (a new object each call). */
+  plainAsset(): Asset {
+    return { id: this.id, siteId: this.siteId, location: this.location };
+  }
+
+  /** Where the rows are: "pumps.csv line 17", "… and 2 more rows". */
+  describeRows(): string {
+    const where = this.first ? describeRow(this.first) : '';
+    return this.rowCount > 1 ? `${where} and ${this.rowCount - 1} more row${this.rowCount > 2 ? 's' : ''}` : where;
+  }
 }
 
 export interface Decode {
@@ -124,24 +148,45 @@ export interface Decode {
   max: number | null;
 }
 
+/** One source of rows ("editor", "pumps.csv"), shared by all its rows. */
+export interface RowSource {
+  name: string;
+  /** True when rows are counted (the editor, a JSON array), not lines of text. */
+  byRow: boolean;
+}
+
 /** A validated, normalised row; what the registry indexes and the map node reads. */
 export interface Row {
-  origin: RowOrigin;
+  src: RowSource;
+  line: number;
+  /** The next row with the same identifier (another metric or asset), or null. */
+  next: Row | null;
   kind: MatchKind;
   /** The normalised identifier (exact id, topic filter, canonical NodeId, regex source); '' for Modbus. */
   key: string;
   modbus: ModbusMatch | null;
-  regex: RegExp | null;
   metric: string;
   /** Path into a JSON object payload; null means the metric name is the field. */
   field: string[] | null;
   unit: string | null;
   decode: Decode;
-  /** The contract's asset object, shared by rows with the same target and attributes. */
-  asset: Asset;
+  /**
+   * The contract's asset when the row adds class, criticality, work group or custom fields (shared
+   * by rows with the same); null when the target alone is the asset. See rowAsset().
+   */
+  asset: Asset | null;
   target: Target;
+}
+
+/** The asset a row's readings belong to (a new object when the row adds nothing to its target). */
+export function rowAsset(row: Row): Asset {
+  return row.asset ?? row.target.plainAsset();
 }
 
 export function describeOrigin(o: RowOrigin): string {
   return `${o.source} ${o.byRow ? 'row' : 'line'} ${o.line}`;
+}
+
+export function describeRow(r: Row): string {
+  return `${r.src.name} ${r.src.byRow ? 'row' : 'line'} ${r.line}`;
 }

@@ -84,6 +84,18 @@ export function parseJsonBody(text: string, contentType: string | undefined): { 
   }
 }
 
+/** Query parameters that carry a credential, however the CMMS names it (`apikey`, `access_token`, `_lpwd`, …). */
+const SECRET_PARAM = /key|token|secret|pass|pwd|auth|sig/i;
+
+/** Path and query of a request as logs and audit rows show it: values of credential-like parameters become `***`. */
+export function requestPath(url: string): string {
+  const u = new URL(url);
+  if (!u.search) return u.pathname;
+  const query = new URLSearchParams();
+  for (const [k, v] of u.searchParams) query.append(k, SECRET_PARAM.test(k) ? '***' : v);
+  return `${u.pathname}?${query.toString()}`;
+}
+
 function firstHeader(headers: HeaderBag, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v === undefined ? undefined : String(v);
@@ -141,19 +153,21 @@ export class Connection {
   async send(req: ApiRequest): Promise<ApiResponse> {
     const started = this.now();
     const path = new URL(req.url).pathname;
+    // Computed up front so the outcome never depends on how the request ended.
+    const summary = { method: req.method, path: this.redact(requestPath(req.url)), startedAt: started };
     try {
       if (this.closed) throw new CmmsError({ kind: 'transient', code: 'ECLOSED', message: 'connection is closed' });
       const res = await this.sendWithAuth(req);
       const out = this.interpret(req, res);
       const latencyMs = this.now() - started;
       this.log('debug', `${this.label} ${req.method} ${path} → ${res.status} in ${latencyMs} ms`);
-      this.onOutcome({ ok: true, status: res.status, latencyMs });
+      this.onOutcome({ ...summary, ok: true, status: res.status, latencyMs });
       return out;
     } catch (e) {
       const err = this.toCmmsError(e);
       const latencyMs = this.now() - started;
       this.log('debug', `${this.label} ${req.method} ${path} failed (${err.kind}): ${err.message}`);
-      this.onOutcome({ ok: false, error: err, latencyMs });
+      this.onOutcome({ ...summary, ok: false, error: err, latencyMs });
       throw err;
     }
   }

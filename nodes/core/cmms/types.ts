@@ -192,10 +192,22 @@ export interface CmmsClient {
 export type LogLevel = 'debug' | 'info' | 'warn';
 export type Logger = (level: LogLevel, message: string) => void;
 
-/** What every request ended as; the health monitor listens to these. */
-export type RequestOutcome =
+/**
+ * Which request an outcome is about, for an audit trail: never headers, never a body. The client
+ * always fills it in; it is optional only so that observers can be fed outcomes by hand.
+ */
+export interface RequestSummary {
+  method?: string;
+  /** Path and query on the CMMS; secret-looking query values and the connection's secrets are replaced by `***`. */
+  path?: string;
+  /** When the request was asked for (ms, the client's clock); `latencyMs` runs from here, rate-budget wait included. */
+  startedAt?: number;
+}
+
+/** What every request ended as; the health monitor and the outbox's audit log listen to these. */
+export type RequestOutcome = RequestSummary & (
   | { ok: true; status: number; latencyMs: number }
-  | { ok: false; error: CmmsError; latencyMs: number };
+  | { ok: false; error: CmmsError; latencyMs: number });
 
 export interface ClientDeps {
   now?: () => number;

@@ -42,11 +42,13 @@ export const MAX_MEASUREMENTS = 50;
 export const MAX_POINTS = 1000;
 export const MAX_DEFECTS = 200;
 
+// Cameras add fields of their own (image URL, latency, bounding boxes); those are allowed and
+// ignored, as long as the record stays a bounded, safe object. The fields named here are checked.
 export const inspectionRecordSchema = {
   $id: `${SCHEMA_BASE}inspection-record.json`,
   type: 'object',
   required: ['unitId', 'timestamp', 'result'],
-  additionalProperties: false,
+  maxProperties: 200,
   propertyNames: safePropertyNames,
   properties: {
     unitId: idString,
@@ -67,7 +69,7 @@ export const inspectionRecordSchema = {
       items: {
         type: 'object',
         required: ['type'],
-        additionalProperties: false,
+        maxProperties: 50,
         propertyNames: safePropertyNames,
         properties: {
           type: { type: 'string', minLength: 1, maxLength: 100 },

@@ -1,7 +1,7 @@
 // One delivery attempt for one claimed item: the client calls in order, each timed and recorded
 // for the audit log. No storage writes here; the engine applies the returned outcome in one commit.
 import { isCmmsError } from '../cmms/errors';
-import type { CmmsClient, ProbeResult, WorkOrderChange, WorkOrderRef } from '../cmms/types';
+import type { CmmsClient, ProbeResult, RequestOutcome, WorkOrderChange, WorkOrderRef } from '../cmms/types';
 import { scrubSecrets } from './classify';
 import type { AuditEntry, ItemRow } from './store';
 import type { CloseBody, DeadReason } from './types';
@@ -13,17 +13,55 @@ export type Delivery =
   | { kind: 'wait'; audit: AuditEntry[] }
   | { kind: 'dead'; reason: DeadReason; message: string; audit: AuditEntry[] };
 
+/**
+ * Runs `fn` while `sink` collects the client's reports of the HTTP requests made meanwhile (see
+ * `Outbox.observe`). The client stays unaware of the outbox; the engine ties reports to calls.
+ */
+export type Trace = <T>(sink: RequestOutcome[], fn: () => Promise<T>) => Promise<T>;
+
 export interface DeliverDeps {
   client: CmmsClient;
   connection: string;
   now: () => number;
   /** The real (not shadow) create row for an event, if the outbox still has it. */
   createFor: (eventId: string) => ItemRow | undefined;
+  /** Without it the audit rows carry no method, path or success status. */
+  trace?: Trace;
 }
 
 function parseObject(json: string): Record<string, unknown> {
   const v: unknown = JSON.parse(json);
   return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function traced<T>(trace: Trace | undefined, sink: RequestOutcome[], fn: () => Promise<T>): Promise<T> {
+  return trace ? trace(sink, fn) : fn();
+}
+
+type RowBase = Pick<AuditEntry, 'connection' | 'call' | 'action' | 'eventId' | 'itemId' | 'attempt'>;
+type RowEnd = Pick<AuditEntry, 'outcome' | 'status' | 'errorClass' | 'errorMessage'>;
+
+function failureEnd(e: unknown): RowEnd {
+  const cmms = isCmmsError(e) ? e : undefined;
+  const message = e instanceof Error ? e.message : String(e);
+  return {
+    outcome: 'error', status: cmms?.status ?? null,
+    errorClass: cmms ? (cmms.ambiguous ? `${cmms.kind}/ambiguous` : cmms.kind) : 'internal',
+    errorMessage: scrubSecrets(message).slice(0, 1000),
+  };
+}
+
+/**
+ * The audit rows of one client call: one per HTTP request it made, the last carrying the call's
+ * outcome; or a single row without method and path when the client reported no request.
+ */
+function auditRows(base: RowBase, started: number, ended: number, requests: RequestOutcome[], end: RowEnd): AuditEntry[] {
+  if (requests.length === 0) return [{ ...base, at: started, method: null, path: null, latencyMs: ended - started, ...end }];
+  return requests.map((r, i) => {
+    const own: RowEnd = r.ok ? { outcome: 'ok', status: r.status, errorClass: null, errorMessage: null } : failureEnd(r.error);
+    const result = i === requests.length - 1 ? { ...end, status: own.status ?? end.status } : own;
+    return { ...base, at: r.startedAt ?? started, method: r.method ?? null, path: r.path?.slice(0, 1000) ?? null, latencyMs: r.latencyMs, ...result };
+  });
 }
 
 class Recorder {
@@ -32,22 +70,16 @@ class Recorder {
 
   async call<T>(call: string, run: () => Promise<T>, describe: (v: T) => string): Promise<T> {
     const started = this.d.now();
-    const base = {
-      connection: this.d.connection, call, action: this.row.action, path: null, eventId: this.row.event_id,
-      itemId: this.row.id, attempt: this.row.attempts,
+    const base: RowBase = {
+      connection: this.d.connection, call, action: this.row.action, eventId: this.row.event_id, itemId: this.row.id, attempt: this.row.attempts,
     };
+    const requests: RequestOutcome[] = [];
     try {
-      const v = await run();
-      this.entries.push({ ...base, at: started, latencyMs: this.d.now() - started, status: null, outcome: describe(v), errorClass: null, errorMessage: null });
+      const v = await traced(this.d.trace, requests, run);
+      this.entries.push(...auditRows(base, started, this.d.now(), requests, { outcome: describe(v), status: null, errorClass: null, errorMessage: null }));
       return v;
     } catch (e) {
-      const cmms = isCmmsError(e) ? e : undefined;
-      const message = e instanceof Error ? e.message : String(e);
-      this.entries.push({
-        ...base, at: started, latencyMs: this.d.now() - started, status: cmms?.status ?? null, outcome: 'error',
-        errorClass: cmms ? (cmms.ambiguous ? `${cmms.kind}/ambiguous` : cmms.kind) : 'internal',
-        errorMessage: scrubSecrets(message).slice(0, 1000),
-      });
+      this.entries.push(...auditRows(base, started, this.d.now(), requests, failureEnd(e)));
       throw e;
     }
   }
@@ -99,20 +131,21 @@ export async function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
   }
 }
 
-/** One health probe, never throwing, with its audit row. */
-export async function probeOnce(client: CmmsClient, connection: string, now: () => number): Promise<{ result: ProbeResult; entry: AuditEntry }> {
+/** One health probe, never throwing, with its audit rows. */
+export async function probeOnce(client: CmmsClient, connection: string, now: () => number, trace?: Trace): Promise<{ result: ProbeResult; entries: AuditEntry[] }> {
   const started = now();
+  const requests: RequestOutcome[] = [];
   let result: ProbeResult;
   try {
-    result = await client.probe();
+    result = await traced(trace, requests, () => client.probe());
   } catch (e) {
     result = { ok: false, state: 'unreachable', message: e instanceof Error ? e.message : String(e), latencyMs: now() - started };
   }
   const errorClass = result.ok ? null : result.state === 'unauthorised' ? 'auth' : result.state === 'error' ? 'permanent' : 'transient';
-  const entry: AuditEntry = {
-    at: started, connection, call: 'probe', action: 'probe', path: null, status: null, latencyMs: now() - started,
-    eventId: null, itemId: null, attempt: null, outcome: result.ok ? 'ok' : result.state, errorClass,
+  const base: RowBase = { connection, call: 'probe', action: 'probe', eventId: null, itemId: null, attempt: null };
+  const end: RowEnd = {
+    outcome: result.ok ? 'ok' : result.state, status: null, errorClass,
     errorMessage: result.ok ? null : scrubSecrets(result.message).slice(0, 1000),
   };
-  return { result, entry };
+  return { result, entries: auditRows(base, started, now(), requests, end) };
 }

@@ -1,8 +1,11 @@
 // The delivery loop behind the outbox: claims due items, runs them against the CMMS client,
 // records each outcome in one commit, probes while the CMMS is away, and does the housekeeping.
 // The public API (enqueue, lifecycle, admin) is in outbox.ts.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { RequestOutcome } from '../cmms/types';
 import { describeFailure, decide, type BackoffPolicy } from './classify';
-import { deliver, probeOnce, type Delivery } from './deliver';
+import { deliver, probeOnce, type Delivery, type Trace } from './deliver';
+import { ClockWatch } from './clock';
 import { CapacityGauge, Emitter } from './events';
 import { Link } from './link';
 import { Metrics } from './metrics';
@@ -31,6 +34,10 @@ export class DeliveryEngine {
   /** When a lease held by an earlier run ends and its row can be taken back. */
   private reclaimAt: number | null = null;
   private houseRuns = 0;
+  /** The requests of the client call in progress, per async context; see observe(). */
+  private readonly calls = new AsyncLocalStorage<RequestOutcome[]>();
+  private readonly trace: Trace = (sink, fn) => this.calls.run(sink, fn);
+  private readonly watch: ClockWatch;
 
   constructor(protected readonly options: OutboxOptions) {
     this.settings = settle(options);
@@ -39,6 +46,35 @@ export class DeliveryEngine {
     this.metrics = new Metrics(s.latencyWindow);
     this.link = new Link(s.linkDownAfter, this.policy);
     this.gauge = new CapacityGauge(s.maxRows, s.maxBytes, s.highWater);
+    this.watch = new ClockWatch(s.now, s.monotonic);
+  }
+
+  /**
+   * The wall-clock time for scheduling. Every path that compares or writes a wait reads it here,
+   * so a step of the clock moves the stored waits before anything is decided against them.
+   */
+  protected clock(): number {
+    const step = this.watch.step();
+    if (step !== 0) {
+      if (this.wakeAt !== null) this.wakeAt += step;
+      if (this.reclaimAt !== null) this.reclaimAt += step;
+      this.link.shift(step);
+      try {
+        this.store?.shiftWaits(step);
+      } catch (e) {
+        this.problem({ code: 'storage', message: wrapStorageError(e, 'cannot move waits after the clock was set').message });
+      }
+    }
+    return this.settings.now();
+  }
+
+  /**
+   * Give this every request outcome of the client (its `onOutcome`): requests made for the
+   * outbox's own calls become audit rows with method, path and status; the client's other traffic
+   * (health probes, polling, asset checks) runs outside those calls and is ignored.
+   */
+  observe(outcome: RequestOutcome): void {
+    this.calls.getStore()?.push(outcome);
   }
 
   protected db(): Store {
@@ -73,7 +109,7 @@ export class DeliveryEngine {
     const store = this.store;
     if (!this.running || !store) return;
     const s = this.settings;
-    const now = s.now();
+    const now = this.clock();
     if (this.reclaimAt !== null && now >= this.reclaimAt) this.reclaim(store, now);
     if (!this.link.open(now)) {
       const at = this.link.nextAt ?? now;
@@ -117,7 +153,7 @@ export class DeliveryEngine {
       row.attempts = Math.max(0, row.attempts - 1);
     } else {
       try {
-        d = await deliver(row, { client: this.options.client, connection: s.connection, now: s.now, createFor: (id) => this.store?.createFor(id, false) });
+        d = await deliver(row, { client: this.options.client, connection: s.connection, now: s.now, createFor: (id) => this.store?.createFor(id, false), trace: this.trace });
       } catch (e) {
         d = { kind: 'failed', error: e, audit: [] };
       }
@@ -133,7 +169,7 @@ export class DeliveryEngine {
   private apply(row: ItemRow, d: Delivery): void {
     const store = this.db();
     const s = this.settings;
-    const now = s.now();
+    const now = this.clock();
     for (const a of d.audit) this.metrics.call(a.errorClass ? a.errorClass.split('/')[0] : null);
     const base = { eventId: row.event_id, cmms: s.connection, nodeId: row.node_id, action: row.action, itemId: row.id, attempts: row.attempts };
     switch (d.kind) {
@@ -205,17 +241,17 @@ export class DeliveryEngine {
   private async probe(): Promise<void> {
     const s = this.settings;
     this.probing = true;
-    const { result: r, entry } = await probeOnce(this.options.client, s.connection, s.now);
+    const { result: r, entries } = await probeOnce(this.options.client, s.connection, s.now, this.trace);
     this.probing = false;
     const store = this.store;
     if (!store) return;
-    this.metrics.call(entry.errorClass);
+    for (const e of entries) this.metrics.call(e.errorClass ? e.errorClass.split('/')[0] : null);
     try {
-      store.audit(entry);
+      store.audit(entries);
     } catch (e) {
       this.problem({ code: 'storage', message: wrapStorageError(e, 'cannot write the audit log').message });
     }
-    const now = s.now();
+    const now = this.clock();
     const changed = this.link.probed(r, now);
     if (this.link.state === 'up') this.linkRestored(store, now, changed);
     else if (changed) this.linkChanged();
@@ -227,7 +263,7 @@ export class DeliveryEngine {
     const store = this.store;
     if (!this.running || !store) return;
     const s = this.settings;
-    const now = s.now();
+    const now = this.clock();
     let backlog = false;
     try {
       // Bounded work per run, so the event loop is never held for long; leftovers come soon after.

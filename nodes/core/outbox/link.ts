@@ -29,6 +29,11 @@ export class Link {
     return { state: this.state, message: this.message, nextAt: this.nextAt };
   }
 
+  /** The wall clock jumped by `ms`: the pause or the next probe stays as far away as it was. */
+  shift(ms: number): void {
+    if (this.nextAt !== null) this.nextAt += ms;
+  }
+
   /** True when items may be sent now; a pause that has run out ends here. */
   open(now: number): boolean {
     if (this.state === 'paused' && this.nextAt !== null && now >= this.nextAt) this.set('up', 'pause over', null);

@@ -94,7 +94,7 @@ export class Outbox extends DeliveryEngine {
     checkInput(input);
     const store = this.db();
     const s = this.settings;
-    const now = s.now();
+    const now = this.clock();
     const shadow = input.shadow ?? s.shadow;
     let itemId: number;
     try {

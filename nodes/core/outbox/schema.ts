@@ -2,7 +2,7 @@
 // `audit` the log of every CMMS call. Bump SCHEMA_VERSION and add a step to MIGRATIONS for any change.
 import type { Database } from './sqlite';
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const V1 = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -67,7 +67,10 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 `;
 
-const MIGRATIONS: Record<number, string> = { 1: V1 };
+// The HTTP method of each audited request (the path and status were there from the start).
+const V2 = 'ALTER TABLE audit ADD COLUMN method TEXT;';
+
+const MIGRATIONS: Record<number, string> = { 1: V1, 2: V2 };
 
 /** Creates or upgrades the schema; refuses a file written by a newer version of the package. */
 export function migrate(db: Database): void {

@@ -18,6 +18,8 @@ export function settle(o: OutboxOptions): Settings {
     sentRetentionDays: o.sentRetentionDays ?? 7, auditRetentionDays: o.auditRetentionDays ?? 30, shadow: o.shadow ?? false,
     maxDatabasePages: o.maxDatabasePages, checkOnOpen: o.checkOnOpen ?? 'quick', housekeepingMs: o.housekeepingMs ?? 60_000,
     latencyWindow: o.latencyWindow ?? 1000, now: o.now ?? Date.now, random: o.random ?? Math.random, timers: o.timers ?? realTimers,
+    // An injected wall clock (tests, simulations) usually drives the injected timers too.
+    monotonic: o.monotonic ?? o.now ?? (() => performance.now()),
   };
 }
 

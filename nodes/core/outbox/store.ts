@@ -55,6 +55,7 @@ export interface AuditEntry {
   connection: string;
   call: string;
   action: string;
+  method: string | null;
   path: string | null;
   status: number | null;
   latencyMs: number;
@@ -110,6 +111,8 @@ export class Store {
       reclaim: p(`UPDATE items SET state = 'pending', lease_until = NULL, next_at = ?,
           ambiguous = CASE WHEN action = 'create' THEN 1 ELSE ambiguous END
         WHERE state = 'inflight' AND lease_until <= ? AND id NOT IN (SELECT value FROM json_each(?))`),
+      shiftRetries: p("UPDATE items SET next_at = next_at + ? WHERE state = 'retry-wait'"),
+      shiftLeases: p("UPDATE items SET lease_until = lease_until + ? WHERE state = 'inflight'"),
       linkUp: p("UPDATE items SET next_at = ?, link_wait = 0 WHERE state = 'retry-wait' AND link_wait = 1"),
       // Deadlines grow with the id (a replay gets a new id and a new deadline), so the oldest rows
       // are the ones to look at; retry-wait rows are few (at most one per asset).
@@ -126,8 +129,8 @@ export class Store {
       deleteItem: p('DELETE FROM items WHERE id = ? AND state = ?'),
       pruneSent: p("DELETE FROM items WHERE id IN (SELECT id FROM items WHERE state = 'sent' AND done_at < ? LIMIT ?)"),
       pruneShadow: p("DELETE FROM items WHERE id IN (SELECT id FROM items WHERE state = 'shadow' AND enqueued_at < ? ORDER BY id LIMIT ?) RETURNING bytes"),
-      audit: p(`INSERT INTO audit (at, connection, call, action, path, status, latency_ms, event_id, item_id, attempt, outcome, error_class, error_message)
-        VALUES (@at, @connection, @call, @action, @path, @status, @latencyMs, @eventId, @itemId, @attempt, @outcome, @errorClass, @errorMessage)`),
+      audit: p(`INSERT INTO audit (at, connection, call, action, method, path, status, latency_ms, event_id, item_id, attempt, outcome, error_class, error_message)
+        VALUES (@at, @connection, @call, @action, @method, @path, @status, @latencyMs, @eventId, @itemId, @attempt, @outcome, @errorClass, @errorMessage)`),
       auditList: p('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?'),
       auditForEvent: p('SELECT * FROM audit WHERE event_id = ? ORDER BY id LIMIT ?'),
       pruneAudit: p('DELETE FROM audit WHERE id IN (SELECT id FROM audit WHERE at < ? ORDER BY at LIMIT ?)'),
@@ -225,6 +228,14 @@ export class Store {
     return this.s.reclaim.run(now, now, JSON.stringify([...keep])).changes;
   }
 
+  /** The wall clock jumped by `ms`: retry times and leases move with it, so each wait keeps its length. */
+  shiftWaits(ms: number): void {
+    this.db.transaction(() => {
+      this.s.shiftRetries.run(ms);
+      this.s.shiftLeases.run(ms);
+    })();
+  }
+
   linkUp(now: number): number {
     return this.s.linkUp.run(now).changes;
   }
@@ -274,8 +285,8 @@ export class Store {
     })();
   }
 
-  audit(entry: AuditEntry): void {
-    this.s.audit.run(entry);
+  audit(entries: AuditEntry[]): void {
+    this.db.transaction(() => { for (const a of entries) this.s.audit.run(a); })();
   }
 
   auditList(afterId: number, limit: number): Record<string, unknown>[] {

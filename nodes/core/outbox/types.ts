@@ -154,7 +154,13 @@ export interface OutboxOptions {
   housekeepingMs?: number;
   /** Recent deliveries the latency percentiles are computed over; default 1000. */
   latencyWindow?: number;
+  /** The wall clock: recorded times and deadlines. Default Date.now. */
   now?: () => number;
+  /**
+   * A clock that never jumps, to notice steps of the wall clock and keep waits their length.
+   * Default performance.now; when only `now` is given, `now` (then steps go unnoticed).
+   */
+  monotonic?: () => number;
   /** Uniform in [0, 1); drives the backoff jitter. */
   random?: () => number;
   timers?: Timers;
@@ -195,7 +201,13 @@ export interface AuditRecord {
   /** The client method called: createWorkOrder, findByReference, updateWorkOrder, setStatus, probe. */
   call: string;
   action: OutboxAction | 'probe';
-  /** Known only when the client reports it; null otherwise. */
+  /**
+   * The HTTP request, when the client reports its requests (the real client does, through
+   * `Outbox.observe`): one row per request, so a call that made two requests has two rows and the
+   * last carries the call's outcome. Null for a client that reports nothing.
+   */
+  method: string | null;
+  /** Path and query, credentials replaced by `***`. */
   path: string | null;
   status: number | null;
   latencyMs: number;

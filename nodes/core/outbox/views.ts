@@ -59,7 +59,7 @@ export function toAuditRecord(r: Record<string, unknown>): AuditRecord {
   const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
   return {
     id: Number(r.id), at: Number(r.at), connection: String(r.connection), call: String(r.call),
-    action: String(r.action) as AuditRecord['action'], path: str(r.path), status: num(r.status),
+    action: String(r.action) as AuditRecord['action'], method: str(r.method), path: str(r.path), status: num(r.status),
     latencyMs: Number(r.latency_ms), eventId: str(r.event_id), itemId: num(r.item_id), attempt: num(r.attempt),
     outcome: String(r.outcome), errorClass: str(r.error_class), errorMessage: str(r.error_message),
   };

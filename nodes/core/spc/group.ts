@@ -90,7 +90,7 @@ export class SeriesGroup implements UnitContext {
     if (m || !create) return m ?? null;
     const spec = findSpec(this.settings.specs, this.product, characteristic);
     if (!spec && !this.settings.monitorUnspecified) return null;
-    m = new CharacteristicMonitor(characteristic, spec, this.settings, this.design);
+    m = new CharacteristicMonitor(characteristic, spec, this.settings, this.design, new Date(this.tMs).toISOString(), this.modelVersion);
     this.monitors.set(characteristic, m);
     return m;
   }

@@ -46,7 +46,6 @@ export const CAPABILITY_HYSTERESIS = 0.1;
 /** Below this Mann–Kendall |Z| there is no trend worth the name, so an open trend episode may clear. */
 export const TREND_SETTLED_Z = 2;
 
-
 /** Six significant digits: evidence a person reads, not a data dump. */
 export function sig(x: number | null | undefined): number | null {
   if (x === null || x === undefined || !Number.isFinite(x)) return null;
@@ -83,9 +82,12 @@ export class CharacteristicMonitor {
     readonly spec: SpecRow | undefined,
     private readonly settings: DriftSettings,
     private readonly design: Design,
+    /** When the series started and the vision model then: a configured baseline counts from there. */
+    startedAt: string,
+    modelVersion: string | null,
   ) {
     this.episodes = { mean: newEpisode(), rules: newEpisode(), trend: newEpisode(), capability: newEpisode(), spread: newEpisode(), defects: newEpisode() };
-    this.startBaseline(null, new Date(0).toISOString());
+    this.startBaseline(modelVersion, startedAt);
   }
 
   get learning(): boolean {
@@ -381,9 +383,11 @@ export class CharacteristicMonitor {
       const e = s.episodes[f];
       if (e) this.episodes[f] = { ...e };
     }
-    // A configured baseline always comes from the current settings, never from the file.
-    if (!s.baseline || this.baseline?.source === 'config') return;
-    this.freeze(s.baseline);
+    if (!s.baseline) return;
+    // A configured baseline comes from the current settings; the saved charts only fit it if it is unchanged.
+    const configured = this.baseline?.source === 'config' ? this.baseline : null;
+    if (configured && (s.baseline.source !== 'config' || s.baseline.mean !== configured.mean || s.baseline.sigma !== configured.sigma)) return;
+    this.freeze(configured ? { ...s.baseline, sigmaWithin: configured.sigmaWithin } : s.baseline);
     this.units = s.units;
     const d = this.d as Detectors;
     if (!detectorsToo) return;

@@ -247,6 +247,9 @@ export function parseDriftSettings(raw: unknown): { ok: true; value: DriftSettin
   };
   const blocks = value.capabilityWindow / value.subgroupSize;
   if (blocks < 2 || blocks > 1000) errors.push(`config.capabilityWindow: ${value.capabilityWindow} units make ${Math.floor(blocks)} subgroups of ${value.subgroupSize}; keep it between 2 and 1000 subgroups`);
+  for (const [severity, p] of Object.entries(value.priority)) {
+    if (typeof p === 'number' && p > 1000) errors.push(`config: priority ${p} for ${severity} is above 1000`);
+  }
   if (value.cpkHigh > value.cpkMedium) errors.push(`config.cpkHigh (${value.cpkHigh}) must not be above cpkMedium (${value.cpkMedium})`);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
 }
