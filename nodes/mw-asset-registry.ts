@@ -8,9 +8,8 @@ import { parseRegistrySettings, type RegistryNodeSettings } from './core/assets/
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
 import { emptyNamespaces, parseNamespaces } from './core/assets/opcua';
 import { RegistryLoader } from './core/assets/registry';
-import { coerceRow } from './core/assets/row-schema';
 import { RegistryService, type VerifyingClient } from './core/assets/service';
-import { parseText, type FileFormat } from './core/assets/sources';
+import { addRecords, importText, type FileFormat } from './core/assets/sources';
 import type { VerificationStatus } from './core/assets/types';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
@@ -120,28 +119,21 @@ export = function (RED: NodeAPI): void {
     const body = (req.body ?? {}) as { text?: unknown; format?: unknown; rows?: unknown; opcuaNamespaces?: unknown };
     const ns = parseNamespaces(typeof body.opcuaNamespaces === 'string' ? body.opcuaNamespaces : '');
     const loader = new RegistryLoader(ns.ok ? ns.value : emptyNamespaces());
-    const rows: unknown[] = [];
-    let errors: string[] = ns.ok ? [] : ns.errors;
+    const nsErrors = ns.ok ? [] : ns.errors;
+    let work: Promise<unknown[]>;
     if (typeof body.text === 'string') {
       const format = (['csv', 'json', 'jsonl'].includes(String(body.format)) ? body.format : 'auto') as FileFormat | 'auto';
-      const parsedText = parseText(body.text, format);
-      errors = errors.concat(parsedText.errors);
-      for (const r of parsedText.records) {
-        const c = coerceRow(r.record);
-        if (c.ok) rows.push(c.row);
-        loader.add(r.record, { source: 'import', line: r.line, byRow: r.byRow });
-      }
+      work = importText(body.text, format, loader);
     } else if (Array.isArray(body.rows)) {
-      body.rows.forEach((r, i) => {
-        if (r !== null && typeof r === 'object' && !Array.isArray(r)) loader.add(r as Record<string, unknown>, { source: 'editor', line: i + 1, byRow: true });
-        else loader.fail({ source: 'editor', line: i + 1, byRow: true }, 'a row must be an object');
-      });
+      work = addRecords(body.rows, 'editor', loader).then(() => []);
     } else {
       res.status(400).json({ error: 'send {"text": "...", "format": "csv|json|jsonl|auto"} or {"rows": [...]}' });
       return;
     }
-    const result = loader.finish(Date.now());
-    res.json({ rows, errors: errors.concat(result.errors), errorCount: errors.length + result.errorCount });
+    work.then((rows) => {
+      const result = loader.finish(Date.now());
+      res.json({ rows, errors: nsErrors.concat(result.errors), errorCount: nsErrors.length + result.errorCount });
+    }, (e: unknown) => res.status(500).json({ error: e instanceof Error ? e.message : String(e) }));
   });
 
   RED.httpAdmin.get('/mw-asset-registry/:id/verification', read, (req: Request, res: Response) => {

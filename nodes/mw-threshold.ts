@@ -99,6 +99,7 @@ export = function (RED: NodeAPI): void {
       } catch (e) {
         // Alarms still work without the state file; they just would not survive a restart.
         node.error(RED._('mw-threshold.errors.state-open', { message: e instanceof Error ? e.message : String(e) }));
+        store?.close();
         store = null;
       }
       committer = new Committer(engine, store, {

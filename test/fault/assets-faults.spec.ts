@@ -133,6 +133,8 @@ describe('mw-asset-map: faults in a running flow', function () {
   });
 
   it('survives a stream of random messages: every one ends (Complete or Catch), nothing escapes to the process', async () => {
+    // Core nodes, loaded as the runtime loads them (CommonJS).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const core = (f: string): NodeModule => require(require.resolve(`@node-red/nodes/core/common/${f}`)) as NodeModule;
     const tab = { id: 't1', type: 'tab' };
     const onTab = flow.map((n) => ({ ...n, z: 't1' }));
@@ -153,7 +155,8 @@ describe('mw-asset-map: faults in a running flow', function () {
       topic: fc.oneof(fc.constant('p/vib'), fc.constant('ns=2;i=5'), fc.string(), fc.jsonValue()),
       payload: fc.oneof(fc.jsonValue(), nasty),
       input: fc.option(fc.record({ payload: fc.oneof(fc.jsonValue(), fc.record({ fc: fc.jsonValue(), address: fc.jsonValue(), unitid: fc.jsonValue(), quantity: fc.jsonValue() })) })),
-    }, { requiredKeys: [] }), 300);
+      // Node-RED itself assumes a message has Object's prototype (handleError calls msg.hasOwnProperty).
+    }, { requiredKeys: [], noNullPrototype: true }), 300);
     const before = process.listenerCount('uncaughtException');
     for (const m of samples) map.receive(m as never);
     for (let i = 0; i < 50 && ended < 300; i++) await new Promise((r) => setTimeout(r, 50));

@@ -321,6 +321,11 @@ export interface World {
   dir: string;
   /** A real client on the virtual clock whose outcomes reach the wire watch and `observe`. */
   client(config: Partial<CmmsConfig> & Pick<CmmsConfig, 'dialect'>, observe?: (o: RequestOutcome) => void): CmmsClient;
+  /**
+   * Closes a client as a restart would, with the wire quiet: what it still had waiting for the
+   * rate budget fails without reaching the wire, so those outcomes are not counted.
+   */
+  retire(client: CmmsClient): void;
   stop(): Promise<void>;
 }
 
@@ -330,20 +335,27 @@ export async function startWorld(seed: number): Promise<World> {
   const wire = new WireWatch(Number(new URL(sim.url).port), vt);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-outbox-fault-'));
   const clients: CmmsClient[] = [];
+  const retired = new Set<CmmsClient>();
   return {
     vt, sim, wire, dir,
     client(config, observe) {
       const base = simConfig(config.dialect === 'maintainx' ? 'maintainx' : 'maximo', sim.url);
-      const c = createCmmsClient({ ...base, timeoutMs: 2000, connectTimeoutMs: 2000, ...config } as CmmsConfig, {
+      const c: CmmsClient = createCmmsClient({ ...base, timeoutMs: 2000, connectTimeoutMs: 2000, ...config } as CmmsConfig, {
         now: vt.now,
+        monotonic: vt.monotonic,
         sleep: vt.sleep,
         onOutcome: (o) => {
-          wire.outcome();
+          if (!retired.has(c)) wire.outcome();
           observe?.(o);
         },
       });
       clients.push(c);
       return c;
+    },
+    retire(c) {
+      assert.ok(!wire.busy, 'retire a client only while the wire is quiet');
+      retired.add(c);
+      c.close();
     },
     async stop() {
       for (const c of clients) c.close();

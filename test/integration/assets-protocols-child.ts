@@ -27,7 +27,7 @@ const capture = (kind: string): string =>
 const SHAPE = `function shape(msg) {
   const isDate = (v) => Object.prototype.toString.call(v) === '[object Date]';
   return { keys: Object.keys(msg).filter((k) => k !== '_msgid').sort(), topic: msg.topic, payloadType: Array.isArray(msg.payload) ? 'array' : typeof msg.payload,
-    payload: msg.payload, input: msg.input && msg.input.payload, sendingNodeId: msg.sendingNodeId,
+    payload: msg.payload, input: msg.input && msg.input.payload, modbusRequest: msg.modbusRequest, sendingNodeId: msg.sendingNodeId,
     statusCode: msg.statusCode === undefined ? undefined : { type: typeof msg.statusCode, value: msg.statusCode && msg.statusCode.value, name: msg.statusCode && msg.statusCode.name },
     sourceTimestampIsDate: isDate(msg.sourceTimestamp), qos: msg.qos, retain: msg.retain };
 }
@@ -94,6 +94,14 @@ async function main(): Promise<void> {
     { id: 'mbread', type: 'modbus-read', ...at(150, 200), name: 'pumps', topic: '', showStatusActivities: false, logIOActivities: false, showErrors: true, unitid: '1',
       dataType: 'HoldingRegister', adr: '100', quantity: '6', rate: '300', rateUnit: 'ms', delayOnStart: false, startDelayTime: '', server: 'mbclient',
       useIOFile: false, ioFile: '', useIOForPayload: false, emptyMsgOnFail: false, wires: [['map1', 'rawModbus'], []] },
+    // A getter, triggered every second: its messages carry the request in msg.modbusRequest and say
+    // nothing of the connection, so a second map node names it.
+    { id: 'mbtrigger', type: 'inject', ...at(150, 260), name: '', props: [{ p: 'payload' }], payload: '', payloadType: 'date', once: true, onceDelay: '0.5', repeat: '1', wires: [['mbgetter']] },
+    { id: 'mbgetter', type: 'modbus-getter', ...at(300, 260), name: 'get pump 101', showStatusActivities: false, showErrors: true, logIOActivities: false, unitid: '1',
+      dataType: 'HoldingRegister', adr: '100', quantity: '2', server: 'mbclient', useIOFile: false, ioFile: '', useIOForPayload: false, emptyMsgOnFail: false,
+      keepMsgProperties: false, wires: [['map2', 'rawGetter'], []] },
+    { id: 'map2', type: 'mw-asset-map', ...at(450, 260), registry: 'reg1', source: 'auto', connection: 'PLC3', wires: [['capGetter'], ['capBad']] },
+    fn('rawGetter', 'raw-getter', 440), fn('capGetter', 'getter-readings', 480),
     { id: 'opcep', type: 'OpcUa-Endpoint', endpoint: opcUrl, secpol: 'None', secmode: 'None', none: true, login: false, usercert: false, usercertificate: '', userprivatekey: '' },
     { id: 'opcpress', type: 'inject', ...at(150, 300), name: '', props: [{ p: 'topic', vt: 'str' }], topic: 'ns=1;s=P101.Pressure', once: true, onceDelay: '0.5', repeat: '1', wires: [['opcclient']] },
     { id: 'opclevel', type: 'inject', ...at(150, 340), name: '', props: [{ p: 'topic', vt: 'str' }], topic: 'ns=1;s=P101.Level', once: true, onceDelay: '0.7', repeat: '1', wires: [['opcclient']] },
@@ -111,13 +119,13 @@ async function main(): Promise<void> {
   const done = new Promise<void>((resolve) => {
     const origWrite = process.stdout.write.bind(process.stdout);
     // Watch our own log for the captures the test needs; stop once every one has arrived.
-    const want = ['raw-modbus', 'raw-opcua', 'raw-mqtt', 'modbus:PUMP-101', 'modbus:PUMP-102', 'opcua:pressure', 'opcua:level', 'mqtt:PUMP-101', 'mqtt:PUMP-102'];
+    const want = ['raw-modbus', 'raw-getter', 'getter-readings', 'raw-opcua', 'raw-mqtt', 'modbus:PUMP-101', 'modbus:PUMP-102', 'opcua:pressure', 'opcua:level', 'mqtt:PUMP-101', 'mqtt:PUMP-102'];
     process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]): boolean => {
       const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
       for (const m of text.matchAll(/MWCAPTURE (\{.*\})/g)) {
         try {
           const c = JSON.parse(m[1]) as { kind: string; payload?: { source?: { kind: string }; asset?: { id: string }; readings?: Array<{ metric: string }> } };
-          if (c.kind.startsWith('raw')) seen.add(c.kind);
+          if (c.kind.startsWith('raw') || c.kind === 'getter-readings') seen.add(c.kind);
           const src = c.payload?.source?.kind;
           if (c.kind === 'readings' && src === 'modbus') seen.add(`modbus:${c.payload?.asset?.id}`);
           if (c.kind === 'readings' && src === 'opcua') seen.add(`opcua:${c.payload?.readings?.[0].metric}`);

@@ -15,6 +15,7 @@ interface Capture {
   keys?: string[];
   payloadType?: string;
   input?: Record<string, unknown>;
+  modbusRequest?: Record<string, unknown>;
   sendingNodeId?: string;
   statusCode?: { type: string; value?: number; name?: string };
   sourceTimestampIsDate?: boolean;
@@ -67,6 +68,17 @@ describe('assets: real protocol nodes into mw-asset-map (Modbus server + read no
     assert.deepEqual(p102.readings.map((r) => [r.metric, r.value, r.unit]), [['flow', -2.5, 'm3/h'], ['pressure', 12.34, 'bar']]);
     assert.equal(p101.source.ref, 'PLC3/1/holding/100-105');
     assert.ok(!mb.some((r) => r.asset.id === 'PUMP-103'), 'a row for another connection (PLC9) does not match');
+  });
+
+  it('a node-red-contrib-modbus getter: the request in msg.modbusRequest, the connection named on the map node', () => {
+    const raw = captures.find((c) => c.kind === 'raw-getter')!;
+    assert.equal(raw.payloadType, 'array');
+    assert.deepEqual(raw.payload, [0x4148, 0]);
+    assert.ok(raw.keys?.includes('modbusRequest') && raw.keys.includes('responseBuffer'), JSON.stringify(raw.keys));
+    assert.deepEqual({ unitid: raw.modbusRequest?.unitid, fc: raw.modbusRequest?.fc, address: raw.modbusRequest?.address, quantity: raw.modbusRequest?.quantity },
+      { unitid: '1', fc: 3, address: '100', quantity: '2' });
+    const got = captures.find((c) => c.kind === 'getter-readings')!.payload as AssetReadings;
+    assert.deepEqual([got.asset.id, got.readings[0].metric, got.readings[0].value], ['PUMP-101', 'flow', 12.5]);
   });
 
   it('node-red-contrib-opcua client reads: status code → quality, source timestamp → time, nsu= rows match ns= topics', () => {

@@ -237,6 +237,10 @@ describe('mw-asset-map node', function () {
     assert.equal(checked.body.rows.length, 2);
     assert.deepEqual(checked.body.rows[0], { kind: 'exact', identifier: 'a', assetId: 'P1', siteId: 'S1', location: 'L', metric: 'm', scale: 2 });
     assert.deepEqual(checked.body.errors, ['import line 3: field "scale": must be number']);
+    const json = await helper.request().post('/mw-asset-registry/check').send({ text: '[{"kind":"exact","identifier":"x","assetId":"P","siteId":"S","location":"L","metric":"m"}, 3]', format: 'json' }).expect(200);
+    assert.equal(json.body.rows.length, 1);
+    assert.deepEqual(json.body.errors, ['import row 2: a row must be an object']);
+    await helper.request().post('/mw-asset-registry/check').send({ nothing: true }).expect(400);
     const rows = await helper.request().post('/mw-asset-registry/check').send({ rows: [ROWS[0], ROWS[0]] }).expect(200);
     assert.match(rows.body.errors[0], /editor row 2: .* already mapped by editor row 1/);
   });

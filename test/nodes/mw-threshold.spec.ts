@@ -267,6 +267,18 @@ describe('mw-threshold node', function () {
     assert.equal(cleared.eventId, raised.eventId);
   });
 
+  it('a damaged state file is moved aside with a warning, and alarms keep working', async () => {
+    fs.mkdirSync(path.join(userDir, 'millwright'), { recursive: true });
+    fs.writeFileSync(path.join(userDir, 'millwright', 'mw-threshold-th.db'), 'this is not a database, it is a disk error'.repeat(200));
+    await helper.load(modules(), flow());
+    const out = collect();
+    const warned = (th() as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0]));
+    assert.ok(warned.some((w) => /mw-threshold\.errors\.state-moved/.test(w)), warned.join('\n'));
+    assert.ok(fs.readdirSync(path.join(userDir, 'millwright')).some((f) => f.includes('.corrupt-')));
+    send({ payload: reading(90) });
+    assert.equal(ev(await out.next('events')).state, 'raised');
+  });
+
   it('after a crash (no clean-close mark) announces active episodes again with the same eventId', async () => {
     await helper.load(modules(), flow());
     let out = collect();

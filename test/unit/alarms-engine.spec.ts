@@ -139,6 +139,19 @@ describe('alarm engine: limits, deadband, delays', function () {
   });
 });
 
+describe('alarm engine: bounds', function () {
+  it('watches at most maxKeys signals, counts what it refuses, and ignores assets without rules', function () {
+    const clock = new FakeClock();
+    const e = engineFor(ruleSet({}), clock, { maxKeys: 3 });
+    for (let i = 0; i < 5; i++) feed(e, clock, 90, { asset: { id: `P-${i}` } });
+    assert.equal(e.keyCount, 3);
+    assert.equal(e.counters.refused, 2);
+    assert.equal(e.health().active, 3);
+    feed(e, clock, 90, { asset: { id: 'F-1', class: 'fan' } });
+    assert.equal(e.counters.unmatched, 1);
+  });
+});
+
 describe('alarm engine: sensor faults', function () {
   it('an on-delay running out while the sensor is stale raises nothing; the next reading decides', function () {
     const clock = new FakeClock();
@@ -195,6 +208,17 @@ describe('alarm engine: sensor faults', function () {
     assert.equal(oor[0].limit, -40);
     clock.advance(1000);
     assert.deepEqual(states(feed(e, clock, 'broken')), [], 'text while faulted: still the same fault');
+  });
+
+  it('several rules on one metric: one sensor fault for a bad sensor, and every rule holds', function () {
+    const clock = new FakeClock();
+    const e = engineFor(ruleSet({}, { classes: { '*': [{ id: 'temp-roc', metric: 'temp', rateOfChange: { limit: 1, per: 'second', windowSeconds: 10, severity: 'low' }, staleAfterSeconds: 30 }] } }), clock);
+    feed(e, clock, 90);
+    clock.advance(1000);
+    const bad = feed(e, clock, 20, { quality: 'bad' });
+    assert.deepEqual(bad.map((ev) => `${ev.state}:${ev.ruleId}`), ['sensor-fault:temp-roc']);
+    clock.advance(30_000);
+    assert.deepEqual(valid(e.tick()), [], 'the same sensor going stale is the same fault episode');
   });
 
   it('uncertain quality: evaluate, hold, or fault as the rule says', function () {

@@ -140,11 +140,8 @@ export class AlarmEngine implements MachineHost {
     const cls = a.class ?? '';
     let slot = this.slots.get(sk);
     if (slot === undefined || slot.cls !== cls) {
-      slot = this.makeSlot(sk, a, cls);
-      if (slot === undefined) {
-        this.counters.unmatched += p.readings.length;
-        return this.take();
-      }
+      slot = this.makeSlot(sk, a, cls, p.readings.length);
+      if (slot === undefined) return this.take();
     }
     slot.asset = a;
     if (this.outOfService.size > 0 && this.isOutOfService(slot)) {
@@ -185,11 +182,19 @@ export class AlarmEngine implements MachineHost {
     return ms;
   }
 
-  private makeSlot(sk: string, a: AssetReadings['asset'], cls: string): AssetSlot | undefined {
+  /** A new asset (or one whose class changed); undefined, counted, when no rule applies or the node is full. */
+  private makeSlot(sk: string, a: AssetReadings['asset'], cls: string, readings: number): AssetSlot | undefined {
     const old = this.slots.get(sk);
     if (old) this.dropSlot(old);
     const ruleSet = this.rules.rulesFor(a);
-    if (ruleSet.rules.length === 0 || this.slots.size >= this.maxKeys) return undefined;
+    if (ruleSet.rules.length === 0) {
+      this.counters.unmatched += readings;
+      return undefined;
+    }
+    if (this.slots.size >= this.maxKeys) {
+      this.counters.refused += readings;
+      return undefined;
+    }
     const slot = new AssetSlot(sk, a, ruleSet, cls);
     this.slots.set(sk, slot);
     return slot;
@@ -216,6 +221,7 @@ export class AlarmEngine implements MachineHost {
     }
     const rule = slot.ruleSet.rules[i];
     const st = new KeyState(slot, rule, now);
+    st.ownsSensor = (slot.ruleSet.byMetric.get(rule.metric) ?? [i])[0] === i;
     slot.states[i] = st;
     this.keyCount++;
     // Known keys are stored once, so that a sensor that dies while Node-RED is down is still found stale.
@@ -252,7 +258,8 @@ export class AlarmEngine implements MachineHost {
       this.touch(st);
       if (rule.staleMs > 0) this.wake(st, now + rule.staleMs);
     }
-    if (fault !== undefined || st.sen !== null) this.machine.step(st, 'sensor', fault !== undefined ? BAD : 0, v, ts, now, fault);
+    // One sensor, one fault: of several rules on the same metric only the first reports it.
+    if (st.ownsSensor && (fault !== undefined || st.sen !== null)) this.machine.step(st, 'sensor', fault !== undefined ? BAD : 0, v, ts, now, fault);
     // Bad or held readings say nothing about the process: its conditions keep their state.
     if (held) return;
     if (rule.usesCustom) this.refreshLimits(st);
@@ -307,7 +314,7 @@ export class AlarmEngine implements MachineHost {
       if (now >= due) {
         st.stale = true;
         const start = Number.isFinite(st.lastTs) ? st.lastTs + rule.staleMs : wall;
-        this.machine.forceActive(st, 'sensor', STALE, start, wall, now);
+        if (st.ownsSensor) this.machine.forceActive(st, 'sensor', STALE, start, wall, now);
       } else next = due;
     }
     const held = st.stale || st.lastBad;

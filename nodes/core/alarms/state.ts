@@ -83,6 +83,8 @@ export class KeyState implements Wakeable {
   lastBad = false;
   /** No sample for staleAfter: process conditions are held. */
   stale = false;
+  /** The first rule on its metric for this asset: the one that reports sensor faults. */
+  ownsSensor = true;
   lim: Cond | null = null;
   roc: Cond | null = null;
   sen: Cond | null = null;

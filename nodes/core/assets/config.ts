@@ -7,7 +7,8 @@ import { FILE_FORMATS, formatOf, type FileFormat } from './sources';
 
 /** Editor rows beyond this belong in a file. */
 export const MAX_EDITOR_ROWS = 20_000;
-export const MAX_AUTO_VERIFY_HOURS = 24 * 30;
+/** Node timers hold at most 2^31 - 1 ms (24.8 days); beyond that they fire at once. */
+export const MAX_AUTO_VERIFY_HOURS = 24 * 24;
 
 export interface RegistryNodeSettings {
   name?: string;

@@ -166,8 +166,13 @@ export class RegistryLoader {
   }
 
   fail(origin: RowOrigin | string, message: string): void {
+    this.report(`${typeof origin === 'string' ? origin : describeOrigin(origin)}: ${message}`);
+  }
+
+  /** A problem already worded with its place ("pumps.csv line 3: …"). */
+  report(problem: string): void {
     this.errorCount += 1;
-    if (this.errors.length < MAX_LOAD_ERRORS) this.errors.push(`${typeof origin === 'string' ? origin : describeOrigin(origin)}: ${message}`);
+    if (this.errors.length < MAX_LOAD_ERRORS) this.errors.push(problem);
   }
 
   add(record: Record<string, unknown>, origin: RowOrigin): void {

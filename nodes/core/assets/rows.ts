@@ -33,8 +33,8 @@ function regexOf(source: string): RegExp | string {
 }
 
 export class RowBuilder {
-  /** Targets by site, then asset id, then location: no key strings are built per row. */
-  private readonly targets = new Map<string, Map<string, Target[]>>();
+  /** Targets by asset id (then site and location): no key strings are built per row. */
+  private readonly targets = new Map<string, Target | Target[]>();
   private readonly list: Target[] = [];
   /** Assets with class, criticality, work group or custom fields, by their content. */
   private readonly assets = new Map<string, Asset>();
@@ -202,23 +202,18 @@ export class RowBuilder {
   }
 
   private target(assetId: string, siteId: string, location: string): Target {
-    let bySite = this.targets.get(siteId);
-    if (!bySite) {
-      bySite = new Map();
-      this.targets.set(siteId, bySite);
+    // Nearly every asset id has one target; an array only for the rare id at several sites or places.
+    const found = this.targets.get(assetId);
+    if (found instanceof Target) {
+      if (found.siteId === siteId && found.location === location) return found;
+    } else if (found) {
+      for (const t of found) if (t.siteId === siteId && t.location === location) return t;
     }
-    let list = bySite.get(assetId);
-    if (!list) {
-      list = [];
-      bySite.set(assetId, list);
-    }
-    let t: Target | undefined;
-    for (let i = 0; i < list.length && !t; i++) if (list[i].location === location) t = list[i];
-    if (!t) {
-      t = new Target(assetId, siteId, location, this.checks.size > 0 ? this.checks.get(targetKey(assetId, siteId, location)) ?? UNCHECKED : UNCHECKED);
-      list.push(t);
-      this.list.push(t);
-    }
+    const t = new Target(assetId, siteId, location, this.checks.size > 0 ? this.checks.get(targetKey(assetId, siteId, location)) ?? UNCHECKED : UNCHECKED);
+    if (!found) this.targets.set(assetId, t);
+    else if (found instanceof Target) this.targets.set(assetId, [found, t]);
+    else found.push(t);
+    this.list.push(t);
     return t;
   }
 }

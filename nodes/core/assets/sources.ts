@@ -7,11 +7,12 @@ import { parse as parseSync } from 'csv-parse/sync';
 import fs from 'node:fs';
 import path from 'node:path';
 import readline from 'node:readline';
-import { Writable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { coerceCells, columnOf, type Column } from './row-schema';
+import { coerceCells, coerceRow, columnOf, type Column } from './row-schema';
 import type { RegistryLoader } from './registry';
 import { Slicer } from './slicer';
+import type { RawRow } from './types';
 
 export { Slicer, SLICE_MS } from './slicer';
 
@@ -79,7 +80,8 @@ async function firstLine(file: string): Promise<string> {
   }
 }
 
-type Numbered = [cells: string[], line: number];
+/** Records and the lines they ended on, interleaved: cells, line, cells, line… (no pair per row). */
+type Numbered = Array<string[] | number>;
 
 /**
  * csv-parse's stream parser, handing on the records of each chunk of the file as one batch, each with
@@ -88,14 +90,14 @@ type Numbered = [cells: string[], line: number];
  * out of the per-row cost.
  */
 class BatchParser extends Parser {
-  private batch: Numbered[] = [];
+  private batch: Numbered = [];
 
   override push(record: unknown, encoding?: BufferEncoding): boolean {
     if (record === null) {
       this.flushBatch();
       return super.push(null, encoding);
     }
-    this.batch.push([record as string[], this.info.lines]);
+    this.batch.push(record as string[], this.info.lines);
     return true;
   }
 
@@ -121,27 +123,37 @@ class BatchParser extends Parser {
   }
 }
 
-async function loadCsv(file: string, name: string, loader: RegistryLoader, slicer: Slicer, signal?: AbortSignal): Promise<void> {
-  const delimiter = detectDelimiter(await firstLine(file));
+/**
+ * CSV from `input` into `loader`, row by row; `seen` also gets each row (the editor's import shows
+ * them). The header is checked once; cells are matched to fields by their column.
+ */
+async function loadCsvStream(input: Readable, delimiter: string, name: string, loader: RegistryLoader, slicer: Slicer,
+  signal?: AbortSignal, seen?: (row: RawRow) => void): Promise<void> {
   let columns: Column[] | null = null;
   let headerProblems: string[] = [];
+  // One origin, updated per row: the loader reads it at once and keeps nothing of it.
+  const origin = { source: name, line: 0 };
   const parser = new BatchParser({ bom: true, delimiter, trim: true, skip_empty_lines: true, relax_column_count: false });
   // Rows are added as they are parsed; when a slice of time is used up, the sink holds back its
   // callback for one turn of the event loop, which pauses the file and the parser with it.
   const sink = new Writable({
     objectMode: true,
     highWaterMark: 2,
-    write(batch: Numbered[], _enc, done) {
+    write(batch: Numbered, _enc, done) {
       // Works through the batch, pausing whenever the slice is used up; the stream waits for `done`.
       const work = (from: number): void => {
         if (signal?.aborted) {
           done(new Error('stopped'));
           return;
         }
-        for (let i = from; i < batch.length; i++) {
-          const [cells, line] = batch[i];
-          if (columns !== null) loader.addRaw(coerceCells(columns, cells), { source: name, line });
-          else {
+        for (let i = from; i < batch.length; i += 2) {
+          const cells = batch[i] as string[];
+          origin.line = batch[i + 1] as number;
+          if (columns !== null) {
+            const raw = coerceCells(columns, cells);
+            seen?.(raw);
+            loader.addRaw(raw, origin);
+          } else {
             headerProblems = checkHeader(cells);
             if (headerProblems.length > 0) {
               done(new Error('bad header'));
@@ -149,8 +161,8 @@ async function loadCsv(file: string, name: string, loader: RegistryLoader, slice
             }
             columns = cells.map((h) => columnOf(h));
           }
-          if ((i & 63) === 63 && slicer.due()) {
-            slicer.pause(() => work(i + 1));
+          if ((i & 31) === 30 && slicer.due()) {
+            slicer.pause(() => work(i + 2));
             return;
           }
         }
@@ -161,12 +173,42 @@ async function loadCsv(file: string, name: string, loader: RegistryLoader, slice
     },
   });
   try {
-    await pipeline(fs.createReadStream(file, { highWaterMark: 16 * 1024 }), parser, sink);
+    await pipeline(input, parser, sink);
   } catch (e) {
     if (signal?.aborted) return;
     if (headerProblems.length > 0) for (const p of headerProblems) loader.fail(`${name} line 1`, p);
     else loader.fail(name, csvProblem(e));
   }
+}
+
+async function loadCsv(file: string, name: string, loader: RegistryLoader, slicer: Slicer, signal?: AbortSignal): Promise<void> {
+  const delimiter = detectDelimiter(await firstLine(file));
+  await loadCsvStream(fs.createReadStream(file, { highWaterMark: 8 * 1024 }), delimiter, name, loader, slicer, signal);
+}
+
+/**
+ * Pasted or uploaded text for the editor's import: the rows as the table keeps them (columns
+ * matched to fields), checked into `loader` exactly as a deploy would check them.
+ */
+export async function importText(text: string, format: FileFormat | 'auto', loader: RegistryLoader, name = 'import'): Promise<RawRow[]> {
+  const rows: RawRow[] = [];
+  const slicer = new Slicer();
+  const body = text.replace(/^\uFEFF/, '');
+  if (format === 'csv' || (format === 'auto' && !/^\s*[[{]/.test(body))) {
+    const delimiter = detectDelimiter(body.split(/\r?\n/, 1)[0] ?? '');
+    await loadCsvStream(Readable.from([Buffer.from(body)]), delimiter, name, loader, slicer, undefined, (r) => rows.push(r));
+    return rows;
+  }
+  const parsed = parseText(body, format, name);
+  for (const e of parsed.errors) loader.report(e);
+  for (let i = 0; i < parsed.records.length; i++) {
+    const { record, line, byRow } = parsed.records[i];
+    const c = coerceRow(record);
+    if (c.ok) rows.push(c.row);
+    loader.add(record, { source: name, line, byRow });
+    if ((i & 255) === 255) await slicer.tick();
+  }
+  return rows;
 }
 
 function csvProblem(e: unknown): string {

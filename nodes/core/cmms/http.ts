@@ -108,6 +108,7 @@ export class Connection {
   private readonly transport: Transport;
   private readonly closer = new AbortController();
   readonly now: () => number;
+  private readonly monotonic: () => number;
   private readonly log: Logger;
   private readonly onOutcome: (o: RequestOutcome) => void;
 
@@ -115,10 +116,13 @@ export class Connection {
     // Every waiting and in-flight request listens for close; that is many by design, not a leak.
     setMaxListeners(0, this.closer.signal);
     this.now = deps.now ?? Date.now;
+    // An injected wall clock (tests, simulations) usually drives the injected sleep too.
+    this.monotonic = deps.monotonic ?? deps.now ?? (() => performance.now());
     this.log = deps.log ?? (() => undefined);
     this.onOutcome = deps.onOutcome ?? (() => undefined);
     const rate = { ...DEFAULT_RATE, ...stripUndefined(config.rate ?? {}) };
-    this.limiter = new RateLimiter(rate, this.now, deps.sleep ?? realSleep);
+    // All of the limiter's times are waits, none is recorded: it runs on the monotonic clock.
+    this.limiter = new RateLimiter(rate, this.monotonic, deps.sleep ?? realSleep);
     this.pageSize = config.pageSize ?? DEFAULTS.pageSize;
     this.transport = new Transport({
       timeoutMs: config.timeoutMs ?? DEFAULTS.timeoutMs,
@@ -152,6 +156,7 @@ export class Connection {
 
   async send(req: ApiRequest): Promise<ApiResponse> {
     const started = this.now();
+    const clock = this.monotonic();
     const path = new URL(req.url).pathname;
     // Computed up front so the outcome never depends on how the request ended.
     const summary = { method: req.method, path: this.redact(requestPath(req.url)), startedAt: started };
@@ -159,13 +164,13 @@ export class Connection {
       if (this.closed) throw new CmmsError({ kind: 'transient', code: 'ECLOSED', message: 'connection is closed' });
       const res = await this.sendWithAuth(req);
       const out = this.interpret(req, res);
-      const latencyMs = this.now() - started;
+      const latencyMs = this.monotonic() - clock;
       this.log('debug', `${this.label} ${req.method} ${path} → ${res.status} in ${latencyMs} ms`);
       this.onOutcome({ ...summary, ok: true, status: res.status, latencyMs });
       return out;
     } catch (e) {
       const err = this.toCmmsError(e);
-      const latencyMs = this.now() - started;
+      const latencyMs = this.monotonic() - clock;
       this.log('debug', `${this.label} ${req.method} ${path} failed (${err.kind}): ${err.message}`);
       this.onOutcome({ ...summary, ok: false, error: err, latencyMs });
       throw err;
@@ -202,11 +207,12 @@ export class Connection {
   }
 
   private noteRateHeaders(raw: RawResponse): void {
+    // An HTTP date is read against the wall clock; the wait it gives runs on the monotonic one.
     const now = this.now();
     const wait = raw.status === 429 || raw.status === 503
       ? retryDelayFromHeaders(raw.headers, now)
       : raw.status < 300 ? exhaustedDelayFromHeaders(raw.headers, now) : undefined;
-    if (wait !== undefined && wait > 0) this.limiter.blockUntil(now + wait);
+    if (wait !== undefined && wait > 0) this.limiter.blockUntil(this.monotonic() + wait);
   }
 
   private interpret(req: ApiRequest, raw: RawResponse): ApiResponse {

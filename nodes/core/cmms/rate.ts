@@ -88,8 +88,6 @@ export class RateLimiter {
   private tokens: number;
   private refilledAt: number;
   private blockedUntil = 0;
-  /** The latest time read, to notice the clock being set back. */
-  private lastNow: number;
   private active = 0;
   private readonly queue: Array<() => void> = [];
 
@@ -103,7 +101,6 @@ export class RateLimiter {
     }
     this.tokens = limits.burst;
     this.refilledAt = now();
-    this.lastNow = this.refilledAt;
   }
 
   /** Requests in flight and waiting for a slot. */
@@ -122,23 +119,7 @@ export class RateLimiter {
 
   /** Nothing is sent before `atMs`. Later calls can only push the time out, never pull it in. */
   blockUntil(atMs: number): void {
-    this.read();
     if (atMs > this.blockedUntil) this.blockedUntil = atMs;
-  }
-
-  /**
-   * The time, after moving our own marks back with the clock if it was set back (an NTP step):
-   * otherwise no token would refill, and no Retry-After end come, until the old time came round.
-   */
-  private read(): number {
-    const now = this.now();
-    if (now < this.lastNow) {
-      const back = this.lastNow - now;
-      this.refilledAt -= back;
-      if (this.blockedUntil > 0) this.blockedUntil -= back;
-    }
-    this.lastNow = now;
-    return now;
   }
 
   /** Waits for a slot, then for the CMMS's "not before" time, then for a token. */
@@ -155,7 +136,7 @@ export class RateLimiter {
     try {
       for (;;) {
         if (signal?.aborted) throw abortError(signal);
-        const now = this.read();
+        const now = this.now();
         this.refill(now);
         const wait = Math.max(this.blockedUntil - now, this.tokenWait());
         if (wait <= 0) {

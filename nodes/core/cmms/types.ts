@@ -210,7 +210,13 @@ export type RequestOutcome = RequestSummary & (
   | { ok: false; error: CmmsError; latencyMs: number });
 
 export interface ClientDeps {
+  /** The wall clock: token lifetimes, HTTP dates, timestamps. Default Date.now. */
   now?: () => number;
+  /**
+   * A clock that never jumps, for the rate budget and Retry-After waits, so that setting the wall
+   * clock neither stalls nor cuts them short. Default performance.now; when only `now` is given, `now`.
+   */
+  monotonic?: () => number;
   /** Resolves after `ms`, or rejects when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   log?: Logger;

@@ -1,6 +1,7 @@
 // The durable outbox: every work-order action is committed to SQLite before `enqueue()` returns,
 // then delivered oldest first, in order per asset, with backoff, lookup-before-resend and a
 // deadline. Pure of Node-RED: the client, clock, timers, random source and file path are injected.
+import { MAX_WAIT_MS } from '../cmms/rate';
 import { OutboxAdmin } from './admin';
 import { DeliveryEngine } from './engine';
 import { openDatabase, wrapStorageError } from './open';
@@ -48,8 +49,10 @@ export class Outbox extends DeliveryEngine {
     });
     try {
       const store = new Store(db);
+      const now = s.now();
+      store.clampWaits(now, now + s.leaseMs, now + Math.max(s.backoffCapMs, MAX_WAIT_MS));
       // A previous process died with these in flight; their leases have run out.
-      store.reclaimExpired(s.now(), []);
+      store.reclaimExpired(now, []);
       this.store = store;
     } catch (e) {
       db.close();
