@@ -65,11 +65,13 @@ function nativeDependencies() {
 
 const specMarker = path.join(nativeDir, '.installed-specs.json');
 
+/** Installed for the declared range, and its addon loads in Node 24 (built, or a shipped prebuild). */
 function hasNativeBuild(dep) {
   const dir = path.join(nativeDir, 'node_modules', dep.name);
-  const release = path.join(dir, 'build', 'Release');
   const specs = readJson(specMarker) || {};
-  return specs[dep.name] === dep.range && fs.existsSync(release) && fs.readdirSync(release).some((f) => f.endsWith('.node'));
+  if (specs[dep.name] !== dep.range || !fs.existsSync(path.join(dir, 'package.json')) || !fs.existsSync(nodeBin)) return false;
+  const probe = spawnSync(nodeBin, ['-e', `require(${JSON.stringify(dir)})`], { stdio: 'ignore', timeout: 30_000 });
+  return probe.status === 0;
 }
 
 /** Spec files exist under <dist>/test/<tier>? (mocha fails on a pattern that matches nothing.) */
