@@ -1,6 +1,7 @@
 // The engine's own waits (backoff, Retry-After pause, leases) when the wall clock is stepped while
 // it runs. The fake clock's time is the monotonic clock; the wall clock is it plus an offset.
 import assert from 'node:assert/strict';
+import { Outbox } from '../../nodes/core/outbox';
 import { ClockWatch } from '../../nodes/core/outbox/clock';
 import { cmmsError, event, FakeClient, FakeClock, harness } from './outbox-fakes';
 
@@ -79,6 +80,37 @@ describe('outbox with the wall clock stepped', () => {
     assert.equal(client.count('createWorkOrder'), 1);
     assert.equal(client.workOrders.size, 1);
     assert.deepEqual(h.results.filter((r) => r.outcome !== 'queued').map((r) => r.outcome), ['created']);
+  });
+});
+
+describe('outbox timers that fire a little early', () => {
+  it('takes back a lease left by a previous run even when its wake-up comes a millisecond early', async () => {
+    // Node's timers may fire up to a millisecond before Date.now() reaches their time.
+    const clock = new FakeClock();
+    const early = { setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, Math.max(0, ms - 1)), clearTimeout: clock.clearTimeout };
+    const client = new FakeClient(clock);
+    const h = harness({ client, timers: early, now: clock.now, leaseMs: 10_000, housekeepingMs: 600_000 });
+    client.script('createWorkOrder', 'hang');
+    h.outbox.start();
+    h.outbox.enqueue(event('ev-1'));
+    await clock.settle();
+    const stopping = h.outbox.stop(0);
+    await clock.advance(0);
+    assert.equal((await stopping).unfinished, 1);
+    h.outbox.close();
+
+    const again = new Outbox({ file: h.file, connection: 'cmms-1', client, now: clock.now, timers: early, random: () => 0.5, leaseMs: 10_000, housekeepingMs: 600_000 });
+    const results: string[] = [];
+    again.on('result', (r) => results.push(r.outcome));
+    again.start();
+    try {
+      await clock.advance(11_000);
+      assert.deepEqual(results, ['created'], 'taken back after its lease, looked up first, then sent');
+      assert.equal(client.count('findByReference'), 1);
+    } finally {
+      again.close();
+      await h.cleanup();
+    }
   });
 });
 

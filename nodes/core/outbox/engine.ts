@@ -110,7 +110,12 @@ export class DeliveryEngine {
     if (!this.running || !store) return;
     const s = this.settings;
     const now = this.clock();
-    if (this.reclaimAt !== null && now >= this.reclaimAt) this.reclaim(store, now);
+    if (this.reclaimAt !== null) {
+      if (now >= this.reclaimAt) this.reclaim(store, now);
+      // A timer may fire a millisecond before the wall clock gets there, or give way to an
+      // earlier wake-up: the lease's own wake-up must not be lost with it.
+      else this.wake(this.reclaimAt);
+    }
     if (!this.link.open(now)) {
       const at = this.link.nextAt ?? now;
       if (this.link.state === 'down' && !this.probing && at <= now) {
@@ -282,12 +287,22 @@ export class DeliveryEngine {
     } catch (e) {
       this.problem({ code: 'storage', message: wrapStorageError(e, 'housekeeping failed').message });
     }
+    this.noteSeen(store, now);
     if (this.houseTimer !== null) s.timers.clearTimeout(this.houseTimer);
     this.houseTimer = s.timers.setTimeout(() => {
       this.houseTimer = null;
       this.housekeeping();
     }, backlog ? 0 : s.housekeepingMs);
     this.pump();
+  }
+
+  /** Lets the next start see whether the clock was set back while the process was down. */
+  protected noteSeen(store: Store, now: number): void {
+    try {
+      store.noteSeen(now);
+    } catch {
+      // Only a hint for the next start; a full disk is reported by the writes that matter.
+    }
   }
 
   /** Takes back rows whose lease ran out (not ours in flight), and plans the next such moment. */

@@ -1,7 +1,6 @@
 // The durable outbox: every work-order action is committed to SQLite before `enqueue()` returns,
 // then delivered oldest first, in order per asset, with backoff, lookup-before-resend and a
 // deadline. Pure of Node-RED: the client, clock, timers, random source and file path are injected.
-import { MAX_WAIT_MS } from '../cmms/rate';
 import { OutboxAdmin } from './admin';
 import { DeliveryEngine } from './engine';
 import { openDatabase, wrapStorageError } from './open';
@@ -50,7 +49,10 @@ export class Outbox extends DeliveryEngine {
     try {
       const store = new Store(db);
       const now = s.now();
-      store.clampWaits(now, now + s.leaseMs, now + Math.max(s.backoffCapMs, MAX_WAIT_MS));
+      // The clock was set back while the process was down: the stored waits move back by as much
+      // as can be seen (the downtime hides the rest), so none lasts longer than it had left.
+      const seen = store.lastSeen();
+      if (seen !== null && seen - now >= 1000) store.shiftWaits(now - seen);
       // A previous process died with these in flight; their leases have run out.
       store.reclaimExpired(now, []);
       this.store = store;
@@ -89,6 +91,7 @@ export class Outbox extends DeliveryEngine {
   close(): void {
     this.running = false;
     this.clearTimers();
+    if (this.store?.db.open) this.noteSeen(this.store, this.settings.now());
     this.store?.close();
     this.store = null;
   }

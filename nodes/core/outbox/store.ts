@@ -111,8 +111,8 @@ export class Store {
       reclaim: p(`UPDATE items SET state = 'pending', lease_until = NULL, next_at = ?,
           ambiguous = CASE WHEN action = 'create' THEN 1 ELSE ambiguous END
         WHERE state = 'inflight' AND lease_until <= ? AND id NOT IN (SELECT value FROM json_each(?))`),
-      clampLeases: p("UPDATE items SET lease_until = ? WHERE state = 'inflight' AND lease_until > ?"),
-      clampRetries: p("UPDATE items SET next_at = ? WHERE state = 'retry-wait' AND next_at > ?"),
+      lastSeen: p("SELECT value FROM meta WHERE key = 'last_seen'"),
+      noteSeen: p("INSERT INTO meta (key, value) VALUES ('last_seen', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
       shiftRetries: p("UPDATE items SET next_at = next_at + ? WHERE state = 'retry-wait'"),
       shiftLeases: p("UPDATE items SET lease_until = lease_until + ? WHERE state = 'inflight'"),
       linkUp: p("UPDATE items SET next_at = ?, link_wait = 0 WHERE state = 'retry-wait' AND link_wait = 1"),
@@ -230,15 +230,15 @@ export class Store {
     return this.s.reclaim.run(now, now, JSON.stringify([...keep])).changes;
   }
 
-  /**
-   * At open: a lease or retry time further ahead than any the engine grants was written before the
-   * clock was set back while the process was down; it ends now rather than that much later.
-   */
-  clampWaits(now: number, latestLease: number, latestRetry: number): void {
-    this.db.transaction(() => {
-      this.s.clampLeases.run(now, latestLease);
-      this.s.clampRetries.run(now, latestRetry);
-    })();
+  /** The wall-clock time this file was last known to be in use, or null for a new file. */
+  lastSeen(): number | null {
+    const row = this.s.lastSeen.get() as { value: string } | undefined;
+    const t = row ? Number(row.value) : NaN;
+    return Number.isFinite(t) ? t : null;
+  }
+
+  noteSeen(now: number): void {
+    this.s.noteSeen.run(String(now));
   }
 
   /** The wall clock jumped by `ms`: retry times and leases move with it, so each wait keeps its length. */
