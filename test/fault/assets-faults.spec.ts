@@ -10,7 +10,7 @@ import { emptyNamespaces } from '../../nodes/core/assets/opcua';
 import { CLOSE_WAIT_MS, RegistryService, type LoadReport, type VerifyingClient } from '../../nodes/core/assets/service';
 import type { CmmsAsset, Page } from '../../nodes/core/cmms/types';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
-import { helper, nodeModule } from '../support/node-red';
+import { helper, nodeModule, withUserDir } from '../support/node-red';
 
 const HEADER = 'kind,identifier,assetId,siteId,location,metric\n';
 const options = (over: Partial<RegistryOptions> = {}): RegistryOptions =>
@@ -100,18 +100,7 @@ describe('mw-asset-map: faults in a running flow', function () {
   this.timeout(30000);
   type NodeModule = (RED: NodeAPI) => void;
   const modules = (): NodeModule[] => ['mw-cmms', 'mw-asset-registry', 'mw-asset-map'].map((n) => nodeModule(n) as NodeModule);
-  let userDir: string;
-  beforeEach((done) => {
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-map-fault-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  const userDirOf = withUserDir('mw-map-fault-');
 
   const flow = [
     { id: 'reg1', type: 'mw-asset-registry', rows: [{ kind: 'exact', identifier: 'p/vib', assetId: 'P1', siteId: 'S1', location: 'A', metric: 'vibration', max: 10 }] },
@@ -121,7 +110,7 @@ describe('mw-asset-map: faults in a running flow', function () {
   ];
 
   it('a user directory it cannot write to costs the verification file, not the map', async () => {
-    fs.writeFileSync(path.join(userDir, 'millwright'), 'a file where the folder should be');
+    fs.writeFileSync(path.join(userDirOf(), 'millwright'), 'a file where the folder should be');
     await helper.load(modules(), flow);
     const reg = helper.getNode('reg1') as Node & RegistryHandle & { warn: { args: unknown[][] } };
     assert.ok(reg.service, 'the registry still runs');

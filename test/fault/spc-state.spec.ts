@@ -4,12 +4,11 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { MaintenanceEvent } from '../../nodes/core/contracts';
 import { PartStream, partSpecRows } from '../../nodes/core/spc/simulate';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
-import { helper, nodeModule } from '../support/node-red';
+import { helper, nodeModule, withUserDir } from '../support/node-red';
 
 type NodeModule = (RED: NodeAPI) => void;
 type Spied = Node & { warn: { args: unknown[][] }; error: { args: unknown[][] }; status: { args: unknown[][] } };
@@ -36,22 +35,11 @@ async function feed(n: number, shift: number, stream: PartStream, records: unkno
 
 describe('mw-vision-drift state under faults', function () {
   this.timeout(30000);
-  let userDir: string;
 
-  beforeEach((done) => {
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-vd-fault-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  const userDirOf = withUserDir('mw-vd-fault-');
 
   it('moves a corrupt state file aside, says so, and learns again', async () => {
-    const dir = path.join(userDir, 'millwright');
+    const dir = path.join(userDirOf(), 'millwright');
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'mw-vision-drift-vd1.db'), Buffer.alloc(8192, 0x5a));
     await helper.load([nodeModule('mw-vision-drift') as NodeModule], flow());
@@ -70,7 +58,7 @@ describe('mw-vision-drift state under faults', function () {
 
   it('keeps monitoring in memory, with a red status and an error, when the state cannot be stored', async () => {
     // A file where the state directory should be: nothing can be created under it.
-    fs.writeFileSync(path.join(userDir, 'millwright'), 'not a directory');
+    fs.writeFileSync(path.join(userDirOf(), 'millwright'), 'not a directory');
     await helper.load([nodeModule('mw-vision-drift') as NodeModule], flow());
     const node = helper.getNode('vd1') as Spied;
     assert.ok(node.error.args.some((a) => /mw-vision-drift\.errors\.state/.test(String(a[0]))));

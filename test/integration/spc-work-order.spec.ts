@@ -5,14 +5,13 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../../sim/cmms';
 import { nodeRedDir } from '../../sim/paths';
 import type { MaintenanceEvent } from '../../nodes/core/contracts';
 import { PartStream, partSpecRows } from '../../nodes/core/spc/simulate';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
-import { helper, nodeModule, REPO_ROOT } from '../support/node-red';
+import { helper, nodeModule, REPO_ROOT, withUserDir } from '../support/node-red';
 
 type NodeModule = (RED: NodeAPI) => void;
 interface Msg {
@@ -36,22 +35,10 @@ async function until(what: string, check: () => boolean, ms = 15000): Promise<vo
 describe('mw-vision-drift with mw-work-order and a CMMS (integration)', function () {
   this.timeout(60000);
   let sim: CmmsSim;
-  let userDir: string;
 
   before(async () => { sim = await startCmmsSim(); });
   after(async () => { await sim.stop(); });
-  beforeEach((done) => {
-    sim.reset();
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-vd-int-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  withUserDir('mw-vd-int-', () => { sim.reset(); });
 
   it('makes one work order per episode and closes it when the completed work order starts a new baseline', async () => {
     const modules = [nodeModule('mw-cmms'), nodeModule('mw-work-order'), nodeModule('mw-vision-drift')] as NodeModule[];

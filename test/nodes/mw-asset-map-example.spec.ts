@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { validateAssetReadings, type AssetReadings } from '../../nodes/core/contracts';
 import type { RegistryHandle } from '../../nodes/core/assets/handle';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
-import { helper, nodeModule, REPO_ROOT } from '../support/node-red';
+import { helper, nodeModule, REPO_ROOT, withUserDir } from '../support/node-red';
 
 type NodeModule = (RED: NodeAPI) => void;
 type FlowNode = { id: string; type: string; wires?: string[][]; [k: string]: unknown };
@@ -16,18 +15,7 @@ const EXAMPLE = path.join(REPO_ROOT, 'examples', 'Asset map from MQTT, Modbus, O
 
 describe('mw-asset-map: the example flow does what its comment says', function () {
   this.timeout(20000);
-  let userDir: string;
-  beforeEach((done) => {
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-map-ex-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  withUserDir('mw-map-ex-');
 
   it('each button gives the readings or exception it promises', async () => {
     const example = JSON.parse(fs.readFileSync(EXAMPLE, 'utf8')) as FlowNode[];

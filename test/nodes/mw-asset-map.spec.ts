@@ -2,14 +2,13 @@ import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
-import os from 'node:os';
 import path from 'node:path';
 import { validateAssetReadings, type AssetReadings } from '../../nodes/core/contracts';
 import type { RegistryHandle } from '../../nodes/core/assets/handle';
 import type { MapException } from '../../nodes/core/assets/resolve';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../../sim/cmms';
-import { helper, nodeModule } from '../support/node-red';
+import { helper, nodeModule, withUserDir } from '../support/node-red';
 
 type NodeModule = (RED: NodeAPI) => void;
 type Msg = { topic?: string; payload: unknown; reason?: string; [k: string]: unknown };
@@ -61,7 +60,6 @@ const settle = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, m
 describe('mw-asset-map node', function () {
   this.timeout(30000);
   let sim: CmmsSim;
-  let userDir: string;
 
   type FlowNode = { id: string; type: string; [k: string]: unknown };
   const flow = (reg: Record<string, unknown> = {}, map: Record<string, unknown> = {}): FlowNode[] => [
@@ -83,18 +81,7 @@ describe('mw-asset-map node', function () {
 
   before(async () => { sim = await startCmmsSim(); });
   after(async () => { await sim.stop(); });
-  beforeEach((done) => {
-    sim.reset();
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-map-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  const userDirOf = withUserDir('mw-map-', () => { sim.reset(); });
 
   it('maps core MQTT in messages — a number, text, a JSON object — to the asset readings contract', async () => {
     const out = await load();
@@ -247,18 +234,18 @@ describe('mw-asset-map node', function () {
 
   it('reloads the mapping file without a redeploy and keeps the last good map when the file breaks', async () => {
     const header = 'kind,identifier,assetId,siteId,location,metric\n';
-    fs.writeFileSync(path.join(userDir, 'map.csv'), `${header}exact,file/a,PUMP-201,NASHUA,AREA1/LINE1/PUMP-201,vibration\n`);
+    fs.writeFileSync(path.join(userDirOf(), 'map.csv'), `${header}exact,file/a,PUMP-201,NASHUA,AREA1/LINE1/PUMP-201,vibration\n`);
     const out = await load({ rows: [], file: 'map.csv' });
     map().receive({ topic: 'file/a', payload: 1 } as never);
     await out.next('readings', (m) => (m.payload as AssetReadings).asset.id === 'PUMP-201');
     const service = registry().service!;
     const reloaded = new Promise<void>((resolve) => service.once('loaded', () => resolve()));
-    fs.writeFileSync(path.join(userDir, 'map.csv'), `${header}exact,file/a,PUMP-301,LAREDO,AREA1/LINE1/PUMP-301,vibration\n`);
+    fs.writeFileSync(path.join(userDirOf(), 'map.csv'), `${header}exact,file/a,PUMP-301,LAREDO,AREA1/LINE1/PUMP-301,vibration\n`);
     await reloaded;
     map().receive({ topic: 'file/a', payload: 2 } as never);
     await out.next('readings', (m) => (m.payload as AssetReadings).asset.id === 'PUMP-301');
     const failed = new Promise<void>((resolve) => service.once('load-failed', () => resolve()));
-    fs.writeFileSync(path.join(userDir, 'map.csv'), `${header}exact,file/a,PUMP-301,LAREDO,,vibration\n`);
+    fs.writeFileSync(path.join(userDirOf(), 'map.csv'), `${header}exact,file/a,PUMP-301,LAREDO,,vibration\n`);
     await failed;
     const reg = helper.getNode('reg1') as Node & { error: { args: unknown[][] } };
     assert.match(String(reg.error.args.at(-1)?.[0]), /mw-asset-registry\.errors\.load-kept/);
@@ -271,7 +258,7 @@ describe('mw-asset-map node', function () {
   it('holds messages that arrive while the map loads for the first time, then maps them', async () => {
     const lines = ['kind,identifier,assetId,siteId,location,metric'];
     for (let i = 0; i < 30000; i++) lines.push(`exact,big/${i},PUMP-${i},BEDFORD,AREA1/LINE1,vibration`);
-    fs.writeFileSync(path.join(userDir, 'big.csv'), `${lines.join('\n')}\n`);
+    fs.writeFileSync(path.join(userDirOf(), 'big.csv'), `${lines.join('\n')}\n`);
     await helper.load(modules(), flow({ rows: [], file: 'big.csv' }), creds());
     const out = outputs();
     assert.equal(registry().service?.state, 'loading', 'the first message arrives before the map is there');

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { validateMaintenanceEvent, type AssetReadings, type MaintenanceEvent } from '../../nodes/core/contracts';
 import type { RuleSet } from '../../nodes/core/alarms';
 import { DurableState } from '../../nodes/core/state/durable-state';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
-import { helper, nodeModule } from '../support/node-red';
+import { helper, nodeModule, withUserDir } from '../support/node-red';
 
 type NodeModule = (RED: NodeAPI) => void;
 type Msg = { topic?: string; payload: unknown; reason?: string; errors?: string[]; keep?: string; _msgid?: string };
@@ -59,7 +58,6 @@ const settle = (ms = 50): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 describe('mw-threshold node', function () {
   this.timeout(20_000);
-  let userDir: string;
   const modules = (): NodeModule[] => [nodeModule('mw-threshold') as NodeModule];
   const flow = (over: Record<string, unknown> = {}) => [
     { id: 'th', type: 'mw-threshold', rules: JSON.stringify(RULES), wires: [['events'], ['replies'], ['rejected']], ...over },
@@ -68,17 +66,7 @@ describe('mw-threshold node', function () {
   const th = (): Node & { error: { args: unknown[][] }; status: { args: unknown[][] } } => helper.getNode('th') as never;
   const send = (msg: object): void => th().receive(msg as never);
 
-  beforeEach((done) => {
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-th-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  const userDirOf = withUserDir('mw-th-');
 
   it('turns a reading over H into one raised event (the contract), keeping the message\'s own properties', async () => {
     await helper.load(modules(), flow());
@@ -94,7 +82,7 @@ describe('mw-threshold node', function () {
     send({ payload: reading(89) });
     await settle();
     assert.equal(out.got.events.length, 1, 'still the same episode');
-    assert.ok(fs.existsSync(path.join(userDir, 'millwright', 'mw-threshold-th.db')), 'state lives in the user directory');
+    assert.ok(fs.existsSync(path.join(userDirOf(), 'millwright', 'mw-threshold-th.db')), 'state lives in the user directory');
   });
 
   it('rejects invalid readings on output 3 with the reasons, unchanged, and reports them to Catch', async () => {
@@ -226,7 +214,7 @@ describe('mw-threshold node', function () {
   });
 
   it('loads rules from a file in the user directory, the editor rules winning', async () => {
-    fs.writeFileSync(path.join(userDir, 'alarm-rules.json'), JSON.stringify({ classes: { pump: [{ id: 'flow', metric: 'flow', limits: { L: { value: 10, severity: 'medium' } } }] } }));
+    fs.writeFileSync(path.join(userDirOf(), 'alarm-rules.json'), JSON.stringify({ classes: { pump: [{ id: 'flow', metric: 'flow', limits: { L: { value: 10, severity: 'medium' } } }] } }));
     await helper.load(modules(), flow({ rulesFile: 'alarm-rules.json' }));
     const out = collect();
     send({ payload: { ...reading(5), readings: [{ metric: 'flow', value: 5, quality: 'good', timestamp: new Date().toISOString() }] } });
@@ -268,13 +256,13 @@ describe('mw-threshold node', function () {
   });
 
   it('a damaged state file is moved aside with a warning, and alarms keep working', async () => {
-    fs.mkdirSync(path.join(userDir, 'millwright'), { recursive: true });
-    fs.writeFileSync(path.join(userDir, 'millwright', 'mw-threshold-th.db'), 'this is not a database, it is a disk error'.repeat(200));
+    fs.mkdirSync(path.join(userDirOf(), 'millwright'), { recursive: true });
+    fs.writeFileSync(path.join(userDirOf(), 'millwright', 'mw-threshold-th.db'), 'this is not a database, it is a disk error'.repeat(200));
     await helper.load(modules(), flow());
     const out = collect();
     const warned = (th() as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0]));
     assert.ok(warned.some((w) => /mw-threshold\.errors\.state-moved/.test(w)), warned.join('\n'));
-    assert.ok(fs.readdirSync(path.join(userDir, 'millwright')).some((f) => f.includes('.corrupt-')));
+    assert.ok(fs.readdirSync(path.join(userDirOf(), 'millwright')).some((f) => f.includes('.corrupt-')));
     send({ payload: reading(90) });
     assert.equal(ev(await out.next('events')).state, 'raised');
   });
@@ -286,7 +274,7 @@ describe('mw-threshold node', function () {
     const raised = ev(await out.next('events'));
     await helper.unload();
     // What a power cut leaves: the state as committed, without the mark a clean close writes.
-    const state = new DurableState(path.join(userDir, 'millwright', 'mw-threshold-th.db'));
+    const state = new DurableState(path.join(userDirOf(), 'millwright', 'mw-threshold-th.db'));
     assert.deepEqual(state.get('meta', 'clean') !== undefined, true, 'a clean close marks the file');
     state.delete('meta', 'clean');
     state.close();

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { validateMaintenanceEvent, type MaintenanceEvent } from '../../nodes/core/contracts';
 import { DurableState } from '../../nodes/core/state/durable-state';
 import { PartStream, partSpecRows } from '../../nodes/core/spc/simulate';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
-import { helper, nodeModule } from '../support/node-red';
+import { helper, nodeModule, withUserDir } from '../support/node-red';
 
 type NodeModule = (RED: NodeAPI) => void;
 interface Msg {
@@ -67,19 +66,8 @@ const stateFile = (dir: string): string => path.join(dir, 'millwright', 'mw-visi
 
 describe('mw-vision-drift node', function () {
   this.timeout(30000);
-  let userDir: string;
 
-  beforeEach((done) => {
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-vd-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  const userDirOf = withUserDir('mw-vd-');
 
   it('learns a baseline, then sends one drift event per episode that mw-work-order accepts', async () => {
     await helper.load([drift()], flow());
@@ -193,7 +181,7 @@ describe('mw-vision-drift node', function () {
     const stream = new PartStream({ seed: 6 });
     await feed(stream, 210, out);
     // Read by another connection while the node runs: the baseline is already on disk.
-    const reader = new DurableState(stateFile(userDir));
+    const reader = new DurableState(stateFile(userDirOf()));
     const saved = [...reader.all<{ monitors: Record<string, { baseline: { mean: number } | null }> }>('groups').values()];
     reader.close();
     assert.equal(saved.length, 1);
@@ -232,7 +220,7 @@ describe('mw-vision-drift node', function () {
   });
 
   it('reads spec limits from a CSV file beside the flows', async () => {
-    fs.writeFileSync(path.join(userDir, 'specs.csv'), 'product,characteristic,lsl,usl,target\n*,bore,11.98,12.02,12\n');
+    fs.writeFileSync(path.join(userDirOf(), 'specs.csv'), 'product,characteristic,lsl,usl,target\n*,bore,11.98,12.02,12\n');
     await helper.load([drift()], flow({ specs: [], specSource: 'file', specFile: 'specs.csv', monitorUnspecified: false }));
     const out = outputs();
     await feed(new PartStream({ seed: 8 }), 5, out);

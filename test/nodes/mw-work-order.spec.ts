@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../../sim/cmms';
 import { validateWorkOrderResult, type MaintenanceEvent } from '../../nodes/core/contracts';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
-import { helper, nodeModule } from '../support/node-red';
+import { helper, nodeModule, withUserDir } from '../support/node-red';
 
 type NodeModule = (RED: NodeAPI) => void;
 type Msg = { topic?: string; payload: Record<string, unknown> & { outcome?: string; workOrderId?: string | null }; reason?: string; error?: string };
@@ -53,7 +52,6 @@ function outputs(): { results: Msg[]; failures: Msg[]; next(which: 'results' | '
 describe('mw-work-order node', function () {
   this.timeout(30000);
   let sim: CmmsSim;
-  let userDir: string;
 
   const flow = (wo: Record<string, unknown> = {}, cmms: Record<string, unknown> = {}) => [
     { id: 'conn1', type: 'mw-cmms', name: 'Maximo', dialect: 'maximo', baseUrl: sim.url, authType: 'apikey', ...cmms },
@@ -65,18 +63,7 @@ describe('mw-work-order node', function () {
 
   before(async () => { sim = await startCmmsSim(); });
   after(async () => { await sim.stop(); });
-  beforeEach((done) => {
-    sim.reset();
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-wo-'));
-    helper.settings({ userDir });
-    helper.startServer(done);
-  });
-  afterEach(async () => {
-    await helper.unload();
-    await new Promise<void>((r) => helper.stopServer(() => r()));
-    helper.settings({});
-    fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  const userDirOf = withUserDir('mw-wo-', () => { sim.reset(); });
 
   it('creates one work order for a raised event and reports it in the result contract', async () => {
     await helper.load(modules(), flow(), creds);
@@ -94,7 +81,7 @@ describe('mw-work-order node', function () {
     assert.equal(wos[0].fields.siteid, 'BEDFORD');
     assert.equal(wos[0].fields.worktype, 'CM');
     assert.match(String(wos[0].fields.description_longdescription), /vibration = 13\.1, limit 12\.5/);
-    assert.ok(fs.existsSync(path.join(userDir, 'millwright', 'outbox-conn1.db')), 'the outbox lives in the user directory');
+    assert.ok(fs.existsSync(path.join(userDirOf(), 'millwright', 'outbox-conn1.db')), 'the outbox lives in the user directory');
   });
 
   it('never creates a second work order for a repeated event id', async () => {

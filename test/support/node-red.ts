@@ -2,6 +2,8 @@
 // (node-red 5 on Node 24) exercises exactly the same test files.
 import type NodeTestHelper from 'node-red-node-test-helper';
 import Module from 'node:module';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { BUILD_ROOT, findRepoRoot, nodeRedDir, nodeRedMain } from '../../sim/paths';
 
@@ -38,4 +40,26 @@ export const NODES_DIR = path.join(BUILD_ROOT, 'nodes');
 export function nodeModule(name: string): unknown {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require(path.join(NODES_DIR, `${name}.js`));
+}
+
+/**
+ * Runs the test helper's server around each test with a fresh Node-RED user directory (where our
+ * nodes keep their SQLite files), and removes it afterwards. `beforeEachTest` runs first, e.g. to
+ * reset a simulator. Returns a getter for the current directory.
+ */
+export function withUserDir(prefix: string, beforeEachTest?: () => void): () => string {
+  let dir = '';
+  beforeEach((done) => {
+    beforeEachTest?.();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    helper.settings({ userDir: dir });
+    helper.startServer(done);
+  });
+  afterEach(async () => {
+    await helper.unload();
+    await new Promise<void>((resolve) => helper.stopServer(() => resolve()));
+    helper.settings({});
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir;
 }
