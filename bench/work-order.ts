@@ -13,7 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 
 import { Outbox } from '../nodes/core/outbox';
-import { loadSqlite } from '../nodes/core/outbox/sqlite';
+import { loadSqlite } from '../nodes/core/storage/sqlite';
 import type { CmmsClient } from '../nodes/core/cmms/types';
 import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../sim/cmms';
 import { REPO_ROOT, startRuntime, type RunningRuntime } from '../sim/runtime';

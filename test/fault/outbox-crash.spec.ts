@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createCmmsClient } from '../../nodes/core/cmms';
 import { Outbox } from '../../nodes/core/outbox';
-import { loadSqlite } from '../../nodes/core/outbox/sqlite';
+import { loadSqlite } from '../../nodes/core/storage/sqlite';
 import { SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
 
 const CHILD = path.join(__dirname, 'fixtures', 'enqueue-child.js');

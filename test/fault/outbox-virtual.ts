@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createCmmsClient, type ClientDeps, type CmmsClient, type CmmsConfig, type RequestOutcome } from '../../nodes/core/cmms';
 import type { Timers } from '../../nodes/core/outbox';
-import { loadSqlite } from '../../nodes/core/outbox/sqlite';
+import { loadSqlite } from '../../nodes/core/storage/sqlite';
 import { SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
 import { dialectOf } from '../../sim/cmms/server';
 

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { loadSqlite } from '../../nodes/core/outbox/sqlite';
+import { loadSqlite } from '../../nodes/core/storage/sqlite';
 import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../../sim/cmms';
 import { installPackageInto } from '../../sim/runtime';
 import { startNodeRed, waitFor, type NodeRedChild } from '../support/package-runtime';

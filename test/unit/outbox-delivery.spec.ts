@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { loadSqlite } from '../../nodes/core/outbox/sqlite';
+import { loadSqlite } from '../../nodes/core/storage/sqlite';
 import { cmmsError, event, harness, T0 } from './outbox-fakes';
 
 type H = ReturnType<typeof harness>;

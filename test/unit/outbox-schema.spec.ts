@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { SCHEMA_VERSION } from '../../nodes/core/outbox/schema';
-import { loadSqlite } from '../../nodes/core/outbox/sqlite';
+import { loadSqlite } from '../../nodes/core/storage/sqlite';
 import { event, FakeClient, FakeClock, harness, tempDir } from './outbox-fakes';
 
 describe('outbox schema migration', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Outbox, OutboxFullError, OutboxStorageError, type CapacityEvent, type ProblemEvent } from '../../nodes/core/outbox';
-import { loadSqlite } from '../../nodes/core/outbox/sqlite';
+import { loadSqlite } from '../../nodes/core/storage/sqlite';
 import { cmmsError, event, FakeClient, FakeClock, harness, tempDir } from './outbox-fakes';
 
 type H = ReturnType<typeof harness>;

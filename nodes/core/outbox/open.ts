@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { migrate } from './schema';
-import { loadSqlite, sqliteCode, type Database } from './sqlite';
+import { loadSqlite, sqliteCode, type Database } from '../storage/sqlite';
 import { OutboxStorageError } from './types';
 
 export interface OpenOptions {

@@ -1,6 +1,6 @@
 // The outbox database: one file per CMMS connection. `items` is the queue and its history,
 // `audit` the log of every CMMS call. Bump SCHEMA_VERSION and add a step to MIGRATIONS for any change.
-import type { Database } from './sqlite';
+import type { Database } from '../storage/sqlite';
 
 export const SCHEMA_VERSION = 2;
 

@@ -1,7 +1,7 @@
 // All SQL of the queue, as prepared statements. The engine passes the time in; the store keeps no
 // clock and no policy, only rows and the counters needed to answer "how full" without a scan.
-import type { Database, Statement } from './sqlite';
-import type { DeadReason, ItemState, OutboxAction } from './types';
+import type { Database, Statement } from '../storage/sqlite';
+import type { AuditRecord, DeadReason, ItemState, OutboxAction } from './types';
 
 export interface ItemRow {
   id: number;
@@ -50,22 +50,8 @@ export interface NewItem {
   ambiguous?: boolean;
 }
 
-export interface AuditEntry {
-  at: number;
-  connection: string;
-  call: string;
-  action: string;
-  method: string | null;
-  path: string | null;
-  status: number | null;
-  latencyMs: number;
-  eventId: string | null;
-  itemId: number | null;
-  attempt: number | null;
-  outcome: string;
-  errorClass: string | null;
-  errorMessage: string | null;
-}
+/** An audit row before the database gives it an id. */
+export type AuditEntry = Omit<AuditRecord, 'id'>;
 
 export interface Held {
   rows: number;

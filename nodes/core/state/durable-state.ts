@@ -3,7 +3,7 @@
 // written on transitions, never per sample: a put is a committed, fsynced transaction.
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadSqlite, sqliteCode, type Database, type Statement } from '../outbox/sqlite';
+import { loadSqlite, sqliteCode, type Database, type Statement } from '../storage/sqlite';
 
 export interface DurableStateOptions {
   /** Told when a corrupt file was moved aside and a fresh one started. */

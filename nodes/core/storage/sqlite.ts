@@ -1,4 +1,4 @@
-// The few members of better-sqlite3 the outbox uses, declared here so the package does not depend
+// The few members of better-sqlite3 our storage (outbox, durable state) uses, declared here so the package does not depend
 // on @types/better-sqlite3 (not installed). The module is loaded lazily so a native binary built
 // for another Node version gives a clear error from the outbox instead of a failed `require` at
 // node-load time.
@@ -51,7 +51,7 @@ export function loadSqlite(): DatabaseConstructor {
     cached = load('better-sqlite3') as DatabaseConstructor;
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
-    throw new Error(`the outbox needs better-sqlite3, which failed to load (${why}); reinstall the package for this Node.js version`);
+    throw new Error(`Millwright's storage needs better-sqlite3, which failed to load (${why}); reinstall the package for this Node.js version`);
   }
   return cached;
 }
