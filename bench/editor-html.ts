@@ -1,5 +1,5 @@
 // Node-RED finds a node's editor file by renaming its .js to .html, and the build copies only
-// nodes/*.html, so the driver writes these two small files beside the compiled bench nodes before
+// nodes/*.html, so the driver writes these small files beside the compiled bench nodes before
 // the runtime starts. They exist so the types load cleanly and can be opened in an editor.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -36,5 +36,9 @@ export function writeEditorFiles(nodesDir: string): void {
   fs.writeFileSync(
     path.join(nodesDir, 'bench-sink.html'),
     editorHtml('bench-sink', 1, 0, 'Benchmark sink: counts messages and their latency for <code>npm run bench</code>.'),
+  );
+  fs.writeFileSync(
+    path.join(nodesDir, 'bench-pass.html'),
+    editorHtml('bench-pass', 1, 1, 'Benchmark pass-through: sends every message on unchanged, the hop any node sits on.'),
   );
 }

@@ -63,6 +63,13 @@ export const SCENARIOS: Scenario[] = [
     chain: [],
   },
   {
+    name: 'pass-hop',
+    description: 'source → pass-through node → sink: the hop any one node sits on, with no work of its own',
+    role: 'baseline',
+    compareTo: 'bare-hop',
+    chain: [{ type: 'bench-pass' }],
+  },
+  {
     name: 'core-chain',
     description: 'source → switch (payload ≥ 0) → change (set msg.checked) → rbe (payload changes) → sink',
     role: 'baseline',
