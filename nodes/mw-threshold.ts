@@ -7,7 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   AlarmEngine, acknowledge, Committer, ControlError, healthRequest, isControlTopic, loadRules, markClean,
-  parseThresholdSettings, restoreFromStore, setService, shelve, unshelve, workOrderUpdate,
+  parseThresholdSettings, restoreFromStore, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
   type ControlTopic, type ThresholdNodeSettings,
 } from './core/alarms';
 import type { MaintenanceEvent } from './core/contracts';
@@ -139,20 +139,20 @@ export = function (RED: NodeAPI): void {
      */
     function settle(events: MaintenanceEvent[], base: NodeMessageInFlow | null, send: SendFn, done: DoneFn | null, urgent = false): void {
       const c = committer as Committer;
-      if (events.length === 0 && urgent) {
-        c.after(() => done?.());
-      } else if (events.length === 0) {
+      if (events.length === 0 && !urgent) {
         c.after();
         done?.();
       } else {
+        // `urgent` (control messages): everything pending is committed, not only the events' keys.
         c.after((err) => {
+          if (events.length === 0) return done?.();
           sendEvents(events, base, send);
           if (err) {
             node.error(RED._('mw-threshold.errors.state-write', { message: err.message }));
             scheduleStatus();
           }
           done?.(err ?? undefined);
-        });
+        }, urgent);
       }
       armTimer();
       scheduleStatus();
@@ -245,6 +245,8 @@ export = function (RED: NodeAPI): void {
       const isObject = p !== null && typeof p === 'object' && !Array.isArray(p);
       // Readings win over the topic: an MQTT topic that happens to be called "health" is still data.
       if (isObject && 'readings' in p) {
+        // The common well-formed message skips ajv; anything else gets ajv's verdict and its error text.
+        if (surelyValidReadings(p)) return settle(engine.ingest(p), msg, send, done);
         const checked = validateAssetReadings(p);
         if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
         return settle(engine.ingest(checked.value), msg, send, done);

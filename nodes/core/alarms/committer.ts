@@ -22,12 +22,19 @@ export type AfterCommit = (err: Error | null) => void;
 
 /** How long writes that no event waits for may gather before they are committed. */
 export const LAZY_COMMIT_MS = 1000;
+/**
+ * Writes no event waits for, per commit. A thousand new assets appearing at once are then written
+ * over a few turns of the event loop, and neither blocks the loop for long nor delays an event.
+ */
+export const LAZY_CHUNK = 256;
 
 export class Committer {
   private soonScheduled = false;
   private cancelLater: (() => void) | null = null;
   private closed = false;
   private waiting: AfterCommit[] = [];
+  /** A control message waits: commit every pending write, not only what events need. */
+  private everything = false;
   /** The last commit failure, cleared by the next success. */
   lastError: Error | null = null;
   commits = 0;
@@ -39,21 +46,19 @@ export class Committer {
   ) {}
 
   /**
-   * Schedules a commit of whatever the engine has to write; `then` runs after it. With `then` or
-   * `urgent` the commit happens at the end of this turn, otherwise within LAZY_COMMIT_MS.
+   * Schedules a commit; `then` runs after it. With `then` or `urgent` the commit happens at the end
+   * of this turn and holds the keys whose events wait (with `urgent`: every pending write, for
+   * control messages); other writes follow within LAZY_COMMIT_MS, LAZY_CHUNK at a time.
    */
   after(then?: AfterCommit, urgent = false): void {
     if (then) this.waiting.push(then);
+    if (urgent) this.everything = true;
     if (this.closed) {
       if (then || urgent) this.flush();
       return;
     }
     if (then || urgent) {
-      if (this.soonScheduled) return;
-      this.soonScheduled = true;
-      this.schedule.soon(() => {
-        if (this.soonScheduled) this.flush();
-      });
+      this.soonFlush();
       return;
     }
     if (this.cancelLater === null && !this.soonScheduled && this.engine.hasWrites()) {
@@ -71,9 +76,10 @@ export class Committer {
       this.cancelLater();
       this.cancelLater = null;
     }
-    const writes = this.engine.takeWrites();
     const waiting = this.waiting;
     this.waiting = [];
+    const writes = this.engine.takeWrites(this.everything || this.closed ? Number.POSITIVE_INFINITY : waiting.length > 0 ? 0 : LAZY_CHUNK);
+    this.everything = false;
     let err: Error | null = null;
     if (writes.length > 0 && this.store) {
       try {
@@ -88,7 +94,18 @@ export class Committer {
       }
     }
     for (const then of waiting) then(err);
-    if (err && !this.closed) this.after();
+    if (this.closed || !this.engine.hasWrites()) return;
+    if (err || waiting.length > 0) this.after();
+    else this.soonFlush();
+  }
+
+  /** The rest of a large lazy batch: the next chunk in the next turn. */
+  private soonFlush(): void {
+    if (this.soonScheduled) return;
+    this.soonScheduled = true;
+    this.schedule.soon(() => {
+      if (this.soonScheduled) this.flush();
+    });
   }
 
   private commit(writes: Write[]): void {

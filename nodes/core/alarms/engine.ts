@@ -52,6 +52,8 @@ export class AlarmEngine implements MachineHost {
   readonly clock: Clock;
   readonly rules: RuleBook;
   readonly slots = new Map<string, AssetSlot>();
+  /** The same slots by siteId, then asset id: the hot path finds its slot without building a key string. */
+  private readonly bySite = new Map<string, Map<string, AssetSlot>>();
   readonly heap = new WakeHeap<KeyState>();
   /** eventId → key, for acknowledgements and work-order updates. */
   readonly byEvent = new Map<string, KeyState>();
@@ -68,6 +70,8 @@ export class AlarmEngine implements MachineHost {
   private readonly maxSkewMs: number;
   private out: MaintenanceEvent[] = [];
   private dirty: KeyState[] = [];
+  /** Keys whose events wait for the next commit (may repeat, may already be written). */
+  private urgent: KeyState[] = [];
   private readonly metaWrites = new Map<string, Write>();
   private lastTsText = '';
   private lastTsMs = 0;
@@ -86,6 +90,8 @@ export class AlarmEngine implements MachineHost {
 
   emit(event: MaintenanceEvent, st: KeyState, wall: number): void {
     this.out.push(event);
+    // This key's record must be in the commit the event waits for, however many others are queued.
+    this.urgent.push(st);
     // Re-alarms and announcements repeated after a crash are not new alarms for the health figures.
     if (event.details.reAlarm !== undefined || event.details.restored !== undefined) return;
     if (event.state === 'raised' || event.state === 'sensor-fault') this.rate.add(wall, event.severity);
@@ -136,11 +142,10 @@ export class AlarmEngine implements MachineHost {
   /** Evaluates one asset-readings payload; returns the events it caused, in order. */
   ingest(p: AssetReadings): MaintenanceEvent[] {
     const a = p.asset;
-    const sk = slotKey(a.siteId, a.id);
     const cls = a.class ?? '';
-    let slot = this.slots.get(sk);
+    let slot = this.bySite.get(a.siteId)?.get(a.id);
     if (slot === undefined || slot.cls !== cls) {
-      slot = this.makeSlot(sk, a, cls, p.readings.length);
+      slot = this.makeSlot(slotKey(a.siteId, a.id), a, cls, p.readings.length);
       if (slot === undefined) return this.take();
     }
     slot.asset = a;
@@ -196,8 +201,19 @@ export class AlarmEngine implements MachineHost {
       return undefined;
     }
     const slot = new AssetSlot(sk, a, ruleSet, cls);
-    this.slots.set(sk, slot);
+    this.addSlot(slot);
     return slot;
+  }
+
+  /** Adds a slot to both indexes; `slot.asset` names its site and asset. */
+  addSlot(slot: AssetSlot): void {
+    this.slots.set(slot.key, slot);
+    let site = this.bySite.get(slot.asset.siteId);
+    if (site === undefined) {
+      site = new Map();
+      this.bySite.set(slot.asset.siteId, site);
+    }
+    site.set(slot.asset.id, slot);
   }
 
   /** An asset moved to another class: its old keys no longer apply. */
@@ -212,6 +228,8 @@ export class AlarmEngine implements MachineHost {
       if (st.stored) this.queueWrite({ ns: NS_KEYS, key: st.id, value: null });
     }
     this.slots.delete(slot.key);
+    const site = this.bySite.get(slot.asset.siteId);
+    if (site?.get(slot.asset.id) === slot) site.delete(slot.asset.id);
   }
 
   makeKey(slot: AssetSlot, i: number, now: number): KeyState | undefined {
@@ -331,23 +349,36 @@ export class AlarmEngine implements MachineHost {
 
   /** Whether something waits to be written. */
   hasWrites(): boolean {
-    return this.dirty.length > 0 || this.metaWrites.size > 0;
+    return this.dirty.length > 0 || this.metaWrites.size > 0 || this.urgent.length > 0;
   }
 
-  /** The writes to commit, oldest first; the engine forgets them (re-queue with `requeue` on failure). */
-  takeWrites(): Write[] {
+  /**
+   * The writes to commit: shelves and marks, every key an event waits for, then up to `max` other
+   * changed keys, oldest first. The engine forgets what it returns (`requeue` on failure); the rest
+   * stays for the next call, so a flood of new keys never makes one event wait for all of them.
+   */
+  takeWrites(max = Number.POSITIVE_INFINITY): Write[] {
     const now = this.clock.mono();
     const wall = this.clock.wall();
     const writes: Write[] = [...this.metaWrites.values()];
     this.metaWrites.clear();
-    for (const st of this.dirty) {
-      st.dirty = false;
-      if (this.slots.get(st.slot.key) !== st.slot) continue;
-      st.stored = true;
-      writes.push({ ns: NS_KEYS, key: st.id, value: toRecord(st, now, wall) });
-    }
-    this.dirty = [];
+    for (const st of this.urgent) this.writeKey(st, writes, now, wall);
+    this.urgent = [];
+    const dirty = this.dirty;
+    let taken = 0;
+    let i = 0;
+    for (; i < dirty.length && taken < max; i++) if (this.writeKey(dirty[i], writes, now, wall)) taken++;
+    this.dirty = i >= dirty.length ? [] : dirty.slice(i);
     return writes;
+  }
+
+  private writeKey(st: KeyState, writes: Write[], now: number, wall: number): boolean {
+    if (!st.dirty) return false;
+    st.dirty = false;
+    if (this.slots.get(st.slot.key) !== st.slot) return false;
+    st.stored = true;
+    writes.push({ ns: NS_KEYS, key: st.id, value: toRecord(st, now, wall) });
+    return true;
   }
 
   /** Puts writes that could not be committed back in line for the next attempt. */

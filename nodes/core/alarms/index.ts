@@ -11,3 +11,4 @@ export * from './records';
 export { eventIdFor, episodeIdFor, type CondKind } from './ids';
 export { FLOOD_PER_10_MIN, CHATTER_TRANSITIONS, STALE_ALARM_MS, type HealthFigures } from './health';
 export * from './load';
+export { surelyValidReadings } from './fast-readings';

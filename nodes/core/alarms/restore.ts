@@ -71,7 +71,7 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
       const ruleSet = engine.rules.rulesFor(raw.asset);
       if (ruleSet.rules.length > 0) {
         slot = new AssetSlot(sk, raw.asset, ruleSet, raw.asset.class ?? '');
-        engine.slots.set(sk, slot);
+        engine.addSlot(slot);
       }
     }
     const i = slot ? slot.ruleSet.rules.findIndex((r) => r.id === raw.rule) : -1;
