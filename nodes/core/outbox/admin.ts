@@ -65,7 +65,7 @@ export class OutboxAdmin {
       for (;;) {
         const page = store.list('dead', after, 500);
         // One commit per page, not per row.
-        store.db.transaction(() => { for (const row of page) replayOne(row); })();
+        store.atomically(() => { for (const row of page) replayOne(row); });
         if (page.length < 500) break;
         after = page[page.length - 1].id;
       }
@@ -117,7 +117,7 @@ export class OutboxAdmin {
       if (ids === 'all') {
         for (;;) {
           const page = store.list(state, 0, 500);
-          store.db.transaction(() => { for (const row of page) if (store.delete(row, state)) n += 1; })();
+          store.atomically(() => { for (const row of page) if (store.delete(row, state)) n += 1; });
           if (page.length < 500) break;
         }
       } else {

@@ -238,7 +238,7 @@ export class DeliveryEngine {
   private expireOverdue(store: Store, now: number): boolean {
     const { rows, more } = store.expired(now, 200);
     if (rows.length === 0) return false;
-    const results = store.db.transaction(() => rows.map((row) => this.markDead(row, 'expired', this.expiredMessage(row), [])))();
+    const results = store.atomically(() => rows.map((row) => this.markDead(row, 'expired', this.expiredMessage(row), [])));
     for (const r of results) this.emitResult(r);
     return more;
   }

@@ -5,7 +5,7 @@ import { OutboxAdmin } from './admin';
 import { DeliveryEngine } from './engine';
 import { openDatabase, wrapStorageError } from './open';
 import { checkInput, fullMessage, occurredMs } from './settings';
-import { itemBytes, Store } from './store';
+import { itemBytes, Store, type ItemRow } from './store';
 import {
   OutboxFullError, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
 } from './types';
@@ -102,29 +102,31 @@ export class Outbox extends DeliveryEngine {
     const s = this.settings;
     const now = this.clock();
     const shadow = input.shadow ?? s.shadow;
+    const create = input.action === 'create';
     let itemId: number;
     try {
-      if (input.action === 'create') {
-        const dup = store.createFor(input.eventId, shadow);
-        if (dup) {
-          this.metrics.count('duplicate');
-          if (shadow) return { outcome: 'duplicate-shadow', itemId: dup.id };
-          if (dup.state === 'sent') return { outcome: 'existing', itemId: dup.id, workOrderId: dup.work_order_id ?? '', href: dup.href };
-          if (dup.state === 'dead') return { outcome: 'duplicate-dead', itemId: dup.id, reason: dup.dead_reason };
-          return { outcome: 'duplicate-pending', itemId: dup.id };
-        }
-      }
       const body = JSON.stringify(input.body);
       const event = JSON.stringify(input.event ?? null);
       const bytes = itemBytes(body, event);
       if (store.held.rows + 1 > s.maxRows || store.held.bytes + bytes > s.maxBytes) {
+        // A repeat of an event already stored is answered even when the outbox is full.
+        const dup = create ? store.createFor(input.eventId, shadow) : undefined;
+        if (dup) return this.duplicate(dup, shadow);
         this.checkCapacity('full');
         throw new OutboxFullError(fullMessage(s, store.held, input.eventId));
       }
-      itemId = store.insert({
+      // The unique index on creates is the dedupe check: no lookup before the insert, which is the
+      // usual case; a conflict means the event is already here, and only then is it read.
+      const inserted = store.insert({
         eventId: input.eventId, action: input.action, connection: s.connection, assetKey: input.assetKey, nodeId: input.nodeId,
         body, event, bytes, shadow, occurredAt: occurredMs(input.occurredAt, now), enqueuedAt: now, deadlineAt: now + s.deadlineMs,
-      });
+      }, create);
+      if (inserted === null) {
+        const dup = store.createFor(input.eventId, shadow);
+        if (!dup) throw new Error(`event ${input.eventId} conflicts with a stored create that cannot be read back`);
+        return this.duplicate(dup, shadow);
+      }
+      itemId = inserted;
     } catch (e) {
       if (e instanceof OutboxFullError || e instanceof TypeError) throw e;
       throw wrapStorageError(e, `cannot store event ${input.eventId}`);
@@ -144,6 +146,14 @@ export class Outbox extends DeliveryEngine {
     }
     this.pump();
     return { outcome: 'queued', itemId, waiting };
+  }
+
+  private duplicate(dup: ItemRow, shadow: boolean): EnqueueResult {
+    this.metrics.count('duplicate');
+    if (shadow) return { outcome: 'duplicate-shadow', itemId: dup.id };
+    if (dup.state === 'sent') return { outcome: 'existing', itemId: dup.id, workOrderId: dup.work_order_id ?? '', href: dup.href };
+    if (dup.state === 'dead') return { outcome: 'duplicate-dead', itemId: dup.id, reason: dup.dead_reason };
+    return { outcome: 'duplicate-pending', itemId: dup.id };
   }
 
   getMetrics(): OutboxMetrics {

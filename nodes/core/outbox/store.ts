@@ -1,6 +1,7 @@
 // All SQL of the queue, as prepared statements. The engine passes the time in; the store keeps no
 // clock and no policy, only rows and the counters needed to answer "how full" without a scan.
 import type { Database, Statement } from '../storage/sqlite';
+import { AssetOrder } from './asset-order';
 import type { AuditRecord, DeadReason, ItemState, OutboxAction } from './types';
 
 export interface ItemRow {
@@ -58,6 +59,11 @@ export interface Held {
   bytes: number;
 }
 
+/** SQLite's answer to a second row with the same unique key (here: a second create for one event). */
+function isUniqueViolation(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as { code?: unknown }).code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
+
 export function itemBytes(body: string, event: string): number {
   return Buffer.byteLength(body) + Buffer.byteLength(event);
 }
@@ -71,22 +77,27 @@ export class Store {
   /** Rows the outbox holds (everything not delivered) and their bytes; kept in step with writes. */
   readonly held: Held = { rows: 0, bytes: 0 };
   private readonly s: Record<string, Statement>;
+  private readonly order = new AssetOrder();
+  /** The id the next item gets. Ids only grow, across restarts too, so a deleted item's id is never reused. */
+  private nextId = 1;
+  /** The highest id recorded in meta as used; written before rows are deleted, since then MAX(id) may fall. */
+  private floorSaved = 0;
 
   constructor(readonly db: Database) {
     const p = (sql: string): Statement => db.prepare(sql);
     this.s = {
-      insert: p(`INSERT INTO items (event_id, action, connection, asset_key, node_id, body, event, bytes, shadow, state,
+      insert: p(`INSERT INTO items (id, event_id, action, connection, asset_key, node_id, body, event, bytes, shadow, state,
           occurred_at, enqueued_at, deadline_at, next_at, ambiguous)
-        VALUES (@eventId, @action, @connection, @assetKey, @nodeId, @body, @event, @bytes, @shadow, @state,
+        VALUES (@id, @eventId, @action, @connection, @assetKey, @nodeId, @body, @event, @bytes, @shadow, @state,
           @occurredAt, @enqueuedAt, @deadlineAt, @enqueuedAt, @ambiguous)`),
       createFor: p("SELECT * FROM items WHERE event_id = ? AND shadow = ? AND action = 'create'"),
       byId: p('SELECT * FROM items WHERE id = ?'),
-      earlierForAsset: p(`SELECT 1 FROM items WHERE asset_key = ? AND id < ? AND state IN ${ACTIVE} LIMIT 1`),
       // Only ids and asset keys are read for the window; full rows only for the few picked.
-      pendingHeads: p(`SELECT items.* FROM (SELECT id, asset_key FROM items WHERE state = 'pending' ORDER BY id LIMIT ${CLAIM_WINDOW}) i
-        JOIN items ON items.id = i.id
-        WHERE NOT EXISTS (SELECT 1 FROM items j WHERE j.asset_key = i.asset_key AND j.id < i.id AND j.state IN ${ACTIVE})
-        ORDER BY i.id LIMIT ?`),
+      pendingWindow: p(`SELECT id, asset_key FROM items WHERE state = 'pending' ORDER BY id LIMIT ${CLAIM_WINDOW}`),
+      activeOrder: p(`SELECT id, asset_key FROM items WHERE state IN ${ACTIVE} ORDER BY id`),
+      maxId: p('SELECT MAX(id) AS id FROM items'),
+      idFloor: p("SELECT value FROM meta WHERE key = 'id_floor'"),
+      noteFloor: p("INSERT INTO meta (key, value) VALUES ('id_floor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
       dueRetries: p("SELECT * FROM items WHERE state = 'retry-wait' AND next_at <= ? ORDER BY id LIMIT ?"),
       nextRetryAt: p("SELECT MIN(next_at) AS t FROM items WHERE state = 'retry-wait'"),
       nextLeaseEnd: p("SELECT MIN(lease_until) AS t FROM items WHERE state = 'inflight'"),
@@ -126,24 +137,67 @@ export class Store {
     this.recount();
   }
 
-  /** Recomputes the held counters from the table (at open and now and then, against drift). */
+  /**
+   * Recomputes what the store keeps beside the table (held counters, per-asset order, next id) from
+   * the table: at open, and after a write failed inside a transaction that rolled back.
+   */
   recount(): void {
     const t = this.s.heldTotals.get() as { n: number; b: number };
     this.held.rows = t.n;
     this.held.bytes = t.b;
+    this.order.clear();
+    for (const r of this.s.activeOrder.all() as { id: number; asset_key: string }[]) this.order.add(r.asset_key, r.id);
+    const floor = Number((this.s.idFloor.get() as { value: string } | undefined)?.value ?? 0);
+    this.floorSaved = Number.isSafeInteger(floor) && floor > 0 ? floor : 0;
+    const max = (this.s.maxId.get() as { id: number | null }).id ?? 0;
+    // Ids a rolled-back insert took are skipped rather than handed out again: gaps are harmless.
+    this.nextId = Math.max(this.nextId - 1, max, this.floorSaved) + 1;
   }
 
-  insert(item: NewItem): number {
+  /** Runs `fn` in one transaction; if it fails, what the store keeps in memory is rebuilt from the table. */
+  atomically<R>(fn: () => R): R {
+    try {
+      return this.db.transaction(fn)();
+    } catch (e) {
+      if (this.db.open) this.recount();
+      throw e;
+    }
+  }
+
+  /** Records the id high-water mark before rows are deleted (a no-op when it is already recorded). */
+  private keepFloor(): void {
+    const top = this.nextId - 1;
+    if (top <= this.floorSaved) return;
+    this.s.noteFloor.run(String(top));
+    this.floorSaved = top;
+  }
+
+  /**
+   * Stores a new item and returns its id. With `dedupe`, a create whose event is already stored is
+   * not an error: the unique index refuses it and the answer is null.
+   */
+  insert(item: NewItem): number;
+  insert(item: NewItem, dedupe: boolean): number | null;
+  insert(item: NewItem, dedupe = false): number | null {
     const bytes = item.bytes;
-    const r = this.s.insert.run({
-      eventId: item.eventId, action: item.action, connection: item.connection, assetKey: item.assetKey,
+    const id = this.nextId;
+    const row = {
+      id, eventId: item.eventId, action: item.action, connection: item.connection, assetKey: item.assetKey,
       nodeId: item.nodeId, body: item.body, event: item.event, bytes, shadow: item.shadow ? 1 : 0,
       state: item.shadow ? 'shadow' : 'pending', occurredAt: item.occurredAt, enqueuedAt: item.enqueuedAt,
       deadlineAt: item.deadlineAt, ambiguous: item.ambiguous ? 1 : 0,
-    });
+    };
+    try {
+      this.s.insert.run(row);
+    } catch (e) {
+      if (dedupe && item.action === 'create' && isUniqueViolation(e)) return null;
+      throw e;
+    }
+    this.nextId = id + 1;
     this.held.rows += 1;
     this.held.bytes += bytes;
-    return Number(r.lastInsertRowid);
+    if (!item.shadow) this.order.add(item.assetKey, id);
+    return id;
   }
 
   createFor(eventId: string, shadow: boolean): ItemRow | undefined {
@@ -155,7 +209,24 @@ export class Store {
   }
 
   hasEarlierForAsset(assetKey: string, id: number): boolean {
-    return this.s.earlierForAsset.get(assetKey, id) !== undefined;
+    return this.order.hasEarlier(assetKey, id);
+  }
+
+  /** The oldest pending items (within the claim window) with nothing older undelivered for their asset. */
+  private pendingHeads(n: number): ItemRow[] {
+    const heads: number[] = [];
+    // Read lazily and left as soon as enough are found: under a backlog most claims need a few rows.
+    for (const r of this.s.pendingWindow.iterate() as IterableIterator<{ id: number; asset_key: string }>) {
+      if (this.order.hasEarlier(r.asset_key, r.id)) continue;
+      heads.push(r.id);
+      if (heads.length >= n) break;
+    }
+    const out: ItemRow[] = [];
+    for (const id of heads) {
+      const row = this.byId(id);
+      if (row) out.push(row);
+    }
+    return out;
   }
 
   /**
@@ -166,7 +237,7 @@ export class Store {
   claim(now: number, n: number, leaseUntil: number): ItemRow[] {
     if (n <= 0) return [];
     return this.db.transaction(() => {
-      const rows = [...(this.s.dueRetries.all(now, n) as ItemRow[]), ...(this.s.pendingHeads.all(n) as ItemRow[])]
+      const rows = [...(this.s.dueRetries.all(now, n) as ItemRow[]), ...this.pendingHeads(n)]
         .sort((a, b) => a.id - b.id)
         .slice(0, n);
       for (const r of rows) {
@@ -195,6 +266,7 @@ export class Store {
     })();
     this.held.rows -= 1;
     this.held.bytes -= row.bytes;
+    this.order.remove(row.asset_key, row.id);
   }
 
   markRetry(row: ItemRow, nextAt: number, error: string, ambiguous: boolean, linkWait: boolean, authFailures: number, audit: AuditEntry[]): void {
@@ -209,6 +281,7 @@ export class Store {
       this.s.dead.run(reason, error, now, row.id);
       for (const a of audit) this.s.audit.run(a);
     })();
+    this.order.remove(row.asset_key, row.id);
   }
 
   /** Leases that ran out go back to pending; a create among them may have reached the CMMS. */
@@ -264,11 +337,13 @@ export class Store {
 
   /** Deletes a row if it is (still) in `state`; keeps the counters right. */
   delete(row: ItemRow, state: ItemState): boolean {
+    this.keepFloor();
     const gone = this.s.deleteItem.run(row.id, state).changes === 1;
     if (gone && state !== 'sent') {
       this.held.rows -= 1;
       this.held.bytes -= row.bytes;
     }
+    if (gone) this.order.remove(row.asset_key, row.id);
     return gone;
   }
 
@@ -302,11 +377,13 @@ export class Store {
   }
 
   pruneSent(before: number, batch: number): number {
+    this.keepFloor();
     return this.s.pruneSent.run(before, batch).changes;
   }
 
   /** Shadow records count against the caps, so old ones go like audit rows do. */
   pruneShadow(before: number, batch: number): number {
+    this.keepFloor();
     const gone = this.s.pruneShadow.all(before, batch) as { bytes: number }[];
     for (const g of gone) {
       this.held.rows -= 1;

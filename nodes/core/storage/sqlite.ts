@@ -16,6 +16,8 @@ export interface Statement {
   run(...params: SqlArg[]): RunResult;
   get(...params: SqlArg[]): unknown;
   all(...params: SqlArg[]): unknown[];
+  /** Rows one at a time; the connection runs nothing else until the loop ends (or breaks). */
+  iterate(...params: SqlArg[]): IterableIterator<unknown>;
 }
 
 export interface Database {
