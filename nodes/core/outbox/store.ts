@@ -146,7 +146,7 @@ export class Store {
     this.held.rows = t.n;
     this.held.bytes = t.b;
     this.order.clear();
-    for (const r of this.s.activeOrder.all() as { id: number; asset_key: string }[]) this.order.add(r.asset_key, r.id);
+    for (const r of this.s.activeOrder.iterate() as IterableIterator<{ id: number; asset_key: string }>) this.order.add(r.asset_key, r.id);
     const floor = Number((this.s.idFloor.get() as { value: string } | undefined)?.value ?? 0);
     this.floorSaved = Number.isSafeInteger(floor) && floor > 0 ? floor : 0;
     const max = (this.s.maxId.get() as { id: number | null }).id ?? 0;
