@@ -50,14 +50,30 @@ export interface MapContext {
   cmmsDialect?: string | null;
 }
 
-/** ISO text of a time; messages arriving in the same millisecond share one string. */
+/**
+ * ISO text of a time. Two times are remembered: messages stamped with the arrival time and messages
+ * carrying their own (an OPC UA source timestamp) arrive interleaved, and each kind repeats its time
+ * from one message to the next, so each keeps its string instead of evicting the other's.
+ */
 let isoAt = Number.NaN;
 let isoText = '';
+let isoAt2 = Number.NaN;
+let isoText2 = '';
 export function iso(t: number): string {
-  if (t !== isoAt) {
-    isoText = new Date(t).toISOString();
+  if (t === isoAt) return isoText;
+  if (t === isoAt2) {
+    // Swapped, so the time asked for most recently is the one kept longest.
+    isoAt2 = isoAt;
     isoAt = t;
+    const text = isoText2;
+    isoText2 = isoText;
+    isoText = text;
+    return text;
   }
+  isoAt2 = isoAt;
+  isoText2 = isoText;
+  isoAt = t;
+  isoText = new Date(t).toISOString();
   return isoText;
 }
 
@@ -69,11 +85,17 @@ interface Group {
 }
 
 /**
- * Collects readings per asset and exceptions per reason for one message. Plain arrays, not maps:
- * a message nearly always concerns one or two assets, and this runs for every message.
+ * Collects readings per asset and exceptions per reason for one message. Nearly every message
+ * concerns one asset, and this runs for every message: the first asset's readings are kept in
+ * fields, arrays are made at their final size where it is known, and nothing is made for a message
+ * that has no problem.
  */
 export class Collector {
-  private groups: Group[] | null = null;
+  private firstKey: object | null = null;
+  private firstRow: Row | null = null;
+  private firstReadings: Reading[] | null = null;
+  /** The second asset onwards (a Modbus block spanning several assets). */
+  private others: Group[] | null = null;
   private failures: MapException[] | null = null;
 
   constructor(readonly kind: SourceKind, readonly identifier: string | null, readonly ref: string, private readonly ctx: MapContext) {}
@@ -108,28 +130,48 @@ export class Collector {
       return;
     }
     if (c.outOfRange) this.fail('out-of-range', `${metric}: ${c.outOfRange}`, row);
-    const reading: Reading = { metric, value: c.value, quality: c.outOfRange ? 'bad' : quality, timestamp };
-    if (row.unit) reading.unit = row.unit;
+    const q = c.outOfRange ? 'bad' : quality;
+    // One literal per shape, so every reading of a kind is built the same way.
+    const reading: Reading = row.unit ? { metric, value: c.value, quality: q, timestamp, unit: row.unit } : { metric, value: c.value, quality: q, timestamp };
     const key = row.asset ?? row.target;
-    this.groups ??= [];
-    for (const g of this.groups) {
+    if (this.firstKey === null) {
+      this.firstKey = key;
+      this.firstRow = row;
+      this.firstReadings = [reading];
+      return;
+    }
+    if (this.firstKey === key) {
+      this.firstReadings!.push(reading);
+      return;
+    }
+    if (this.others === null) {
+      this.others = [{ key, row, readings: [reading] }];
+      return;
+    }
+    for (const g of this.others) {
       if (g.key === key) {
         g.readings.push(reading);
         return;
       }
     }
-    this.groups.push({ key, row, readings: [reading] });
+    this.others.push({ key, row, readings: [reading] });
   }
 
   result(extra?: (row: Row) => Record<string, unknown> | undefined): MapResult {
-    const readings: AssetReadings[] = [];
-    for (const { row, readings: list } of this.groups ?? []) {
-      const out: AssetReadings = { asset: this.assetOf(row), readings: list, source: { kind: this.kind, ref: this.ref } };
-      const more = extra?.(row);
-      if (more) Object.assign(out, more);
-      readings.push(out);
-    }
-    return { kind: this.kind, identifier: this.identifier, readings, exceptions: this.failures ?? NO_EXCEPTIONS };
+    const exceptions = this.failures ?? NO_EXCEPTIONS;
+    if (this.firstRow === null) return { kind: this.kind, identifier: this.identifier, readings: [], exceptions };
+    const first = this.output(this.firstRow, this.firstReadings!, extra);
+    if (this.others === null) return { kind: this.kind, identifier: this.identifier, readings: [first], exceptions };
+    const readings: AssetReadings[] = [first];
+    for (const g of this.others) readings.push(this.output(g.row, g.readings, extra));
+    return { kind: this.kind, identifier: this.identifier, readings, exceptions };
+  }
+
+  private output(row: Row, readings: Reading[], extra: ((row: Row) => Record<string, unknown> | undefined) | undefined): AssetReadings {
+    const out: AssetReadings = { asset: this.assetOf(row), readings, source: { kind: this.kind, ref: this.ref } };
+    const more = extra?.(row);
+    if (more) Object.assign(out, more);
+    return out;
   }
 
   /** A copy per message, so a flow that edits the asset never edits the registry. */

@@ -52,6 +52,13 @@ function safeDecode(s: string): string {
 
 /** Cheap pre-check: could this string be a NodeId at all? */
 export function looksLikeNodeId(s: string): boolean {
+  // Asked of every topic: most are MQTT topics, and a NodeId has '=' as its second character or
+  // starts with ns/nsu/svr, so the regular expression runs only for those.
+  if (s.charCodeAt(1) !== 61 /* = */) {
+    const c0 = s.charCodeAt(0) | 0x20;
+    const c1 = s.charCodeAt(1) | 0x20;
+    if (!((c0 === 110 /* n */ && c1 === 115 /* s */) || (c0 === 115 /* s */ && c1 === 118 /* v */))) return false;
+  }
   return /^(?:svr=\d+;)?(?:nsu?=[^;]+;)?[isgb]=/i.test(s);
 }
 

@@ -7,8 +7,15 @@ import { RowBuilder } from './rows';
 import { Slicer } from './slicer';
 import { describeOrigin, describeRow, type MatchKind, type ModbusTable, type RawRow, type Row, type RowOrigin, type Target, type TargetCheck } from './types';
 
-/** Regex results and misses are remembered per identifier, up to this many. */
+/**
+ * Answers for identifiers that need more than one map lookup (MQTT filters, regexes, NodeIds in any
+ * spelling, Modbus blocks) are remembered per identifier, up to this many per kind; then the memo
+ * starts again. A plant sends the same few thousand identifiers over and over, so the trie walk,
+ * the NodeId parsing and the block search run once per identifier, not once per message.
+ */
 const LOOKUP_CACHE = 10_000;
+const NO_ROWS: readonly Row[] = Object.freeze([]);
+const TABLE_CODE: Readonly<Record<ModbusTable, number>> = { coil: 0, discrete: 1, holding: 2, input: 3 };
 /** Errors kept in full; the rest are counted. */
 export const MAX_LOAD_ERRORS = 50;
 
@@ -33,10 +40,21 @@ function sameBlock(a: Row, b: Row): boolean {
 const modbusKey = (connection: string | null, unitId: number | null, table: ModbusTable): string =>
   `${connection ?? '*'}|${unitId ?? '*'}|${table}`;
 
+function remember<K, V>(memo: Map<K, V>, key: K, value: V): void {
+  if (memo.size >= LOOKUP_CACHE) memo.clear();
+  memo.set(key, value);
+}
+
 export class Registry {
   /** When the map was built (ms since epoch). */
   readonly loadedAt: number;
   private readonly cache = new Map<string, Group | null>();
+  private readonly nodeIdCache = new Map<string, Group | null>();
+  /**
+   * Modbus answers per connection-names array (the map node keeps one array per sending node, so
+   * the array's identity stands for its names), then per block as one number: no key string.
+   */
+  private readonly modbusCache = new WeakMap<readonly string[], Map<number, readonly Row[]>>();
 
   constructor(
     private readonly exact: Map<string, Group>,
@@ -61,42 +79,56 @@ export class Registry {
   lookupId(id: string): Row | undefined {
     const exact = this.exact.get(id);
     if (exact) return exact;
-    if (this.mqtt.size > 0) {
-      const m = this.mqtt.match(id);
-      if (m) return m;
-    }
-    if (this.regex.length === 0) return undefined;
+    if (this.mqtt.size === 0 && this.regex.length === 0) return undefined;
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached ?? undefined;
-    let found: Group | null = null;
-    for (const r of this.regex) {
-      if (r.re.test(id)) {
-        found = r.rows;
-        break;
+    let found: Group | null = (this.mqtt.size > 0 ? this.mqtt.match(id) : undefined) ?? null;
+    if (found === null) {
+      for (const r of this.regex) {
+        if (r.re.test(id)) {
+          found = r.rows;
+          break;
+        }
       }
     }
-    if (this.cache.size >= LOOKUP_CACHE) this.cache.clear();
-    this.cache.set(id, found);
+    remember(this.cache, id, found);
     return found ?? undefined;
   }
 
   /** Rows for an OPC UA NodeId in any equivalent spelling; falls back to the identifier lookup. */
   lookupNodeId(raw: string): Row | undefined {
-    if (this.opcua.size > 0) {
-      const canonical = normaliseNodeId(raw, this.namespaces);
-      const rows = canonical === null ? undefined : this.opcua.get(canonical);
-      if (rows) return rows;
-    }
-    return this.lookupId(raw);
+    if (this.opcua.size === 0) return this.lookupId(raw);
+    const cached = this.nodeIdCache.get(raw);
+    if (cached !== undefined) return cached ?? undefined;
+    const canonical = normaliseNodeId(raw, this.namespaces);
+    const found = (canonical === null ? undefined : this.opcua.get(canonical)) ?? this.lookupId(raw) ?? null;
+    remember(this.nodeIdCache, raw, found);
+    return found ?? undefined;
   }
 
   /**
    * Rows whose registers lie wholly inside the block [start, start + count). `connections` are the
    * names the message's Modbus connection goes by; rows naming a connection or unit win over rows
-   * that leave it open, register for register and metric for metric.
+   * that leave it open, register for register and metric for metric. The answer is shared and
+   * remembered per `connections` array, so neither may be changed.
    */
-  lookupModbus(connections: readonly string[], unitId: number | null, table: ModbusTable, start: number, count: number): Row[] {
-    if (this.modbus.size === 0 || count <= 0) return [];
+  lookupModbus(connections: readonly string[], unitId: number | null, table: ModbusTable, start: number, count: number): readonly Row[] {
+    if (this.modbus.size === 0 || count <= 0) return NO_ROWS;
+    let memo = this.modbusCache.get(connections);
+    if (!memo) {
+      memo = new Map();
+      this.modbusCache.set(connections, memo);
+    }
+    // Unit 0–255 or any (256), table 0–3, start 0–65535, count 1–65536: one exact number below 2^53.
+    const key = (((unitId ?? 256) * 4 + TABLE_CODE[table]) * 65536 + start) * 65537 + count;
+    const cached = memo.get(key);
+    if (cached !== undefined) return cached;
+    const found = this.searchModbus(connections, unitId, table, start, count);
+    remember(memo, key, found);
+    return found;
+  }
+
+  private searchModbus(connections: readonly string[], unitId: number | null, table: ModbusTable, start: number, count: number): readonly Row[] {
     const end = start + count - 1;
     const out: Row[] = [];
     let variants = 0;
@@ -122,7 +154,7 @@ export class Registry {
         }
       }
     }
-    return out;
+    return out.length === 0 ? NO_ROWS : Object.freeze(out);
   }
 
   /** The target with this key (assetId|siteId|location); a scan, for reports and tests. */
