@@ -179,7 +179,8 @@ export class Collector {
     const a = row.asset;
     const copy: Asset = a ? { ...a } : row.target.plainAsset();
     const field = this.ctx.cmmsDialect ? CMMS_ID_FIELD[this.ctx.cmmsDialect] : undefined;
-    const cmmsId = row.target.check.cmmsId;
+    // The check is only read when the CMMS has internal ids: one object fewer to fetch per message.
+    const cmmsId = field ? row.target.check.cmmsId : undefined;
     if (a?.custom || (field && cmmsId)) {
       copy.custom = { ...a?.custom };
       if (field && cmmsId && copy.custom[field] === undefined) copy.custom[field] = cmmsId;

@@ -77,12 +77,11 @@ export class Registry {
    * `next`: exact, then MQTT filters, then regexes.
    */
   lookupId(id: string): Row | undefined {
-    const exact = this.exact.get(id);
-    if (exact) return exact;
-    if (this.mqtt.size === 0 && this.regex.length === 0) return undefined;
+    // The memo first, exact ids included: it holds the identifiers in use, a few thousand at most,
+    // so its table and rows stay in the processor's cache where the full index of a large map does not.
     const cached = this.cache.get(id);
     if (cached !== undefined) return cached ?? undefined;
-    let found: Group | null = (this.mqtt.size > 0 ? this.mqtt.match(id) : undefined) ?? null;
+    let found: Group | null = this.exact.get(id) ?? (this.mqtt.size > 0 ? this.mqtt.match(id) : undefined) ?? null;
     if (found === null) {
       for (const r of this.regex) {
         if (r.re.test(id)) {
