@@ -42,8 +42,8 @@ export function buildFlow(s: Scenario): object[] {
     { id: SOURCE_ID, type: 'bench-source', z: TAB_ID, name: '', ...at(0), wires: [[targets[0]]] },
   ];
   s.chain.forEach((node, i) => {
-    const { benchOutput = 0, ...config } = node;
-    const wires: string[][] = Array.from({ length: benchOutput + 1 }, () => []);
+    const { benchOutput = 0, benchOutputs = 1, ...config } = node;
+    const wires: string[][] = Array.from({ length: Math.max(benchOutput + 1, benchOutputs) }, () => []);
     wires[benchOutput] = [targets[i + 1]];
     flow.push({ name: '', ...config, id: ids[i], z: TAB_ID, ...at(i + 1), wires });
   });

@@ -12,6 +12,8 @@ import type { NodeMessage } from 'node-red';
 export interface ChainNode {
   type: string;
   benchOutput?: number;
+  /** How many outputs the node has when more than the chain uses (the others stay unwired). */
+  benchOutputs?: number;
   [property: string]: unknown;
 }
 
@@ -68,6 +70,13 @@ export const SCENARIOS: Scenario[] = [
     role: 'baseline',
     compareTo: 'bare-hop',
     chain: [{ type: 'bench-pass' }],
+  },
+  {
+    name: 'pass-hop-2',
+    description: 'source → pass-through node with two outputs (the second unwired) → sink: Node-RED\'s general send path',
+    role: 'baseline',
+    compareTo: 'bare-hop',
+    chain: [{ type: 'bench-pass', benchOutputs: 2 }],
   },
   {
     name: 'core-chain',

@@ -4,11 +4,14 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow } from 'node-red';
 
 export = function (RED: NodeAPI): void {
-  function BenchPassNode(this: Node, config: NodeDef): void {
+  function BenchPassNode(this: Node, config: NodeDef & { wires?: string[][] }): void {
     RED.nodes.createNode(this, config);
     // Three parameters, as every node of ours has, so completion is tracked the same way.
-    this.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessageInFlow) => void, done: () => void) => {
-      send(msg);
+    // With more than one output (as a node with an exception output has), Node-RED skips the
+    // single-wire shortcut in Node.send; the pass-hop-2 baseline measures what that costs.
+    const outputs = config.wires?.length ?? 1;
+    this.on('input', (msg: NodeMessageInFlow, send: (m: NodeMessageInFlow | Array<NodeMessageInFlow | null>) => void, done: () => void) => {
+      send(outputs > 1 ? [msg, null] : msg);
       done();
     });
   }
