@@ -10,6 +10,9 @@ import { NS_KEYS, toRecord } from './records';
 import { customSignature, resolveLimits, type RuleBook } from './rules';
 import { limitTarget, rocRate, rocTarget } from './signals';
 import { ACTIVE, AssetSlot, BAD, CLEARING, KeyState, NORMAL, RingPool, STALE, slotKey } from './state';
+import { WriteQueue, type Write } from './write-queue';
+
+export type { Write } from './write-queue';
 
 export interface Clock {
   /** Monotonic milliseconds, for delays and timers. */
@@ -26,13 +29,6 @@ export interface EngineOptions {
   /** Source timestamps further than this from the gateway clock are replaced by the gateway clock. */
   maxClockSkewMs?: number;
   maxShelveMs?: number;
-}
-
-export interface Write {
-  ns: string;
-  key: string;
-  /** Null deletes. */
-  value: unknown;
 }
 
 export interface Counters {
@@ -69,10 +65,7 @@ export class AlarmEngine implements MachineHost {
   keyCount = 0;
   private readonly maxSkewMs: number;
   private out: MaintenanceEvent[] = [];
-  private dirty: KeyState[] = [];
-  /** Keys whose events wait for the next commit (may repeat, may already be written). */
-  private urgent: KeyState[] = [];
-  private readonly metaWrites = new Map<string, Write>();
+  private readonly writes = new WriteQueue();
   private lastTsText = '';
   private lastTsMs = 0;
 
@@ -90,8 +83,7 @@ export class AlarmEngine implements MachineHost {
 
   emit(event: MaintenanceEvent, st: KeyState, wall: number): void {
     this.out.push(event);
-    // This key's record must be in the commit the event waits for, however many others are queued.
-    this.urgent.push(st);
+    this.writes.awaited(st);
     // Re-alarms and announcements repeated after a crash are not new alarms for the health figures.
     if (event.details.reAlarm !== undefined || event.details.restored !== undefined) return;
     if (event.state === 'raised' || event.state === 'sensor-fault') this.rate.add(wall, event.severity);
@@ -101,10 +93,7 @@ export class AlarmEngine implements MachineHost {
   }
 
   touch(st: KeyState): void {
-    if (!st.dirty) {
-      st.dirty = true;
-      this.dirty.push(st);
-    }
+    this.writes.touch(st);
   }
 
   wake(st: KeyState, at: number): void {
@@ -349,27 +338,14 @@ export class AlarmEngine implements MachineHost {
 
   /** Whether something waits to be written. */
   hasWrites(): boolean {
-    return this.dirty.length > 0 || this.metaWrites.size > 0 || this.urgent.length > 0;
+    return this.writes.has();
   }
 
-  /**
-   * The writes to commit: shelves and marks, every key an event waits for, then up to `max` other
-   * changed keys, oldest first. The engine forgets what it returns (`requeue` on failure); the rest
-   * stays for the next call, so a flood of new keys never makes one event wait for all of them.
-   */
+  /** The writes to commit (see WriteQueue.take): everything events wait for, then up to `max` more. */
   takeWrites(max = Number.POSITIVE_INFINITY): Write[] {
     const now = this.clock.mono();
     const wall = this.clock.wall();
-    const writes: Write[] = [...this.metaWrites.values()];
-    this.metaWrites.clear();
-    for (const st of this.urgent) this.writeKey(st, writes, now, wall);
-    this.urgent = [];
-    const dirty = this.dirty;
-    let taken = 0;
-    let i = 0;
-    for (; i < dirty.length && taken < max; i++) if (this.writeKey(dirty[i], writes, now, wall)) taken++;
-    this.dirty = i >= dirty.length ? [] : dirty.slice(i);
-    return writes;
+    return this.writes.take(max, (st, out) => this.writeKey(st, out, now, wall));
   }
 
   private writeKey(st: KeyState, writes: Write[], now: number, wall: number): boolean {
@@ -383,11 +359,11 @@ export class AlarmEngine implements MachineHost {
 
   /** Puts writes that could not be committed back in line for the next attempt. */
   requeue(writes: Write[]): void {
-    for (const w of writes) if (!this.metaWrites.has(`${w.ns}\u0001${w.key}`)) this.metaWrites.set(`${w.ns}\u0001${w.key}`, w);
+    this.writes.requeue(writes);
   }
 
   queueWrite(w: Write): void {
-    this.metaWrites.set(`${w.ns}\u0001${w.key}`, w);
+    this.writes.queue(w);
   }
 
   private take(): MaintenanceEvent[] {
