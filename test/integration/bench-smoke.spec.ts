@@ -128,8 +128,16 @@ describe('bench scenarios (unit)', function () {
     assert.equal(node?.benchOutput, undefined);
   });
 
+  it('gives a node the number of outputs named by benchOutputs, the chain on output 0', function () {
+    const s: Scenario = { name: 't', description: '', role: 'node', compareTo: 't', chain: [{ type: 'bench-pass', benchOutputs: 2 }] };
+    const flow = buildFlow(s) as Array<{ id: string; wires?: string[][]; benchOutputs?: number }>;
+    const node = flow.find((n) => n.id === 'bench-n1');
+    assert.deepEqual(node?.wires, [['bench-sink'], []]);
+    assert.equal(node?.benchOutputs, undefined);
+  });
+
   it('always runs the baselines and rejects unknown scenario names', function () {
-    assert.deepEqual(selectScenarios(SCENARIOS, ['core-chain']).map((s) => s.name), ['bare-hop', 'core-chain']);
+    assert.deepEqual(selectScenarios(SCENARIOS, ['core-chain']).map((s) => s.name), ['bare-hop', 'pass-hop', 'pass-hop-2', 'core-chain']);
     assert.throws(() => selectScenarios(SCENARIOS, ['nope']), /unknown scenario "nope"/);
   });
 });
