@@ -55,7 +55,7 @@ export class OutboxAdmin {
         const id = store.replay(row, now, now + this.s.deadlineMs);
         if (id !== null) out.push(id);
       } catch (e) {
-        store.recount();
+        // store.replay rebuilt its counters and order after the rollback.
         throw wrapStorageError(e, `cannot replay item ${row.id}`);
       }
     };
@@ -127,7 +127,7 @@ export class OutboxAdmin {
         }
       }
     } catch (e) {
-      store.recount();
+      // A failed page was rolled back and recounted by store.atomically; a single delete changes nothing when it fails.
       throw wrapStorageError(e, `cannot delete ${state} items`);
     }
     if (n > 0) this.changed();

@@ -280,9 +280,9 @@ export class DeliveryEngine {
       backlog = store.pruneAudit(now - s.auditRetentionDays * DAY, 2000) === 2000 || backlog;
       backlog = store.pruneSent(now - s.sentRetentionDays * DAY, 2000) === 2000 || backlog;
       backlog = store.pruneShadow(now - s.auditRetentionDays * DAY, 2000) === 2000 || backlog;
-      // The counters are kept in step with every write; a full recount (a table scan) is only a
+      // The counters are kept in step with every write; recounting them (a table scan) is only a
       // safety net, so it runs once an hour-ish rather than on every pass.
-      if (++this.houseRuns % Math.max(1, Math.round(3600_000 / s.housekeepingMs)) === 0) store.recount();
+      if (++this.houseRuns % Math.max(1, Math.round(3600_000 / s.housekeepingMs)) === 0) store.recountHeld();
       this.checkCapacity();
     } catch (e) {
       this.problem({ code: 'storage', message: wrapStorageError(e, 'housekeeping failed').message });

@@ -69,6 +69,8 @@ export function itemBytes(body: string, event: string): number {
 }
 
 const ACTIVE = "('pending', 'inflight', 'retry-wait')";
+/** The same states, for the per-asset order kept in memory: only these are in it. */
+const ACTIVE_STATES: ReadonlySet<ItemState> = new Set(['pending', 'inflight', 'retry-wait']);
 
 /** How many of the oldest pending rows a claim looks at; bounds its cost under a big backlog. */
 const CLAIM_WINDOW = 1000;
@@ -96,8 +98,6 @@ export class Store {
       pendingWindow: p(`SELECT id, asset_key FROM items WHERE state = 'pending' ORDER BY id LIMIT ${CLAIM_WINDOW}`),
       activeOrder: p(`SELECT id, asset_key FROM items WHERE state IN ${ACTIVE} ORDER BY id`),
       maxId: p('SELECT MAX(id) AS id FROM items'),
-      idFloor: p("SELECT value FROM meta WHERE key = 'id_floor'"),
-      noteFloor: p("INSERT INTO meta (key, value) VALUES ('id_floor', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
       dueRetries: p("SELECT * FROM items WHERE state = 'retry-wait' AND next_at <= ? ORDER BY id LIMIT ?"),
       nextRetryAt: p("SELECT MIN(next_at) AS t FROM items WHERE state = 'retry-wait'"),
       nextLeaseEnd: p("SELECT MIN(lease_until) AS t FROM items WHERE state = 'inflight'"),
@@ -108,8 +108,8 @@ export class Store {
       reclaim: p(`UPDATE items SET state = 'pending', lease_until = NULL, next_at = ?,
           ambiguous = CASE WHEN action = 'create' THEN 1 ELSE ambiguous END
         WHERE state = 'inflight' AND lease_until <= ? AND id NOT IN (SELECT value FROM json_each(?))`),
-      lastSeen: p("SELECT value FROM meta WHERE key = 'last_seen'"),
-      noteSeen: p("INSERT INTO meta (key, value) VALUES ('last_seen', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
+      metaGet: p('SELECT value FROM meta WHERE key = ?'),
+      metaSet: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       shiftRetries: p("UPDATE items SET next_at = next_at + ? WHERE state = 'retry-wait'"),
       shiftLeases: p("UPDATE items SET lease_until = lease_until + ? WHERE state = 'inflight'"),
       linkUp: p("UPDATE items SET next_at = ?, link_wait = 0 WHERE state = 'retry-wait' AND link_wait = 1"),
@@ -142,33 +142,45 @@ export class Store {
    * the table: at open, and after a write failed inside a transaction that rolled back.
    */
   recount(): void {
-    const t = this.s.heldTotals.get() as { n: number; b: number };
-    this.held.rows = t.n;
-    this.held.bytes = t.b;
+    this.recountHeld();
     this.order.clear();
     for (const r of this.s.activeOrder.iterate() as IterableIterator<{ id: number; asset_key: string }>) this.order.add(r.asset_key, r.id);
-    const floor = Number((this.s.idFloor.get() as { value: string } | undefined)?.value ?? 0);
+    const floor = Number(this.metaGet('id_floor') ?? 0);
     this.floorSaved = Number.isSafeInteger(floor) && floor > 0 ? floor : 0;
     const max = (this.s.maxId.get() as { id: number | null }).id ?? 0;
     // Ids a rolled-back insert took are skipped rather than handed out again: gaps are harmless.
     this.nextId = Math.max(this.nextId - 1, max, this.floorSaved) + 1;
   }
 
-  /** Runs `fn` in one transaction; if it fails, what the store keeps in memory is rebuilt from the table. */
+  /** Only the held counters (one aggregate query): the periodic safety net against drift. */
+  recountHeld(): void {
+    const t = this.s.heldTotals.get() as { n: number; b: number };
+    this.held.rows = t.n;
+    this.held.bytes = t.b;
+  }
+
+  /**
+   * Runs `fn` in one transaction; if it fails, what the store keeps in memory is rebuilt from the
+   * table — once, by the outermost call, after everything has rolled back.
+   */
   atomically<R>(fn: () => R): R {
     try {
       return this.db.transaction(fn)();
     } catch (e) {
-      if (this.db.open) this.recount();
+      if (this.db.open && !this.db.inTransaction) this.recount();
       throw e;
     }
+  }
+
+  private metaGet(key: string): string | undefined {
+    return (this.s.metaGet.get(key) as { value: string } | undefined)?.value;
   }
 
   /** Records the id high-water mark before rows are deleted (a no-op when it is already recorded). */
   private keepFloor(): void {
     const top = this.nextId - 1;
     if (top <= this.floorSaved) return;
-    this.s.noteFloor.run(String(top));
+    this.s.metaSet.run('id_floor', String(top));
     this.floorSaved = top;
   }
 
@@ -291,13 +303,12 @@ export class Store {
 
   /** The wall-clock time this file was last known to be in use, or null for a new file. */
   lastSeen(): number | null {
-    const row = this.s.lastSeen.get() as { value: string } | undefined;
-    const t = row ? Number(row.value) : NaN;
+    const t = Number(this.metaGet('last_seen') ?? NaN);
     return Number.isFinite(t) ? t : null;
   }
 
   noteSeen(now: number): void {
-    this.s.noteSeen.run(String(now));
+    this.s.metaSet.run('last_seen', String(now));
   }
 
   /** The wall clock jumped by `ms`: retry times and leases move with it, so each wait keeps its length. */
@@ -343,20 +354,20 @@ export class Store {
       this.held.rows -= 1;
       this.held.bytes -= row.bytes;
     }
-    if (gone) this.order.remove(row.asset_key, row.id);
+    if (gone && ACTIVE_STATES.has(state)) this.order.remove(row.asset_key, row.id);
     return gone;
   }
 
   /** Puts a dead letter back at the end of the queue under a new id, keeping its eventId. */
   replay(row: ItemRow, now: number, deadlineAt: number): number | null {
-    return this.db.transaction(() => {
+    return this.atomically(() => {
       if (!this.delete(row, 'dead')) return null;
       return this.insert({
         eventId: row.event_id, action: row.action, connection: row.connection, assetKey: row.asset_key,
         nodeId: row.node_id, body: row.body, event: row.event, shadow: false, occurredAt: row.occurred_at,
         enqueuedAt: now, deadlineAt, bytes: row.bytes, ambiguous: row.action === 'create',
       });
-    })();
+    });
   }
 
   audit(entries: AuditEntry[]): void {
