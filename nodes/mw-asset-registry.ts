@@ -2,7 +2,6 @@
 // from the editor and a CSV/JSON file that is reloaded when it changes), the verification against the
 // CMMS through an mw-cmms connection, and the results of that verification, kept across restarts.
 import type { Request, Response } from 'express';
-import os from 'node:os';
 import path from 'node:path';
 import { parseRegistrySettings, type RegistryNodeSettings } from './core/assets/config';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
@@ -13,19 +12,14 @@ import { addRecords, importText, type FileFormat } from './core/assets/sources';
 import type { VerificationStatus } from './core/assets/types';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
+import { nodeDataFile, userDirOf } from './lib/files';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
 type RegistryNodeDef = NodeDef & RegistryNodeSettings;
 type RegistryNode = Node & RegistryHandle & { service: RegistryService | null; configErrors: string[] };
 
-function userDirOf(RED: NodeAPI): string {
-  return (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
-}
-
 /** One DurableState file per registry, beside the flows. */
-function stateFile(RED: NodeAPI, id: string): string {
-  return path.join(userDirOf(RED), 'millwright', `mw-asset-registry-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.db`);
-}
+const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-asset-registry', id);
 
 const STATUSES: readonly VerificationStatus[] = ['unchecked', 'ok', 'missing', 'wrong-site', 'wrong-location', 'inactive', 'decommissioned'];
 

@@ -2,8 +2,6 @@
 // the OAuth token), the durable outbox of work still to deliver, and the link's health, which it
 // shows on every node using the connection, the way core's mqtt-broker node does for MQTT.
 import type { Request, Response } from 'express';
-import os from 'node:os';
-import path from 'node:path';
 import { createCmmsClient } from './core/cmms';
 import { HealthMonitor, type HealthSnapshot, type HealthState } from './core/cmms/health';
 import type { CmmsClient } from './core/cmms/types';
@@ -11,6 +9,7 @@ import { parseCmmsSettings, type CmmsCredentials, type CmmsNodeSettings } from '
 import { Outbox, type OutboxResult } from './core/outbox';
 import type { CmmsConnection, HealthHandler } from './lib/cmms-connection';
 import { onClose } from './lib/close';
+import { nodeDataFile } from './lib/files';
 import { registerOutboxRoutes } from './lib/outbox-routes';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { busy, failed, ok, renderStatus, warning, type StatusSpec } from './lib/status';
@@ -46,10 +45,7 @@ function statusFor(state: HealthState): StatusSpec {
 }
 
 /** Where a connection keeps its outbox: beside the flows, one file per connection. */
-function outboxFile(RED: NodeAPI, id: string): string {
-  const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
-  return path.join(userDir, 'millwright', `outbox-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.db`);
-}
+const outboxFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'outbox', id);
 
 /** A throwaway client for the editor's test button: the settings on screen, released once it has answered. */
 async function testConnection(RED: NodeAPI, settings: unknown, credentials: CmmsCredentials): Promise<{ ok: boolean; state: string; text: string }> {

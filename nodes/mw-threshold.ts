@@ -2,8 +2,6 @@
 // The engine (nodes/core/alarms) does the alarm semantics; this adapter feeds it messages and
 // time, commits its state before events leave, and answers control messages.
 import type { Request, Response } from 'express';
-import os from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import {
   AlarmEngine, acknowledge, Committer, ControlError, healthRequest, isControlTopic, loadRules, markClean,
@@ -14,6 +12,7 @@ import type { MaintenanceEvent } from './core/contracts';
 import { validateAssetReadings, validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import { onClose } from './lib/close';
+import { nodeDataFile, userDirOf } from './lib/files';
 import { onInput } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { failed, ok, showStatus, warning } from './lib/status';
@@ -27,13 +26,7 @@ const RESTART_ANNOUNCE_MS = 1000;
 /** Timers longer than this are re-armed in steps (setTimeout's range ends at about 24.8 days). */
 const MAX_TIMER_MS = 3600_000;
 
-function stateFile(RED: NodeAPI, id: string): string {
-  return path.join(userDirOf(RED), 'millwright', `mw-threshold-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.db`);
-}
-
-function userDirOf(RED: NodeAPI): string {
-  return (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
-}
+const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-threshold', id);
 
 interface Rejection {
   reason: 'invalid' | 'invalid-config' | 'invalid-control';

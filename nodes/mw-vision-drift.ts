@@ -4,7 +4,6 @@
 // and open episodes live in a per-node SQLite file: written when something changes state, and
 // checkpointed on a timer — never per record.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { MaintenanceEvent } from './core/contracts';
 import { validateWorkOrderStatus } from './core/contracts';
@@ -14,6 +13,7 @@ import {
   type Design, type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
 import { onClose } from './lib/close';
+import { nodeDataFile } from './lib/files';
 import { onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { failed, idle, ok, showStatus, warning } from './lib/status';
@@ -26,10 +26,7 @@ const GROUPS = 'groups';
 /** Warn about a characteristic the series limit keeps out at most this often. */
 const UNTRACKED_WARN_MS = 60_000;
 
-function stateFile(RED: NodeAPI, id: string): string {
-  const userDir = (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
-  return path.join(userDir, 'millwright', `mw-vision-drift-${id.replace(/[^A-Za-z0-9_.-]/g, '_')}.db`);
-}
+const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-vision-drift', id);
 
 /** The settings that shape detector state: when they change, the running sums start over. */
 function fingerprint(s: DriftSettings, d: Design): string {
