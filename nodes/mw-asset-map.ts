@@ -5,7 +5,7 @@ import type { NodeMessageInFlow } from 'node-red';
 import type { MapNodeSettings } from './core/assets/config';
 import { parseMapSettings } from './core/assets/config';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
-import { mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';
+import { iso, mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';
 import type { RegistryService } from './core/assets/service';
 import { onClose } from './lib/close';
 import { onInput } from './lib/input';
@@ -114,9 +114,9 @@ export = function (RED: NodeAPI): void {
           const u = unmapped.get(e.identifier);
           if (u) {
             u.count += 1;
-            u.lastSeen = new Date().toISOString();
+            u.lastSeen = iso(ctx.now);
           } else if (unmapped.size < MAX_UNMAPPED) {
-            unmapped.set(e.identifier, { kind: e.source.kind, count: 1, lastSeen: new Date().toISOString() });
+            unmapped.set(e.identifier, { kind: e.source.kind, count: 1, lastSeen: iso(ctx.now) });
           }
         }
       }

@@ -143,6 +143,7 @@ export class AlarmEngine implements MachineHost {
       return this.take();
     }
     const now = this.clock.mono();
+    const wall = this.clock.wall();
     const byMetric = slot.ruleSet.byMetric;
     for (const r of p.readings) {
       const idx = byMetric.get(r.metric);
@@ -150,7 +151,7 @@ export class AlarmEngine implements MachineHost {
         this.counters.unmatched++;
         continue;
       }
-      const ts = this.sourceTime(r.timestamp);
+      const ts = this.sourceTime(r.timestamp, wall);
       for (const i of idx) {
         const st = slot.states[i] ?? this.makeKey(slot, i, now);
         if (st !== undefined) this.sample(st, r, ts, now);
@@ -160,7 +161,7 @@ export class AlarmEngine implements MachineHost {
   }
 
   /** Source time when it is believable, else the gateway's clock (a PLC with a wrong clock must not hide an alarm). */
-  private sourceTime(text: string): number {
+  private sourceTime(text: string, wall: number): number {
     let ms: number;
     if (text === this.lastTsText) ms = this.lastTsMs;
     else {
@@ -168,7 +169,6 @@ export class AlarmEngine implements MachineHost {
       this.lastTsText = text;
       this.lastTsMs = ms;
     }
-    const wall = this.clock.wall();
     if (!(Math.abs(ms - wall) <= this.maxSkewMs)) {
       this.counters.clockReplaced++;
       return wall;

@@ -2,7 +2,7 @@
 // entry per target. A new run is written beside the previous one and switched to in one commit, so a
 // power cut during the write leaves the previous results whole.
 import type { DurableState } from '../state/durable-state';
-import { Slicer } from './sources';
+import { Slicer } from './slicer';
 import type { TargetCheck, VerificationStatus } from './types';
 
 export interface VerificationSummary {

@@ -9,7 +9,8 @@ import { DurableState } from '../state/durable-state';
 import type { RegistryOptions } from './config';
 import { RegistryLoader, type Registry } from './registry';
 import { VerificationStore, type VerificationSummary } from './results';
-import { addRecords, loadFile, Slicer } from './sources';
+import { Slicer } from './slicer';
+import { addRecords, loadFile } from './sources';
 import type { TargetCheck } from './types';
 import { checkTargets, fetchAssets, type AssetLister } from './verify';
 

@@ -14,7 +14,6 @@ import type { RegistryLoader } from './registry';
 import { Slicer } from './slicer';
 import type { RawRow } from './types';
 
-export { Slicer, SLICE_MS } from './slicer';
 
 export type FileFormat = 'csv' | 'json' | 'jsonl';
 export const FILE_FORMATS = ['auto', 'csv', 'json', 'jsonl'] as const;

@@ -3,7 +3,7 @@
 // are not ok get suggestions (the same id at another site, near-identical ids such as PUMP-1O1 for
 // PUMP-101, an active asset next to a decommissioned one).
 import type { CmmsAsset, Page } from '../cmms/types';
-import { Slicer } from './sources';
+import { Slicer } from './slicer';
 import type { Suggestion, Target, TargetCheck, VerificationStatus } from './types';
 
 /** A CMMS that answers more pages than this is taken to be looping. */
