@@ -73,15 +73,7 @@ function check<T>(v: Validator<T>, payload: unknown): T {
 }
 
 function forEachKey(engine: AlarmEngine, t: Target, fn: (st: KeyState) => void): number {
-  let n = 0;
-  for (const slot of engine.slotsFor(t.siteId ?? null, t.assetId)) {
-    for (const st of slot.states) {
-      if (!st || (t.ruleId !== undefined && st.rule.id !== t.ruleId)) continue;
-      fn(st);
-      n++;
-    }
-  }
-  return n;
+  return engine.forEachKey(t.siteId ?? null, t.assetId, t.ruleId ?? null, fn);
 }
 
 const MAX_SHELVES = 10_000;

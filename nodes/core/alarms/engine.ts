@@ -401,14 +401,24 @@ export class AlarmEngine implements MachineHost {
     this.queueWrite({ ns: 'shelf', key: shelf.key, value: null });
     // Episodes that became active while shelved are announced now.
     const wall = this.clock.wall();
-    for (const slot of this.slotsFor(shelf.siteId, shelf.assetId)) {
+    this.forEachKey(shelf.siteId, shelf.assetId, shelf.ruleId, (st) => {
+      for (const c of [st.sen, st.lim, st.roc]) {
+        if (c && (c.phase === ACTIVE || c.phase === CLEARING) && !c.announced) this.machine.announce(st, c, wall, now, { unshelved: true });
+      }
+    });
+  }
+
+  /** Runs `fn` for every key of an asset (at one site, or all when null), of one rule or all; returns how many. */
+  forEachKey(siteId: string | null, assetId: string, ruleId: string | null, fn: (st: KeyState) => void): number {
+    let n = 0;
+    for (const slot of this.slotsFor(siteId, assetId)) {
       for (const st of slot.states) {
-        if (!st || (shelf.ruleId !== null && st.rule.id !== shelf.ruleId)) continue;
-        for (const c of [st.sen, st.lim, st.roc]) {
-          if (c && (c.phase === ACTIVE || c.phase === CLEARING) && !c.announced) this.machine.announce(st, c, wall, now, { unshelved: true });
-        }
+        if (!st || (ruleId !== null && st.rule.id !== ruleId)) continue;
+        fn(st);
+        n++;
       }
     }
+    return n;
   }
 
   // ── Health ─────────────────────────────────────────────────────────────────────────────────

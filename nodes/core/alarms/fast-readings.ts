@@ -9,10 +9,10 @@
 // string lengths count code points (never more than `.length`, so `.length` within the limit is
 // enough), and the two patterns are the schema's own, compiled with the same `u` flag.
 import { assetReadingsSchema, type AssetReadings } from '../contracts';
+import { isForbiddenKey } from '../contracts/common';
 
 const LOCATION = new RegExp(assetReadingsSchema.properties.asset.properties.location.pattern, 'u');
 const TIMESTAMP = new RegExp(assetReadingsSchema.properties.readings.items.properties.timestamp.pattern, 'u');
-const FORBIDDEN = new Set<string>(['__proto__', 'constructor', 'prototype']);
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -29,7 +29,7 @@ function customOk(c: unknown): boolean {
   if (proto !== Object.prototype && proto !== null) return false;
   let n = 0;
   for (const k in c as Record<string, unknown>) {
-    if (++n > 100 || k.length > 100 || FORBIDDEN.has(k)) return false;
+    if (++n > 100 || k.length > 100 || isForbiddenKey(k)) return false;
     const v = (c as Record<string, unknown>)[k];
     if (v === null || typeof v === 'boolean') continue;
     if (typeof v === 'number') {

@@ -2,6 +2,7 @@
 // messages the usual protocol nodes send, as they send them: core MQTT in, node-red-contrib-modbus
 // read/getter, node-red-contrib-opcua, and AI-vision inspection records.
 import type { Quality, SourceKind } from '../contracts/asset-readings';
+import { isForbiddenKey } from '../contracts/common';
 import { Collector, iso, MAX_BLOCK, MAX_IDENTIFIER, MAX_TEXT_PAYLOAD, type MapContext, type MapResult } from './collector';
 import { isBitTable, decodeRaw, tableOfFunctionCode } from './modbus';
 import { looksLikeNodeId } from './opcua';
@@ -258,7 +259,7 @@ function mapVision(msg: InputMessage, ctx: MapContext): MapResult {
       for (const k of Object.keys(measurements)) {
         const v = measurements[k];
         if (typeof v !== 'number' || !Number.isFinite(v) || k.length > 200 || k === row.metric) continue;
-        if (k === '__proto__' || k === 'constructor' || k === 'prototype' || ++n > 200) continue;
+        if (isForbiddenKey(k) || ++n > 200) continue;
         c.add(row, k, { ok: true, value: v, outOfRange: null }, timestamp, 'good');
       }
     }

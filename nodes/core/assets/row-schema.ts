@@ -2,7 +2,7 @@
 // holds (always text) into the typed values the schema checks. Column names are matched loosely
 // (case, spaces and underscores ignored, a few common aliases), because people write "Asset ID".
 import { assetSchema } from '../contracts/asset';
-import { idString, safePropertyNames, scalarBag, shortText, FORBIDDEN_KEYS } from '../contracts/common';
+import { idString, isForbiddenKey, safePropertyNames, scalarBag, shortText } from '../contracts/common';
 import { compileValidator } from '../contracts/validate';
 import { DATA_TYPES, MATCH_KINDS, type RawRow } from './types';
 
@@ -45,7 +45,7 @@ function findColumn(header: string): Column {
   const custom = /^custom[.:_ ](.+)$/i.exec(h);
   if (custom) {
     const name = custom[1].trim();
-    return name === '' || (FORBIDDEN_KEYS as readonly string[]).includes(name) ? null : `custom.${name}`;
+    return name === '' || isForbiddenKey(name) ? null : `custom.${name}`;
   }
   return CANONICAL.get(squash(h)) ?? null;
 }
@@ -79,7 +79,7 @@ export function coerceRow(source: Record<string, unknown>): Coerced {
     const value = source[key];
     if (key === 'custom' && value !== null && typeof value === 'object' && !Array.isArray(value)) {
       for (const k of Object.keys(value)) {
-        if ((FORBIDDEN_KEYS as readonly string[]).includes(k)) errors.push(`custom field "${k}" is not allowed`);
+        if (isForbiddenKey(k)) errors.push(`custom field "${k}" is not allowed`);
         else custom[k] = (value as Record<string, unknown>)[k];
       }
       continue;

@@ -2,7 +2,7 @@
 // worked out, the decode settings fixed, and the CMMS target and asset objects shared between rows
 // (100 000 rows usually point at a few thousand assets; sharing keeps the registry small).
 import type { Asset } from '../contracts/asset';
-import { FORBIDDEN_KEYS, type Scalar } from '../contracts/common';
+import { isForbiddenKey, type Scalar } from '../contracts/common';
 import { isBitTable, parseByteOrder, parseTable, widthOf } from './modbus';
 import { checkTopicFilter, hasWildcard } from './mqtt';
 import { normaliseNodeId, type NamespaceTable } from './opcua';
@@ -124,7 +124,7 @@ export class RowBuilder {
     let field: string[] | null = null;
     if (r.field !== undefined) {
       field = r.field.split('.');
-      if (field.some((p) => p === '' || (FORBIDDEN_KEYS as readonly string[]).includes(p))) errors.push(`field "field": "${r.field}" is not a usable field path`);
+      if (field.some((p) => p === '' || isForbiddenKey(p))) errors.push(`field "field": "${r.field}" is not a usable field path`);
     }
     if (errors.length > 0) return { ok: false, errors };
 

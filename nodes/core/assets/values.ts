@@ -1,7 +1,7 @@
 // Small conversions shared by the input shapes: raw value → engineering value (bit, scale, offset,
 // valid range), protocol timestamps and OPC UA status codes → the contract's time and quality.
 import type { Quality } from '../contracts/asset-readings';
-import { FORBIDDEN_KEYS } from '../contracts/common';
+import { isForbiddenKey } from '../contracts/common';
 import type { Row } from './types';
 
 export type Converted =
@@ -97,7 +97,6 @@ export function qualityOf(status: unknown): Quality {
   return 'good';
 }
 
-const FORBIDDEN: ReadonlySet<string> = new Set(FORBIDDEN_KEYS);
 
 /**
  * A plain-JSON copy of a record from another system, without prototype-polluting keys, functions
@@ -120,7 +119,7 @@ export function cleanRecord(v: unknown, budget = { nodes: 5000 }, depth = 0): un
   }
   const out: Record<string, unknown> = {};
   for (const k of Object.keys(v)) {
-    if (FORBIDDEN.has(k)) continue;
+    if (isForbiddenKey(k)) continue;
     const c = cleanRecord((v as Record<string, unknown>)[k], budget, depth + 1);
     if (budget.nodes < 0) return null;
     if (c !== undefined) out[k] = c;

@@ -7,6 +7,9 @@ export const SCHEMA_BASE = 'https://millwright.dev/contracts/v1/';
 
 /** Keys that would reach Object.prototype if a consumer merged the object naively. */
 export const FORBIDDEN_KEYS = ['__proto__', 'constructor', 'prototype'] as const;
+const FORBIDDEN_SET: ReadonlySet<string> = new Set(FORBIDDEN_KEYS);
+/** A key that must never be copied onto an object: it would reach the prototype. */
+export const isForbiddenKey = (k: string): boolean => FORBIDDEN_SET.has(k);
 
 export const safePropertyNames = { not: { enum: [...FORBIDDEN_KEYS] } } as const;
 
