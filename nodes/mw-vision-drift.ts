@@ -3,7 +3,6 @@
 // spread, and sends one maintenance event of kind "drift" per episode. Baselines, detector state
 // and open episodes live in a per-node SQLite file: written when something changes state, and
 // checkpointed on a timer — never per record.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceEvent } from './core/contracts';
 import { validateWorkOrderStatus } from './core/contracts';
@@ -13,8 +12,9 @@ import {
   type Design, type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
 import { onClose } from './lib/close';
-import { nodeDataFile } from './lib/files';
-import { onInput } from './lib/input';
+import { readConfinedSync } from './core/storage/confined-file';
+import { fileAccess, nodeDataFile } from './lib/files';
+import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { failed, idle, ok, showStatus, warning } from './lib/status';
 import type { Request, Response } from 'express';
@@ -39,15 +39,10 @@ function withSpecFile(RED: NodeAPI, config: DriftNodeDef, settings: DriftSetting
   if (config.specSource !== 'file') return [];
   const file = String(config.specFile ?? '').trim();
   if (!file) return [RED._('mw-vision-drift.errors.no-spec-file')];
-  const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-  const full = path.isAbsolute(file) ? file : path.join(userDir, file);
-  let text: string;
-  try {
-    text = fs.readFileSync(full, 'utf8');
-  } catch (e) {
-    return [RED._('mw-vision-drift.errors.spec-file', { file: full, message: (e as Error).message })];
-  }
-  const parsed = parseSpecText(text, path.basename(full));
+  // Confined to the user directory (or settings.js millwright.allowedFileDirs), a regular file, capped.
+  const read = readConfinedSync(file, fileAccess(RED));
+  if (!read.ok) return [RED._('mw-vision-drift.errors.spec-file', { file, message: read.error })];
+  const parsed = parseSpecText(read.text, path.basename(read.path));
   settings.specs = [...settings.specs, ...parsed.rows];
   return parsed.errors;
 }
@@ -199,6 +194,13 @@ export = function (RED: NodeAPI): void {
     onInput(node, (msg, send, done) => {
       if (!engine) {
         done(reject(send, msg, 'invalid-config', problems));
+        return;
+      }
+      // Size and shape first (an image Buffer wired in by mistake is the classic): rejected before
+      // any validator, with a small stand-in payload that Catch nodes can copy.
+      const shape = containPayload(msg);
+      if (shape) {
+        done(reject(send, msg, 'invalid', [shape.error]));
         return;
       }
       const payload = msg.payload as Record<string, unknown> | null;

@@ -8,7 +8,7 @@ import { assetKey, planFor } from './core/mapping/plan';
 import type { EnqueueResult, Outbox, OutboxResult } from './core/outbox';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
-import { onInput } from './lib/input';
+import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { failed, idle, ok, showStatus, warning } from './lib/status';
 
@@ -184,6 +184,14 @@ export = function (RED: NodeAPI): void {
         const eventId = typeof (msg.payload as { eventId?: unknown } | null)?.eventId === 'string' ? (msg.payload as { eventId: string }).eventId : null;
         reject(send, msg, { eventId, outcome: 'rejected', reason, errors: [message] });
         done(new Error(message));
+        return;
+      }
+      // Size and shape first: a Buffer, a huge array or 10 000-deep nesting never reaches the
+      // validator, and the rejected message carries a small stand-in that Catch nodes can copy.
+      const shape = containPayload(msg);
+      if (shape) {
+        reject(send, msg, { eventId: null, outcome: 'rejected', reason: 'invalid', errors: [shape.error] });
+        done(new Error(RED._('mw-work-order.errors.invalid-event', { errors: shape.error })));
         return;
       }
       if (isControl(msg)) {
