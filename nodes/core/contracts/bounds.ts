@@ -52,7 +52,11 @@ export function kindOf(v: unknown): { type: string; size?: number } {
  */
 function isPlain(o: object): boolean {
   const proto: unknown = Object.getPrototypeOf(o);
-  return proto === null || Object.getPrototypeOf(proto) === null;
+  if (proto === null || Object.getPrototypeOf(proto) === null) return true;
+  // An object made with Object.create({...}) (or `x.__proto__ = {...}`) is still data; a class
+  // instance, Date or Map has a prototype with its own constructor.
+  if (types.isProxy(proto)) return false;
+  return !Object.prototype.hasOwnProperty.call(proto, 'constructor');
 }
 
 /** A value still to visit; its path is worked out only when it is reported. */
