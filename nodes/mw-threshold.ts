@@ -4,7 +4,7 @@
 import type { Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import {
-  AlarmEngine, acknowledge, Committer, ControlError, healthRequest, isControlTopic, loadRules, markClean,
+  AlarmEngine, acknowledge, Committer, CONTROL_TOPICS, ControlError, healthRequest, loadRules, markClean,
   parseThresholdSettings, restoreFromStore, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
   type ControlTopic, type ThresholdNodeSettings,
 } from './core/alarms';
@@ -14,6 +14,7 @@ import { DurableState } from './core/state/durable-state';
 import { onClose } from './lib/close';
 import { readConfined } from './core/storage/confined-file';
 import { fileAccess, nodeDataFile } from './lib/files';
+import { controlOf, warnLegacyControl } from './lib/control';
 import { containPayload, onInput } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { failed, ok, showStatus, warning } from './lib/status';
@@ -264,8 +265,16 @@ export = function (RED: NodeAPI): void {
         if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
         return settle(engine.ingest(checked.value), msg, send, done);
       }
-      if (isControlTopic(msg.topic)) return control(msg.topic, msg, send, done);
-      if (obj && 'workOrderId' in obj && ('status' in obj || 'outcome' in obj)) {
+      // Control by msg.control; the old msg.topic form only when the payload is not a work-order
+      // status or result (those are data, whatever the topic says).
+      const isWorkOrder = obj !== null && 'workOrderId' in obj && ('status' in obj || 'outcome' in obj);
+      const which = controlOf(msg, CONTROL_TOPICS, () => !isWorkOrder);
+      if (which && 'invalid' in which) return reject(msg, send, done, { reason: 'invalid-control', errors: [which.invalid] });
+      if (which) {
+        if (which.legacy) warnLegacyControl(RED, node, which.name);
+        return control(which.name, msg, send, done);
+      }
+      if (isWorkOrder) {
         const checked = 'status' in obj ? validateWorkOrderStatus(obj) : validateWorkOrderResult(obj);
         if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
         const reply = workOrderUpdate(engine, checked.value);

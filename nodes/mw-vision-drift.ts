@@ -5,7 +5,7 @@
 // checkpointed on a timer — never per record.
 import path from 'node:path';
 import type { MaintenanceEvent } from './core/contracts';
-import { validateWorkOrderStatus } from './core/contracts';
+import { compileInputValidator, validateWorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import {
   cusumArl, designFor, DriftEngine, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
@@ -14,6 +14,7 @@ import {
 import { onClose } from './lib/close';
 import { readConfinedSync } from './core/storage/confined-file';
 import { fileAccess, nodeDataFile } from './lib/files';
+import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
 import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { failed, idle, ok, showStatus, warning } from './lib/status';
@@ -27,6 +28,22 @@ const GROUPS = 'groups';
 const UNTRACKED_WARN_MS = 60_000;
 
 const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-vision-drift', id);
+
+const CONTROLS = ['rebaseline', 'baselines'] as const;
+/** The old topic form: only when the payload is not data (nothing, an inject timestamp, or a bare filter). */
+function legacyControlOk(p: unknown): boolean {
+  if (isEmptyPayload(p)) return true;
+  if (typeof p !== 'object' || Array.isArray(p)) return false;
+  // A filter names only these keys; anything else (unitId, readings, measurements…) is a record.
+  return Object.keys(p as object).every((k) => FILTER_KEYS.includes(k));
+}
+const FILTER_KEYS = ['assetId', 'asset', 'product', 'characteristic'];
+interface RebaselineFilter { assetId?: string; asset?: string; product?: string; characteristic?: string }
+const filterText = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const validateFilter = compileInputValidator<RebaselineFilter>({
+  type: 'object', additionalProperties: false,
+  properties: { assetId: filterText, asset: filterText, product: filterText, characteristic: filterText },
+});
 
 /** The settings that shape detector state: when they change, the running sums start over. */
 function fingerprint(s: DriftSettings, d: Design): string {
@@ -204,14 +221,28 @@ export = function (RED: NodeAPI): void {
         return;
       }
       const payload = msg.payload as Record<string, unknown> | null;
-      if (msg.topic === 'rebaseline') {
-        const f = (payload ?? {}) as Record<string, unknown>;
-        const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-        rebaseline(send, msg, { assetId: text(f.assetId) ?? text(f.asset), product: text(f.product), characteristic: text(f.characteristic) }, RED._('mw-vision-drift.reason.control'), Date.now());
+      // Control by msg.control; the old msg.topic form only when the payload is not a record (an
+      // inspection record on a topic called "rebaseline" is a record, and is never swallowed).
+      const which = controlOf(msg, CONTROLS, legacyControlOk);
+      if (which && 'invalid' in which) {
+        done(reject(send, msg, 'invalid-control', [which.invalid]));
+        return;
+      }
+      if (which?.name === 'rebaseline') {
+        // The filter is validated as strictly as a record: {assetId: 123} is an error, not "everything".
+        const f = validateFilter(isEmptyPayload(payload) ? {} : payload);
+        if (!f.ok) {
+          done(reject(send, msg, 'invalid-control', f.errors));
+          return;
+        }
+        const filter = f.value;
+        if (which.legacy) warnLegacyControl(RED, node, which.name);
+        rebaseline(send, msg, { assetId: filter.assetId ?? filter.asset, product: filter.product, characteristic: filter.characteristic }, RED._('mw-vision-drift.reason.control'), Date.now());
         done();
         return;
       }
-      if (msg.topic === 'baselines') {
+      if (which?.name === 'baselines') {
+        if (which.legacy) warnLegacyControl(RED, node, which.name);
         send([null, { ...msg, payload: report() } as NodeMessage, null]);
         done();
         return;
