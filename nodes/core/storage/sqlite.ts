@@ -80,6 +80,8 @@ export function boundWal(db: Database): void {
  * file. Files and folders made by an older version are tightened too.
  */
 export function prepareDataFile(file: string): void {
+  // In-memory and temporary databases have no file of their own.
+  if (file === '' || file === ':memory:' || file.startsWith('file:')) return;
   const dir = path.dirname(file);
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   tighten(dir, 0o700);
