@@ -10,7 +10,7 @@ import { validateWorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import {
   cusumArl, designFor, DriftEngine, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
-  type Design, type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
+  type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
 import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
@@ -29,9 +29,9 @@ const UNTRACKED_WARN_MS = 60_000;
 const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-vision-drift', id);
 
 /** The settings that shape detector state: when they change, the running sums start over. */
-function fingerprint(s: DriftSettings, d: Design): string {
-  return JSON.stringify([s.lambda, s.cusumK, s.fir, s.rules, s.subgroupSize, s.trendWindow, s.capabilityWindow,
-    s.defectSubgroup, s.defectSubgroupSize, s.defectSubgroupSeconds, s.perDefectType, s.minConfidence, d.cusumH, d.ewmaL]);
+function fingerprint(s: DriftSettings): string {
+  return JSON.stringify([s.arl0, s.lambda, s.cusumK, s.fir, s.rules, s.subgroupSize, s.trendWindow, s.capabilityWindow,
+    s.defectSubgroup, s.defectSubgroupSize, s.defectSubgroupSeconds, s.perDefectType, s.minConfidence]);
 }
 
 /** Loads the spec file (at deploy, not on the message path) and puts its rows after the table's. */
@@ -53,19 +53,31 @@ function withSpecFile(RED: NodeAPI, config: DriftNodeDef, settings: DriftSetting
 }
 
 function registerDesignRoute(RED: NodeAPI): void {
-  // The editor shows what a setting means in run lengths before it is deployed.
+  // The editor shows what a setting costs before it is deployed: the budget in units, and the
+  // parts it takes to detect a mean shift that arises mid-run (zero-state, no FIR head start:
+  // the head start only helps right after a baseline).
   RED.httpAdmin.get('/mw-vision-drift/design', RED.auth.needsPermission('mw-vision-drift.read'), (req: Request, res: Response) => {
-    const parsed = parseDriftSettings({ arl0: req.query.arl0, lambda: req.query.lambda, cusumK: req.query.k, fir: req.query.fir !== 'false' });
-    if (!parsed.ok) {
-      res.status(400).json({ errors: parsed.errors });
+    const q = req.query;
+    const parsed = parseDriftSettings({
+      falseAlarmDays: q.falseAlarmDays, unitsPerHour: q.unitsPerHour, arl0: q.arl0, lambda: q.lambda, cusumK: q.k, fir: q.fir !== 'false',
+      // The defect subgroup is checked against the budget only when the editor sends it.
+      defectSubgroupUnits: q.defectSubgroupUnits, defectSubgroup: q.defectSubgroupUnits ? 'units' : 'batch',
+    });
+    const characteristics = Number(q.characteristics ?? 1);
+    if (!parsed.ok || !Number.isInteger(characteristics) || characteristics < 0 || characteristics > 1000) {
+      res.status(400).json({ errors: parsed.ok ? ['characteristics: a whole number from 0 to 1000'] : parsed.errors });
       return;
     }
     const s = parsed.value;
-    const d = designFor(s);
-    const shifts = [0, 0.5, 1, 1.5, 2, 3];
+    const d = designFor(s, characteristics + 1, q.multiPoint === 'true');
     res.json({
-      arl0: s.arl0, h: d.cusumH, L: d.ewmaL,
-      arl: shifts.map((shift) => ({ shift, cusum: cusumArl({ k: s.cusumK, h: d.cusumH, fir: s.fir }, shift, 80), ewma: ewmaArl(s.lambda, d.ewmaL, shift, 40) })),
+      arl0: s.arl0, falseAlarmDays: s.falseAlarmDays, unitsPerHour: s.unitsPerHour, slots: characteristics + 1,
+      h: d.cusumH, L: d.ewmaL, cusumArl0: d.arl0.cusum, ewmaArl0: d.arl0.ewma,
+      arl: [0.5, 1, 2].map((shift) => {
+        const cusum = cusumArl({ k: s.cusumK, h: d.cusumH, fir: false }, shift, 80);
+        const ewma = ewmaArl(s.lambda, d.ewmaL, shift, 40);
+        return { shift, cusum, ewma, fastest: Math.min(cusum, ewma) };
+      }),
     });
   });
 }
@@ -105,7 +117,7 @@ export = function (RED: NodeAPI): void {
 
     if (settings) {
       const design = designFor(settings);
-      engine = new DriftEngine(settings, design, fingerprint(settings, design), summarize);
+      engine = new DriftEngine(settings, design, fingerprint(settings), summarize);
       try {
         state = new DurableState(stateFile(RED, node.id), {
           onMovedAside: (to, why) => node.warn(RED._('mw-vision-drift.errors.state-moved', { file: to, why })),
@@ -248,7 +260,11 @@ export = function (RED: NodeAPI): void {
           const m = r.group.monitors.get(c);
           if (m) series[c] = m.stats();
         }
-        (msg as NodeMessageInFlow & { spc?: unknown }).spc = { asset: unit.value.asset.id, product: unit.value.product, series, defects: r.group.defects.learning ? 'learning' : 'monitoring' };
+        // `defects` stays the phase word of earlier versions; `defectCharts` carries the p charts' points and limits.
+        (msg as NodeMessageInFlow & { spc?: unknown }).spc = {
+          asset: unit.value.asset.id, product: unit.value.product, series,
+          defects: r.group.defects.learning ? 'learning' : 'monitoring', defectCharts: r.group.defects.stats(),
+        };
       }
       send([r.events.length > 0 ? eventMessages(r.events) : null, msg as NodeMessage, null]);
       scheduleStatus();

@@ -79,6 +79,13 @@ describe('mw-vision-drift node', function () {
     assert.equal(last.spc?.asset, 'CNC-07');
     assert.equal(last.spc?.series.bore.phase, 'monitoring');
     assert.ok(typeof last.spc?.series.bore.ucl === 'number');
+    // Every chart's point, centre line and limits for dashboards, the p chart too (issue 15 item 16).
+    const charts = (last.spc?.series.bore as unknown as { charts: Record<string, Record<string, number>> }).charts;
+    assert.equal(typeof charts.ewma.centre, 'number');
+    assert.equal(typeof charts.cusum.limit, 'number');
+    const p = (last.spc as unknown as { defectCharts: { phase: string; charts: Record<string, Record<string, number>> } }).defectCharts;
+    assert.equal(p.phase, 'monitoring');
+    for (const k of ['p', 'centre', 'ucl3Sigma', 'lcl3Sigma', 'uclProbability']) assert.equal(typeof p.charts['defect-rate'][k], 'number', k);
 
     await feed(stream, 400, out, 0.012);
     const raised = out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'raised').map((m) => m.payload as MaintenanceEvent);
@@ -233,12 +240,20 @@ describe('mw-vision-drift node', function () {
     assert.ok(node.error.args.some((a) => /mw-vision-drift\.errors\.invalid-config/.test(String(a[0]))));
   });
 
-  it('the editor endpoint shows h, L and the run lengths for a setting', async () => {
+  it('the editor endpoint turns a time budget into units and shows detection delays for mid-run shifts', async () => {
     await helper.load([drift()], flow());
-    const r = await helper.request().get('/mw-vision-drift/design?arl0=465&lambda=0.1&k=0.5&fir=false').expect(200);
-    assert.ok(Math.abs(r.body.h - 5) < 0.05, `h ${r.body.h}`);
-    const one = (r.body.arl as Array<{ shift: number; cusum: number }>).find((a) => a.shift === 1);
-    assert.ok(one && Math.abs(one.cusum - 10.4) < 0.3);
-    await helper.request().get('/mw-vision-drift/design?arl0=abc').expect(400);
+    // One false alarm a month at one unit a second, two characteristics (three budget slots).
+    const r = await helper.request().get('/mw-vision-drift/design?falseAlarmDays=30&unitsPerHour=3600&lambda=0.05&k=0.5&fir=true&characteristics=2').expect(200);
+    assert.equal(r.body.arl0, 2_592_000);
+    assert.equal(r.body.slots, 3);
+    assert.ok(Math.abs(r.body.cusumArl0 - (2_592_000 * 3) / 0.45) < 1, `CUSUM share ${r.body.cusumArl0}`);
+    const delays = r.body.arl as Array<{ shift: number; cusum: number; ewma: number }>;
+    assert.deepEqual(delays.map((a) => a.shift), [0.5, 1, 2]);
+    const one = delays[1];
+    // Mid-run, without the FIR head start: about 30 parts for 1σ at h ≈ 15 (a FIR start would show about 16).
+    assert.ok(one.cusum > 25 && one.cusum < 40, `1σ: ${one.cusum}`);
+    const old = await helper.request().get('/mw-vision-drift/design?arl0=465&lambda=0.1&k=0.5&fir=false&characteristics=0').expect(200);
+    assert.equal(old.body.arl0, 465, 'an old flow\'s units between false alarms still work');
+    await helper.request().get('/mw-vision-drift/design?falseAlarmDays=abc').expect(400);
   });
 });
