@@ -9,7 +9,7 @@ import type { MaintenanceEvent } from './core/contracts';
 import { validateWorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import {
-  cusumArl, designFor, DriftEngine, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
+  cusumArl, designFor, DriftEngine, lineSlots, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
   type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
 import { onClose } from './lib/close';
@@ -69,9 +69,10 @@ function registerDesignRoute(RED: NodeAPI): void {
       return;
     }
     const s = parsed.value;
-    const d = designFor(s, characteristics + 1, q.multiPoint === 'true');
+    const slots = lineSlots(characteristics);
+    const d = designFor(s, slots, q.multiPoint === 'true');
     res.json({
-      arl0: s.arl0, falseAlarmDays: s.falseAlarmDays, unitsPerHour: s.unitsPerHour, slots: characteristics + 1,
+      arl0: s.arl0, falseAlarmDays: s.falseAlarmDays, unitsPerHour: s.unitsPerHour, slots,
       h: d.cusumH, L: d.ewmaL, cusumArl0: d.arl0.cusum, ewmaArl0: d.arl0.ewma,
       arl: [0.5, 1, 2].map((shift) => {
         const cusum = cusumArl({ k: s.cusumK, h: d.cusumH, fir: false }, shift, 80);

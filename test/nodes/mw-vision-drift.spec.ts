@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { validateMaintenanceEvent, type MaintenanceEvent } from '../../nodes/core/contracts';
 import { DurableState } from '../../nodes/core/state/durable-state';
-import { PartStream, partSpecRows } from '../../nodes/core/spc/simulate';
+import { PartStream, partSpecRows } from '../support/spc-parts';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { helper, nodeModule, withUserDir } from '../support/node-red';
 
@@ -242,11 +242,11 @@ describe('mw-vision-drift node', function () {
 
   it('the editor endpoint turns a time budget into units and shows detection delays for mid-run shifts', async () => {
     await helper.load([drift()], flow());
-    // One false alarm a month at one unit a second, two characteristics (three budget slots).
+    // One false alarm a month at one unit a second, two characteristics and the defect rate (2.15 budget slots).
     const r = await helper.request().get('/mw-vision-drift/design?falseAlarmDays=30&unitsPerHour=3600&lambda=0.05&k=0.5&fir=true&characteristics=2').expect(200);
     assert.equal(r.body.arl0, 2_592_000);
-    assert.equal(r.body.slots, 3);
-    assert.ok(Math.abs(r.body.cusumArl0 - (2_592_000 * 3) / 0.45) < 1, `CUSUM share ${r.body.cusumArl0}`);
+    assert.equal(r.body.slots, 2.15);
+    assert.ok(Math.abs(r.body.cusumArl0 - (2_592_000 * 2.15) / 0.475) < 1, `CUSUM share ${r.body.cusumArl0}`);
     const delays = r.body.arl as Array<{ shift: number; cusum: number; ewma: number }>;
     assert.deepEqual(delays.map((a) => a.shift), [0.5, 1, 2]);
     const one = delays[1];

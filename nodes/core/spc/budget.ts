@@ -2,8 +2,13 @@
 // product); every detector that can raise an episode spends part of it. Rates of independent
 // alarms add (Bonferroni's inequality: the chance that any of k detectors signals is at most the
 // sum of their chances), so the line's rate 1/N is split, as a sum, in two steps:
-//   1. equally across the slots of the line: each monitored characteristic, and the defect rate;
-//   2. within a slot by the fixed weights below.
+//   1. across the slots of the line: one per monitored characteristic, and DEFECT_CHARGE of one
+//      for the defect rate. The defect charts are designed for half a slot (DEFECT_SLOT) but test
+//      against an upper confidence bound of p̄ (see defects.ts), so they spend far less: measured
+//      by the seeded Monte Carlo test (spc-budget.spec.ts), about a quarter to a third of it. They
+//      are charged what they spend, so the characteristics' share is not wasted on them;
+//   2. within a slot by the fixed weights below. Capability and trend alarm only on strong
+//      evidence (a confidence bound, a projection inside the horizon) and get small shares.
 // A detector then gets "one false alarm per N / (its share) units", and its limit (h, L, α, z) is
 // designed for that in-control run length by Markov chain (arl.ts) or by its exact tail.
 // Run rules (Western Electric, Nelson) have fixed false-alarm rates of their own and are outside
@@ -13,16 +18,16 @@ import { normalQuantile } from './stats';
 import type { DriftSettings } from './settings';
 
 /** Share of a characteristic's slot per detector: parts with one value per part (no spread charts). */
-export const SINGLE_VALUE_WEIGHTS = { cusum: 0.45, ewma: 0.45, sChart: 0, logVariance: 0, trend: 0.05, capability: 0.05 } as const;
+const SINGLE_VALUE_WEIGHTS = { cusum: 0.475, ewma: 0.475, sChart: 0, logVariance: 0, trend: 0.03, capability: 0.02 } as const;
 /** … and parts with several points each (coating thickness across a part), spread charts active. */
-export const MULTI_POINT_WEIGHTS = { cusum: 0.35, ewma: 0.35, sChart: 0.1, logVariance: 0.1, trend: 0.05, capability: 0.05 } as const;
+const MULTI_POINT_WEIGHTS = { cusum: 0.375, ewma: 0.375, sChart: 0.1, logVariance: 0.1, trend: 0.03, capability: 0.02 } as const;
 /**
  * The defect-rate slot: the overall fail rate's probability limit and EWMA, and the per-type
  * charts, which split their half over the types phase I saw plus one slot for types seen later.
  */
-export const DEFECT_WEIGHTS = { overallLimit: 0.25, overallEwma: 0.25, types: 0.5 } as const;
+const DEFECT_WEIGHTS = { overallLimit: 0.25, overallEwma: 0.25, types: 0.5 } as const;
 /** Confidence of the capability bound at least this (Bissell's approximation, one-sided 95 %). */
-export const CAPABILITY_MIN_CONFIDENCE = 0.95;
+const CAPABILITY_MIN_CONFIDENCE = 0.95;
 
 /** Points in the trend window once it is full: 40 subgroup means give 780 pairwise slopes. */
 export const TREND_POINTS = 40;
@@ -33,9 +38,19 @@ export function trendBlockUnits(s: Pick<DriftSettings, 'trendWindow'>): number {
   return Math.max(1, Math.floor(s.trendWindow / TREND_POINTS));
 }
 
-/** Per-unit false-alarm rate of one slot on a line with `slots` slots. */
-export function slotRate(s: Pick<DriftSettings, 'arl0'>, slots: number): number {
-  return 1 / (s.arl0 * Math.max(1, slots));
+/** The share of a slot the defect charts are designed for … */
+const DEFECT_SLOT = 0.5;
+/** … and what they are charged among the slots of a line (a characteristic weighs 1). */
+const DEFECT_CHARGE = 0.15;
+
+/** Slots of a line that monitors `characteristics` characteristics and the defect rate. */
+export function lineSlots(characteristics: number): number {
+  return characteristics + DEFECT_CHARGE;
+}
+
+/** Per-unit false-alarm rate of one full slot on a line whose slots weigh `slots` in all. */
+function slotRate(s: Pick<DriftSettings, 'arl0'>, slots: number): number {
+  return 1 / (s.arl0 * Math.max(DEFECT_CHARGE, slots));
 }
 
 /** Chart parameters of one characteristic, from its share of the budget. */
@@ -62,7 +77,7 @@ const designs = new Map<string, Design>();
  * rate); `multiPoint` when its parts carry several points (the spread charts then take a share).
  * Cached: each new combination costs a few Markov-chain solves (tens of milliseconds).
  */
-export function designFor(s: DriftSettings, slots = 2, multiPoint = true): Design {
+export function designFor(s: DriftSettings, slots = lineSlots(1), multiPoint = true): Design {
   const key = JSON.stringify([s.arl0, s.lambda, s.cusumK, s.fir, s.trendWindow, s.capabilityWindow, slots, multiPoint]);
   const hit = designs.get(key);
   if (hit) return hit;
@@ -99,7 +114,7 @@ export interface DefectChartDesign {
  * The EWMA is designed per subgroup of the nominal size; subgroups by batch or time vary around it.
  */
 export function defectDesign(s: DriftSettings, slots: number, types: number): { overall: DefectChartDesign; type: DefectChartDesign } {
-  const rate = slotRate(s, slots);
+  const rate = slotRate(s, slots) * DEFECT_SLOT;
   const typeShare = s.perDefectType ? DEFECT_WEIGHTS.types / (types + 1) : 0;
   // Without type charts the overall chart takes the whole slot.
   const scale = s.perDefectType ? 1 : 1 / (DEFECT_WEIGHTS.overallLimit + DEFECT_WEIGHTS.overallEwma);

@@ -13,14 +13,14 @@ import { sig } from './monitor';
 import { binomialUpperLimit, estimatePbar, pChartLimits, P_RULE, ProportionChart, type PhaseOneSubgroup } from './pchart';
 import type { DriftSettings } from './settings';
 
-export const OVERALL = 'defect-rate';
+const OVERALL = 'defect-rate';
 /** Confidence (in σ) of the upper bound on p̄ that the charts use. */
-export const PBAR_Z = 2;
+const PBAR_Z = 2;
 /** An open defect episode clears after at least this many in-control subgroups (and `clearAfter` units). */
-export const CLEAR_SUBGROUPS = 5;
+const CLEAR_SUBGROUPS = 5;
 
 /** Wilson's upper confidence bound for a proportion p̂ observed over n trials. */
-export function wilsonUpper(p: number, n: number, z: number): number {
+function wilsonUpper(p: number, n: number, z: number): number {
   const z2 = z * z;
   const centre = p + z2 / (2 * n);
   const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));

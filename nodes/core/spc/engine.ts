@@ -31,7 +31,7 @@ const englishFamily: Record<Family, string> = {
 };
 
 /** The summary when no translation is injected (tests, bench). */
-export const englishSummary: Summarize = (state, family, p) => {
+const englishSummary: Summarize = (state, family, p) => {
   const what = `${englishFamily[family]} on ${p.characteristic} (${p.product}) at ${p.asset}`;
   if (state === 'cleared') return `Back in control: ${what}${p.reason ? ` (${p.reason})` : ''}`;
   return `${state === 'escalated' ? 'Escalated: ' : ''}${what}: ${p.level}${p.unitsToLimit !== '' ? `, limit in ~${p.unitsToLimit} units` : ''}`;

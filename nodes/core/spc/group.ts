@@ -2,6 +2,7 @@
 // charts, the vision model version the baselines belong to, and the recent batches. It is also
 // the context the detectors read the current unit from, so a record allocates nothing for it.
 import type { Asset } from '../contracts';
+import { lineSlots } from './budget';
 import { DefectMonitor, type DefectState } from './defects';
 import { CharacteristicMonitor, type Draft, type MonitorState, type UnitContext } from './monitor';
 import { findSpec, type DriftSettings } from './settings';
@@ -44,14 +45,17 @@ export class SeriesGroup implements UnitContext {
     private readonly settings: DriftSettings,
   ) {
     this.defects = new DefectMonitor(settings, this.slots);
+    this.specified = new Set(settings.specs.filter((r) => r.product === product || r.product === '*').map((r) => r.characteristic)).size;
   }
 
   /**
-   * Slots of this line's false-alarm budget (budget.ts): one per characteristic monitored, one for
-   * the defect rate. Read when a baseline freezes, so every characteristic counts that has sent a
-   * value by then (on a station that measures the same things on every part: all of them).
+   * Slots of this line's false-alarm budget (budget.ts): one per characteristic — those the spec
+   * table names for the product, or those monitored if more — and a fraction for the defect rate.
+   * Read when a baseline freezes.
    */
-  readonly slots = (): number => this.monitors.size + 1;
+  readonly slots = (): number => lineSlots(Math.max(this.specified, this.monitors.size));
+  /** Characteristics the spec table names for this product: counted from the start, so a design does not depend on arrival order. */
+  private readonly specified: number;
 
   /** Sets the current unit; returns the batch size when the record gave one. */
   enter(tMs: number, unitId: string, batch: string | undefined, batchSize: number | undefined): void {

@@ -43,9 +43,9 @@ export interface MonitorState {
 
 const FAMILIES: Family[] = ['mean', 'rules', 'trend', 'capability', 'spread'];
 /** How far above the first capability threshold the index must be before it counts as recovered. */
-export const CAPABILITY_HYSTERESIS = 0.1;
+const CAPABILITY_HYSTERESIS = 0.1;
 /** Below this Mann–Kendall |Z| there is no trend worth the name, so an open trend episode may clear. */
-export const TREND_SETTLED_Z = 2;
+const TREND_SETTLED_Z = 2;
 
 /**
  * Bissell's (1990) approximate standard error of an estimated Cpk from n values:

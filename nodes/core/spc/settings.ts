@@ -98,7 +98,7 @@ function cell(v: unknown): number | undefined | 'bad' {
   return Number.isFinite(n) ? n : 'bad';
 }
 
-export function parseSpecRows(rows: readonly unknown[], where = 'specs'): { rows: SpecRow[]; errors: string[] } {
+function parseSpecRows(rows: readonly unknown[], where = 'specs'): { rows: SpecRow[]; errors: string[] } {
   const out: SpecRow[] = [];
   const errors: string[] = [];
   rows.forEach((raw, i) => {
@@ -172,7 +172,7 @@ export const RENAMED: Readonly<Record<string, string>> = {
   defectSubgroupSize: 'defectSubgroupUnits', clearAfter: 'clearAfterUnits',
 };
 /** Units per hour assumed when an old flow's `arl0` (units between false alarms) becomes days. */
-export const DEFAULT_UNITS_PER_HOUR = 3600;
+const DEFAULT_UNITS_PER_HOUR = 3600;
 const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 
 /**
