@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceEvent } from './core/contracts';
-import { validateWorkOrderStatus } from './core/contracts';
+import { validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import {
   cusumArl, designFor, DriftEngine, lineSlots, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
@@ -23,6 +23,8 @@ type DriftNodeDef = NodeDef & Record<string, unknown> & { specSource?: string; s
 
 const STATUS_INTERVAL_MS = 1000;
 const GROUPS = 'groups';
+/** Work-order statuses that mean the machine was fixed (`closed` once the status contract has it). */
+const COMPLETED: readonly string[] = ['done', 'closed'];
 /** Warn about a characteristic the series limit keeps out at most this often. */
 const UNTRACKED_WARN_MS = 60_000;
 
@@ -198,6 +200,33 @@ export = function (RED: NodeAPI): void {
       scheduleStatus();
     }
 
+    /**
+     * Messages from the work-order side, wired back into this node: mw-work-order's results
+     * (`outcome`) and work-order status changes (`status`, from mw-wo-status). Only a completed work
+     * order for an asset this node watches matters — the machine was fixed, what comes next is a
+     * new normal; everything else that is well-formed is ignored without a word. Malformed ones are
+     * rejected like any bad input.
+     */
+    function workOrderMessage(payload: Record<string, unknown>, msg: NodeMessageInFlow, send: SendFn, done: (err?: Error) => void): void {
+      if ('outcome' in payload && !('status' in payload)) {
+        const result = validateWorkOrderResult(payload);
+        done(result.ok ? undefined : reject(send, msg, 'invalid', result.errors));
+        return;
+      }
+      const wo = validateWorkOrderStatus(payload);
+      if (!wo.ok) {
+        done(reject(send, msg, 'invalid', wo.errors));
+        return;
+      }
+      const e = engine as DriftEngine;
+      const watched = [...e.groups.values()].some((g) => g.asset.id === wo.value.assetId);
+      if (COMPLETED.includes(wo.value.status) && watched) {
+        const at = Date.parse(wo.value.changedAt);
+        rebaseline(send, msg, { assetId: wo.value.assetId }, RED._('mw-vision-drift.reason.work-order', { id: wo.value.workOrderId }), Number.isFinite(at) ? at : Date.now());
+      }
+      done();
+    }
+
     function report(): object[] {
       const e = engine as DriftEngine;
       const out: object[] = [];
@@ -227,18 +256,8 @@ export = function (RED: NodeAPI): void {
         done();
         return;
       }
-      if (payload && typeof payload === 'object' && 'workOrderId' in payload) {
-        const wo = validateWorkOrderStatus(payload);
-        if (!wo.ok) {
-          done(reject(send, msg, 'invalid', wo.errors));
-          return;
-        }
-        // A completed work order means the machine was fixed: what comes next is a new normal.
-        if (wo.value.status === 'done') {
-          const at = Date.parse(wo.value.changedAt);
-          rebaseline(send, msg, { assetId: wo.value.assetId }, RED._('mw-vision-drift.reason.work-order', { id: wo.value.workOrderId }), Number.isFinite(at) ? at : Date.now());
-        }
-        done();
+      if (payload && typeof payload === 'object' && !Array.isArray(payload) && 'workOrderId' in payload) {
+        workOrderMessage(payload, msg, send, done);
         return;
       }
       const unit = normalizeInput(payload, (settings as DriftSettings).site);

@@ -167,6 +167,45 @@ describe('mw-vision-drift node', function () {
     assert.equal(out.rejected[out.rejected.length - 1].reason, 'invalid');
   });
 
+  it("accepts mw-work-order's results and work-order status messages fed back, acting only on a completed work order (issue 16)", async () => {
+    await helper.load([drift()], flow());
+    const out = outputs();
+    const stream = new PartStream({ seed: 9 });
+    await feed(stream, 400, out);
+    await feed(stream, 200, out, 0.012);
+    const raised = out.events.map((m) => m.payload as MaintenanceEvent).filter((e) => e.state === 'raised');
+    assert.ok(raised.length >= 1);
+    const node = helper.getNode('vd1') as Node & { error: { args: unknown[][] } };
+    const errorsBefore = node.error.args.length;
+    const recordsBefore = out.records.length;
+    // What mw-work-order sends on its outputs for these events (contract work-order-result.ts).
+    const results = [
+      { eventId: raised[0].eventId, cmms: 'maximo-prod', workOrderId: 'WO-1001', href: 'https://cmms.example/wo/1001', outcome: 'created', attempts: 1, latencyMs: 420 },
+      { eventId: raised[0].eventId, cmms: 'maximo-prod', workOrderId: 'WO-1001', href: 'https://cmms.example/wo/1001', outcome: 'existing', attempts: 1, latencyMs: 15 },
+      { eventId: raised[0].eventId, cmms: 'maximo-prod', workOrderId: null, href: null, outcome: 'queued', attempts: 0, latencyMs: null },
+      { eventId: raised[0].eventId, cmms: 'maximo-prod', workOrderId: null, href: null, outcome: 'dead', attempts: 12, latencyMs: null },
+    ];
+    for (const payload of results) node.receive({ topic: 'work-order', payload } as never);
+    // Status changes that do not mean "fixed", or concern an asset this node does not watch.
+    node.receive({ payload: { workOrderId: 'WO-1001', eventId: raised[0].eventId, assetId: 'CNC-07', status: 'in-progress', cmmsStatus: 'INPRG', changedAt: '2026-01-05T08:00:00Z' } } as never);
+    node.receive({ payload: { workOrderId: 'WO-9', assetId: 'PRESS-1', status: 'done', cmmsStatus: 'COMP', changedAt: '2026-01-05T08:00:00Z' } } as never);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(out.rejected.length, 0, 'nothing rejected');
+    assert.equal(node.error.args.length, errorsBefore, `no error: ${JSON.stringify(node.error.args.slice(errorsBefore))}`);
+    assert.equal(out.records.length, recordsBefore, 'ignored quietly: nothing sent');
+    assert.equal(out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length, 0);
+    // The work order is completed: a new baseline, the open episodes end.
+    node.receive({ payload: { workOrderId: 'WO-1001', eventId: raised[0].eventId, assetId: 'CNC-07', status: 'done', cmmsStatus: 'COMP', changedAt: '2026-01-05T09:00:00Z' } } as never);
+    await new Promise((r) => setTimeout(r, 100));
+    const cleared = out.events.map((m) => m.payload as MaintenanceEvent).filter((e) => e.state === 'cleared');
+    assert.deepEqual(cleared.map((e) => e.eventId).sort(), raised.map((e) => e.eventId).sort());
+    // A malformed result is still bad input.
+    node.receive({ payload: { workOrderId: 'WO-1', outcome: 'maybe' } } as never);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(out.rejected.length, 1);
+    assert.equal(out.rejected[0].reason, 'invalid');
+  });
+
   it('re-baselines on a control message, for the series named', async () => {
     await helper.load([drift()], flow());
     const out = outputs();
