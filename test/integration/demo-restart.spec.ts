@@ -57,10 +57,10 @@ describe('integration: demo launcher restarted (npm start twice, npm start -- --
     await demo?.stop('SIGINT', 15_000);
     assert.ok(fs.readdirSync(path.join(demoDir, 'millwright')).some((f) => f.startsWith('outbox-')), 'the first run left no outbox to test against');
     const urls = await start();
-    assert.match(demo?.log() ?? '', /state of the last run cleared/);
     const second = await raise(urls);
     assert.equal(second.length, 1);
     assert.equal(second[0].ref, first[0].ref);
+    assert.match(demo?.log() ?? '', /state of the last run cleared/);
   });
 
   it('--reset deletes the demo directory and starts clean', async () => {
