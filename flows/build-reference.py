@@ -36,24 +36,24 @@ def debug(id, z, x, y, name, full=False, status=None):
 def chain(p, z, first_id, y, rules_classes, comment_name, comment_info):
     """mw-asset-map → mw-threshold → mw-work-order, with debug nodes, the threshold's results loop and a place for mw-wo-status."""
     return [
-        {'id': f'{p}-map', 'type': 'mw-asset-map', **at(z, 430, y), 'name': 'asset map', 'registry': 'mw-gw-assets', 'source': 'auto', 'connection': '',
+        {'id': f'{p}-map', 'type': 'mw-asset-map', **at(z, 560, y), 'name': 'asset map', 'registry': 'mw-gw-assets', 'source': 'auto', 'connection': '',
          'wires': [[f'{p}-alarms'], [f'{p}-unmapped']]},
-        {'id': f'{p}-alarms', 'type': 'mw-threshold', **at(z, 640, y), 'name': 'alarm rules', 'rules': rules_for(*rules_classes), 'rulesFile': '',
+        {'id': f'{p}-alarms', 'type': 'mw-threshold', **at(z, 760, y), 'name': 'alarm rules', 'rules': rules_for(*rules_classes), 'rulesFile': '',
          'holdWhileWorkOrderOpen': True, 'maxShelveHours': 8, 'maxClockSkewSeconds': 300, 'maxKeys': 50000, 'healthInterval': 0,
          'wires': [[f'{p}-wo', f'{p}-events'], [], [f'{p}-rejected']]},
-        {'id': f'{p}-wo', 'type': 'mw-work-order', **at(z, 860, y), 'name': 'work order', 'cmms': 'mw-gw-cmms', 'onCleared': 'note',
+        {'id': f'{p}-wo', 'type': 'mw-work-order', **at(z, 960, y), 'name': 'work order', 'cmms': 'mw-gw-cmms', 'onCleared': 'note',
          'priorityCritical': '', 'priorityHigh': '', 'priorityMedium': '', 'priorityLow': '', 'workType': 'CM', 'reportedBy': 'MILLWRIGHT',
          'bodyExpression': '', 'shadow': False, 'wires': [[f'{p}-result', f'{p}-alarms'], [f'{p}-failed']]},
-        debug(f'{p}-unmapped', z, 640, y + 80, 'unmapped or bad input', full=True),
-        debug(f'{p}-events', z, 860, y - 60, 'maintenance events', status='payload.summary'),
-        debug(f'{p}-rejected', z, 860, y + 80, 'rejected readings', full=True),
-        debug(f'{p}-result', z, 1080, y - 20, 'work orders', status='payload.outcome'),
-        debug(f'{p}-failed', z, 1080, y + 40, 'dead letters', full=True, status='reason'),
-        {'id': f'{p}-wostatus', 'type': 'comment', **at(z, 660, y + 140), 'name': 'mw-wo-status goes here (work-order status from the CMMS → alarm rules)',
+        debug(f'{p}-unmapped', z, 760, y + 80, 'unmapped or bad input', full=True),
+        debug(f'{p}-events', z, 960, y - 60, 'maintenance events', status='payload.summary'),
+        debug(f'{p}-rejected', z, 980, y + 80, 'rejected readings', full=True),
+        debug(f'{p}-result', z, 1180, y - 20, 'work orders', status='payload.outcome'),
+        debug(f'{p}-failed', z, 1180, y + 40, 'dead letters', full=True, status='reason'),
+        {'id': f'{p}-wostatus', 'type': 'comment', **at(z, 780, y + 160), 'name': 'mw-wo-status goes here (work-order status from the CMMS → alarm rules)',
          'info': 'When the work-order status node (`mw-wo-status`) is installed, wire it here: its output into **alarm rules** (the threshold node), '
                  'so a work order closed in the CMMS ends the episode. Until then the work-order results are wired back instead, which keeps one '
                  'work order per episode while it is open.', 'wires': []},
-        {'id': f'{p}-readme', 'type': 'comment', **at(z, 200, 40), 'name': comment_name, 'info': comment_info, 'wires': []},
+        {'id': f'{p}-readme', 'type': 'comment', **at(z, 320, 40), 'name': comment_name, 'info': comment_info, 'wires': []},
     ]
 
 ADAPT = ('\n\n**Adapt to your plant**\n'
@@ -72,7 +72,7 @@ def modbus():
          'serialPort': '/dev/ttyUSB', 'serialType': 'RTU-BUFFERD', 'serialBaudrate': '9600', 'serialDatabits': '8', 'serialStopbits': '1', 'serialParity': 'none',
          'serialConnectionDelay': '100', 'serialAsciiResponseStartDelimiter': '0x3A', 'unit_id': '1', 'commandDelay': '1', 'clientTimeout': '1000',
          'reconnectOnTimeout': True, 'reconnectTimeout': '2000', 'parallelUnitIdsAllowed': True, 'showErrors': False, 'showWarnings': True, 'showLogs': True},
-        {'id': 'mw-gw-modbus-read', 'type': 'modbus-read', **at(z, 190, 160), 'name': 'pump skid, holding 0–7', 'topic': '', 'showStatusActivities': False,
+        {'id': 'mw-gw-modbus-read', 'type': 'modbus-read', **at(z, 300, 160), 'name': 'pump skid, holding 0–7', 'topic': '', 'showStatusActivities': False,
          'logIOActivities': False, 'showErrors': True, 'showWarnings': True, 'unitid': '1', 'dataType': 'HoldingRegister', 'adr': '0', 'quantity': '8',
          'rate': '1', 'rateUnit': 's', 'delayOnStart': False, 'startDelayTime': '', 'server': 'mw-gw-modbus-client', 'useIOFile': False, 'ioFile': '',
          'useIOForPayload': False, 'emptyMsgOnFail': False, 'wires': [['mw-gw-modbus-map'], []]},
@@ -90,7 +90,7 @@ def opcua():
     nodes = [tab(z, 'Gateway: OPC UA compressor and motor → work orders', 'Reference flow: node-red-contrib-opcua subscriptions.'),
         {'id': 'mw-gw-opcua-endpoint', 'type': 'OpcUa-Endpoint', 'name': 'plant OPC UA server', 'endpoint': '${OPCUA_URL}', 'secpol': 'None', 'secmode': 'None',
          'none': True, 'login': False, 'usercert': False, 'usercertificate': '', 'userprivatekey': ''},
-        {'id': 'mw-gw-opcua-client', 'type': 'OpcUa-Client', **at(z, 210, 200), 'endpoint': 'mw-gw-opcua-endpoint', 'action': 'subscribe', 'deadbandtype': 'a',
+        {'id': 'mw-gw-opcua-client', 'type': 'OpcUa-Client', **at(z, 400, 200), 'endpoint': 'mw-gw-opcua-endpoint', 'action': 'subscribe', 'deadbandtype': 'a',
          'deadbandvalue': 1, 'time': 1, 'timeUnit': 's', 'certificate': 'n', 'localfile': '', 'localkeyfile': '', 'securitymode': 'None', 'securitypolicy': 'None',
          'useTransport': False, 'maxChunkCount': 1, 'maxMessageSize': 8192, 'receiveBufferSize': 8192, 'sendBufferSize': 8192, 'setstatusandtime': False,
          'keepsessionalive': False, 'name': 'subscribe', 'applicationName': '', 'applicationUri': '', 'wires': [['mw-gw-opcua-map'], [], []]},
@@ -100,8 +100,9 @@ def opcua():
         nodes.append({'id': f'mw-gw-opcua-sub{i}', 'type': 'inject', **at(z, 120 if i % 2 == 0 else 130, 100 + i * 40 if False else 120 + i * 30), 'name': t,
                       'props': [{'p': 'topic', 'vt': 'str'}], 'repeat': '', 'crontab': '', 'once': True, 'onceDelay': str(1 + i * 0.1), 'topic': f'ns=1;s={t}',
                       'wires': [['mw-gw-opcua-client']]})
-    for n in nodes:
-        if n.get('type') == 'inject': n['x'] = 120
+    for i, n in enumerate(n for n in nodes if n.get('type') == 'inject'):
+        n['x'] = 170
+        n['y'] = 110 + i * 40
     return nodes + chain('mw-gw-opcua', z, 'mw-gw-opcua-client', 200, ['COMPRESSOR', 'MOTOR'], 'OPC UA subscription → asset map → alarm rules → work order (read me)',
         'An **OPC UA Client** (node-red-contrib-opcua, action *subscribe*, 1 s) subscribes to the node ids injected at start: the compressor **CMP-401** and the '
         'motor **MTR-201**. Each change arrives with its status code and source timestamp; the asset map turns a Bad status into quality *bad* (a sensor fault, '
@@ -119,7 +120,7 @@ def mqtt_broker():
 def mqtt():
     z = 'mw-gw-mqtt'
     return [tab(z, 'Gateway: MQTT sensors → work orders', 'Reference flow: core mqtt in.'), mqtt_broker(),
-        {'id': 'mw-gw-mqtt-in', 'type': 'mqtt in', **at(z, 190, 160), 'name': 'plant/#', 'topic': 'plant/#', 'qos': '0', 'datatype': 'auto-detect',
+        {'id': 'mw-gw-mqtt-in', 'type': 'mqtt in', **at(z, 300, 160), 'name': 'plant/#', 'topic': 'plant/#', 'qos': '0', 'datatype': 'auto-detect',
          'broker': 'mw-gw-mqtt-broker', 'nl': False, 'rap': True, 'rh': 0, 'inputs': 0, 'wires': [['mw-gw-mqtt-map']]},
     ] + chain('mw-gw-mqtt', z, 'mw-gw-mqtt-in', 160, ['CONVEYOR', 'HEATEXCH'], 'MQTT → asset map → alarm rules → work order (read me)',
         'The core **mqtt in** node subscribes to `plant/#`: plain numbers on one topic per signal (conveyor **CONV-301**) and JSON objects with several '
@@ -132,23 +133,23 @@ def vision():
     d = {k: v for k, v in drift.items() if k not in ('x', 'y', 'z', 'wires', 'id')}
     d.update(name='SPC on inspections', phase1Units='400', phase1Subgroups='20', trendWindow='500', clearAfter='500')
     return [tab(z, 'Gateway: AI-vision camera → drift → work orders', 'Reference flow: inspection records over MQTT.'), mqtt_broker(),
-        {'id': 'mw-gw-vision-in', 'type': 'mqtt in', **at(z, 190, 160), 'name': 'vision/+/+/inspection', 'topic': 'vision/+/+/inspection', 'qos': '0',
+        {'id': 'mw-gw-vision-in', 'type': 'mqtt in', **at(z, 250, 160), 'name': 'vision/+/+/inspection', 'topic': 'vision/+/+/inspection', 'qos': '0',
          'datatype': 'json', 'broker': 'mw-gw-mqtt-broker', 'nl': False, 'rap': True, 'rh': 0, 'inputs': 0, 'wires': [['mw-gw-vision-map']]},
-        {'id': 'mw-gw-vision-map', 'type': 'mw-asset-map', **at(z, 420, 160), 'name': 'camera → asset', 'registry': 'mw-gw-assets', 'source': 'auto', 'connection': '',
+        {'id': 'mw-gw-vision-map', 'type': 'mw-asset-map', **at(z, 500, 160), 'name': 'camera → asset', 'registry': 'mw-gw-assets', 'source': 'auto', 'connection': '',
          'wires': [['mw-gw-vision-drift'], ['mw-gw-vision-unmapped']]},
-        {'id': 'mw-gw-vision-drift', 'type': 'mw-vision-drift', **at(z, 640, 160), **d, 'wires': [['mw-gw-vision-wo', 'mw-gw-vision-events'], [], ['mw-gw-vision-rejected']]},
-        {'id': 'mw-gw-vision-wo', 'type': 'mw-work-order', **at(z, 870, 160), 'name': 'work order', 'cmms': 'mw-gw-cmms', 'onCleared': 'note',
+        {'id': 'mw-gw-vision-drift', 'type': 'mw-vision-drift', **at(z, 720, 160), **d, 'wires': [['mw-gw-vision-wo', 'mw-gw-vision-events'], [], ['mw-gw-vision-rejected']]},
+        {'id': 'mw-gw-vision-wo', 'type': 'mw-work-order', **at(z, 940, 160), 'name': 'work order', 'cmms': 'mw-gw-cmms', 'onCleared': 'note',
          'priorityCritical': '', 'priorityHigh': '', 'priorityMedium': '', 'priorityLow': '', 'workType': 'CM', 'reportedBy': 'MILLWRIGHT',
          'bodyExpression': '', 'shadow': False, 'wires': [['mw-gw-vision-result'], ['mw-gw-vision-failed']]},
-        debug('mw-gw-vision-unmapped', z, 640, 240, 'unmapped or bad records', full=True),
-        debug('mw-gw-vision-events', z, 870, 100, 'drift events', status='payload.summary'),
-        debug('mw-gw-vision-rejected', z, 870, 240, 'rejected records', full=True),
-        debug('mw-gw-vision-result', z, 1090, 140, 'work orders', status='payload.outcome'),
-        debug('mw-gw-vision-failed', z, 1090, 200, 'dead letters', full=True, status='reason'),
-        {'id': 'mw-gw-vision-wostatus', 'type': 'comment', **at(z, 660, 300), 'name': 'mw-wo-status goes here (a completed work order → new baseline)',
+        debug('mw-gw-vision-unmapped', z, 720, 240, 'unmapped or bad records', full=True),
+        debug('mw-gw-vision-events', z, 940, 100, 'drift events', status='payload.summary'),
+        debug('mw-gw-vision-rejected', z, 960, 240, 'rejected records', full=True),
+        debug('mw-gw-vision-result', z, 1160, 140, 'work orders', status='payload.outcome'),
+        debug('mw-gw-vision-failed', z, 1160, 200, 'dead letters', full=True, status='reason'),
+        {'id': 'mw-gw-vision-wostatus', 'type': 'comment', **at(z, 760, 320), 'name': 'mw-wo-status goes here (a completed work order → new baseline)',
          'info': 'When `mw-wo-status` is installed, wire its output into **SPC on inspections**: a completed work order (new tool, cleaned coater) '
                  'then starts a new baseline.', 'wires': []},
-        {'id': 'mw-gw-vision-readme', 'type': 'comment', **at(z, 200, 40), 'name': 'AI-vision camera → asset map → SPC drift → work order (read me)',
+        {'id': 'mw-gw-vision-readme', 'type': 'comment', **at(z, 320, 40), 'name': 'AI-vision camera → asset map → SPC drift → work order (read me)',
          'info': 'The camera **CAM-901** at press **PRS-701** publishes one inspection record per part (measurements: hole diameter `bore`, coating at 5 points; '
                  'defects by type). The asset map puts each record on the press (assets.csv row `CAM-901`), **SPC on inspections** learns a baseline from the '
                  'first 400 parts and raises a drift event before parts go out of spec; **work order** makes one work order per drift episode.\n\n'
