@@ -33,9 +33,9 @@ def debug(id, z, x, y, name, full=False, status=None):
          'statusVal': status or '', 'statusType': 'msg' if status else 'auto', 'wires': []}
     return n
 
-def chain(p, z, first_id, y, rules_classes, comment_name, comment_info):
+def chain(p, z, first_id, y, rules_classes, comment_name, comment_info, dx=0):
     """mw-asset-map → mw-threshold → mw-work-order, with debug nodes, the threshold's results loop and a place for mw-wo-status."""
-    return [
+    nodes = [
         {'id': f'{p}-map', 'type': 'mw-asset-map', **at(z, 560, y), 'name': 'asset map', 'registry': 'mw-gw-assets', 'source': 'auto', 'connection': '',
          'wires': [[f'{p}-alarms'], [f'{p}-unmapped']]},
         {'id': f'{p}-alarms', 'type': 'mw-threshold', **at(z, 760, y), 'name': 'alarm rules', 'rules': rules_for(*rules_classes), 'rulesFile': '',
@@ -53,8 +53,10 @@ def chain(p, z, first_id, y, rules_classes, comment_name, comment_info):
          'info': 'When the work-order status node (`mw-wo-status`) is installed, wire it here: its output into **alarm rules** (the threshold node), '
                  'so a work order closed in the CMMS ends the episode. Until then the work-order results are wired back instead, which keeps one '
                  'work order per episode while it is open.', 'wires': []},
-        {'id': f'{p}-readme', 'type': 'comment', **at(z, 320, 40), 'name': comment_name, 'info': comment_info, 'wires': []},
     ]
+    for n in nodes:
+        n['x'] += dx
+    return nodes + [{'id': f'{p}-readme', 'type': 'comment', **at(z, 320, 40), 'name': comment_name, 'info': comment_info, 'wires': []}]
 
 ADAPT = ('\n\n**Adapt to your plant**\n'
          '- Hosts, ports and the CMMS address come from environment variables (`${…}` in the config nodes); set them where Node-RED starts '
@@ -93,7 +95,11 @@ def opcua():
         {'id': 'mw-gw-opcua-client', 'type': 'OpcUa-Client', **at(z, 400, 200), 'endpoint': 'mw-gw-opcua-endpoint', 'action': 'subscribe', 'deadbandtype': 'a',
          'deadbandvalue': 1, 'time': 1, 'timeUnit': 's', 'certificate': 'n', 'localfile': '', 'localkeyfile': '', 'securitymode': 'None', 'securitypolicy': 'None',
          'useTransport': False, 'maxChunkCount': 1, 'maxMessageSize': 8192, 'receiveBufferSize': 8192, 'sendBufferSize': 8192, 'setstatusandtime': False,
-         'keepsessionalive': False, 'name': 'subscribe', 'applicationName': '', 'applicationUri': '', 'wires': [['mw-gw-opcua-map'], [], []]},
+         'keepsessionalive': False, 'name': 'subscribe', 'applicationName': '', 'applicationUri': '', 'wires': [['mw-gw-opcua-values'], [], []]},
+        # The client also sends one message with topic "subscriptionId" when it subscribes; only values go on.
+        {'id': 'mw-gw-opcua-values', 'type': 'switch', **at(z, 570, 200), 'name': 'values only', 'property': 'topic', 'propertyType': 'msg',
+         'rules': [{'t': 'regex', 'v': '^ns=', 'vt': 'str', 'case': False}], 'checkall': 'true', 'repair': False, 'outputs': 1,
+         'wires': [['mw-gw-opcua-map']]},
     ]
     topics = ['CMP-401.DischargeTemperature', 'CMP-401.DischargePressure', 'CMP-401.OilTemperature', 'MTR-201.WindingTemperature', 'MTR-201.Current', 'MTR-201.Speed']
     for i, t in enumerate(topics):
@@ -109,7 +115,8 @@ def opcua():
         'not a process alarm) and the alarm rules watch for values that stop changing (stale).\n\nScenarios on the plant simulator page: *cooling fault* '
         '(discharge temperature), *sensor freeze* (winding temperature stops updating), *bad quality* (current transducer fails).' + ADAPT
         + '\n- OPC UA: set OPCUA_URL to your server (opc.tcp://host:4840), security on the endpoint node, and one inject per node id to subscribe to '
-          '(or one message with several). Put the same node ids in assets.csv (`kind` opcua).')
+          '(or one message with several). Put the same node ids in assets.csv (`kind` opcua). *values only* drops the one message '
+          'the client sends with the subscription id.', dx=120)
 
 def mqtt_broker():
     return {'id': 'mw-gw-mqtt-broker', 'type': 'mqtt-broker', 'name': 'plant MQTT broker', 'broker': '${MQTT_HOST}', 'port': '${MQTT_PORT}', 'clientid': '',

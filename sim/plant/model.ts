@@ -211,6 +211,7 @@ export class PlantModel {
         if (!this.frozen.has(s.key)) this.frozen.set(s.key, fresh);
         return this.frozen.get(s.key) as SignalSample;
       }
+      // A failed transducer keeps sending (noise on a dead input), every value marked Bad.
       if (s.key === 'Current' && this.isRunning('bad-quality')) return { ...fresh, quality: 'bad' };
       return fresh;
     });
