@@ -1,7 +1,7 @@
 // A small page and JSON API to drive the plant: see every signal, start or stop a scenario.
 //   GET  /                          the page (refreshes itself every second)
 //   GET  /api/state                 { scenarios, signals, endpoints }
-//   POST /api/scenarios/<id>/start  optional JSON body { "factor": 360 } (plant seconds per second)
+//   POST /api/scenarios/<id>/start  optional JSON body { "factor": 480 } (plant seconds per second)
 //   POST /api/scenarios/<id>/stop
 //   POST /api/reset                 every scenario stopped, the plant healthy again
 import http from 'node:http';

@@ -88,7 +88,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
 ];
 
 /** Plant seconds per real second unless a scenario is started with its own factor. */
-export const DEFAULT_FACTOR = 360;
+export const DEFAULT_FACTOR = 480;
 
 export interface SignalSample {
   key: string;
