@@ -137,10 +137,10 @@ describe('browser: first run (npm start, editor, demo, examples, edit dialogs)',
     await page.waitForFunction(() => /created/.test((window as unknown as { RED: { nodes: { node(id: string): { status?: { text?: string } } } } })
       .RED.nodes.node('mw-gw-modbus-wo')?.status?.text ?? ''), undefined, { timeout: 20_000 });
     // Zoomed out a step so the whole chain, results included, fits beside the sidebar.
-    await page.evaluate(() => (window as unknown as { RED: { view: { zoomOut(): void } } }).RED.view.zoomOut());
+    await page.evaluate(() => (window as unknown as { RED: { actions: { invoke(a: string): void } } }).RED.actions.invoke('core:zoom-out'));
     await page.waitForTimeout(300);
     const file = await browser.shot('04-modbus-gateway-work-order');
-    await page.evaluate(() => (window as unknown as { RED: { view: { zoomZero(): void } } }).RED.view.zoomZero());
+    await page.evaluate(() => (window as unknown as { RED: { actions: { invoke(a: string): void } } }).RED.actions.invoke('core:zoom-reset'));
     // docs/first-run.png (shown in the README) is this screenshot; MW_UPDATE_DOCS_SCREENSHOT=1 refreshes it.
     if (process.env.MW_UPDATE_DOCS_SCREENSHOT) fs.copyFileSync(file, path.join(REPO_ROOT, 'docs', 'first-run.png'));
     await cmmsPage.close();
