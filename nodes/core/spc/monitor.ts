@@ -3,7 +3,7 @@
 // the run rules, the trend window and the rolling capability. Episode transitions come out as drafts.
 import type { Scalar } from '../contracts';
 import { PhaseOne, type Baseline } from './baseline';
-import { RollingCapability, type Capability, type CapabilityState } from './capability';
+import { cpkStandardError, RollingCapability, type Capability, type CapabilityState } from './capability';
 import { Cusum, type CusumState } from './cusum';
 import { forceClear, newEpisode, onInControl, onSignal, type EpisodeState, type Family, type Signal, type Transition } from './episodes';
 import { Ewma, type EwmaState } from './ewma';
@@ -46,14 +46,6 @@ const FAMILIES: Family[] = ['mean', 'rules', 'trend', 'capability', 'spread'];
 const CAPABILITY_HYSTERESIS = 0.1;
 /** Below this Mann–Kendall |Z| there is no trend worth the name, so an open trend episode may clear. */
 const TREND_SETTLED_Z = 2;
-
-/**
- * Bissell's (1990) approximate standard error of an estimated Cpk from n values:
- * √(1/(9n) + Cpk²/(2(n − 1))).
- */
-export function cpkStandardError(cpk: number, n: number): number {
-  return Math.sqrt(1 / (9 * n) + (cpk * cpk) / (2 * (n - 1)));
-}
 
 /** Six significant digits: evidence a person reads, not a data dump. */
 export function sig(x: number | null | undefined): number | null {
