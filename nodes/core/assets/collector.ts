@@ -3,7 +3,7 @@
 import type { Asset } from '../contracts/asset';
 import type { AssetReadings, Quality, Reading, SourceKind } from '../contracts/asset-readings';
 import type { Registry } from './registry';
-import type { Row } from './types';
+import type { Row, Target } from './types';
 import type { Converted } from './values';
 
 export const SOURCE_SETTINGS = ['auto', 'mqtt', 'modbus', 'opcua', 'vision'] as const;
@@ -78,8 +78,8 @@ export function iso(t: number): string {
 }
 
 interface Group {
-  /** The row's asset, or its target when the target alone is the asset. */
-  key: object;
+  /** The asset (its target: asset id, site and location); one message per asset, whatever the row. */
+  key: Target;
   row: Row;
   readings: Reading[];
 }
@@ -91,7 +91,7 @@ interface Group {
  * that has no problem.
  */
 export class Collector {
-  private firstKey: object | null = null;
+  private firstKey: Target | null = null;
   private firstRow: Row | null = null;
   private firstReadings: Reading[] | null = null;
   /** The second asset onwards (a Modbus block spanning several assets). */
@@ -133,7 +133,7 @@ export class Collector {
     const q = c.outOfRange ? 'bad' : quality;
     // One literal per shape, so every reading of a kind is built the same way.
     const reading: Reading = row.unit ? { metric, value: c.value, quality: q, timestamp, unit: row.unit } : { metric, value: c.value, quality: q, timestamp };
-    const key = row.asset ?? row.target;
+    const key = row.target;
     if (this.firstKey === null) {
       this.firstKey = key;
       this.firstRow = row;
@@ -181,7 +181,7 @@ export class Collector {
    * difference that stood out of the noise, so the copy stays.
    */
   private assetOf(row: Row): Asset {
-    const a = row.asset;
+    const a = row.target.asset;
     const copy: Asset = a ? { ...a } : row.target.plainAsset();
     const field = this.ctx.cmmsDialect ? CMMS_ID_FIELD[this.ctx.cmmsDialect] : undefined;
     // The check is only read when the CMMS has internal ids: one object fewer to fetch per message.
