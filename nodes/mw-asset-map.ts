@@ -136,6 +136,12 @@ export = function (RED: NodeAPI): void {
       ctx.connections = Array.isArray(msg.payload) ? connectionNames(msg) : NO_CONNECTIONS;
       ctx.cmmsDialect = s?.dialect ?? null;
       const result = mapMessage(msg as unknown as InputMessage, ctx);
+      if (result.housekeeping !== undefined) {
+        // A protocol node's own message (subscription id, raw response): counted, not flagged.
+        counts.housekeeping = (counts.housekeeping ?? 0) + 1;
+        done();
+        return;
+      }
       count(result, result.exceptions);
       const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => ({ ...msg, payload: e, reason: e.reason }) as NodeMessage);
       let first: NodeMessage[] | NodeMessage | null = null;
@@ -224,6 +230,8 @@ export = function (RED: NodeAPI): void {
     });
 
     (node as Node & { unmappedReport?: () => unknown }).unmappedReport = unmappedList;
+    /** The counters behind the status (messages, readings, each exception reason, housekeeping), for tests and diagnostics. */
+    (node as Node & { counters?: () => Record<string, number> }).counters = () => ({ ...counts });
 
     onClose(node, () => {
       if (statusTimer) clearTimeout(statusTimer);

@@ -35,6 +35,8 @@ export interface MapResult {
   identifier: string | null;
   readings: AssetReadings[];
   exceptions: readonly MapException[];
+  /** Set for a protocol node's own message (a subscription id, a raw response): no reading, no exception. */
+  housekeeping?: string;
 }
 
 export interface MapContext {

@@ -5,9 +5,10 @@ import type { Quality, SourceKind } from '../contracts/asset-readings';
 import { isForbiddenKey } from '../contracts/common';
 import { Collector, iso, MAX_BLOCK, MAX_IDENTIFIER, MAX_TEXT_PAYLOAD, type MapContext, type MapResult } from './collector';
 import { isBitTable, decodeRaw, tableOfFunctionCode } from './modbus';
+import { housekeepingOf } from './housekeeping';
 import { looksLikeNodeId } from './opcua';
 import type { ModbusTable, Row } from './types';
-import { cleanRecord, convert, describeValue, finish, qualityOf, timeOf } from './values';
+import { cleanRecord, convert, describeValue, finish, qualityOf, timeOf, type Converted } from './values';
 
 export * from './collector';
 
@@ -22,6 +23,7 @@ export interface InputMessage {
   sourceTimestamp?: unknown;
   serverTimestamp?: unknown;
   timestamp?: unknown;
+  values?: unknown;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
@@ -47,6 +49,8 @@ function unmapped(c: Collector, ctx: MapContext, what: string): MapResult {
 }
 
 export function mapMessage(msg: InputMessage, ctx: MapContext): MapResult {
+  const chore = housekeepingOf(msg);
+  if (chore !== null) return { kind: chore.startsWith('opcua') ? 'opcua' : 'modbus', identifier: null, readings: [], exceptions: [], housekeeping: chore };
   const kind = ctx.source === 'auto' ? detect(msg) : ctx.source;
   if (kind === 'invalid') return invalid('other', null, 'unrecognised message');
   switch (kind) {
@@ -70,7 +74,6 @@ function identifierOf(msg: InputMessage, kind: SourceKind): string | MapResult {
   return t;
 }
 
-/** A text payload as a value or a JSON object. */
 /** Why a payload cannot be read; a class, so the usual case (a plain value) allocates nothing. */
 class Unreadable {
   constructor(readonly error: string) {}
@@ -101,6 +104,17 @@ function payloadValue(p: unknown): unknown {
   return v;
 }
 
+/** The protocol sent no value, only a Bad or Uncertain status. */
+const NO_VALUE = Symbol('no value');
+
+/**
+ * A reading without a value: the contract has no null, so the value is empty text; the quality says
+ * it is unusable (mw-threshold treats it as a sensor fault, never as a process value).
+ */
+function noValue(quality: Quality): Converted {
+  return quality === 'good' ? { ok: false, error: 'no value' } : { ok: true, value: '', outOfRange: null };
+}
+
 function fieldValue(o: Record<string, unknown>, row: Row): unknown {
   if (row.field === null) {
     const direct = own(o, row.metric);
@@ -121,18 +135,23 @@ function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opc
   if (!ctx.registry) return unmapped(c, ctx, id);
   const rows = kind === 'opcua' ? ctx.registry.lookupNodeId(id) : ctx.registry.lookupId(id);
   if (!rows) return unmapped(c, ctx, `${kind === 'opcua' ? 'NodeId' : 'topic'} "${id}"`);
-  let value = payloadValue(msg.payload);
+  let quality: Quality = kind === 'opcua' ? qualityOf(msg.statusCode) : 'good';
+  // A lost link is a Bad status with no value (node-red-contrib-opcua sends payload null with
+  // BadNoCommunication): a reading of that quality, so mw-threshold raises a sensor fault.
+  let value = quality !== 'good' && (msg.payload === null || msg.payload === undefined) ? NO_VALUE : payloadValue(msg.payload);
   if (value instanceof Unreadable) {
     c.fail('invalid', value.error);
     return c.result();
   }
-  let quality: Quality = kind === 'opcua' ? qualityOf(msg.statusCode) : 'good';
   let time = kind === 'opcua' ? timeOf(msg.sourceTimestamp) ?? timeOf(msg.serverTimestamp) : null;
-  // Some OPC UA nodes wrap the DataValue: { value, statusCode, sourceTimestamp }.
+  // Some OPC UA nodes wrap the DataValue: { value, statusCode, sourceTimestamp } (subscribe-multiple
+  // sends node-opcua's DataValue itself, whose value is a Variant { dataType, value }).
   if (kind === 'opcua' && isRecord(value) && own(value, 'value') !== undefined) {
     if (own(value, 'statusCode') !== undefined) quality = qualityOf(own(value, 'statusCode'));
     time = timeOf(own(value, 'sourceTimestamp')) ?? time;
     value = own(value, 'value');
+    if (isRecord(value) && own(value, 'dataType') !== undefined && 'value' in value) value = value.value;
+    if ((value === null || value === undefined) && quality !== 'good') value = NO_VALUE;
   }
   const object = isRecord(value) ? value : null;
   if (object) {
@@ -157,7 +176,7 @@ function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opc
       continue;
     } else raw = value;
     if (!c.allowed(row)) continue;
-    c.add(row, row.metric, convert(row, raw), timestamp, quality);
+    c.add(row, row.metric, raw === NO_VALUE ? noValue(quality) : convert(row, raw), timestamp, quality);
   }
   if (missing === count) {
     const fields: string[] = [];
