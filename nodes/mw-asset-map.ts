@@ -5,6 +5,7 @@ import type { NodeMessageInFlow } from 'node-red';
 import type { MapNodeSettings } from './core/assets/config';
 import { parseMapSettings } from './core/assets/config';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
+import { ModbusFlow, type ModbusLink } from './core/assets/modbus-link';
 import { iso, mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';
 import type { RegistryService } from './core/assets/service';
 import { onClose } from './lib/close';
@@ -22,7 +23,6 @@ const NO_CONNECTIONS: readonly string[] = Object.freeze([]);
 const MAX_UNMAPPED = 1000;
 /** How long the names of a Modbus read node's connection are reused before looking again. */
 const CONNECTION_TTL_MS = 60_000;
-const MAX_CONNECTIONS = 256;
 const CONTROLS = ['verify', 'reload', 'unmapped', 'reset'] as const;
 type Control = (typeof CONTROLS)[number];
 
@@ -51,7 +51,6 @@ export = function (RED: NodeAPI): void {
     const handle = RED.nodes.getNode(config.registry ?? '') as (Node & RegistryHandle) | null;
     const counts = { messages: 0, readings: 0, exceptions: 0 } as Record<string, number>;
     const unmapped = new Map<string, { kind: string; count: number; lastSeen: string }>();
-    const connections = new Map<string, { names: readonly string[]; at: number }>();
     let held: Held[] = [];
     let statusTimer: NodeJS.Timeout | null = null;
 
@@ -77,31 +76,31 @@ export = function (RED: NodeAPI): void {
     };
 
     /**
-     * The names a Modbus read node's connection goes by (client node name, host:port, host, id),
-     * found from the message's sendingNodeId in the deployed flow; cached, bounded.
+     * What the deployed flow says about a Modbus message's node: its client connection's names and
+     * unit, and its request (for failure messages that lost it). Read from the flow's node
+     * configurations, again after CONNECTION_TTL_MS so that a redeploy is seen.
      */
-    const fixedConnection: readonly string[] | null = settings.ok && settings.value.connection ? [settings.value.connection] : null;
-    function connectionNames(msg: NodeMessageInFlow): readonly string[] {
-      if (fixedConnection) return fixedConnection;
-      const sender = (msg as { sendingNodeId?: unknown }).sendingNodeId;
-      if (typeof sender !== 'string') return NO_CONNECTIONS;
-      const now = Date.now();
-      const hit = connections.get(sender);
-      if (hit && now - hit.at < CONNECTION_TTL_MS) return hit.names;
-      let server: string | undefined;
-      const configs = new Map<string, Record<string, unknown>>();
-      RED.nodes.eachNode((n) => {
-        const c = n as unknown as Record<string, unknown>;
-        if (c.id === sender && typeof c.server === 'string') server = c.server;
-        configs.set(String(c.id), c);
-      });
-      const client = server ? configs.get(server) : undefined;
-      const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : null);
-      const names = client ? [text(client.name), client.tcpHost ? `${text(client.tcpHost)}:${text(client.tcpPort) ?? '502'}` : null,
-        text(client.tcpHost), text(client.serialPort), text(client.id)].filter((n): n is string => n !== null) : [];
-      if (connections.size >= MAX_CONNECTIONS) connections.clear();
-      connections.set(sender, { names, at: now });
-      return names;
+    const fixedConnection = settings.ok && settings.value.connection ? settings.value.connection : null;
+    let flow: { index: ModbusFlow; at: number } | null = null;
+    function modbusFlow(now: number): ModbusFlow {
+      if (flow === null || now - flow.at >= CONNECTION_TTL_MS) {
+        const configs: Array<Record<string, unknown>> = [];
+        RED.nodes.eachNode((n) => { configs.push(n as unknown as Record<string, unknown>); });
+        flow = { index: new ModbusFlow(configs), at: now };
+      }
+      return flow.index;
+    }
+    function modbusLink(msg: NodeMessageInFlow, now: number): ModbusLink | null {
+      const m = msg as unknown as { sendingNodeId?: unknown; error?: unknown; from?: unknown; topic?: unknown; payload?: unknown };
+      const failure = m.error !== undefined && m.error !== null && (m.payload === '' || typeof m.payload === 'object');
+      if (!Array.isArray(m.payload) && !failure) return null;
+      const index = modbusFlow(now);
+      if (failure) {
+        const failed = index.ofFailure(m);
+        return fixedConnection ? { ...index.ofConnection(fixedConnection), request: failed?.request ?? null } : failed;
+      }
+      if (fixedConnection) return index.ofConnection(fixedConnection);
+      return typeof m.sendingNodeId === 'string' ? index.ofNode(m.sendingNodeId) : null;
     }
 
     function count(result: MapResult, exceptions: readonly MapException[]): void {
@@ -133,7 +132,10 @@ export = function (RED: NodeAPI): void {
           : s.lastLoad?.errors[0];
       ctx.requireVerified = s?.requireVerified ?? false;
       ctx.now = Date.now();
-      ctx.connections = Array.isArray(msg.payload) ? connectionNames(msg) : NO_CONNECTIONS;
+      const link = modbusLink(msg, ctx.now);
+      ctx.connections = link?.names ?? NO_CONNECTIONS;
+      ctx.clientUnit = link?.clientUnit ?? null;
+      ctx.failedRequest = link?.request ?? null;
       ctx.cmmsDialect = s?.dialect ?? null;
       const result = mapMessage(msg as unknown as InputMessage, ctx);
       if (result.housekeeping !== undefined) {
@@ -143,6 +145,7 @@ export = function (RED: NodeAPI): void {
         return;
       }
       count(result, result.exceptions);
+      if (result.failure !== undefined) counts.modbusErrors = (counts.modbusErrors ?? 0) + 1;
       const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => ({ ...msg, payload: e, reason: e.reason }) as NodeMessage);
       let first: NodeMessage[] | NodeMessage | null = null;
       if (result.readings.length === 1) {
@@ -241,7 +244,7 @@ export = function (RED: NodeAPI): void {
       held = [];
       for (const h of waiting) h.done(new Error(RED._('mw-asset-map.errors.closed-while-loading')));
       unmapped.clear();
-      connections.clear();
+      flow = null;
     });
   }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { validateAssetReadings } from '../../nodes/core/contracts';
 import { emptyNamespaces } from '../../nodes/core/assets/opcua';
 import { RegistryLoader, type Registry } from '../../nodes/core/assets/registry';
+import { ModbusFlow } from '../../nodes/core/assets/modbus-link';
 import { mapMessage, type InputMessage, type MapContext, type MapResult } from '../../nodes/core/assets/resolve';
 
 // What the real protocol nodes send (issue 13): one message per asset, lost links as bad readings,
@@ -65,5 +66,49 @@ describe('assets: real protocol messages (issue 13)', () => {
     const raw = run({ topic: 'polling', payload: { data: [1, 2], buffer: Buffer.from([0, 1, 0, 2]) }, values: [1, 2], input: { payload: { fc: 3, address: 200 } } });
     assert.deepEqual([raw.readings, raw.exceptions, raw.housekeeping], [[], [], 'modbus-response-buffer']);
     assert.equal(run({ topic: 'subscriptionIds', payload: 17 }).exceptions[0].reason, 'unmapped', 'only the exact shape is housekeeping');
+  });
+
+  // The deployed flow as node-red-contrib-modbus 5.23.3's editor saves it: Unit-Id empty by default.
+  const FLOW = [
+    { id: 'cl1', type: 'modbus-client', name: 'PLC3', clienttype: 'tcp', tcpHost: '10.0.0.5', tcpPort: '502', unit_id: '1' },
+    { id: 'rd1', type: 'modbus-read', name: 'pumps', unitid: '', dataType: 'HoldingRegister', adr: '200', quantity: '3', server: 'cl1' },
+    { id: 'gt1', type: 'modbus-getter', name: '', unitid: '', dataType: 'HoldingRegister', adr: '200', quantity: '3', server: 'cl1' },
+  ];
+
+  it('a read with Unit-Id left empty went to the client\'s unit: a row for unit 1 matches', () => {
+    const link = new ModbusFlow(FLOW).ofNode('rd1')!;
+    assert.deepEqual([link.names, link.clientUnit], [['PLC3', '10.0.0.5:502', '10.0.0.5', 'cl1'], 1]);
+    const msg = { topic: 'polling', payload: [853, 1450, 3], input: { payload: { unitid: '', fc: 3, address: '200', quantity: '3' } }, sendingNodeId: 'rd1' };
+    const r = run(msg, { connections: link.names, clientUnit: link.clientUnit });
+    assert.deepEqual(r.readings.map((o) => [o.asset.id, o.source.ref, o.readings.length]), [['PUMP-201', 'PLC3/1/holding/200-202', 3]]);
+    // Unknown client (no sendingNodeId, no connection on the map node): the unit stays "any", as before.
+    assert.equal(run(msg).exceptions[0]?.reason, 'unmapped');
+    // A client on unit 2 sends the empty Unit-Id to unit 2: the unit-1 rows do not match.
+    assert.equal(run(msg, { clientUnit: 2 }).exceptions[0]?.reason, 'unmapped');
+    // The getter, behind a map node that names the connection.
+    assert.equal(new ModbusFlow(FLOW).ofConnection('PLC3').clientUnit, 1);
+  });
+
+  it('a failed Modbus poll (Catch node or "Empty msg on fail") gives the block\'s readings as bad, so a dead PLC is a sensor fault', () => {
+    const index = new ModbusFlow(FLOW);
+    // A Catch node scoped to the read node: the polling message with msg.error (modbus-basics logMsgError → node.error(err, msg)).
+    const caught = { topic: 'polling', from: 'pumps', payload: { unitid: '', fc: 3, address: '200', quantity: '3', messageId: 'm1' },
+      error: { message: 'Timed out', source: { id: 'rd1', type: 'modbus-read', name: 'pumps', count: 1 } } };
+    const viaCatch = index.ofFailure(caught)!;
+    const a = run(caught, { connections: viaCatch.names, clientUnit: viaCatch.clientUnit });
+    assert.equal(a.failure, 'Timed out');
+    assert.deepEqual(a.exceptions, []);
+    assert.deepEqual(a.readings.map((o) => [o.asset.id, o.readings.map((x) => [x.metric, x.value, x.quality])]),
+      [['PUMP-201', [['temp', '', 'bad'], ['speed', '', 'bad'], ['starts', '', 'bad']]]]);
+    // "Empty msg on fail" of the read node (modbus-basics sendEmptyMsgOnFail): payload "", the request gone, msg.from the node's name.
+    const empty = { topic: 'polling', from: 'pumps', payload: '', error: Object.assign(new Error('Port Not Open'), { nodeStatus: 'reconnect' }) };
+    const viaEmpty = index.ofFailure(empty)!;
+    const b = run(empty, { connections: viaEmpty.names, clientUnit: viaEmpty.clientUnit, failedRequest: viaEmpty.request });
+    assert.equal(b.failure, 'Port Not Open');
+    assert.deepEqual(b.readings[0].readings.map((x) => x.quality), ['bad', 'bad', 'bad']);
+    // The getter's: msg.topic is the getter's id when the triggering message had none.
+    assert.deepEqual(index.ofFailure({ topic: 'gt1', payload: '', error: new Error('Timed out') })?.request, { unitid: '', fc: 3, address: '200', quantity: '3' });
+    // Without the request, an error message is not a Modbus failure.
+    assert.equal(run({ topic: 'polling', payload: '', error: new Error('x') }).exceptions[0].reason, 'unmapped');
   });
 });

@@ -37,6 +37,8 @@ export interface MapResult {
   exceptions: readonly MapException[];
   /** Set for a protocol node's own message (a subscription id, a raw response): no reading, no exception. */
   housekeeping?: string;
+  /** Set for a failed Modbus poll: the protocol node's error ("Timed out"); the readings are bad. */
+  failure?: string;
 }
 
 export interface MapContext {
@@ -48,6 +50,13 @@ export interface MapContext {
   now: number;
   /** Names the message's Modbus connection goes by (client node name, host:port, host, id). */
   connections: readonly string[];
+  /**
+   * The unit a Modbus request with an empty Unit-Id went to: the client node's unit_id, as
+   * node-red-contrib-modbus uses it. Null or absent when the client is not known (the unit is then "any").
+   */
+  clientUnit?: number | null;
+  /** For a Modbus failure message that lost its request ("Empty msg on fail"): the failed node's request. */
+  failedRequest?: Record<string, unknown> | null;
   /** The dialect of the CMMS that verified the map, for carrying its internal asset ids. */
   cmmsDialect?: string | null;
 }

@@ -24,6 +24,8 @@ export interface InputMessage {
   serverTimestamp?: unknown;
   timestamp?: unknown;
   values?: unknown;
+  /** node-red-contrib-modbus failures: a Catch node's {message, source} or "Empty msg on fail"'s Error. */
+  error?: unknown;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
@@ -33,6 +35,19 @@ function int(v: unknown): number | null {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (typeof v === 'string' && /^\s*\d{1,6}\s*$/.test(v)) return Number(v);
   return null;
+}
+
+/** A Modbus read's request as node-red-contrib-modbus builds it: {unitid, fc, address, quantity}. */
+const isModbusRequest = (v: unknown): v is Record<string, unknown> => isRecord(v) && own(v, 'fc') !== undefined && own(v, 'address') !== undefined;
+
+/**
+ * A failed Modbus poll: a Catch node's message (msg.error, the request as payload) or the read or
+ * getter node's "Empty msg on fail" (msg.error, payload "", the request found from the flow).
+ */
+function modbusFailure(msg: InputMessage, ctx: MapContext): Record<string, unknown> | null {
+  if (msg.error === undefined || msg.error === null) return null;
+  if (isModbusRequest(msg.payload)) return msg.payload;
+  return msg.payload === '' && ctx.failedRequest ? ctx.failedRequest : null;
 }
 
 function detect(msg: InputMessage): SourceKind | 'invalid' {
@@ -51,6 +66,10 @@ function unmapped(c: Collector, ctx: MapContext, what: string): MapResult {
 export function mapMessage(msg: InputMessage, ctx: MapContext): MapResult {
   const chore = housekeepingOf(msg);
   if (chore !== null) return { kind: chore.startsWith('opcua') ? 'opcua' : 'modbus', identifier: null, readings: [], exceptions: [], housekeeping: chore };
+  if (ctx.source === 'auto' || ctx.source === 'modbus') {
+    const failed = modbusFailure(msg, ctx);
+    if (failed) return mapModbusFailure(msg, failed, ctx);
+  }
   const kind = ctx.source === 'auto' ? detect(msg) : ctx.source;
   if (kind === 'invalid') return invalid('other', null, 'unrecognised message');
   switch (kind) {
@@ -194,28 +213,68 @@ interface Block {
   words: unknown[];
 }
 
-function modbusBlock(msg: InputMessage): Block | string {
+function modbusBlock(msg: InputMessage, ctx: MapContext): Block | string {
   const req = isRecord(msg.input) && isRecord(msg.input.payload) ? msg.input.payload
     : isRecord(msg.modbusRequest) ? msg.modbusRequest : null;
   if (!req) return 'no Modbus request on the message (msg.input.payload from a read node, or msg.modbusRequest from a getter)';
   const words = msg.payload;
   if (!Array.isArray(words)) return `msg.payload is ${describeValue(words)}, not the array of values a Modbus read returns`;
   if (words.length > MAX_BLOCK) return `msg.payload has ${words.length} values; a Modbus block has at most ${MAX_BLOCK}`;
+  return requestBlock(req, words, ctx);
+}
+
+function requestBlock(req: Record<string, unknown>, words: unknown[] | null, ctx: MapContext): Block | string {
   const fc = int(own(req, 'fc'));
-  const table = fc === null ? (typeof words[0] === 'boolean' ? 'coil' : 'holding') : tableOfFunctionCode(fc);
+  const table = fc === null ? (typeof words?.[0] === 'boolean' ? 'coil' : 'holding') : tableOfFunctionCode(fc);
   if (table === null) return `function code ${String(own(req, 'fc'))} is not a read (1–4)`;
   const start = int(own(req, 'address'));
   if (start === null || start > 65535) return `the request's address is ${describeValue(own(req, 'address'))}, not a register address 0–65535`;
   const rawUnit = own(req, 'unitid') ?? own(req, 'unitId');
-  const unitId = rawUnit === undefined || rawUnit === '' ? null : int(rawUnit);
+  let unitId = rawUnit === undefined || rawUnit === '' ? null : int(rawUnit);
   if (unitId !== null && unitId > 255) return `unit id ${unitId} is above 255`;
+  // node-red-contrib-modbus sends an empty (or 0) Unit-Id on the client's unit_id
+  // (modbus-queue-core getUnitIdToQueue: parseInt(unitid) || parseInt(unit_id) || 0).
+  if (!unitId && ctx.clientUnit !== undefined && ctx.clientUnit !== null) unitId = ctx.clientUnit;
   const q = int(own(req, 'quantity'));
-  const count = q === null || q === 0 ? words.length : q;
-  return { unitId, table, start, count: Math.min(count, MAX_BLOCK), words };
+  const count = q === null || q === 0 ? words?.length ?? 1 : q;
+  return { unitId, table, start, count: Math.min(count, MAX_BLOCK), words: words ?? [] };
+}
+
+/**
+ * A failed poll (timeout, connection lost, exception response): every reading the block would have
+ * given, with quality bad and no value, so mw-threshold raises a sensor fault at once instead of
+ * waiting for its stale timer.
+ */
+function mapModbusFailure(msg: InputMessage, req: Record<string, unknown>, ctx: MapContext): MapResult {
+  const block = requestBlock(req, null, ctx);
+  if (typeof block === 'string') return invalid('modbus', null, block);
+  const conn = ctx.connections[0] ?? '*';
+  const ref = `${conn}/${block.unitId ?? '*'}/${block.table}/${block.start}-${block.start + block.count - 1}`;
+  const c = new Collector('modbus', ref, ref, ctx);
+  if (!ctx.registry) return unmapped(c, ctx, ref);
+  const rows = ctx.registry.lookupModbus(ctx.connections, block.unitId, block.table, block.start, block.count);
+  if (rows.length === 0) return unmapped(c, ctx, `Modbus block ${ref}`);
+  const timestamp = iso(timeOf(msg.timestamp) ?? ctx.now);
+  const none: Converted = { ok: true, value: '', outOfRange: null };
+  for (const row of rows) {
+    if (!c.allowed(row)) continue;
+    const m = row.modbus!;
+    const n = (m.end - m.start + 1) / (isBitTable(block.table) ? 1 : m.width);
+    for (let k = 0; k < n; k++) c.add(row, n > 1 ? `${row.metric}.${k + 1}` : row.metric, none, timestamp, 'bad');
+  }
+  const r = c.result();
+  r.failure = errorText(msg.error);
+  return r;
+}
+
+function errorText(e: unknown): string {
+  if (typeof e === 'string') return e.slice(0, 500);
+  const m = isRecord(e) || e instanceof Error ? (e as { message?: unknown }).message : undefined;
+  return typeof m === 'string' ? m.slice(0, 500) : 'Modbus error';
 }
 
 function mapModbus(msg: InputMessage, ctx: MapContext): MapResult {
-  const block = modbusBlock(msg);
+  const block = modbusBlock(msg, ctx);
   if (typeof block === 'string') return invalid('modbus', null, block);
   const conn = ctx.connections[0] ?? '*';
   const ref = `${conn}/${block.unitId ?? '*'}/${block.table}/${block.start}-${block.start + block.count - 1}`;
