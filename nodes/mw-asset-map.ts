@@ -28,6 +28,12 @@ type Control = (typeof CONTROLS)[number];
 
 /** Reasons that mean the message itself was bad: they also go to done(err), so Catch nodes see them. */
 const ERROR_REASONS: ReadonlySet<ExceptionReason> = new Set(['invalid', 'decode-error']);
+/**
+ * A sensor publishing "ERR" every second would fire a Catch node (and the log) every second: a bad
+ * message reaches done(err) once per identifier in this interval; output 2 still gets every one, and
+ * the status counts every one.
+ */
+const ERROR_REPORT_INTERVAL_MS = 60_000;
 
 interface Held {
   msg: NodeMessageInFlow;
@@ -103,6 +109,19 @@ export = function (RED: NodeAPI): void {
       return typeof m.sendingNodeId === 'string' ? index.ofNode(m.sendingNodeId) : null;
     }
 
+    /** True when this identifier's bad messages were not reported to done(err) in the last interval. */
+    const reported = new Map<string, number>();
+    function reportNow(identifier: string, now: number): boolean {
+      const last = reported.get(identifier);
+      if (last !== undefined && now - last < ERROR_REPORT_INTERVAL_MS) {
+        counts.quieted = (counts.quieted ?? 0) + 1;
+        return false;
+      }
+      if (reported.size >= MAX_UNMAPPED) reported.clear();
+      reported.set(identifier, now);
+      return true;
+    }
+
     function count(result: MapResult, exceptions: readonly MapException[]): void {
       counts.messages += 1;
       counts.readings += result.readings.length;
@@ -163,7 +182,7 @@ export = function (RED: NodeAPI): void {
       }
       send([first, failures.length === 1 ? failures[0] : failures]);
       scheduleStatus();
-      const bad = result.exceptions.filter((e) => ERROR_REASONS.has(e.reason));
+      const bad = result.exceptions.filter((e) => ERROR_REASONS.has(e.reason) && reportNow(e.identifier ?? '', ctx.now));
       if (bad.length > 0) done(new Error(bad.map((e) => `${e.reason}: ${e.identifier ?? ''} ${e.errors.join('; ')}`).join(' | ')));
       else done();
     }
@@ -194,6 +213,7 @@ export = function (RED: NodeAPI): void {
         case 'reset':
           for (const k of Object.keys(counts)) counts[k] = 0;
           unmapped.clear();
+          reported.clear();
           reply({ reset: true });
           scheduleStatus();
           return;
@@ -244,6 +264,7 @@ export = function (RED: NodeAPI): void {
       held = [];
       for (const h of waiting) h.done(new Error(RED._('mw-asset-map.errors.closed-while-loading')));
       unmapped.clear();
+      reported.clear();
       flow = null;
     });
   }

@@ -177,8 +177,18 @@ describe('mw-asset-map node', function () {
     assert.equal(out.readings.length, 2, 'the __proto__ payload still maps its good field, and the out-of-range value flows on as bad');
     assert.equal((out.readings[1].payload as AssetReadings).readings[0].quality, 'bad');
     assert.equal(({} as Record<string, unknown>).x, undefined);
-    assert.equal(n.error.args.length, 5, 'invalid and decode errors reach Catch nodes');
+    // Invalid and decode errors reach Catch nodes once per identifier per minute: plant/line2/p101/vib's second
+    // decode error and its invalid huge payload are on output 2 but not reported again.
+    assert.equal(n.error.args.length, 3, 'invalid and decode errors reach Catch nodes, once per identifier');
     assert.match(String((n.error.args[1][0] as Error).message ?? n.error.args[1][0]), /decode-error: plant\/line2\/p101\/vib vibration: NaN/);
+    // A sensor publishing "ERR" every second: output 2 every time, Catch once, every one counted.
+    for (let i = 0; i < 5; i++) map().receive({ topic: 'plant/line2/p777/json', payload: 'ERR' } as never);
+    await settle(700);
+    assert.equal(out.failures.filter((m) => m.topic === 'plant/line2/p777/json').length, 5);
+    assert.equal(n.error.args.length, 4);
+    const counters = (map() as Node & { counters: () => Record<string, number> }).counters();
+    assert.deepEqual([counters['decode-error'], counters.quieted], [8, 6]);
+    assert.match(String(lastStatus(map()).text), /mw-asset-map\.status\.counts/);
   });
 
   it('verifies the map against the CMMS on msg.verify; results survive a redeploy; unverified assets are held back when required', async () => {
