@@ -25,6 +25,8 @@ const ROWS: Rec[] = [
   { kind: 'modbus', unitId: 1, address: 201, ...P201, metric: 'speed', unit: 'rpm' },
   { kind: 'modbus', unitId: 1, address: 202, ...P201, workGroup: 'MECH', metric: 'starts' },
   { kind: 'opcua', identifier: 'ns=2;s=P201.Temp', ...P201, metric: 'opcTemp', unit: '°C' },
+  { kind: 'mqtt', identifier: 'edge/p201/#', ...P201, metric: 'vibration', unit: 'mm/s' },
+  { kind: 'mqtt', identifier: 'edge/p201/#', ...P201, metric: 'bearingTemp', field: 'bearing.temp', unit: '°C' },
 ];
 
 describe('assets: real protocol messages (issue 13)', () => {
@@ -110,5 +112,37 @@ describe('assets: real protocol messages (issue 13)', () => {
     assert.deepEqual(index.ofFailure({ topic: 'gt1', payload: '', error: new Error('Timed out') })?.request, { unitid: '', fc: 3, address: '200', quantity: '3' });
     // Without the request, an error message is not a Modbus failure.
     assert.equal(run({ topic: 'polling', payload: '', error: new Error('x') }).exceptions[0].reason, 'unmapped');
+  });
+
+  it('MQTT JSON: a configured field the payload lacks is reported (missing-field); quality, timestamp and ts are read', () => {
+    const r = run({ topic: 'edge/p201/status', payload: '{"vibration":4.1,"quality":"uncertain","ts":1772357400}' });
+    assert.deepEqual(r.readings[0].readings, [{ metric: 'vibration', value: 4.1, quality: 'uncertain', timestamp: '2026-03-01T09:30:00.000Z', unit: 'mm/s' }]);
+    assert.deepEqual(r.exceptions.map((e) => [e.reason, e.identifier, e.metrics, e.errors]),
+      [['missing-field', 'edge/p201/status', ['bearingTemp'], ['bearingTemp: field "bearing.temp" is not in the payload']]]);
+    // A null field with a bad quality is a bad reading, not a decode error.
+    const bad = run({ topic: 'edge/p201/status', payload: { vibration: null, bearing: { temp: 50 }, quality: 'bad', timestamp: '2026-03-01T09:31:00Z' } });
+    assert.deepEqual(bad.readings[0].readings.map((x) => [x.metric, x.value, x.quality, x.timestamp]),
+      [['vibration', '', 'bad', '2026-03-01T09:31:00.000Z'], ['bearingTemp', 50, 'bad', '2026-03-01T09:31:00.000Z']]);
+    assert.deepEqual(bad.exceptions, []);
+  });
+
+  it('MQTT JSON: a batch of readings [{metric, value, ts}] maps each element with its own time and quality', () => {
+    const batch = [
+      { metric: 'vibration', value: 4.1, ts: '2026-03-01T09:30:00Z' },
+      { metric: 'vibration', value: 4.4, ts: '2026-03-01T09:30:01Z' },
+      { metric: 'bearing.temp', value: '61.5', ts: 1772357401000, quality: 'uncertain' },
+      { metric: 'not-mapped', value: 1 },
+    ];
+    const r = run({ topic: 'edge/p201/batch', payload: JSON.stringify(batch) });
+    assert.deepEqual(r.exceptions, []);
+    assert.equal(r.readings.length, 1, 'one asset, one message');
+    assert.deepEqual(r.readings[0].readings.map((x) => [x.metric, x.value, x.quality, x.timestamp]), [
+      ['vibration', 4.1, 'good', '2026-03-01T09:30:00.000Z'],
+      ['vibration', 4.4, 'good', '2026-03-01T09:30:01.000Z'],
+      ['bearingTemp', 61.5, 'uncertain', '2026-03-01T09:30:01.000Z'],
+    ]);
+    const partial = run({ topic: 'edge/p201/batch', payload: [{ metric: 'vibration', value: 3 }] });
+    assert.deepEqual(partial.exceptions.map((e) => [e.reason, e.metrics]), [['missing-field', ['bearingTemp']]]);
+    assert.match(run({ topic: 'edge/p201/batch', payload: [1, 2] }).exceptions[0].errors[0], /^msg.payload is an array of 2; arrays are read as Modbus blocks/);
   });
 });

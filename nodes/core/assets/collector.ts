@@ -8,7 +8,7 @@ import type { Converted } from './values';
 
 export const SOURCE_SETTINGS = ['auto', 'mqtt', 'modbus', 'opcua', 'vision'] as const;
 export type SourceSetting = (typeof SOURCE_SETTINGS)[number];
-export type ExceptionReason = 'unmapped' | 'unverified' | 'decode-error' | 'out-of-range' | 'invalid';
+export type ExceptionReason = 'unmapped' | 'unverified' | 'decode-error' | 'out-of-range' | 'invalid' | 'missing-field';
 
 /** Longest identifier looked up; longer ones are refused as invalid. */
 export const MAX_IDENTIFIER = 1000;

@@ -6,6 +6,7 @@ import { isForbiddenKey } from '../contracts/common';
 import { Collector, iso, MAX_BLOCK, MAX_IDENTIFIER, MAX_TEXT_PAYLOAD, type MapContext, type MapResult } from './collector';
 import { isBitTable, decodeRaw, tableOfFunctionCode } from './modbus';
 import { housekeepingOf } from './housekeeping';
+import { isRecord, mapBatch, mapObject, MAX_BATCH, own } from './json';
 import { looksLikeNodeId } from './opcua';
 import type { ModbusTable, Row } from './types';
 import { cleanRecord, convert, describeValue, finish, qualityOf, timeOf, type Converted } from './values';
@@ -28,8 +29,6 @@ export interface InputMessage {
   error?: unknown;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
 function int(v: unknown): number | null {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
@@ -109,7 +108,7 @@ function payloadValue(p: unknown): unknown {
   if (typeof v === 'string') {
     if (v.length > MAX_TEXT_PAYLOAD) return new Unreadable(`a payload of ${v.length} characters is larger than ${MAX_TEXT_PAYLOAD}`);
     const t = v.trim();
-    if (t.startsWith('{')) {
+    if (t.startsWith('{') || t.startsWith('[')) {
       try {
         return JSON.parse(t) as unknown;
       } catch {
@@ -119,7 +118,6 @@ function payloadValue(p: unknown): unknown {
     return v;
   }
   if (v === undefined || v === null) return new Unreadable(`msg.payload is ${v === null ? 'null' : 'missing'}`);
-  if (Array.isArray(v)) return new Unreadable(`msg.payload is an array of ${v.length}; only Modbus blocks (with msg.input or msg.modbusRequest) are read as arrays`);
   return v;
 }
 
@@ -132,19 +130,6 @@ const NO_VALUE = Symbol('no value');
  */
 function noValue(quality: Quality): Converted {
   return quality === 'good' ? { ok: false, error: 'no value' } : { ok: true, value: '', outOfRange: null };
-}
-
-function fieldValue(o: Record<string, unknown>, row: Row): unknown {
-  if (row.field === null) {
-    const direct = own(o, row.metric);
-    return direct !== undefined ? direct : own(o, 'value');
-  }
-  let at: unknown = o;
-  for (const part of row.field) {
-    if (!isRecord(at)) return undefined;
-    at = own(at, part);
-  }
-  return at;
 }
 
 function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opcua'): MapResult {
@@ -172,35 +157,27 @@ function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opc
     if (isRecord(value) && own(value, 'dataType') !== undefined && 'value' in value) value = value.value;
     if ((value === null || value === undefined) && quality !== 'good') value = NO_VALUE;
   }
-  const object = isRecord(value) ? value : null;
-  if (object) {
-    time = timeOf(own(object, 'timestamp')) ?? timeOf(own(object, 'ts')) ?? timeOf(own(object, 'time')) ?? time;
-    const q = own(object, 'quality');
-    if (q === 'good' || q === 'uncertain' || q === 'bad') quality = q;
+  const at = time ?? timeOf(msg.timestamp) ?? ctx.now;
+  if (Array.isArray(value)) {
+    if (kind !== 'mqtt' || value.length === 0 || value.length > MAX_BATCH || !value.every(isRecord)) {
+      c.fail('invalid', `msg.payload is an array of ${value.length}; arrays are read as Modbus blocks (with msg.input or msg.modbusRequest) or MQTT batches of up to ${MAX_BATCH} readings [{metric, value, ts}]`);
+      return c.result();
+    }
+    mapBatch(c, rows, value, at, quality);
+    return c.result();
   }
-  const timestamp = iso(time ?? timeOf(msg.timestamp) ?? ctx.now);
-  let missing = 0;
-  let count = 0;
+  if (isRecord(value)) {
+    mapObject(c, rows, value, at, quality);
+    return c.result();
+  }
+  const timestamp = iso(at);
   for (let row: Row | null = rows; row; row = row.next) {
-    count += 1;
-    let raw: unknown;
-    if (object) {
-      raw = fieldValue(object, row);
-      if (raw === undefined) {
-        missing += 1;
-        continue;
-      }
-    } else if (row.field !== null) {
+    if (row.field !== null) {
       c.fail('decode-error', `${row.metric}: the payload is a single value, the row reads field "${row.field.join('.')}" of a JSON object`, row);
       continue;
-    } else raw = value;
+    }
     if (!c.allowed(row)) continue;
-    c.add(row, row.metric, raw === NO_VALUE ? noValue(quality) : convert(row, raw), timestamp, quality);
-  }
-  if (missing === count) {
-    const fields: string[] = [];
-    for (let r: Row | null = rows; r && fields.length < 10; r = r.next) fields.push((r.field ?? [r.metric]).join('.'));
-    c.fail('unmapped', `none of the mapped fields (${fields.join(', ')}) is in the payload`);
+    c.add(row, row.metric, value === NO_VALUE ? noValue(quality) : convert(row, value), timestamp, quality);
   }
   return c.result();
 }
