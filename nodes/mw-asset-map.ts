@@ -41,6 +41,17 @@ interface Held {
   done: DoneFn;
 }
 
+/**
+ * The Modbus nodes' raw response and request (a Buffer and the polling message) would travel on
+ * through mw-threshold into mw-work-order's outbox; the block is named in payload.source.ref, so
+ * they are dropped from the readings and exception messages.
+ */
+const PROTOCOL_PARTS = ['responseBuffer', 'input', 'modbusRequest'] as const;
+function dropProtocolParts(msg: NodeMessageInFlow): void {
+  const m = msg as unknown as Record<string, unknown>;
+  for (const k of PROTOCOL_PARTS) if (m[k] !== undefined) delete m[k];
+}
+
 function controlOf(msg: NodeMessageInFlow): Control | null {
   const m = msg as unknown as Record<string, unknown>;
   // Checked on every message: four reads, and only then the exact test.
@@ -163,6 +174,7 @@ export = function (RED: NodeAPI): void {
         done();
         return;
       }
+      if (result.kind === 'modbus') dropProtocolParts(msg);
       count(result, result.exceptions);
       if (result.failure !== undefined) counts.modbusErrors = (counts.modbusErrors ?? 0) + 1;
       const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => ({ ...msg, payload: e, reason: e.reason }) as NodeMessage);

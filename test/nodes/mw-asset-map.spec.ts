@@ -109,9 +109,16 @@ describe('mw-asset-map node', function () {
     assert.deepEqual((second.payload as AssetReadings).readings.map((r) => [r.metric, r.value]), [['flow', -2.5]]);
     assert.equal((second.payload as AssetReadings).source.ref, 'PLC3/1/holding/100-102');
     assert.notEqual(first, second);
+    // The raw response and the request do not travel on to mw-threshold and mw-work-order.
+    for (const m of [first, second]) assert.deepEqual(Object.keys(m).filter((k) => k !== '_msgid').sort(), ['payload', 'sendingNodeId', 'topic']);
     // A getter puts the request in msg.modbusRequest.
-    map().receive({ topic: 'get', payload: [0x4148, 0x0000], modbusRequest: { unitid: 1, fc: 3, address: 100, quantity: 2 } } as never);
-    await out.next('readings', (m) => m.topic === 'get');
+    map().receive({ topic: 'get', payload: [0x4148, 0x0000], modbusRequest: { unitid: 1, fc: 3, address: 100, quantity: 2 }, responseBuffer: { data: [0x4148, 0], buffer: Buffer.alloc(4) } } as never);
+    const got = await out.next('readings', (m) => m.topic === 'get');
+    assert.deepEqual([got.modbusRequest, got.responseBuffer], [undefined, undefined]);
+    // Output 2 does not carry them either.
+    map().receive({ topic: 'polling', payload: [1], input: { payload: { unitid: '9', fc: 3, address: '9000', quantity: '1' } }, responseBuffer: { data: [1], buffer: Buffer.alloc(2) } } as never);
+    const un = await out.next('failures', (m) => m.reason === 'unmapped');
+    assert.deepEqual([un.input, un.responseBuffer], [undefined, undefined]);
   });
 
   it('maps OPC UA client messages with node-opcua status codes and source timestamps', async () => {
