@@ -145,4 +145,12 @@ describe('assets: real protocol messages (issue 13)', () => {
     assert.deepEqual(partial.exceptions.map((e) => [e.reason, e.metrics]), [['missing-field', ['bearingTemp']]]);
     assert.match(run({ topic: 'edge/p201/batch', payload: [1, 2] }).exceptions[0].errors[0], /^msg.payload is an array of 2; arrays are read as Modbus blocks/);
   });
+
+  it('an OPC UA NodeId missed because nsu= rows lack the namespace table says so', () => {
+    const withNsu = registry([{ kind: 'opcua', identifier: 'nsu=urn:plant:plc3;s=P201.Level', ...P201, metric: 'level' }]);
+    const r = mapMessage({ topic: 'ns=2;s=P201.Level', payload: 1, statusCode: 0 }, ctx({ registry: withNsu }));
+    assert.deepEqual(r.exceptions.map((e) => [e.reason, e.errors]), [['unmapped', [
+      'NodeId "ns=2;s=P201.Level" is not in the asset registry; rows written with nsu=urn:plant:plc3 match ns= NodeIds only when the registry\'s OPC UA namespace table gives the URI its index',
+    ]]]);
+  });
 });

@@ -57,8 +57,8 @@ function detect(msg: InputMessage): SourceKind | 'invalid' {
   return 'mqtt';
 }
 
-function unmapped(c: Collector, ctx: MapContext, what: string): MapResult {
-  c.fail('unmapped', ctx.registry ? `${what} is not in the asset registry` : `no asset map loaded${ctx.noRegistry ? `: ${ctx.noRegistry}` : ''}`);
+function unmapped(c: Collector, ctx: MapContext, what: string, hint = ''): MapResult {
+  c.fail('unmapped', ctx.registry ? `${what} is not in the asset registry${hint}` : `no asset map loaded${ctx.noRegistry ? `: ${ctx.noRegistry}` : ''}`);
   return c.result();
 }
 
@@ -138,7 +138,12 @@ function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opc
   const c = new Collector(kind, id, id, ctx);
   if (!ctx.registry) return unmapped(c, ctx, id);
   const rows = kind === 'opcua' ? ctx.registry.lookupNodeId(id) : ctx.registry.lookupId(id);
-  if (!rows) return unmapped(c, ctx, `${kind === 'opcua' ? 'NodeId' : 'topic'} "${id}"`);
+  if (!rows) {
+    const unknown = kind === 'opcua' ? ctx.registry.unknownNamespaces : [];
+    // Rows written with nsu=<uri> match ns=<index> topics only through the registry's namespace table.
+    const hint = unknown.length > 0 ? `; rows written with nsu=${unknown[0]}${unknown.length > 1 ? ` (and ${unknown.length - 1} more URIs)` : ''} match ns= NodeIds only when the registry's OPC UA namespace table gives the URI its index` : '';
+    return unmapped(c, ctx, `${kind === 'opcua' ? 'NodeId' : 'topic'} "${id}"`, hint);
+  }
   let quality: Quality = kind === 'opcua' ? qualityOf(msg.statusCode) : 'good';
   // A lost link is a Bad status with no value (node-red-contrib-opcua sends payload null with
   // BadNoCommunication): a reading of that quality, so mw-threshold raises a sensor fault.
