@@ -2,8 +2,8 @@
 // message per asset; whatever cannot be mapped goes to the second output with the reason, and the
 // status counts it, so unmapped identifiers are seen at a glance.
 import type { NodeMessageInFlow } from 'node-red';
-import type { MapNodeSettings } from './core/assets/config';
-import { parseMapSettings } from './core/assets/config';
+import type { MapNodeSettings } from './core/assets/settings';
+import { parseMapSettings } from './core/assets/settings';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
 import { ModbusFlow, type ModbusLink } from './core/assets/modbus-link';
 import { iso, mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';

@@ -3,7 +3,7 @@
 // CMMS through an mw-cmms connection, and the results of that verification, kept across restarts.
 import type { Request, Response } from 'express';
 import path from 'node:path';
-import { parseRegistrySettings, type RegistryNodeSettings } from './core/assets/config';
+import { parseRegistrySettings, type RegistryNodeSettings } from './core/assets/settings';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
 import { emptyNamespaces, parseNamespaces } from './core/assets/opcua';
 import { RegistryLoader } from './core/assets/registry';

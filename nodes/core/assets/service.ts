@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DialectName } from '../cmms/types';
 import { DurableState } from '../state/durable-state';
-import type { RegistryOptions } from './config';
+import type { RegistryOptions } from './settings';
 import { RegistryLoader, type Registry } from './registry';
 import { VerificationStore, type VerificationSummary } from './results';
 import { Slicer } from './slicer';
