@@ -247,6 +247,13 @@ describe('mw-asset-map node', function () {
     await helper.request().post('/mw-asset-registry/check').send({ nothing: true }).expect(400);
     const rows = await helper.request().post('/mw-asset-registry/check').send({ rows: [ROWS[0], ROWS[0]] }).expect(200);
     assert.match(rows.body.errors[0], /editor row 2: .* already mapped by editor row 1/);
+    // The editor shows each row's verification status by the key the runtime computes (no browser copy of the rules).
+    assert.deepEqual(rows.body.keys, ['PUMP-101|BEDFORD|BEDFORD/AREA1/LINE2/PUMP-101', 'PUMP-101|BEDFORD|BEDFORD/AREA1/LINE2/PUMP-101']);
+    const keyed = await helper.request().post('/mw-asset-registry/check').send({ rows: [{ assetId: 'P1', siteId: 'S1', location: 'S1/A' }, { assetId: 'P2' }] }).expect(200);
+    assert.deepEqual(keyed.body.keys, ['P1|S1|S1/A', null]);
+    assert.ok(v.body.problems.every((p: { assetId: string }) => typeof p.assetId === 'string'));
+    const verification = await helper.request().get('/mw-asset-registry/reg1/verification').expect(200);
+    assert.ok((verification.body.results as Array<{ key: string }>).some((r) => r.key === rows.body.keys[0]), 'the keys the editor gets are the ones the results are stored under');
   });
 
   it('reloads the mapping file without a redeploy and keeps the last good map when the file breaks', async () => {

@@ -24,6 +24,17 @@ export function fullLocation(siteId: string, location: string): string {
   return startsWithSite ? location : [siteId, location].join('/');
 }
 
+/** The target key of a row as a person wrote it (editor cells, JSON): null when it names no full target. */
+export function rowKey(record: unknown): string | null {
+  if (typeof record !== 'object' || record === null) return null;
+  const r = record as Record<string, unknown>;
+  const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : null);
+  const assetId = text(r.assetId);
+  const siteId = text(r.siteId);
+  const location = text(r.location);
+  return assetId && siteId && location ? targetKey(assetId, siteId, fullLocation(siteId, location)) : null;
+}
+
 function regexOf(source: string): RegExp | string {
   try {
     return new RegExp(source);
