@@ -5,6 +5,7 @@ import type { NodeMessageInFlow } from 'node-red';
 import type { MapNodeSettings } from './core/assets/settings';
 import { parseMapSettings } from './core/assets/settings';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
+import { namespaceArrayOf } from './core/assets/housekeeping';
 import { ModbusFlow, type ModbusLink } from './core/assets/modbus-link';
 import { iso, mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';
 import type { RegistryService } from './core/assets/service';
@@ -171,6 +172,7 @@ export = function (RED: NodeAPI): void {
       if (result.housekeeping !== undefined) {
         // A protocol node's own message (subscription id, raw response): counted, not flagged.
         counts.housekeeping = (counts.housekeeping ?? 0) + 1;
+        if (result.housekeeping === 'opcua-namespace-array') s?.learnNamespaces(namespaceArrayOf(msg as unknown as InputMessage) ?? []);
         done();
         return;
       }

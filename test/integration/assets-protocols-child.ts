@@ -88,7 +88,8 @@ async function main(): Promise<void> {
   const fn = (id: string, kind: string, y: number): object => ({ id, type: 'function', ...at(700, y), name: id, func: (kind.startsWith('raw') ? SHAPE : '') + capture(kind), outputs: 0, wires: [] });
   const flows = [
     { id: tab, type: 'tab', label: 'protocols' },
-    { id: 'reg1', type: 'mw-asset-registry', name: 'plant map', rows, opcuaNamespaces: `1 = ${nsUri}` },
+    // No namespace table: the nsu= row matches once the map has seen the server's NamespaceArray (below).
+    { id: 'reg1', type: 'mw-asset-registry', name: 'plant map', rows, opcuaNamespaces: '' },
     { id: 'map1', type: 'mw-asset-map', ...at(450, 200), registry: 'reg1', source: 'auto', wires: [['capOk'], ['capBad']] },
     fn('capOk', 'readings', 160), fn('capBad', 'exceptions', 240),
     fn('rawModbus', 'raw-modbus', 320), fn('rawOpcua', 'raw-opcua', 360), fn('rawMqtt', 'raw-mqtt', 400),
@@ -111,7 +112,8 @@ async function main(): Promise<void> {
     fn('rawGetter', 'raw-getter', 440), fn('capGetter', 'getter-readings', 480),
     { id: 'opcep', type: 'OpcUa-Endpoint', endpoint: opcUrl, secpol: 'None', secmode: 'None', none: true, login: false, usercert: false, usercertificate: '', userprivatekey: '' },
     { id: 'opcpress', type: 'inject', ...at(150, 300), name: '', props: [{ p: 'topic', vt: 'str' }], topic: 'ns=1;s=P101.Pressure', once: true, onceDelay: '0.5', repeat: '1', wires: [['opcclient']] },
-    { id: 'opclevel', type: 'inject', ...at(150, 340), name: '', props: [{ p: 'topic', vt: 'str' }], topic: 'ns=1;s=P101.Level', once: true, onceDelay: '0.7', repeat: '1', wires: [['opcclient']] },
+    { id: 'opcnsarray', type: 'inject', ...at(150, 320), name: '', props: [{ p: 'topic', vt: 'str' }], topic: 'ns=0;i=2255', once: true, onceDelay: '0.4', repeat: '1', wires: [['opcclient']] },
+    { id: 'opclevel', type: 'inject', ...at(150, 340), name: '', props: [{ p: 'topic', vt: 'str' }], topic: 'ns=1;s=P101.Level', once: true, onceDelay: '4', repeat: '1', wires: [['opcclient']] },
     { id: 'opcclient', type: 'OpcUa-Client', ...at(300, 320), endpoint: 'opcep', action: 'read', deadbandtype: 'a', deadbandvalue: 1, time: 10, timeUnit: 's', certificate: 'n',
       localfile: '', localkeyfile: '', securitymode: 'None', securitypolicy: 'None', useTransport: false, maxChunkCount: 1, maxMessageSize: 8192, receiveBufferSize: 8192,
       sendBufferSize: 8192, setstatusandtime: false, keepsessionalive: false, name: 'plc opc', applicationName: '', applicationUri: '', wires: [['map1', 'rawOpcua'], [], []] },

@@ -94,6 +94,11 @@ describe('assets: real protocol nodes into mw-asset-map (Modbus server + read no
     const level = opc.find((r) => r.readings[0].metric === 'level')!;
     assert.deepEqual(pressure.readings[0], { metric: 'pressure', value: 3.25, quality: 'good', timestamp: '2026-03-01T09:00:00.000Z', unit: 'bar' });
     assert.deepEqual([level.readings[0].value, level.readings[0].quality], [0.75, 'uncertain']);
+    // The registry has no namespace table: the row's nsu= matched ns=1 through the server's NamespaceArray,
+    // read by the same client node (ns=0;i=2255) and passed by quietly.
+    const nsArray = raw.find((c) => c.topic === 'ns=0;i=2255');
+    assert.deepEqual((nsArray?.payload as string[]).slice(0, 1), ['http://opcfoundation.org/UA/'], JSON.stringify(nsArray?.payload));
+    assert.equal((nsArray?.payload as string[]).length, 2, 'index 1 is the server\'s own namespace, the one the nsu= row names');
     assert.equal(level.asset.id, 'PUMP-101');
   });
 

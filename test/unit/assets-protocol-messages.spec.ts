@@ -68,6 +68,9 @@ describe('assets: real protocol messages (issue 13)', () => {
     const raw = run({ topic: 'polling', payload: { data: [1, 2], buffer: Buffer.from([0, 1, 0, 2]) }, values: [1, 2], input: { payload: { fc: 3, address: 200 } } });
     assert.deepEqual([raw.readings, raw.exceptions, raw.housekeeping], [[], [], 'modbus-response-buffer']);
     assert.equal(run({ topic: 'subscriptionIds', payload: 17 }).exceptions[0].reason, 'unmapped', 'only the exact shape is housekeeping');
+    // The server's NamespaceArray read through the client node: the registry learns it.
+    const ns = run({ topic: 'ns=0;i=2255', payload: ['http://opcfoundation.org/UA/', 'urn:plant:plc3'] });
+    assert.deepEqual([ns.readings, ns.exceptions, ns.housekeeping], [[], [], 'opcua-namespace-array']);
   });
 
   // The deployed flow as node-red-contrib-modbus 5.23.3's editor saves it: Unit-Id empty by default.
