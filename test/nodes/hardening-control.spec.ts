@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import type { MaintenanceEvent } from '../../nodes/core/contracts';
-import { PartStream, partSpecRows } from '../../nodes/core/spc/simulate';
+import { PartStream, partSpecRows } from '../support/spc-parts';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../../sim/cmms';
 import { helper, nodeModule, withUserDir } from '../support/node-red';
