@@ -9,7 +9,7 @@ import { Machine, type MachineHost, type Shelf } from './machine';
 import { NS_KEYS, toRecord } from './records';
 import { customSignature, resolveLimits, type RuleBook } from './rules';
 import { limitTarget, rocRate, rocTarget } from './signals';
-import { ACTIVE, AssetSlot, BAD, CLEARING, KeyState, NORMAL, RingPool, STALE, slotKey } from './state';
+import { ACTIVE, AssetSlot, BAD, CLEARING, type Cond, KeyState, NORMAL, RingPool, STALE, slotKey } from './state';
 import { WriteQueue, type Write } from './write-queue';
 
 export type { Write } from './write-queue';
@@ -92,6 +92,11 @@ export class AlarmEngine implements MachineHost {
     }
   }
 
+  /** An event of no live key (an episode whose rule is gone); it leaves after the next commit like any other. */
+  emitDetached(event: MaintenanceEvent): void {
+    this.out.push(event);
+  }
+
   touch(st: KeyState): void {
     this.writes.touch(st);
   }
@@ -133,7 +138,8 @@ export class AlarmEngine implements MachineHost {
     const a = p.asset;
     const cls = a.class ?? '';
     let slot = this.bySite.get(a.siteId)?.get(a.id);
-    if (slot === undefined || slot.cls !== cls) {
+    if (slot !== undefined && slot.cls !== cls) slot = this.reslot(slot, a, cls);
+    if (slot === undefined) {
       slot = this.makeSlot(slotKey(a.siteId, a.id), a, cls, p.readings.length);
       if (slot === undefined) return this.take();
     }
@@ -176,10 +182,8 @@ export class AlarmEngine implements MachineHost {
     return ms;
   }
 
-  /** A new asset (or one whose class changed); undefined, counted, when no rule applies or the node is full. */
+  /** A new asset; undefined, counted, when no rule applies or the node is full. */
   private makeSlot(sk: string, a: AssetReadings['asset'], cls: string, readings: number): AssetSlot | undefined {
-    const old = this.slots.get(sk);
-    if (old) this.dropSlot(old);
     const ruleSet = this.rules.rulesFor(a);
     if (ruleSet.rules.length === 0) {
       this.counters.unmatched += readings;
@@ -205,18 +209,67 @@ export class AlarmEngine implements MachineHost {
     site.set(slot.asset.id, slot);
   }
 
-  /** An asset moved to another class: its old keys no longer apply. */
-  private dropSlot(slot: AssetSlot): void {
-    for (const st of slot.states) {
+  /**
+   * The asset's class changed (a registry edit, or rows that disagree): its rules are looked up again.
+   * A rule that still applies (same id, same metric) keeps its key, so its episode, delays and eventId
+   * carry on — a sustained problem never becomes a second episode. A rule that no longer applies ends
+   * its episode with `cleared` (reason rule-removed). Undefined when no rule applies any more.
+   */
+  private reslot(old: AssetSlot, a: AssetReadings['asset'], cls: string): AssetSlot | undefined {
+    const ruleSet = this.rules.rulesFor(a);
+    const now = this.clock.mono();
+    const wall = this.clock.wall();
+    const slot = new AssetSlot(old.key, a, ruleSet, cls);
+    for (const st of old.states) {
       if (!st) continue;
-      this.heap.remove(st);
-      for (const c of [st.lim, st.roc, st.sen]) if (c && c.eventId) this.unindexEvent(c.eventId, st);
-      this.chatter.forget(st);
-      this.rings.release(st.ring);
-      this.keyCount--;
-      if (st.stored) this.queueWrite({ ns: NS_KEYS, key: st.id, value: null });
+      const i = ruleSet.rules.findIndex((r) => r.id === st.rule.id && r.metric === st.rule.metric);
+      if (i < 0 || slot.states[i] !== undefined) {
+        this.endKey(st, wall, now);
+        continue;
+      }
+      const next = ruleSet.rules[i];
+      // Conditions the rule's new form no longer has end under the old form (which describes them).
+      const owns = (ruleSet.byMetric.get(next.metric) ?? [i])[0] === i;
+      if (st.sen !== null && !owns) this.endCond(st, st.sen, wall, now);
+      if (st.lim !== null && next.limitOut.H === undefined && next.limitOut.HH === undefined && next.limitOut.L === undefined && next.limitOut.LL === undefined) {
+        this.endCond(st, st.lim, wall, now);
+      }
+      if (st.roc !== null && next.roc === null) this.endCond(st, st.roc, wall, now);
+      st.rebind(slot, next);
+      st.ownsSensor = owns;
+      slot.states[i] = st;
+      // The record carries the asset (and so its class): rewrite it; timers are looked at again.
+      this.touch(st);
+      this.heap.set(st, now);
     }
-    this.slots.delete(slot.key);
+    this.removeSlot(old);
+    if (ruleSet.rules.length === 0) return undefined;
+    this.addSlot(slot);
+    return slot;
+  }
+
+  /** A key whose rule no longer applies: its episodes end, its record goes. */
+  private endKey(st: KeyState, wall: number, now: number): void {
+    for (const c of [st.sen, st.lim, st.roc]) if (c !== null) this.endCond(st, c, wall, now);
+    this.heap.remove(st);
+    this.chatter.forget(st);
+    this.rings.release(st.ring);
+    st.ring = -1;
+    this.keyCount--;
+    if (st.stored) this.queueWrite({ ns: NS_KEYS, key: st.id, value: null });
+  }
+
+  /** Ends one condition for good: `cleared` (rule-removed) if it was announced, then forgotten. */
+  private endCond(st: KeyState, c: Cond, wall: number, now: number): void {
+    this.machine.clear(st, c, wall, now, 'rule-removed');
+    if (c.eventId) this.unindexEvent(c.eventId, st);
+    if (c.woId && this.byWorkOrder.get(c.woId) === st) this.byWorkOrder.delete(c.woId);
+    st.setCond(c.kind, null);
+    this.touch(st);
+  }
+
+  private removeSlot(slot: AssetSlot): void {
+    if (this.slots.get(slot.key) === slot) this.slots.delete(slot.key);
     const site = this.bySite.get(slot.asset.siteId);
     if (site?.get(slot.asset.id) === slot) site.delete(slot.asset.id);
   }

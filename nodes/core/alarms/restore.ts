@@ -6,9 +6,9 @@ import type { CondKind } from './ids';
 import type { Shelf } from './machine';
 import type { WriteStore } from './committer';
 import {
-  KEY_CLEAN, NS_KEYS, NS_META, NS_OUT_OF_SERVICE, NS_SHELVES, restoreCond, isKeyRecord, type OutOfServiceRecord, type ShelfRecord,
+  KEY_CLEAN, NS_KEYS, NS_META, NS_OUT_OF_SERVICE, NS_SHELVES, restoreCond, isKeyRecord, type KeyRecord, type OutOfServiceRecord, type ShelfRecord,
 } from './records';
-import { buildEvent } from './events';
+import { buildEvent, removedRuleEvent } from './events';
 import { ACTIVE, AssetSlot, CLEARING, slotKey } from './state';
 
 export interface RestoreInput {
@@ -31,6 +31,8 @@ export interface RestoreResult {
   outOfService: number;
   /** Episodes announced again after a crash. */
   reannounced: number;
+  /** Active episodes of rules that no longer exist, ended with `cleared` (rule-removed). */
+  ended: number;
 }
 
 const KINDS: CondKind[] = ['limit', 'roc', 'sensor'];
@@ -59,6 +61,7 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
   let keys = 0;
   let dropped = 0;
   let reannounced = 0;
+  let ended = 0;
   for (const [key, raw] of input.keys) {
     if (!isKeyRecord(raw) || engine.keyCount >= engine.maxKeys) {
       engine.queueWrite({ ns: NS_KEYS, key, value: null });
@@ -74,10 +77,12 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
         engine.addSlot(slot);
       }
     }
-    const i = slot ? slot.ruleSet.rules.findIndex((r) => r.id === raw.rule) : -1;
+    const i = slot ? slot.ruleSet.rules.findIndex((r) => r.id === raw.rule && (raw.metric === undefined || r.metric === raw.metric)) : -1;
     if (!slot || i < 0 || slot.states[i] !== undefined) {
       engine.queueWrite({ ns: NS_KEYS, key, value: null });
       dropped++;
+      // The rule was removed (or changed its metric) while the node was down: its open episodes end.
+      if (!slot || i < 0) ended += endRemoved(engine, raw, wall);
       continue;
     }
     const st = engine.makeKey(slot, i, now);
@@ -110,7 +115,19 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
   }
   // makeKey marks new keys dirty; restored ones are already on disk.
   engine.takeWrites().filter((w) => w.value === null).forEach((w) => engine.queueWrite(w));
-  return { keys, dropped, shelves, outOfService: oos, reannounced };
+  return { keys, dropped, shelves, outOfService: oos, reannounced, ended };
+}
+
+/** `cleared` (rule-removed) for each announced episode of a record whose rule is gone; how many. */
+function endRemoved(engine: AlarmEngine, raw: KeyRecord, wall: number): number {
+  let n = 0;
+  for (const kind of KINDS) {
+    const c = raw.conds[kind];
+    if (!c || (c.phase !== ACTIVE && c.phase !== CLEARING) || !c.announced || !c.eventId) continue;
+    engine.emitDetached(removedRuleEvent(raw, kind, c, wall));
+    n++;
+  }
+  return n;
 }
 
 /** What the node's state file offers (DurableState). */

@@ -99,9 +99,20 @@ export class KeyState implements Wakeable {
   stored = false;
   dirty = false;
 
-  constructor(readonly slot: AssetSlot, readonly rule: CompiledRule, now: number) {
+  /** Slot and rule change when the asset changes class or its rules are edited (see AlarmEngine.reslot). */
+  constructor(public slot: AssetSlot, public rule: CompiledRule, now: number) {
     this.limits = rule.limits;
     this.lastSeen = now;
+  }
+
+  /** Moves the key to the asset's new slot and the rule's new form; its episodes and eventIds stay. */
+  rebind(slot: AssetSlot, rule: CompiledRule): void {
+    this.slot = slot;
+    if (rule !== this.rule) {
+      this.rule = rule;
+      this.limits = rule.limits;
+      this.customSig = '';
+    }
   }
 
   /** The durable-store key; made when needed rather than kept, it is only used on writes. */
