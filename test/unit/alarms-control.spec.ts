@@ -19,7 +19,7 @@ describe('alarm controls: shelving and out of service', function () {
     const after = valid(e.tick());
     assert.deepEqual(states(after), ['raised:H'], 'still active when the shelf ran out');
     assert.equal(after[0].details.unshelved, true);
-    assert.equal(e.shelves.size, 0);
+    assert.equal(e.shelving.shelved, 0);
   });
 
   it('a timed shelve never lasts longer than the maximum shelve time', function () {
@@ -40,7 +40,7 @@ describe('alarm controls: shelving and out of service', function () {
     const cleared = feed(e, clock, 50);
     assert.deepEqual(states(cleared), ['cleared:HH'], 'the announced episode still gets its cleared');
     assert.equal(cleared[0].eventId, raised.eventId);
-    assert.equal(e.shelves.size, 0, 'one-shot: unshelved at the clear');
+    assert.equal(e.shelving.shelved, 0, 'one-shot: unshelved at the clear');
     clock.advance(1000);
     assert.deepEqual(states(feed(e, clock, 90)), ['raised:H']);
   });
@@ -214,8 +214,8 @@ describe('alarm state across restarts', function () {
     setService(e, { assetId: 'P-8' }, true);
     store.apply(e.takeWrites());
     e = restart(set, clock, store);
-    assert.equal(e.shelves.size, 1);
-    assert.equal(e.outOfService.size, 1);
+    assert.equal(e.shelving.shelved, 1);
+    assert.equal(e.shelving.outOfService, 1);
     clock.advance(1000);
     feed(e, clock, 50);
     clock.advance(1000);

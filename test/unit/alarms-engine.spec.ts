@@ -144,7 +144,7 @@ describe('alarm engine: bounds', function () {
     const clock = new FakeClock();
     const e = engineFor(ruleSet({}), clock, { maxKeys: 3 });
     for (let i = 0; i < 5; i++) feed(e, clock, 90, { asset: { id: `P-${i}` } });
-    assert.equal(e.keyCount, 3);
+    assert.equal(e.table.keys, 3);
     assert.equal(e.counters.refused, 2);
     assert.equal(e.health().active, 3);
     feed(e, clock, 90, { asset: { id: 'F-1', class: 'fan' } });

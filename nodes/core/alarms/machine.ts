@@ -4,20 +4,8 @@
 import type { MaintenanceEvent, Scalar } from '../contracts';
 import { buildEvent, type ClearReason, type FaultReason } from './events';
 import { eventIdFor } from './ids';
+import type { Shelf } from './shelves';
 import { ACTIVE, CLEARING, Cond, NORMAL, PENDING, type KeyState } from './state';
-
-export interface Shelf {
-  key: string;
-  siteId: string | null;
-  assetId: string;
-  ruleId: string | null;
-  mode: 'one-shot' | 'timed';
-  /** Monotonic ms when the shelf ends by itself. */
-  until: number;
-  untilWall: number;
-  sinceWall: number;
-  reason: string;
-}
 
 /** What the machine needs from the engine. */
 export interface MachineHost {

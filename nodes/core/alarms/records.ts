@@ -4,7 +4,7 @@
 import type { Asset, Severity } from '../contracts';
 import { outFor, worstLevel } from './events';
 import type { CondKind } from './ids';
-import type { Shelf } from './machine';
+import type { Shelf } from './shelves';
 import { Cond, NORMAL, type KeyState } from './state';
 
 export const RECORD_VERSION = 1;

@@ -1,15 +1,14 @@
 // Start-up: the engine gets back what the durable store kept, so a restart or redeploy neither
 // forgets an active episode (and opens a second work order) nor loses a delay in progress.
 import type { AlarmEngine } from './engine';
-import { shelfKey } from './engine';
 import type { CondKind } from './ids';
-import type { Shelf } from './machine';
+import { shelfKey, type Shelf } from './shelves';
 import type { WriteStore } from './committer';
 import {
   KEY_CLEAN, NS_KEYS, NS_META, NS_OUT_OF_SERVICE, NS_SHELVES, restoreCond, isKeyRecord, type KeyRecord, type OutOfServiceRecord, type ShelfRecord,
 } from './records';
 import { buildEvent, removedRuleEvent } from './events';
-import { ACTIVE, AssetSlot, CLEARING, slotKey } from './state';
+import { ACTIVE, CLEARING } from './state';
 
 export interface RestoreInput {
   keys: Map<string, unknown>;
@@ -48,14 +47,14 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
       continue;
     }
     const shelf: Shelf = { ...r, until: now + (r.untilWall - wall) };
-    engine.shelves.set(key, shelf);
+    engine.shelving.put(shelf);
     shelves++;
   }
   let oos = 0;
   for (const [key, raw] of input.outOfService) {
     const r = raw as OutOfServiceRecord;
     if (typeof r?.assetId !== 'string') continue;
-    engine.outOfService.set(key, r);
+    engine.shelving.setOutOfService(key, r);
     oos++;
   }
   let keys = 0;
@@ -63,20 +62,12 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
   let reannounced = 0;
   let ended = 0;
   for (const [key, raw] of input.keys) {
-    if (!isKeyRecord(raw) || engine.keyCount >= engine.maxKeys) {
+    if (!isKeyRecord(raw) || engine.table.full) {
       engine.queueWrite({ ns: NS_KEYS, key, value: null });
       dropped++;
       continue;
     }
-    const sk = slotKey(raw.asset.siteId, raw.asset.id);
-    let slot = engine.slots.get(sk);
-    if (!slot) {
-      const ruleSet = engine.rules.rulesFor(raw.asset);
-      if (ruleSet.rules.length > 0) {
-        slot = new AssetSlot(sk, raw.asset, ruleSet, raw.asset.class ?? '');
-        engine.addSlot(slot);
-      }
-    }
+    const slot = engine.table.restoredSlot(raw.asset, engine.rules);
     const i = slot ? slot.ruleSet.rules.findIndex((r) => r.id === raw.rule && (raw.metric === undefined || r.metric === raw.metric)) : -1;
     if (!slot || i < 0 || slot.states[i] !== undefined) {
       engine.queueWrite({ ns: NS_KEYS, key, value: null });
@@ -99,10 +90,10 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
       const c = restoreCond(kind, r, now, wall);
       st.setCond(kind, c);
       if (c.eventId) engine.indexEvent(c.eventId, st);
-      if (c.woId && c.woOpen) engine.byWorkOrder.set(c.woId, st);
+      if (c.woId && c.woOpen) engine.table.linkWorkOrder(c.woId, st);
     }
     // Everything restored is looked at on the first tick: delays that ran out meanwhile fire then.
-    engine.heap.set(st, now);
+    engine.rewake(st);
     keys++;
     if (input.crashed) {
       for (const c of [st.sen, st.lim, st.roc]) {
