@@ -28,7 +28,7 @@ function duration(ms: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
-export interface EventInput {
+interface EventInput {
   st: KeyState;
   c: Cond;
   state: EventState;

@@ -4,10 +4,9 @@
 import type { Severity } from '../contracts';
 import { ACTIVE, CLEARING, type KeyState } from './state';
 
-export const FLOOD_PER_10_MIN = 10;
-export const CHATTER_TRANSITIONS = 3;
-export const CHATTER_WINDOW_MS = 60_000;
-export const STALE_ALARM_MS = 24 * 3600_000;
+const FLOOD_PER_10_MIN = 10;
+const CHATTER_WINDOW_MS = 60_000;
+const STALE_ALARM_MS = 24 * 3600_000;
 
 const MINUTE = 60_000;
 const MINUTES = 24 * 60;

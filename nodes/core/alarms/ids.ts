@@ -11,7 +11,7 @@ const SAFE_RULE = /^[A-Za-z0-9_:-]+$/;
 const MAX_READABLE = 120;
 
 /** 2026-03-01T10:15:00.123Z → 20260301T101500123Z */
-export function compactTime(ms: number): string {
+function compactTime(ms: number): string {
   return new Date(ms).toISOString().replace(/[-:.]/g, '');
 }
 

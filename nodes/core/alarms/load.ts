@@ -6,9 +6,9 @@ import { RuleBook } from './rules';
 import { mergeRuleSets, parseRuleSet } from './schema';
 import type { RuleSet } from './types';
 
-export type LoadedRules = { ok: true; set: RuleSet; book: RuleBook; warnings: string[] } | { ok: false; errors: string[] };
+type LoadedRules = { ok: true; set: RuleSet; book: RuleBook; warnings: string[] } | { ok: false; errors: string[] };
 
-export function resolveRulesFile(file: string, userDir: string): string {
+function resolveRulesFile(file: string, userDir: string): string {
   return path.isAbsolute(file) ? file : path.join(userDir, file);
 }
 

@@ -7,7 +7,7 @@ import type { CondKind } from './ids';
 import type { Shelf } from './shelves';
 import { Cond, NORMAL, type KeyState } from './state';
 
-export const RECORD_VERSION = 1;
+const RECORD_VERSION = 1;
 export const NS_KEYS = 'key';
 export const NS_SHELVES = 'shelf';
 export const NS_OUT_OF_SERVICE = 'oos';
