@@ -288,11 +288,14 @@ describe('alarm health figures (ISA-18.2)', function () {
     assert.equal(h.alarmsLast10Min, 0);
     assert.equal(h.flood, false);
     assert.equal(h.alarmsLastHour, 11);
-    // Three transitions inside a minute on one key: chattering.
-    for (const v of [10, 90, 10]) {
+    // ISA-18.2 TR5: three active → clear cycles of the same alarm inside a minute: chattering.
+    for (const v of [10, 90, 10, 90]) {
       clock.advance(5000);
       feed(e, clock, v, { asset: { id: 'P-0' } });
     }
+    assert.equal(e.health().chattering, 0, 'two cycles are not yet chattering');
+    clock.advance(5000);
+    feed(e, clock, 10, { asset: { id: 'P-0' } });
     assert.equal(e.health().chattering, 1);
     clock.advance(60_000);
     assert.equal(e.health().chattering, 0);

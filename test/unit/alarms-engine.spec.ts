@@ -27,7 +27,7 @@ describe('alarm engine: limits, deadband, delays', function () {
     clock.advance(1000);
     assert.deepEqual(feed(e, clock, 90), [], 'de-escalation to H sends nothing and keeps the episode');
     clock.advance(1000);
-    assert.deepEqual(states(feed(e, clock, 96)), ['escalated:HH'], 'escalating again is news again, same episode');
+    assert.deepEqual(feed(e, clock, 96), [], 'back up to a level the episode already reached is not news (issue 15 item 4)');
     clock.advance(5000);
     const cleared = feed(e, clock, 70);
     assert.deepEqual(states(cleared), ['cleared:HH']);
@@ -100,7 +100,7 @@ describe('alarm engine: limits, deadband, delays', function () {
     assert.equal(cleared[0].eventId, raised.eventId);
   });
 
-  it('handles low limits, and ends one side before starting the other', function () {
+  it('handles low limits; a jump to the other side ends the episode and starts the other side in the same step', function () {
     const clock = new FakeClock();
     const e = engineFor(ruleSet({ limits: { L: { value: 10, severity: 'medium' }, LL: { value: 5, severity: 'high', priority: 'HIGH' }, H: { value: 80, severity: 'high' } } }), clock);
     assert.deepEqual(states(feed(e, clock, 9)), ['raised:L']);
@@ -109,9 +109,11 @@ describe('alarm engine: limits, deadband, delays', function () {
     assert.deepEqual(states(ll), ['escalated:LL']);
     assert.equal(ll[0].priority, 'HIGH');
     clock.advance(1000);
-    assert.deepEqual(states(feed(e, clock, 90)), ['cleared:LL']);
+    const jump = feed(e, clock, 90);
+    assert.deepEqual(states(jump), ['cleared:LL', 'raised:H']);
+    assert.notEqual(jump[1].eventId, jump[0].eventId, 'a new episode');
     clock.advance(1000);
-    assert.deepEqual(states(feed(e, clock, 90)), ['raised:H']);
+    assert.deepEqual(feed(e, clock, 90), []);
   });
 
   it('takes limits from the asset registry custom fields, with the rule value as fallback', function () {

@@ -12,7 +12,7 @@ import { customSignature, resolveLimits, type RuleBook } from './rules';
 import { KeyTable } from './keys';
 import { reslot } from './reslot';
 import { limitTarget, readingFault, rocRate, rocTarget, SourceClock, toNumber } from './signals';
-import { ACTIVE, AssetSlot, BAD, CLEARING, type Cond, KeyState, NORMAL, RingPool, STALE, slotKey } from './state';
+import { ACTIVE, AssetSlot, BAD, CLEARING, type Cond, KeyState, RingPool, STALE, slotKey } from './state';
 import { WriteQueue, type Write } from './write-queue';
 
 export type { Write } from './write-queue';
@@ -57,7 +57,7 @@ export class AlarmEngine implements MachineHost {
   readonly table: KeyTable;
   private readonly heap = new WakeHeap<KeyState>();
   private readonly rate = new AlarmRate();
-  private readonly chatter: Chatter<KeyState>;
+  private readonly chatter: Chatter<Cond>;
   private readonly machine = new Machine(this);
   private readonly rings = new RingPool();
   private readonly sourceClock: SourceClock;
@@ -72,19 +72,21 @@ export class AlarmEngine implements MachineHost {
     this.sourceClock = new SourceClock(opts.maxClockSkewMs ?? 300_000, this.counters);
     this.table = new KeyTable(this.maxKeys);
     this.maxShelveMs = opts.maxShelveMs ?? 8 * 3600_000;
-    this.chatter = new Chatter<KeyState>(this.maxKeys);
+    this.chatter = new Chatter<Cond>(this.maxKeys);
   }
 
   // ── MachineHost ────────────────────────────────────────────────────────────────────────────
 
-  emit(event: MaintenanceEvent, st: KeyState, wall: number): void {
+  emit(event: MaintenanceEvent, st: KeyState, wall: number, c: Cond): void {
     this.out.push(event);
     this.writes.awaited(st);
     // Re-alarms and announcements repeated after a crash are not new alarms for the health figures.
     if (event.details.reAlarm !== undefined || event.details.restored !== undefined) return;
     if (event.state === 'raised' || event.state === 'sensor-fault') this.rate.add(wall, event.severity);
-    if (event.state !== 'escalated') {
-      [st.chat1, st.chat2] = this.chatter.transition(st, wall, st.chat1, st.chat2);
+    // ISA-18.2 TR5: an alarm chatters when it goes active → clear 3 or more times in a minute; counted per
+    // alarm (condition), at each return to normal. Ends by a work order or a rule change are not cycles.
+    if (event.state === 'cleared' && event.details.reason !== 'work-order-closed' && event.details.reason !== 'rule-removed') {
+      [c.chat1, c.chat2] = this.chatter.transition(c, wall, c.chat1, c.chat2);
     }
   }
 
@@ -176,7 +178,6 @@ export class AlarmEngine implements MachineHost {
   dropKey(st: KeyState): void {
     for (const c of [st.sen, st.lim, st.roc]) if (c !== null) this.endCond(st, c);
     this.heap.remove(st);
-    this.chatter.forget(st);
     this.rings.release(st.ring);
     st.ring = -1;
     this.table.removed();
@@ -186,6 +187,7 @@ export class AlarmEngine implements MachineHost {
   /** Ends one condition for good: `cleared` (rule-removed) if it was announced, then forgotten. */
   endCond(st: KeyState, c: Cond): void {
     this.machine.clear(st, c, this.clock.wall(), this.clock.mono(), 'rule-removed');
+    this.chatter.forget(c);
     if (c.eventId) this.unindexEvent(c.eventId, st);
     if (c.woId) this.table.unlinkWorkOrder(c.woId, st);
     st.setCond(c.kind, null);
@@ -237,15 +239,21 @@ export class AlarmEngine implements MachineHost {
     if (held) return;
     if (rule.usesCustom) this.refreshLimits(st);
     if (st.limits !== null) {
-      const c = st.lim;
-      const target = limitTarget(v, c !== null && c.phase !== NORMAL ? c.level : 0, st.limits);
-      if (target !== 0 || c !== null) this.machine.step(st, 'limit', target, v, ts, now);
+      // The deadband holds an active alarm only (ISA-18.2 TR2): during the on-delay the value must stay at the limit.
+      const cur = activeLevel(st.lim);
+      const target = limitTarget(v, cur, st.limits);
+      if (target !== 0 || st.lim !== null) this.machine.step(st, 'limit', target, v, ts, now);
+      // H straight to LL (or L to HH): the old side has ended; the new side is evaluated in the same step.
+      if (target === 0 && cur !== 0 && activeLevel(st.lim) === 0) {
+        const other = limitTarget(v, 0, st.limits);
+        if (other !== 0) this.machine.step(st, 'limit', other, v, ts, now);
+      }
     }
     if (rule.roc !== null) {
       const rate = rocRate(st, this.rings, rule.roc.windowMs, v, ts);
       if (Number.isNaN(rate)) return;
       const c = st.roc;
-      const target = rocTarget(rate, c !== null && c.phase !== NORMAL ? c.level : 0, rule.roc);
+      const target = rocTarget(rate, activeLevel(c), rule.roc);
       if (target !== 0 || c !== null) this.machine.step(st, 'roc', target, v, ts, now);
     }
   }
@@ -383,3 +391,8 @@ export class AlarmEngine implements MachineHost {
 }
 
 const EMPTY: MaintenanceEvent[] = [];
+
+/** The level a condition holds with its deadband: only while active (or clearing); 0 otherwise. */
+function activeLevel(c: Cond | null): number {
+  return c !== null && (c.phase === ACTIVE || c.phase === CLEARING) ? c.level : 0;
+}

@@ -127,7 +127,7 @@ export function buildEvent(e: EventInput): MaintenanceEvent {
     kind: 'alarm',
     state: e.state,
     eventId: c.eventId,
-    episodeId: episodeIdFor(st.rule.id, c.kind, c.startTs),
+    episodeId: episodeIdFor(st.rule.id, c.kind, c.startTs, c.seq),
     ruleId: st.rule.id,
     asset: st.slot.asset,
     metric: st.rule.metric,
@@ -158,7 +158,7 @@ export function removedRuleEvent(r: KeyRecord, kind: CondKind, c: CondRecord, at
     ...(c.woId ? { workOrderId: c.woId } : {}),
   };
   return {
-    kind: 'alarm', state: 'cleared', eventId: c.eventId, episodeId: episodeIdFor(r.rule, kind, c.startTs), ruleId: r.rule, asset: r.asset,
+    kind: 'alarm', state: 'cleared', eventId: c.eventId, episodeId: episodeIdFor(r.rule, kind, c.startTs, c.seq ?? 0), ruleId: r.rule, asset: r.asset,
     metric: r.metric ?? r.rule, value: r.lastValue, limit: null,
     level: kind === 'roc' ? 'ROC' : kind === 'sensor' ? (level === STALE ? 'STALE' : 'BAD') : limitName(level),
     severity: c.severity ?? 'medium', priority: c.priority ?? DEFAULT_PRIORITY[c.severity ?? 'medium'],

@@ -1,6 +1,6 @@
 // ISA-18.2 alarm-system health figures for one node: alarm rate (flood: more than 10 in
-// 10 minutes), chattering alarms (3 or more transitions in a minute), stale alarms (active more
-// than 24 hours). Counted in fixed-size rings, so the cost never grows with time or keys.
+// 10 minutes), chattering alarms (ISA-18.2 TR5: the same alarm active → clear 3 or more times in a
+// minute), stale alarms (active more than 24 hours). Counted in fixed-size rings, so the cost never grows with time or keys.
 import type { Severity } from '../contracts';
 import { ACTIVE, CLEARING, type KeyState } from './state';
 
@@ -82,13 +82,13 @@ export function activeAlarms(keys: Iterable<KeyState>, wall: number): { active: 
   return { active, stale };
 }
 
-/** Which keys chatter: the key object → when it stops counting (the oldest of its 3 transitions leaves the minute). */
+/** Which alarms chatter: the alarm → when it stops counting (the oldest of its 3 returns to normal leaves the minute). */
 export class Chatter<K> {
   private readonly until = new Map<K, number>();
 
   constructor(private readonly max: number) {}
 
-  /** Records a transition at `wall`, given the key's two previous transition times; returns the new pair. */
+  /** Records a return to normal at `wall`, given the alarm's two previous ones; returns the new pair. */
   transition(key: K, wall: number, prev1: number, prev2: number): [number, number] {
     if (prev2 > 0 && wall - prev2 < CHATTER_WINDOW_MS) {
       if (this.until.size < this.max || this.until.has(key)) this.until.set(key, prev2 + CHATTER_WINDOW_MS);

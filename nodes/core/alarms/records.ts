@@ -37,6 +37,8 @@ export interface CondRecord {
   /** The episode's severity and priority, for a `cleared` after its rule was removed (absent in older files). */
   severity?: Severity;
   priority?: number | string;
+  /** The episode's number among those with the same start time (absent = 0). */
+  seq?: number;
 }
 
 export interface KeyRecord {
@@ -46,6 +48,9 @@ export interface KeyRecord {
   /** Metric and plant name of the rule, for a `cleared` after the rule was removed (absent in older files). */
   metric?: string;
   name?: string;
+  /** Source start and number of the key's latest episode (absent in older files). */
+  epTs?: number | null;
+  epSeq?: number;
   lastTs: number | null;
   lastValue: number | null;
   unit: string | null;
@@ -73,7 +78,7 @@ function condRecord(st: KeyState, c: Cond, now: number, wall: number): CondRecor
     phase: c.phase, level: c.level, peakLevel: c.peakLevel, sinceWall: toWall(c.since), samples: c.samples,
     pendStartTs: c.pendStartTs, startTs: c.startTs, activeTs: c.activeTs, peak: finite(c.peak), eventId: c.eventId,
     announced: c.announced, acked: c.acked, reAlarms: c.reAlarms, lastAnnounceWall: toWall(c.lastAnnounce),
-    woOpen: c.woOpen, woId: c.woId, woClosed: c.woClosed, oneShotSeen: c.oneShotSeen,
+    woOpen: c.woOpen, woId: c.woId, woClosed: c.woClosed, oneShotSeen: c.oneShotSeen, seq: c.seq,
   };
 }
 
@@ -86,7 +91,8 @@ export function toRecord(st: KeyState, now: number, wall: number): KeyRecord {
   const conds: Partial<Record<CondKind, CondRecord>> = {};
   for (const c of [st.lim, st.roc, st.sen]) if (worthKeeping(c)) conds[c.kind] = condRecord(st, c, now, wall);
   return {
-    v: RECORD_VERSION, asset: st.slot.asset, rule: st.rule.id, metric: st.rule.metric, name: st.rule.name, lastTs: finite(st.lastTs), lastValue: finite(st.lastValue),
+    v: RECORD_VERSION, asset: st.slot.asset, rule: st.rule.id, metric: st.rule.metric, name: st.rule.name,
+    epTs: finite(st.lastEpisodeTs), epSeq: st.episodeSeq, lastTs: finite(st.lastTs), lastValue: finite(st.lastValue),
     unit: st.unit ?? null, stale: st.stale, lastBad: st.lastBad, conds,
   };
 }
@@ -113,6 +119,7 @@ export function restoreCond(kind: CondKind, r: CondRecord, now: number, wall: nu
   c.woId = r.woId;
   c.woClosed = r.woClosed === true;
   c.oneShotSeen = r.oneShotSeen;
+  c.seq = typeof r.seq === 'number' ? r.seq : 0;
   return c;
 }
 

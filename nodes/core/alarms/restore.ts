@@ -84,6 +84,8 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
     st.unit = raw.unit ?? undefined;
     st.lastBad = raw.lastBad;
     st.stale = raw.stale;
+    st.lastEpisodeTs = typeof raw.epTs === 'number' ? raw.epTs : Number.NEGATIVE_INFINITY;
+    st.episodeSeq = typeof raw.epSeq === 'number' ? raw.epSeq : 0;
     for (const kind of KINDS) {
       const r = raw.conds[kind];
       if (!r) continue;
@@ -98,7 +100,7 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
     if (input.crashed) {
       for (const c of [st.sen, st.lim, st.roc]) {
         if (c && (c.phase === ACTIVE || c.phase === CLEARING) && c.announced) {
-          engine.emit(buildEvent({ st, c, state: c.kind === 'sensor' ? 'sensor-fault' : 'raised', at: wall, details: { restored: true } }), st, wall);
+          engine.emit(buildEvent({ st, c, state: c.kind === 'sensor' ? 'sensor-fault' : 'raised', at: wall, details: { restored: true } }), st, wall, c);
           reannounced++;
         }
       }

@@ -50,6 +50,11 @@ export class Cond {
   woClosed = false;
   /** A one-shot shelf seen while this episode was active ends when it clears. */
   oneShotSeen = false;
+  /** Wall ms of this alarm's last two returns to normal, for the chattering figure (ISA-18.2 TR5). */
+  chat1 = 0;
+  chat2 = 0;
+  /** The episode's number among episodes of the key that started at the same source time (part of its ids). */
+  seq = 0;
 
   constructor(readonly kind: CondKind) {}
 }
@@ -92,9 +97,9 @@ export class KeyState implements Wakeable {
   ring = -1;
   ringHead = 0;
   ringLen = 0;
-  /** Wall ms of the last two announced transitions, for the chattering figure. */
-  chat1 = 0;
-  chat2 = 0;
+  /** Source start of the key's latest episode and its number: a frozen source clock still gives new ids. */
+  lastEpisodeTs = Number.NEGATIVE_INFINITY;
+  episodeSeq = 0;
   /** Written to the durable store at least once. */
   stored = false;
   dirty = false;
