@@ -39,7 +39,7 @@ function checkRoute(RED: NodeAPI) {
     }
     const classes = Object.keys(loaded.set.classes ?? {});
     const count = classes.reduce((n, c) => n + (loaded.set.classes?.[c]?.length ?? 0), 0);
-    res.json({ ok: true, errors: [], counts: { classes: classes.length, rules: count, assets: Object.keys(loaded.set.assets ?? {}).length } });
+    res.json({ ok: true, errors: [], warnings: loaded.chatterRisks, counts: { classes: classes.length, rules: count, assets: Object.keys(loaded.set.assets ?? {}).length } });
   };
 }
 
@@ -100,6 +100,7 @@ export = function (RED: NodeAPI): void {
         status: refreshStatus,
       });
       runtime.start(options.healthIntervalS);
+      for (const risk of loaded.chatterRisks) node.warn(RED._('mw-threshold.log.chatter-risk', { risk }));
     }
 
     function eventMessage(event: MaintenanceEvent, base: NodeMessageInFlow | null): NodeMessage {
@@ -147,7 +148,8 @@ export = function (RED: NodeAPI): void {
       let reply: unknown;
       try {
         switch (topic) {
-          case 'shelve': reply = shelve(e, msg.payload); break;
+          // The user, where the message carries one (a dashboard or an HTTP flow puts it in msg.user).
+          case 'shelve': reply = shelve(e, msg.payload, typeof msg.user === 'string' ? msg.user : undefined); break;
           case 'unshelve': reply = unshelve(e, msg.payload); break;
           case 'out-of-service': reply = setService(e, msg.payload, true); break;
           case 'in-service': reply = setService(e, msg.payload, false); break;

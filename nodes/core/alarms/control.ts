@@ -26,7 +26,8 @@ export interface Target {
 export interface ShelveRequest extends Target {
   mode?: 'one-shot' | 'timed';
   seconds?: number;
-  reason?: string;
+  reason: string;
+  user?: string;
 }
 export interface ServiceRequest extends Target {
   reason?: string;
@@ -42,10 +43,16 @@ export interface HealthRequest {
   interval?: number;
 }
 
+// A shelve is an operator decision that must be explainable later (ISA-18.2 §11.7): a reason is required.
 const validateShelve = compileValidator<ShelveRequest>({
-  type: 'object', additionalProperties: false, required: ['assetId'],
-  properties: { ...target, mode: { enum: ['one-shot', 'timed'] }, seconds: { type: 'number', exclusiveMinimum: 0 }, reason: { type: 'string', maxLength: 500 } },
+  type: 'object', additionalProperties: false, required: ['assetId', 'reason'],
+  properties: {
+    ...target, mode: { enum: ['one-shot', 'timed'] }, seconds: { type: 'number', exclusiveMinimum: 0 },
+    reason: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' }, user: id,
+  },
 });
+/** A timed shelve without `seconds` lasts this long (never more than the node's longest shelve). */
+export const DEFAULT_TIMED_SHELVE_S = 3600;
 const validateTarget = compileValidator<ServiceRequest>({
   type: 'object', additionalProperties: false, required: ['assetId'],
   properties: { ...target, reason: { type: 'string', maxLength: 500 } },
@@ -78,19 +85,20 @@ function forEachKey(engine: AlarmEngine, t: Target, fn: (st: KeyState) => void):
 const MAX_SHELVES = 10_000;
 const MAX_OUT_OF_SERVICE = 10_000;
 
-export function shelve(engine: AlarmEngine, payload: unknown): Record<string, unknown> {
+/** `user`: who sent the message, where the message says (payload.user wins). */
+export function shelve(engine: AlarmEngine, payload: unknown, user?: string): Record<string, unknown> {
   const req = check(validateShelve, payload);
   const mode = req.mode ?? (req.seconds !== undefined ? 'timed' : 'one-shot');
-  if (mode === 'timed' && req.seconds === undefined) throw new ControlError(['payload.seconds: a timed shelve needs the number of seconds']);
+  const by = req.user ?? (typeof user === 'string' && user !== '' ? user.slice(0, 200) : null);
   const now = engine.clock.mono();
   const wall = engine.clock.wall();
   // OPC UA MaxTimeShelved: no shelf lasts longer, one-shot ones included.
-  const ms = Math.min(mode === 'timed' ? (req.seconds as number) * 1000 : engine.maxShelveMs, engine.maxShelveMs);
+  const ms = Math.min(mode === 'timed' ? (req.seconds ?? DEFAULT_TIMED_SHELVE_S) * 1000 : engine.maxShelveMs, engine.maxShelveMs);
   const key = shelfKey(req.siteId ?? null, req.assetId, req.ruleId ?? null);
   if (!engine.shelving.get(key) && engine.shelving.shelved >= MAX_SHELVES) throw new ControlError([`too many shelved alarms (${MAX_SHELVES}); unshelve some first`]);
   const shelf: Shelf = {
     key, siteId: req.siteId ?? null, assetId: req.assetId, ruleId: req.ruleId ?? null, mode,
-    until: now + ms, untilWall: wall + ms, sinceWall: wall, reason: req.reason ?? '',
+    until: now + ms, untilWall: wall + ms, sinceWall: wall, reason: req.reason, user: by,
   };
   engine.shelving.put(shelf);
   const { until: _until, ...record } = shelf;
@@ -99,7 +107,7 @@ export function shelve(engine: AlarmEngine, payload: unknown): Record<string, un
   const active = forEachKey(engine, req, (st) => {
     for (const c of [st.lim, st.roc, st.sen]) if (c && (c.phase === ACTIVE || c.phase === CLEARING) && mode === 'one-shot') c.oneShotSeen = true;
   });
-  return { shelved: true, mode, assetId: req.assetId, siteId: req.siteId ?? null, ruleId: req.ruleId ?? null, until: new Date(wall + ms).toISOString(), keys: active };
+  return { shelved: true, mode, assetId: req.assetId, siteId: req.siteId ?? null, ruleId: req.ruleId ?? null, until: new Date(wall + ms).toISOString(), reason: req.reason, user: by, keys: active };
 }
 
 export function unshelve(engine: AlarmEngine, payload: unknown): Record<string, unknown> {

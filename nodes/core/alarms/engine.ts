@@ -359,7 +359,9 @@ export class AlarmEngine implements MachineHost {
     const wall = this.clock.wall();
     this.table.forEachKey(shelf.siteId, shelf.assetId, shelf.ruleId, (st) => {
       for (const c of [st.sen, st.lim, st.roc]) {
-        if (c && (c.phase === ACTIVE || c.phase === CLEARING) && !c.announced) this.machine.announce(st, c, wall, now, { unshelved: true });
+        if (c && (c.phase === ACTIVE || c.phase === CLEARING) && !c.announced) {
+          this.machine.announce(st, c, wall, now, { unshelved: true, shelveReason: shelf.reason, ...(shelf.user !== null ? { shelvedBy: shelf.user } : {}) });
+        }
       }
     });
   }
@@ -376,13 +378,14 @@ export class AlarmEngine implements MachineHost {
 
   // ── Health ─────────────────────────────────────────────────────────────────────────────────
 
-  health(): HealthFigures & { active: number; shelved: number; outOfService: number; keys: number } {
+  health(): HealthFigures & { active: number; shelved: number; shelves: ShelfReport[]; outOfService: number; keys: number } {
     const wall = this.clock.wall();
     return {
       ...this.rate.figures(wall),
       chattering: this.chatter.count(wall),
       ...activeAlarms(this.table.withEpisodes(), wall),
       shelved: this.shelving.shelved,
+      shelves: this.shelving.list(100).map((s) => ({ ...s, since: new Date(s.sinceWall).toISOString(), until: new Date(s.untilWall).toISOString() })),
       outOfService: this.shelving.outOfService,
       keys: this.table.keys,
     };
@@ -391,6 +394,9 @@ export class AlarmEngine implements MachineHost {
 }
 
 const EMPTY: MaintenanceEvent[] = [];
+
+/** A shelf in the health report: what, who, why, since and until when. */
+type ShelfReport = Omit<Shelf, 'until' | 'key'> & { since: string; until: string };
 
 /** The level a condition holds with its deadband: only while active (or clearing); 0 otherwise. */
 function activeLevel(c: Cond | null): number {

@@ -46,7 +46,7 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
       engine.queueWrite({ ns: 'shelf', key, value: null });
       continue;
     }
-    const shelf: Shelf = { ...r, until: now + (r.untilWall - wall) };
+    const shelf: Shelf = { ...r, reason: typeof r.reason === 'string' ? r.reason : '', user: typeof r.user === 'string' ? r.user : null, until: now + (r.untilWall - wall) };
     engine.shelving.put(shelf);
     shelves++;
   }

@@ -14,7 +14,9 @@ export interface Shelf {
   until: number;
   untilWall: number;
   sinceWall: number;
+  /** Why the operator shelved it (required, ≤ 200 characters) and who, where the message says. */
   reason: string;
+  user: string | null;
 }
 
 export interface OutOfService {
@@ -66,6 +68,16 @@ export class Shelving {
       if (s && s.until > now) return s;
     }
     return null;
+  }
+
+  /** The shelves in force, for the health report: who shelved what, why, until when (at most `max`). */
+  list(max: number): Array<Omit<Shelf, 'until' | 'key'>> {
+    const out: Array<Omit<Shelf, 'until' | 'key'>> = [];
+    for (const { until: _until, key: _key, ...s } of this.shelves.values()) {
+      if (out.length >= max) break;
+      out.push(s);
+    }
+    return out;
   }
 
   /** Monotonic ms of the next shelf end; Infinity when none. */
