@@ -98,6 +98,7 @@ export = function (RED: NodeAPI): void {
         commitFailed: (err) => node.error(RED._('mw-threshold.errors.state-write', { message: err.message })),
         health: () => node.send([null, healthMessage(), null]),
         status: refreshStatus,
+        capReached: () => node.warn(RED._('mw-threshold.log.cap', { max: options.maxKeys })),
       });
       runtime.start(options.healthIntervalS);
       for (const risk of loaded.chatterRisks) node.warn(RED._('mw-threshold.log.chatter-risk', { risk }));

@@ -245,6 +245,21 @@ describe('mw-threshold node', function () {
     assert.ok(warned.some((w) => w.includes('chatter-risk') || w.includes('deadband 0')), `warned at deploy: ${JSON.stringify(warned)}`);
   });
 
+  it('issue 12 item 12: the key cap warns once per crossing in the log, and the health report counts refused readings', async () => {
+    await helper.load(modules(), flow({ maxKeys: 2 }));
+    const out = collect();
+    for (let i = 0; i < 6; i++) send({ payload: reading(50, { id: `P-${i}` }) });
+    for (let i = 0; i < 6; i++) send({ payload: reading(50, { id: `P-${i}` }) });
+    await settle(100);
+    const warned = (th() as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0])).filter((w) => w.includes('log.cap') || w.includes('signal limit'));
+    assert.equal(warned.length, 1, `one warning for one crossing: ${JSON.stringify(warned)}`);
+    send({ topic: 'health', payload: {} });
+    const h = (await out.next('replies', (m) => m.topic === 'health')).payload as { refused: number; keys: number; maxKeys: number };
+    assert.equal(h.keys, 2);
+    assert.equal(h.maxKeys, 2);
+    assert.equal(h.refused, 8);
+  });
+
   it('survives a restart of the runtime: the active episode is restored, no second raised', async () => {
     await helper.load(modules(), flow());
     let out = collect();

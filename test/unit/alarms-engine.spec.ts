@@ -152,6 +152,24 @@ describe('alarm engine: bounds', function () {
     feed(e, clock, 90, { asset: { id: 'F-1', class: 'fan' } });
     assert.equal(e.counters.unmatched, 1);
   });
+
+  it('issue 12 item 12: the cap is crossed once per crossing, refused readings are in the health report', function () {
+    const clock = new FakeClock();
+    const set = ruleSet({}, { classes: { fan: [] } });
+    const e = engineFor(set, clock, { maxKeys: 2 });
+    for (let i = 0; i < 2; i++) feed(e, clock, 50, { asset: { id: `P-${i}` } });
+    assert.equal(e.capCrossings, 0, 'at the cap, nothing refused yet');
+    for (let round = 0; round < 3; round++) for (let i = 2; i < 6; i++) feed(e, clock, 50, { asset: { id: `P-${i}` } });
+    assert.equal(e.capCrossings, 1, 'twelve refusals, one crossing');
+    assert.equal(e.health().refused, 12);
+    assert.equal(e.health().maxKeys, 2);
+    // A key goes (its asset changed to a class without rules): below the cap; the next refusal is a new crossing.
+    feed(e, clock, 50, { asset: { id: 'P-0', class: 'fan' } });
+    feed(e, clock, 50, { asset: { id: 'P-2' } });
+    assert.equal(e.capCrossings, 1, 'P-2 fits again');
+    feed(e, clock, 50, { asset: { id: 'P-3' } });
+    assert.equal(e.capCrossings, 2);
+  });
 });
 
 describe('alarm engine: sensor faults', function () {

@@ -38,6 +38,7 @@ export interface Counters {
   samples: number;
   late: number;
   unmatched: number;
+  /** Readings of signals not watched because the key cap was reached. */
   refused: number;
   suppressed: number;
   outOfService: number;
@@ -62,6 +63,9 @@ export class AlarmEngine implements MachineHost {
   private readonly rings = new RingPool();
   private readonly sourceClock: SourceClock;
   private out: MaintenanceEvent[] = [];
+  /** Whether the key cap refuses signals now; `capCrossings` counts the times it started to (one log line each). */
+  private atCap = false;
+  capCrossings = 0;
   private readonly writes = new WriteQueue();
 
   constructor(opts: EngineOptions) {
@@ -166,12 +170,19 @@ export class AlarmEngine implements MachineHost {
       return undefined;
     }
     if (this.table.assets >= this.maxKeys) {
-      this.counters.refused += readings;
+      this.refuse(readings);
       return undefined;
     }
     const slot = new AssetSlot(sk, a, ruleSet, cls);
     this.table.addSlot(slot);
     return slot;
+  }
+
+  private refuse(readings: number): void {
+    this.counters.refused += readings;
+    if (this.atCap) return;
+    this.atCap = true;
+    this.capCrossings++;
   }
 
   /** A key whose rule no longer applies: its episodes end (cleared, rule-removed), its record goes. */
@@ -181,6 +192,7 @@ export class AlarmEngine implements MachineHost {
     this.rings.release(st.ring);
     st.ring = -1;
     this.table.removed();
+    this.atCap = false;
     if (st.stored) this.queueWrite({ ns: NS_KEYS, key: st.id, value: null });
   }
 
@@ -196,7 +208,7 @@ export class AlarmEngine implements MachineHost {
 
   makeKey(slot: AssetSlot, i: number, now: number): KeyState | undefined {
     if (this.table.full) {
-      this.counters.refused++;
+      this.refuse(1);
       return undefined;
     }
     const rule = slot.ruleSet.rules[i];
@@ -378,7 +390,7 @@ export class AlarmEngine implements MachineHost {
 
   // ── Health ─────────────────────────────────────────────────────────────────────────────────
 
-  health(): HealthFigures & { active: number; shelved: number; shelves: ShelfReport[]; outOfService: number; keys: number } {
+  health(): HealthFigures & { active: number; shelved: number; shelves: ShelfReport[]; outOfService: number; keys: number; maxKeys: number; refused: number } {
     const wall = this.clock.wall();
     return {
       ...this.rate.figures(wall),
@@ -388,6 +400,8 @@ export class AlarmEngine implements MachineHost {
       shelves: this.shelving.list(100).map((s) => ({ ...s, since: new Date(s.sinceWall).toISOString(), until: new Date(s.untilWall).toISOString() })),
       outOfService: this.shelving.outOfService,
       keys: this.table.keys,
+      maxKeys: this.maxKeys,
+      refused: this.counters.refused,
     };
   }
 

@@ -22,6 +22,8 @@ export interface RuntimeOutput {
   health(): void;
   /** Time to refresh the node status (at most every STATUS_INTERVAL_MS). */
   status(): void;
+  /** The key cap started refusing signals (once per crossing). */
+  capReached(): void;
 }
 
 /** Status shows counts; recomputing them per message would cost a scan each time. */
@@ -42,6 +44,7 @@ export class AlarmRuntime {
   private cancelHealth: (() => void) | null = null;
   private cancelStart: (() => void) | null = null;
   private closed = false;
+  private capCrossings = 0;
 
   constructor(
     private readonly engine: AlarmEngine,
@@ -71,6 +74,10 @@ export class AlarmRuntime {
    * message finishes at once; `urgent` (control messages) commits everything pending within this turn.
    */
   settle(events: MaintenanceEvent[], deliver: Deliver, done: Finish | null, urgent = false): void {
+    if (this.engine.capCrossings !== this.capCrossings) {
+      this.capCrossings = this.engine.capCrossings;
+      this.out.capReached();
+    }
     if (events.length === 0 && !urgent) {
       this.committer.after();
       done?.();
