@@ -4,6 +4,7 @@
 // the source clock does not move.
 import assert from 'node:assert/strict';
 import { NS_KEYS, restoreEngine } from '../../nodes/core/alarms';
+import type { AssetReadings } from '../../nodes/core/contracts';
 import { engineFor, FakeClock, feed, MemoryStore, ruleSet, states, valid } from './alarms-fixtures';
 
 describe('alarm semantics (issue 15)', function () {
@@ -99,5 +100,62 @@ describe('alarm semantics (issue 15)', function () {
     const replay = engineFor(set, new FakeClock());
     const ids = [feed(replay, clock, 90, { at: frozen })[0].eventId, feed(replay, clock, 50, { at: frozen })[0].eventId, feed(replay, clock, 90, { at: frozen })[0].eventId];
     assert.deepEqual(ids, [first.eventId, first.eventId, second.eventId]);
+  });
+});
+
+describe('alarm delays in source time (issue 15 item 1)', function () {
+  /** One message carrying several readings of one metric, as a store-and-forward link delivers them. */
+  function batch(points: Array<[offsetMs: number, value: number]>, end: number): AssetReadings {
+    return {
+      asset: { id: 'P-101', siteId: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/P-101', class: 'pump' },
+      readings: points.map(([off, value]) => ({ metric: 'temp', value, quality: 'good' as const, timestamp: new Date(end + off).toISOString() })),
+      source: { kind: 'other', ref: 'test' },
+    };
+  }
+  const sixSeconds: Array<[number, number]> = [[-6000, 85], [-5000, 85], [-4000, 85], [-3000, 85], [-2000, 85], [-1000, 85], [0, 85]];
+
+  it('a batch ending now that covers the on-delay raises in that message, at the reading that completed the delay', function () {
+    const clock = new FakeClock();
+    const e = engineFor(ruleSet({ onDelay: { seconds: 5 } }), clock);
+    const out = valid(e.ingest(batch(sixSeconds, clock.wallMs)));
+    assert.deepEqual(states(out), ['raised:H']);
+    assert.equal(out[0].occurredAt, new Date(clock.wallMs - 1000).toISOString());
+    assert.equal(out[0].details.startedAt, new Date(clock.wallMs - 6000).toISOString());
+  });
+
+  it('a batch entirely in the past (within the skew guard) is judged as it happened', function () {
+    const clock = new FakeClock();
+    const e = engineFor(ruleSet({ onDelay: { seconds: 5 } }), clock);
+    const end = clock.wallMs - 60_000;
+    const out = valid(e.ingest(batch(sixSeconds, end)));
+    assert.deepEqual(states(out), ['raised:H']);
+    assert.equal(out[0].occurredAt, new Date(end - 1000).toISOString());
+  });
+
+  it('readings out of order: older ones after a newer one are ignored (counted late)', function () {
+    const clock = new FakeClock();
+    const e = engineFor(ruleSet({ onDelay: { seconds: 5 } }), clock);
+    const out = valid(e.ingest(batch([[-6000, 85], [0, 70], [-3000, 85], [-1000, 85]], clock.wallMs)));
+    assert.deepEqual(out, [], 'the in-order readings end the excursion at 70');
+    assert.equal(e.counters.late, 2);
+  });
+
+  it('a batch older than the skew guard falls back to arrival time: the on-delay then runs from now', function () {
+    const clock = new FakeClock();
+    const e = engineFor(ruleSet({ onDelay: { seconds: 5 } }), clock, { maxClockSkewMs: 300_000 });
+    const out = valid(e.ingest(batch(sixSeconds, clock.wallMs - 600_000)));
+    assert.deepEqual(out, []);
+    assert.equal(e.counters.clockReplaced, 7);
+    clock.advance(4999);
+    assert.deepEqual(valid(e.tick()), []);
+    clock.advance(1);
+    assert.deepEqual(states(valid(e.tick())), ['raised:H']);
+  });
+
+  it('stale detection runs in source time too: a last reading older than staleAfter is a stale sensor', function () {
+    const clock = new FakeClock();
+    const e = engineFor(ruleSet({ staleAfterSeconds: 30 }), clock);
+    assert.deepEqual(valid(e.ingest(batch([[0, 50]], clock.wallMs - 60_000))), []);
+    assert.deepEqual(states(valid(e.tick())), ['sensor-fault:STALE']);
   });
 });

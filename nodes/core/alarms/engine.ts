@@ -154,9 +154,13 @@ export class AlarmEngine implements MachineHost {
         continue;
       }
       const ts = this.sourceClock.time(r.timestamp, wall);
+      // Delays and staleness run in source time (issue 15): the monotonic instant of the reading's own
+      // timestamp, so a late batch (store-and-forward) is judged as it happened. An untrusted timestamp
+      // was replaced by the arrival time above, and then this is the arrival time.
+      const at = now - Math.max(0, wall - ts);
       for (const i of idx) {
         const st = slot.states[i] ?? this.makeKey(slot, i, now);
-        if (st !== undefined) this.sample(st, r, ts, now);
+        if (st !== undefined) this.sample(st, r, ts, at);
       }
     }
     return this.take();
@@ -243,8 +247,9 @@ export class AlarmEngine implements MachineHost {
     if (st.stale) {
       st.stale = false;
       this.touch(st);
-      if (rule.staleMs > 0) this.wake(st, now + rule.staleMs);
     }
+    // In source time a late reading can make the key due earlier than the wake-up it has (wake only moves it earlier).
+    if (rule.staleMs > 0) this.wake(st, now + rule.staleMs);
     // One sensor, one fault: of several rules on the same metric only the first reports it.
     if (st.ownsSensor && (fault !== undefined || st.sen !== null)) this.machine.step(st, 'sensor', fault !== undefined ? BAD : 0, v, ts, now, fault);
     // Bad or held readings say nothing about the process: its conditions keep their state.
