@@ -3,15 +3,15 @@
 // leaves. Pure: the clock is injected, persistence goes out as a list of writes.
 import type { AssetReadings, MaintenanceEvent, Reading } from '../contracts';
 import { WakeHeap } from './heap';
-import { activeAlarms, AlarmRate, Chatter, type HealthFigures } from './health';
+import { activeAlarms, AlarmRate, Chatter, type NodeHealth } from './health';
 import { Machine, type MachineHost } from './machine';
 import { Shelving, type Shelf } from './shelves';
 import type { ClearReason } from './events';
 import { NS_KEYS, NS_SHELVES, toRecord } from './records';
-import { customSignature, resolveLimits, type RuleBook } from './rules';
+import type { RuleBook } from './rules';
 import { KeyTable } from './keys';
 import { reslot } from './reslot';
-import { limitTarget, readingFault, rocRate, rocTarget, SourceClock, toNumber } from './signals';
+import { activeLevel, limitTarget, readingFault, refreshLimits, rocRate, rocTarget, SourceClock, toNumber } from './signals';
 import { ACTIVE, AssetSlot, BAD, CLEARING, type Cond, KeyState, RingPool, STALE, slotKey } from './state';
 import { WriteQueue, type Write } from './write-queue';
 
@@ -254,7 +254,7 @@ export class AlarmEngine implements MachineHost {
     if (st.ownsSensor && (fault !== undefined || st.sen !== null)) this.machine.step(st, 'sensor', fault !== undefined ? BAD : 0, v, ts, now, fault);
     // Bad or held readings say nothing about the process: its conditions keep their state.
     if (held) return;
-    if (rule.usesCustom) this.refreshLimits(st);
+    if (rule.usesCustom) refreshLimits(st);
     if (st.limits !== null) {
       // The deadband holds an active alarm only (ISA-18.2 TR2): during the on-delay the value must stay at the limit.
       const cur = activeLevel(st.lim);
@@ -272,15 +272,6 @@ export class AlarmEngine implements MachineHost {
       const c = st.roc;
       const target = rocTarget(rate, activeLevel(c), rule.roc);
       if (target !== 0 || c !== null) this.machine.step(st, 'roc', target, v, ts, now);
-    }
-  }
-
-  private refreshLimits(st: KeyState): void {
-    const custom = st.slot.asset.custom;
-    const sig = customSignature(st.rule, custom);
-    if (sig !== st.customSig || st.limits === null) {
-      st.customSig = sig;
-      st.limits = resolveLimits(st.rule, custom);
     }
   }
 
@@ -395,29 +386,15 @@ export class AlarmEngine implements MachineHost {
 
   // ── Health ─────────────────────────────────────────────────────────────────────────────────
 
-  health(): HealthFigures & { active: number; shelved: number; shelves: ShelfReport[]; outOfService: number; keys: number; maxKeys: number; refused: number } {
+  health(): NodeHealth {
     const wall = this.clock.wall();
     return {
-      ...this.rate.figures(wall),
-      chattering: this.chatter.count(wall),
-      ...activeAlarms(this.table.withEpisodes(), wall),
-      shelved: this.shelving.shelved,
-      shelves: this.shelving.list(100).map((s) => ({ ...s, since: new Date(s.sinceWall).toISOString(), until: new Date(s.untilWall).toISOString() })),
-      outOfService: this.shelving.outOfService,
-      keys: this.table.keys,
-      maxKeys: this.maxKeys,
-      refused: this.counters.refused,
+      ...this.rate.figures(wall), chattering: this.chatter.count(wall), ...activeAlarms(this.table.withEpisodes(), wall),
+      shelved: this.shelving.shelved, shelves: this.shelving.report(100), outOfService: this.shelving.outOfService,
+      keys: this.table.keys, maxKeys: this.maxKeys, refused: this.counters.refused,
     };
   }
-
 }
 
 const EMPTY: MaintenanceEvent[] = [];
 
-/** A shelf in the health report: what, who, why, since and until when. */
-type ShelfReport = Omit<Shelf, 'until' | 'key'> & { since: string; until: string };
-
-/** The level a condition holds with its deadband: only while active (or clearing); 0 otherwise. */
-function activeLevel(c: Cond | null): number {
-  return c !== null && (c.phase === ACTIVE || c.phase === CLEARING) ? c.level : 0;
-}

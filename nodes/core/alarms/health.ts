@@ -2,6 +2,7 @@
 // 10 minutes), chattering alarms (ISA-18.2 TR5: the same alarm active → clear 3 or more times in a
 // minute), stale alarms (active more than 24 hours). Counted in fixed-size rings, so the cost never grows with time or keys.
 import type { Severity } from '../contracts';
+import type { ShelfReport } from './shelves';
 import { ACTIVE, CLEARING, type KeyState } from './state';
 
 const FLOOD_PER_10_MIN = 10;
@@ -22,6 +23,13 @@ export interface HealthFigures {
   chattering: number;
   stale: number;
 }
+
+/** The node's health report (what `AlarmEngine.health()` returns). */
+export type NodeHealth = HealthFigures & {
+  active: number; shelved: number; shelves: ShelfReport[]; outOfService: number; keys: number; maxKeys: number;
+  /** Readings of signals not watched because the key cap was reached. */
+  refused: number;
+};
 
 /** Alarm counts per wall-clock minute over the last 24 h. */
 export class AlarmRate {

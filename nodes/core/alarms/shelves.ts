@@ -26,6 +26,9 @@ export interface OutOfService {
   reason: string;
 }
 
+/** A shelf in the health report: what, who, why, since and until when. */
+export type ShelfReport = Omit<Shelf, 'until' | 'key'> & { since: string; until: string };
+
 /** Store key of a shelf; "*" stands for every site or every rule. */
 export function shelfKey(siteId: string | null, assetId: string, ruleId: string | null): string {
   return `${siteId ?? '*'}\u0001${assetId}\u0001${ruleId ?? '*'}`;
@@ -78,6 +81,11 @@ export class Shelving {
       out.push(s);
     }
     return out;
+  }
+
+  /** The same for the health report, with readable times. */
+  report(max: number): ShelfReport[] {
+    return this.list(max).map((s) => ({ ...s, since: new Date(s.sinceWall).toISOString(), until: new Date(s.untilWall).toISOString() }));
   }
 
   /** Monotonic ms of the next shelf end; Infinity when none. */

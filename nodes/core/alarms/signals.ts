@@ -2,7 +2,8 @@
 // level the condition is already in (hysteresis), and the rate of change over the rule's window.
 import type { Quality, Scalar } from '../contracts';
 import type { FaultReason } from './events';
-import { RING_ANCHORS, type KeyState, type RingPool } from './state';
+import { customSignature, resolveLimits } from './rules';
+import { ACTIVE, CLEARING, RING_ANCHORS, type Cond, type KeyState, type RingPool } from './state';
 import type { CompiledRule, ResolvedLimits } from './types';
 
 /** A reading's value as a number: booleans are 0/1, text is parsed, empty text is NaN. */
@@ -33,6 +34,21 @@ export class SourceClock {
       return wall;
     }
     return ms;
+  }
+}
+
+/** The level a condition holds with its deadband: only while active (or clearing); 0 otherwise. */
+export function activeLevel(c: Cond | null): number {
+  return c !== null && (c.phase === ACTIVE || c.phase === CLEARING) ? c.level : 0;
+}
+
+/** Limits from asset custom fields are resolved again when the fields the rule reads change. */
+export function refreshLimits(st: KeyState): void {
+  const custom = st.slot.asset.custom;
+  const sig = customSignature(st.rule, custom);
+  if (sig !== st.customSig || st.limits === null) {
+    st.customSig = sig;
+    st.limits = resolveLimits(st.rule, custom);
   }
 }
 
