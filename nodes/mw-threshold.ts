@@ -1,10 +1,10 @@
 // mw-threshold: alarm rules on asset readings → maintenance events, one episode per problem.
-// The engine (nodes/core/alarms) does the alarm semantics; this adapter feeds it messages and
-// time, commits its state before events leave, and answers control messages.
+// The engine (nodes/core/alarms) does the alarm semantics and AlarmRuntime its timers and commits;
+// this adapter wires them to Node-RED: messages in, events and replies out, status and logs.
 import type { Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import {
-  AlarmEngine, acknowledge, Committer, CONTROL_TOPICS, ControlError, healthRequest, loadRules, markClean,
+  AlarmEngine, AlarmRuntime, acknowledge, CONTROL_TOPICS, ControlError, healthRequest, loadRules, markClean,
   parseThresholdSettings, restoreFromStore, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
   type ControlTopic, type ThresholdNodeSettings,
 } from './core/alarms';
@@ -20,13 +20,6 @@ import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, Se
 import { failed, ok, showStatus, warning } from './lib/status';
 
 type ThresholdNodeDef = NodeDef & ThresholdNodeSettings;
-
-/** Status shows counts; recomputing them per message would cost a scan each time. */
-const STATUS_INTERVAL_MS = 2000;
-/** After a crash, the repeated announcements wait this long for the other flows to start. */
-const RESTART_ANNOUNCE_MS = 1000;
-/** Timers longer than this are re-armed in steps (setTimeout's range ends at about 24.8 days). */
-const MAX_TIMER_MS = 3600_000;
 
 const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-threshold', id);
 
@@ -62,7 +55,7 @@ function answer(res: Response, loaded: ReturnType<typeof loadRules>): void {
   }
   const classes = Object.keys(loaded.set.classes ?? {});
   const count = classes.reduce((n, c) => n + (loaded.set.classes?.[c]?.length ?? 0), 0);
-  res.json({ ok: true, errors: [], counts: { classes: classes.length, rules: count, assets: Object.keys(loaded.set.assets ?? {}).length } });
+  res.json({ ok: true, errors: [], warnings: loaded.chatterRisks, counts: { classes: classes.length, rules: count, assets: Object.keys(loaded.set.assets ?? {}).length } });
 }
 
 export = function (RED: NodeAPI): void {
@@ -78,13 +71,7 @@ export = function (RED: NodeAPI): void {
     const configErrors = !settings.ok ? settings.errors : loaded && !loaded.ok ? loaded.errors : [];
     let engine: AlarmEngine | null = null;
     let store: DurableState | null = null;
-    let committer: Committer | null = null;
-    let wakeTimer: NodeJS.Timeout | null = null;
-    let wakeAt = Number.POSITIVE_INFINITY;
-    let statusTimer: NodeJS.Timeout | null = null;
-    let healthTimer: NodeJS.Timeout | null = null;
-    let startTimer: NodeJS.Timeout | null = null;
-    let closed = false;
+    let runtime: AlarmRuntime | null = null;
 
     if (configErrors.length > 0) {
       node.error(RED._('mw-threshold.errors.invalid-config', { errors: configErrors.join('; ') }));
@@ -111,24 +98,27 @@ export = function (RED: NodeAPI): void {
         store?.close();
         store = null;
       }
-      committer = new Committer(engine, store, {
+      runtime = new AlarmRuntime(engine, store, {
         soon: (fn) => setImmediate(fn),
         later: (fn, ms) => {
           const t = setTimeout(fn, ms);
           return () => clearTimeout(t);
         },
+        every: (fn, ms) => {
+          const t = setInterval(fn, ms);
+          return () => clearInterval(t);
+        },
+        mono: () => performance.now(),
+      }, {
+        events: (events) => sendEvents(events, null, (m) => node.send(m)),
+        commitFailed: (err) => node.error(RED._('mw-threshold.errors.state-write', { message: err.message })),
+        health: () => node.send([null, healthMessage(), null]),
+        status: refreshStatus,
+        capReached: () => node.warn(RED._('mw-threshold.log.cap', { max: options.maxKeys })),
       });
-      committer.after();
-      // After a crash, active episodes are announced again (same eventIds; the CMMS dedupes them),
-      // once the rest of the flows have started. A reading arriving first takes them along.
-      startTimer = setTimeout(() => {
-        startTimer = null;
-        if (engine && !closed) settle(engine.drain(), null, (m) => node.send(m), null);
-      }, RESTART_ANNOUNCE_MS);
-      if (options.healthIntervalS > 0) startHealth(options.healthIntervalS);
-      armTimer();
+      runtime.start(options.healthIntervalS);
+      for (const risk of loaded.chatterRisks) node.warn(RED._('mw-threshold.log.chatter-risk', { risk }));
     }
-    scheduleStatus();
 
     function eventMessage(event: MaintenanceEvent, base: NodeMessageInFlow | null): NodeMessage {
       // An event caused by a reading keeps that message's other properties, as Node-RED nodes do.
@@ -139,52 +129,11 @@ export = function (RED: NodeAPI): void {
       if (events.length === 0) return;
       const msgs = events.map((ev) => eventMessage(ev, base));
       send([msgs.length === 1 ? msgs[0] : msgs as unknown as NodeMessage, null, null]);
-      scheduleStatus();
     }
 
-    /**
-     * After the engine changed: commit, then send and finish. Messages without events finish at once;
-     * `urgent` (control messages) commits within this turn even so.
-     */
+    /** Commit, then send the events with this message's `send`, then finish it. */
     function settle(events: MaintenanceEvent[], base: NodeMessageInFlow | null, send: SendFn, done: DoneFn | null, urgent = false): void {
-      const c = committer as Committer;
-      if (events.length === 0 && !urgent) {
-        c.after();
-        done?.();
-      } else {
-        // `urgent` (control messages): everything pending is committed, not only the events' keys.
-        c.after((err) => {
-          if (events.length === 0) return done?.();
-          sendEvents(events, base, send);
-          if (err) {
-            node.error(RED._('mw-threshold.errors.state-write', { message: err.message }));
-            scheduleStatus();
-          }
-          done?.(err ?? undefined);
-        }, urgent);
-      }
-      armTimer();
-      scheduleStatus();
-    }
-
-    function armTimer(): void {
-      if (!engine || closed) return;
-      const next = engine.nextWake();
-      if (next >= wakeAt && wakeTimer !== null) return;
-      if (wakeTimer !== null) clearTimeout(wakeTimer);
-      wakeTimer = null;
-      wakeAt = next;
-      if (next === Number.POSITIVE_INFINITY) return;
-      const delay = Math.min(MAX_TIMER_MS, Math.max(0, Math.ceil(next - performance.now())));
-      wakeTimer = setTimeout(onWake, delay);
-    }
-
-    function onWake(): void {
-      wakeTimer = null;
-      wakeAt = Number.POSITIVE_INFINITY;
-      if (!engine || closed) return;
-      const send = (m: NodeMessage | Array<NodeMessage | NodeMessage[] | null>): void => node.send(m);
-      settle(engine.tick(), null, send, null);
+      (runtime as AlarmRuntime).settle(events, (ev) => sendEvents(ev, base, send), done, urgent);
     }
 
     function healthMessage(): NodeMessage {
@@ -192,16 +141,10 @@ export = function (RED: NodeAPI): void {
       return { topic: 'health', payload: { nodeId: node.id, at: new Date().toISOString(), ...h, counters: { ...(engine as AlarmEngine).counters } } } as NodeMessage;
     }
 
-    function startHealth(seconds: number): void {
-      if (healthTimer !== null) clearInterval(healthTimer);
-      healthTimer = seconds > 0 ? setInterval(() => node.send([null, healthMessage(), null]), seconds * 1000) : null;
-    }
-
     function refreshStatus(): void {
-      statusTimer = null;
-      if (closed) return;
       if (!engine) return showStatus(RED, node, failed('mw-threshold.status.invalid-config'));
-      if (committer?.lastError) return showStatus(RED, node, failed('mw-threshold.status.not-saved', { message: committer.lastError.message.slice(0, 60) }));
+      const lastError = runtime?.committer.lastError;
+      if (lastError) return showStatus(RED, node, failed('mw-threshold.status.not-saved', { message: lastError.message.slice(0, 60) }));
       const h = engine.health();
       const params = { active: h.active, rate: h.alarmsLast10Min, keys: h.keys, chattering: h.chattering, stale: h.stale, shelved: h.shelved };
       if (loaded?.ok && loaded.warnings.length > 0) return showStatus(RED, node, warning('mw-threshold.status.no-rules'));
@@ -209,10 +152,6 @@ export = function (RED: NodeAPI): void {
       if (engine.counters.refused > 0) return showStatus(RED, node, warning('mw-threshold.status.full', { keys: h.keys }));
       if (h.chattering > 0 || h.stale > 0 || h.shelved > 0 || h.outOfService > 0) return showStatus(RED, node, warning('mw-threshold.status.attention', { ...params, oos: h.outOfService }));
       showStatus(RED, node, ok('mw-threshold.status.ok', params));
-    }
-
-    function scheduleStatus(): void {
-      if (statusTimer === null && !closed) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
     }
 
     function reject(msg: NodeMessageInFlow, send: SendFn, done: DoneFn, r: Rejection): void {
@@ -226,14 +165,15 @@ export = function (RED: NodeAPI): void {
       let reply: unknown;
       try {
         switch (topic) {
-          case 'shelve': reply = shelve(e, msg.payload); break;
+          // The user, where the message carries one (a dashboard or an HTTP flow puts it in msg.user).
+          case 'shelve': reply = shelve(e, msg.payload, typeof msg.user === 'string' ? msg.user : undefined); break;
           case 'unshelve': reply = unshelve(e, msg.payload); break;
           case 'out-of-service': reply = setService(e, msg.payload, true); break;
           case 'in-service': reply = setService(e, msg.payload, false); break;
           case 'acknowledge': reply = acknowledge(e, msg.payload); break;
           case 'health': {
             const req = healthRequest(msg.payload);
-            if (req.interval !== undefined) startHealth(req.interval);
+            if (req.interval !== undefined) runtime?.setHealthInterval(req.interval);
             send([null, { ...healthMessage(), _msgid: msg._msgid } as NodeMessage, null]);
             done();
             return;
@@ -245,7 +185,6 @@ export = function (RED: NodeAPI): void {
       }
       send([null, { ...msg, payload: reply } as NodeMessage, null]);
       settle(e.drain(), null, send, done, true);
-      scheduleStatus();
     }
 
     onInput(node, (msg, send, done) => {
@@ -285,14 +224,10 @@ export = function (RED: NodeAPI): void {
     });
 
     onClose(node, () => {
-      closed = true;
-      for (const t of [wakeTimer, statusTimer, startTimer]) if (t !== null) clearTimeout(t);
-      if (healthTimer !== null) clearInterval(healthTimer);
-      wakeTimer = statusTimer = healthTimer = startTimer = null;
       try {
         // Whatever changed since the last commit reaches disk before the redeploy starts a new node.
-        committer?.close();
-        if (store && !committer?.lastError) markClean(store, Date.now());
+        runtime?.close();
+        if (store && !runtime?.committer.lastError) markClean(store, Date.now());
       } finally {
         store?.close();
       }

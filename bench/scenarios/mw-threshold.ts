@@ -156,6 +156,6 @@ export const scenarios: Scenario[] = [
     ], new Signal(true)),
   scenario('mw-threshold', 'mw-threshold: the same limit with deadband, episodes, sensor checks, durable state; 10k assets',
     'threshold-core', [
-      { type: 'mw-threshold', rules: JSON.stringify(RULES), rulesFile: '', holdWhileWorkOrderOpen: true, maxShelveHours: 8, maxClockSkewSeconds: 300, maxKeys: 50_000, healthInterval: 0 },
+      { type: 'mw-threshold', rules: JSON.stringify(RULES), rulesFile: '', holdWhileWorkOrderOpen: true, maxShelveHours: 8, maxClockSkewSeconds: 300, maxKeys: 50_000, healthIntervalSeconds: 0 },
     ], new Signal(false)),
 ];

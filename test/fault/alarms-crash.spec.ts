@@ -7,7 +7,9 @@ import os from 'node:os';
 import path from 'node:path';
 
 const CHILD = path.join(__dirname, 'alarms-child.js');
-const ASSETS = 400;
+// Enough assets that five runs (each killed after 20–80 fresh raises, plus what a loaded machine flushes
+// before the kill lands) never run out of assets that can still raise for the first time.
+const ASSETS = 2000;
 
 interface Line { state: string; eventId: string; asset: string; restored: boolean }
 

@@ -14,22 +14,20 @@ import { helper, nodeModule } from '../support/node-red';
 type NodeModule = (RED: NodeAPI) => void;
 type Msg = { topic?: string; payload: Record<string, unknown> };
 
-const RULES = {
-  classes: {
-    pump: [{
-      id: 'bearing-temp', metric: 'bearing_temp', name: 'Bearing temperature',
-      limits: { H: { value: 85, severity: 'high', priority: 3 }, HH: { value: 95, severity: 'critical', priority: 1 } },
-      deadband: 2, onDelay: { samples: 2 },
-    }],
-  },
+const BEARING = {
+  id: 'bearing-temp', metric: 'bearing_temp', name: 'Bearing temperature',
+  limits: { H: { value: 85, severity: 'high', priority: 3 }, HH: { value: 95, severity: 'critical', priority: 1 } },
+  deadband: 2, onDelay: { samples: 2 },
 };
+/** `pump-api610`: the class a registry edit (or a row with other attributes) gives the same pump. */
+const RULES = { classes: { pump: [BEARING], 'pump-api610': [BEARING] } };
 
 /** The simulator's Maximo knows PUMP-101 at BEDFORD; the plant-wide trip adds sixty more pumps. */
 const TRIP = Array.from({ length: 60 }, (_, i) => `PUMP-${500 + i}`);
 
-function reading(value: number, id = 'PUMP-101'): AssetReadings {
+function reading(value: number, id = 'PUMP-101', cls = 'pump'): AssetReadings {
   return {
-    asset: { id, siteId: 'BEDFORD', location: `BEDFORD/PUMPHOUSE/LINE1/${id}`, class: 'pump' },
+    asset: { id, siteId: 'BEDFORD', location: `BEDFORD/PUMPHOUSE/LINE1/${id}`, class: cls },
     readings: [{ metric: 'bearing_temp', value, unit: '°C', quality: 'good', timestamp: new Date().toISOString() }],
     source: { kind: 'opcua', ref: 'ns=2;s=BearingTemp' },
   };
@@ -65,7 +63,7 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
     await new Promise<void>((r) => helper.startServer(() => r()));
     await start();
   }
-  const feed = (value: number, id?: string): void => (helper.getNode('th') as Node).receive({ payload: reading(value, id) } as never);
+  const feed = (value: number, id?: string, cls?: string): void => (helper.getNode('th') as Node).receive({ payload: reading(value, id, cls) } as never);
   const created = (): number => results.filter((m) => m.payload.outcome === 'created').length;
   const workOrders = () => sim.workOrders('maximo');
 
@@ -137,6 +135,20 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
     const second = events[events.length - 1];
     assert.notEqual(second.eventId, first.eventId);
     assert.deepEqual(workOrders().map((w) => w.ref).sort(), [first.eventId, second.eventId].sort());
+  });
+
+  it('a sustained alarm over 20 polls whose class alternates, then a registry edit and a restart: exactly one work order', async () => {
+    await start();
+    for (let poll = 0; poll < 20; poll++) feed(85.3, 'PUMP-101', poll % 2 === 0 ? 'pump' : 'pump-api610');
+    await until('the work order', () => created() === 1);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.deepEqual(events.map((e) => e.state), ['raised'], 'one episode through 20 polls');
+    // The registry now says pump-api610 for good; Node-RED restarts with the episode on disk.
+    await restartRuntime();
+    for (let poll = 0; poll < 5; poll++) feed(86, 'PUMP-101', 'pump-api610');
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(events.map((e) => e.state), ['raised'], 'no second raised after the edit and the restart');
+    assert.equal(workOrders().length, 1);
   });
 
   it('a plant-wide trip: 60 assets alarm at once, 60 work orders, each exactly once', async () => {

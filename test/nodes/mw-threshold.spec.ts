@@ -226,12 +226,38 @@ describe('mw-threshold node', function () {
   it('the editor\'s "check rules" endpoint names the rule and field of each problem', async () => {
     await helper.load(modules(), flow());
     const good = await helper.request().post('/mw-threshold/check').send({ rules: JSON.stringify(RULES) }).expect(200);
-    assert.deepEqual(good.body, { ok: true, errors: [], counts: { classes: 1, rules: 1, assets: 0 } });
+    assert.deepEqual(good.body, { ok: true, errors: [], warnings: [], counts: { classes: 1, rules: 1, assets: 0 } });
     const bad = await helper.request().post('/mw-threshold/check').send({ rules: '{"classes": {"pump": [{"id": "t", "metric": "t", "deadband": -1}]}}' }).expect(200);
     assert.equal(bad.body.ok, false);
     assert.match(bad.body.errors.join('\n'), /class "pump", rule "t": deadband/);
     const missing = await helper.request().post('/mw-threshold/check').send({ rules: '', rulesFile: 'nope.json' }).expect(200);
     assert.match(missing.body.errors[0], /nope\.json/);
+  });
+
+  it('issue 15 item 8: deadband 0 with no delay is a warning in the editor check and at deploy', async () => {
+    const risky: RuleSet = { classes: { pump: [{ id: 'flat', metric: 'bearing_temp', limits: { H: { value: 85, severity: 'high' } } }, { id: 'ok', metric: 'bearing_temp', limits: { H: { value: 85, severity: 'high' } }, onDelay: { seconds: 5 } }] } };
+    await helper.load(modules(), flow({ rules: JSON.stringify(risky) }));
+    const checked = await helper.request().post('/mw-threshold/check').send({ rules: JSON.stringify(risky) }).expect(200);
+    assert.equal(checked.body.ok, true);
+    assert.equal(checked.body.warnings.length, 1);
+    assert.match(checked.body.warnings[0], /class "pump", rule "flat", limit H: deadband 0 and no on- or off-delay/);
+    const warned = (th() as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0]));
+    assert.ok(warned.some((w) => w.includes('chatter-risk') || w.includes('deadband 0')), `warned at deploy: ${JSON.stringify(warned)}`);
+  });
+
+  it('issue 12 item 12: the key cap warns once per crossing in the log, and the health report counts refused readings', async () => {
+    await helper.load(modules(), flow({ maxKeys: 2 }));
+    const out = collect();
+    for (let i = 0; i < 6; i++) send({ payload: reading(50, { id: `P-${i}` }) });
+    for (let i = 0; i < 6; i++) send({ payload: reading(50, { id: `P-${i}` }) });
+    await settle(100);
+    const warned = (th() as unknown as { warn: { args: unknown[][] } }).warn.args.map((a) => String(a[0])).filter((w) => w.includes('log.cap') || w.includes('signal limit'));
+    assert.equal(warned.length, 1, `one warning for one crossing: ${JSON.stringify(warned)}`);
+    send({ topic: 'health', payload: {} });
+    const h = (await out.next('replies', (m) => m.topic === 'health')).payload as { refused: number; keys: number; maxKeys: number };
+    assert.equal(h.keys, 2);
+    assert.equal(h.maxKeys, 2);
+    assert.equal(h.refused, 8);
   });
 
   it('survives a restart of the runtime: the active episode is restored, no second raised', async () => {

@@ -19,13 +19,13 @@ describe('alarm controls: shelving and out of service', function () {
     const after = valid(e.tick());
     assert.deepEqual(states(after), ['raised:H'], 'still active when the shelf ran out');
     assert.equal(after[0].details.unshelved, true);
-    assert.equal(e.shelves.size, 0);
+    assert.equal(e.shelving.shelved, 0);
   });
 
   it('a timed shelve never lasts longer than the maximum shelve time', function () {
     const clock = new FakeClock();
     const e = engineFor(ruleSet({}), clock, { maxShelveMs: 3600_000 });
-    const reply = shelve(e, { assetId: 'P-101', seconds: 86_400 });
+    const reply = shelve(e, { assetId: 'P-101', seconds: 86_400, reason: 'long job' });
     assert.equal(reply.until, new Date(clock.wallMs + 3600_000).toISOString());
   });
 
@@ -33,22 +33,43 @@ describe('alarm controls: shelving and out of service', function () {
     const clock = new FakeClock();
     const e = engineFor(ruleSet({}), clock);
     const [raised] = feed(e, clock, 90);
-    shelve(e, { assetId: 'P-101', mode: 'one-shot' });
+    shelve(e, { assetId: 'P-101', mode: 'one-shot', reason: 'known problem, work order open' });
     clock.advance(1000);
     assert.deepEqual(feed(e, clock, 97), [], 'escalation of a shelved alarm is not announced');
     clock.advance(1000);
     const cleared = feed(e, clock, 50);
     assert.deepEqual(states(cleared), ['cleared:HH'], 'the announced episode still gets its cleared');
     assert.equal(cleared[0].eventId, raised.eventId);
-    assert.equal(e.shelves.size, 0, 'one-shot: unshelved at the clear');
+    assert.equal(e.shelving.shelved, 0, 'one-shot: unshelved at the clear');
     clock.advance(1000);
     assert.deepEqual(states(feed(e, clock, 90)), ['raised:H']);
+  });
+
+  it('issue 15 item 7: a shelve needs a reason, records the user, and both reach the reply, the unshelve event and health', function () {
+    const clock = new FakeClock();
+    const e = engineFor(ruleSet({}), clock);
+    const reply = shelve(e, { assetId: 'P-101', mode: 'timed', reason: 'calibration of TT-101' }, 'jdoe');
+    assert.equal(reply.reason, 'calibration of TT-101');
+    assert.equal(reply.user, 'jdoe');
+    assert.equal(reply.until, new Date(clock.wallMs + 3600_000).toISOString(), 'a timed shelve without seconds lasts one hour');
+    assert.equal(shelve(e, { assetId: 'P-9', reason: 'r', user: 'from-payload' }, 'jdoe').user, 'from-payload');
+    const h = e.health();
+    assert.deepEqual(h.shelves.find((s) => s.assetId === 'P-101'), {
+      siteId: null, assetId: 'P-101', ruleId: null, mode: 'timed', untilWall: clock.wallMs + 3600_000, sinceWall: clock.wallMs,
+      reason: 'calibration of TT-101', user: 'jdoe', since: new Date(clock.wallMs).toISOString(), until: new Date(clock.wallMs + 3600_000).toISOString(),
+    });
+    assert.deepEqual(feed(e, clock, 90), []);
+    clock.advance(3600_000);
+    const after = valid(e.tick());
+    assert.deepEqual(states(after), ['raised:H']);
+    assert.equal(after[0].details.shelveReason, 'calibration of TT-101');
+    assert.equal(after[0].details.shelvedBy, 'jdoe');
   });
 
   it('unshelve announces what became active while shelved', function () {
     const clock = new FakeClock();
     const e = engineFor(ruleSet({}), clock);
-    shelve(e, { assetId: 'P-101', seconds: 60 });
+    shelve(e, { assetId: 'P-101', seconds: 60, reason: 'test' });
     feed(e, clock, 90);
     assert.deepEqual(unshelve(e, { assetId: 'P-101' }), { unshelved: true, assetId: 'P-101', siteId: null, ruleId: null });
     assert.deepEqual(states(e.drain()), ['raised:H']);
@@ -75,7 +96,9 @@ describe('alarm controls: shelving and out of service', function () {
   it('rejects malformed control payloads with the reasons', function () {
     const e = engineFor(ruleSet({}), new FakeClock());
     assert.throws(() => shelve(e, { ruleId: 'x' }), (err: ControlError) => err.errors[0] === 'payload: missing required property "assetId"');
-    assert.throws(() => shelve(e, { assetId: 'P-1', mode: 'timed' }), /seconds/);
+    assert.throws(() => shelve(e, { assetId: 'P-1', seconds: 5 }), (err: ControlError) => err.errors[0] === 'payload: missing required property "reason"');
+    assert.throws(() => shelve(e, { assetId: 'P-1', reason: 'x'.repeat(201) }), /reason/);
+    assert.throws(() => shelve(e, { assetId: 'P-1', reason: '   ' }), /reason/);
     assert.throws(() => acknowledge(e, {}), /eventId/);
   });
 });
@@ -210,12 +233,13 @@ describe('alarm state across restarts', function () {
     let e = engineFor(set, clock);
     const [raised] = feed(e, clock, 90);
     workOrderUpdate(e, wo(raised.eventId, 'open'));
-    shelve(e, { assetId: 'P-7', seconds: 600 });
+    shelve(e, { assetId: 'P-7', seconds: 600, reason: 'valve swap' }, 'operator1');
     setService(e, { assetId: 'P-8' }, true);
     store.apply(e.takeWrites());
     e = restart(set, clock, store);
-    assert.equal(e.shelves.size, 1);
-    assert.equal(e.outOfService.size, 1);
+    assert.equal(e.shelving.shelved, 1);
+    assert.deepEqual(e.health().shelves.map((s) => [s.assetId, s.reason, s.user]), [['P-7', 'valve swap', 'operator1']], 'who and why survive a restart');
+    assert.equal(e.shelving.outOfService, 1);
     clock.advance(1000);
     feed(e, clock, 50);
     clock.advance(1000);
@@ -288,11 +312,14 @@ describe('alarm health figures (ISA-18.2)', function () {
     assert.equal(h.alarmsLast10Min, 0);
     assert.equal(h.flood, false);
     assert.equal(h.alarmsLastHour, 11);
-    // Three transitions inside a minute on one key: chattering.
-    for (const v of [10, 90, 10]) {
+    // ISA-18.2 TR5: three active → clear cycles of the same alarm inside a minute: chattering.
+    for (const v of [10, 90, 10, 90]) {
       clock.advance(5000);
       feed(e, clock, v, { asset: { id: 'P-0' } });
     }
+    assert.equal(e.health().chattering, 0, 'two cycles are not yet chattering');
+    clock.advance(5000);
+    feed(e, clock, 10, { asset: { id: 'P-0' } });
     assert.equal(e.health().chattering, 1);
     clock.advance(60_000);
     assert.equal(e.health().chattering, 0);

@@ -27,7 +27,7 @@ describe('alarm engine: limits, deadband, delays', function () {
     clock.advance(1000);
     assert.deepEqual(feed(e, clock, 90), [], 'de-escalation to H sends nothing and keeps the episode');
     clock.advance(1000);
-    assert.deepEqual(states(feed(e, clock, 96)), ['escalated:HH'], 'escalating again is news again, same episode');
+    assert.deepEqual(feed(e, clock, 96), [], 'back up to a level the episode already reached is not news (issue 15 item 4)');
     clock.advance(5000);
     const cleared = feed(e, clock, 70);
     assert.deepEqual(states(cleared), ['cleared:HH']);
@@ -100,7 +100,7 @@ describe('alarm engine: limits, deadband, delays', function () {
     assert.equal(cleared[0].eventId, raised.eventId);
   });
 
-  it('handles low limits, and ends one side before starting the other', function () {
+  it('handles low limits; a jump to the other side ends the episode and starts the other side in the same step', function () {
     const clock = new FakeClock();
     const e = engineFor(ruleSet({ limits: { L: { value: 10, severity: 'medium' }, LL: { value: 5, severity: 'high', priority: 'HIGH' }, H: { value: 80, severity: 'high' } } }), clock);
     assert.deepEqual(states(feed(e, clock, 9)), ['raised:L']);
@@ -109,9 +109,11 @@ describe('alarm engine: limits, deadband, delays', function () {
     assert.deepEqual(states(ll), ['escalated:LL']);
     assert.equal(ll[0].priority, 'HIGH');
     clock.advance(1000);
-    assert.deepEqual(states(feed(e, clock, 90)), ['cleared:LL']);
+    const jump = feed(e, clock, 90);
+    assert.deepEqual(states(jump), ['cleared:LL', 'raised:H']);
+    assert.notEqual(jump[1].eventId, jump[0].eventId, 'a new episode');
     clock.advance(1000);
-    assert.deepEqual(states(feed(e, clock, 90)), ['raised:H']);
+    assert.deepEqual(feed(e, clock, 90), []);
   });
 
   it('takes limits from the asset registry custom fields, with the rule value as fallback', function () {
@@ -144,11 +146,29 @@ describe('alarm engine: bounds', function () {
     const clock = new FakeClock();
     const e = engineFor(ruleSet({}), clock, { maxKeys: 3 });
     for (let i = 0; i < 5; i++) feed(e, clock, 90, { asset: { id: `P-${i}` } });
-    assert.equal(e.keyCount, 3);
+    assert.equal(e.table.keys, 3);
     assert.equal(e.counters.refused, 2);
     assert.equal(e.health().active, 3);
     feed(e, clock, 90, { asset: { id: 'F-1', class: 'fan' } });
     assert.equal(e.counters.unmatched, 1);
+  });
+
+  it('issue 12 item 12: the cap is crossed once per crossing, refused readings are in the health report', function () {
+    const clock = new FakeClock();
+    const set = ruleSet({}, { classes: { fan: [] } });
+    const e = engineFor(set, clock, { maxKeys: 2 });
+    for (let i = 0; i < 2; i++) feed(e, clock, 50, { asset: { id: `P-${i}` } });
+    assert.equal(e.capCrossings, 0, 'at the cap, nothing refused yet');
+    for (let round = 0; round < 3; round++) for (let i = 2; i < 6; i++) feed(e, clock, 50, { asset: { id: `P-${i}` } });
+    assert.equal(e.capCrossings, 1, 'twelve refusals, one crossing');
+    assert.equal(e.health().refused, 12);
+    assert.equal(e.health().maxKeys, 2);
+    // A key goes (its asset changed to a class without rules): below the cap; the next refusal is a new crossing.
+    feed(e, clock, 50, { asset: { id: 'P-0', class: 'fan' } });
+    feed(e, clock, 50, { asset: { id: 'P-2' } });
+    assert.equal(e.capCrossings, 1, 'P-2 fits again');
+    feed(e, clock, 50, { asset: { id: 'P-3' } });
+    assert.equal(e.capCrossings, 2);
   });
 });
 

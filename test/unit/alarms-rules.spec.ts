@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { checkRuleSet, eventIdFor, mergeRuleSets, parseRuleSet, parseThresholdSettings, RuleBook, type RuleSet } from '../../nodes/core/alarms';
+import fs from 'node:fs';
+import path from 'node:path';
+import { checkRuleSet, eventIdFor, mergeRuleSets, migrate, parseRuleSet, parseThresholdSettings, RuleBook, type RuleSet } from '../../nodes/core/alarms';
 import { engineFor, FakeClock, feed, ruleSet, states } from './alarms-fixtures';
 
 const good: RuleSet = {
@@ -123,7 +125,7 @@ describe('alarm event ids', function () {
 
 describe('mw-threshold settings', function () {
   it('has defaults, accepts numbers typed as text, and rejects nonsense', function () {
-    const ok = parseThresholdSettings({ rules: '', maxKeys: '1000', healthInterval: 60 });
+    const ok = parseThresholdSettings({ rules: '', maxKeys: '1000', healthIntervalSeconds: 60 });
     assert.equal(ok.ok, true);
     if (ok.ok) {
       assert.equal(ok.value.maxKeys, 1000);
@@ -136,5 +138,37 @@ describe('mw-threshold settings', function () {
       'config.maxShelveHours: must be a number from 0.01 to 720, not "-1"',
       'config.maxKeys: must be a number from 1 to 1000000, not "many"',
     ]);
+  });
+});
+
+describe('mw-threshold setting names with units, and flows saved by 0.1.0', function () {
+  // A node exactly as 0.1.0's editor saved it (from the example flow, health report every 30 s).
+  const saved = JSON.parse(fs.readFileSync(path.resolve(__dirname, '..', '..', '..', 'test', 'unit', 'fixtures', 'mw-threshold-node-0.1.0.json'), 'utf8')) as Record<string, unknown>;
+
+  it('migrate reads healthInterval when healthIntervalSeconds is absent, and drops the old name', function () {
+    assert.equal(saved.healthInterval, '30', 'the fixture has the old name');
+    assert.equal(saved.healthIntervalSeconds, undefined);
+    const m = migrate(saved);
+    assert.equal(m.healthIntervalSeconds, '30');
+    assert.equal('healthInterval' in m, false);
+    assert.equal(saved.healthInterval, '30', 'the saved config itself is not changed');
+    for (const k of ['rules', 'maxShelveHours', 'maxClockSkewSeconds', 'maxKeys', 'holdWhileWorkOrderOpen']) assert.deepEqual(m[k], saved[k], k);
+  });
+
+  it('the saved node loads with the same settings as 0.1.0 gave it; the new name wins over the old', function () {
+    const r = parseThresholdSettings(saved);
+    assert.equal(r.ok, true, r.ok ? '' : r.errors.join('; '));
+    if (r.ok) {
+      assert.equal(r.value.healthIntervalS, 30);
+      assert.equal(r.value.maxShelveMs, 8 * 3600_000);
+      assert.equal(r.value.maxClockSkewMs, 300_000);
+      assert.equal(r.value.maxKeys, 50_000);
+    }
+    const both = parseThresholdSettings({ ...saved, healthIntervalSeconds: 120 });
+    assert.equal(both.ok && both.value.healthIntervalS, 120);
+    const cleared = parseThresholdSettings({ ...saved, healthInterval: '', healthIntervalSeconds: 45 });
+    assert.equal(cleared.ok && cleared.value.healthIntervalS, 45, 'the editor blanks the old name when it saves the new one');
+    const wrong = parseThresholdSettings({ healthInterval: '0.5' });
+    assert.deepEqual(wrong.ok ? [] : wrong.errors, ['config.healthIntervalSeconds: at least 1 second, or 0 for reports only on request']);
   });
 });

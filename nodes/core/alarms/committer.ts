@@ -18,10 +18,10 @@ export interface Scheduler {
   later(fn: () => void, ms: number): () => void;
 }
 
-export type AfterCommit = (err: Error | null) => void;
+type AfterCommit = (err: Error | null) => void;
 
 /** How long writes that no event waits for may gather before they are committed. */
-export const LAZY_COMMIT_MS = 1000;
+const LAZY_COMMIT_MS = 1000;
 /**
  * Writes no event waits for, per commit. A thousand new assets appearing at once are then written
  * over a few turns of the event loop, and neither blocks the loop for long nor delays an event.

@@ -4,9 +4,8 @@
 import type { WorkOrderResult, WorkOrderStatus } from '../contracts';
 import { compileInputValidator as compileValidator, type Validator } from '../contracts/validate';
 import type { AlarmEngine } from './engine';
-import { shelfKey } from './engine';
-import type { Shelf } from './machine';
 import { NS_OUT_OF_SERVICE, NS_SHELVES } from './records';
+import { shelfKey, type Shelf } from './shelves';
 import { ACTIVE, CLEARING, slotKey, type Cond, type KeyState } from './state';
 
 export const CONTROL_TOPICS = ['shelve', 'unshelve', 'out-of-service', 'in-service', 'acknowledge', 'health'] as const;
@@ -27,7 +26,8 @@ export interface Target {
 export interface ShelveRequest extends Target {
   mode?: 'one-shot' | 'timed';
   seconds?: number;
-  reason?: string;
+  reason: string;
+  user?: string;
 }
 export interface ServiceRequest extends Target {
   reason?: string;
@@ -43,10 +43,16 @@ export interface HealthRequest {
   interval?: number;
 }
 
+// A shelve is an operator decision that must be explainable later (ISA-18.2 §11.7): a reason is required.
 const validateShelve = compileValidator<ShelveRequest>({
-  type: 'object', additionalProperties: false, required: ['assetId'],
-  properties: { ...target, mode: { enum: ['one-shot', 'timed'] }, seconds: { type: 'number', exclusiveMinimum: 0 }, reason: { type: 'string', maxLength: 500 } },
+  type: 'object', additionalProperties: false, required: ['assetId', 'reason'],
+  properties: {
+    ...target, mode: { enum: ['one-shot', 'timed'] }, seconds: { type: 'number', exclusiveMinimum: 0 },
+    reason: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' }, user: id,
+  },
 });
+/** A timed shelve without `seconds` lasts this long (never more than the node's longest shelve). */
+export const DEFAULT_TIMED_SHELVE_S = 3600;
 const validateTarget = compileValidator<ServiceRequest>({
   type: 'object', additionalProperties: false, required: ['assetId'],
   properties: { ...target, reason: { type: 'string', maxLength: 500 } },
@@ -73,41 +79,41 @@ function check<T>(v: Validator<T>, payload: unknown): T {
 }
 
 function forEachKey(engine: AlarmEngine, t: Target, fn: (st: KeyState) => void): number {
-  return engine.forEachKey(t.siteId ?? null, t.assetId, t.ruleId ?? null, fn);
+  return engine.table.forEachKey(t.siteId ?? null, t.assetId, t.ruleId ?? null, fn);
 }
 
 const MAX_SHELVES = 10_000;
 const MAX_OUT_OF_SERVICE = 10_000;
 
-export function shelve(engine: AlarmEngine, payload: unknown): Record<string, unknown> {
+/** `user`: who sent the message, where the message says (payload.user wins). */
+export function shelve(engine: AlarmEngine, payload: unknown, user?: string): Record<string, unknown> {
   const req = check(validateShelve, payload);
   const mode = req.mode ?? (req.seconds !== undefined ? 'timed' : 'one-shot');
-  if (mode === 'timed' && req.seconds === undefined) throw new ControlError(['payload.seconds: a timed shelve needs the number of seconds']);
+  const by = req.user ?? (typeof user === 'string' && user !== '' ? user.slice(0, 200) : null);
   const now = engine.clock.mono();
   const wall = engine.clock.wall();
   // OPC UA MaxTimeShelved: no shelf lasts longer, one-shot ones included.
-  const ms = Math.min(mode === 'timed' ? (req.seconds as number) * 1000 : engine.maxShelveMs, engine.maxShelveMs);
+  const ms = Math.min(mode === 'timed' ? (req.seconds ?? DEFAULT_TIMED_SHELVE_S) * 1000 : engine.maxShelveMs, engine.maxShelveMs);
   const key = shelfKey(req.siteId ?? null, req.assetId, req.ruleId ?? null);
-  if (!engine.shelves.has(key) && engine.shelves.size >= MAX_SHELVES) throw new ControlError([`too many shelved alarms (${MAX_SHELVES}); unshelve some first`]);
+  if (!engine.shelving.get(key) && engine.shelving.shelved >= MAX_SHELVES) throw new ControlError([`too many shelved alarms (${MAX_SHELVES}); unshelve some first`]);
   const shelf: Shelf = {
     key, siteId: req.siteId ?? null, assetId: req.assetId, ruleId: req.ruleId ?? null, mode,
-    until: now + ms, untilWall: wall + ms, sinceWall: wall, reason: req.reason ?? '',
+    until: now + ms, untilWall: wall + ms, sinceWall: wall, reason: req.reason, user: by,
   };
-  engine.shelves.delete(key);
-  engine.shelves.set(key, shelf);
+  engine.shelving.put(shelf);
   const { until: _until, ...record } = shelf;
   engine.queueWrite({ ns: NS_SHELVES, key, value: record });
   // A one-shot shelf on an alarm that is active ends when that episode clears.
   const active = forEachKey(engine, req, (st) => {
     for (const c of [st.lim, st.roc, st.sen]) if (c && (c.phase === ACTIVE || c.phase === CLEARING) && mode === 'one-shot') c.oneShotSeen = true;
   });
-  return { shelved: true, mode, assetId: req.assetId, siteId: req.siteId ?? null, ruleId: req.ruleId ?? null, until: new Date(wall + ms).toISOString(), keys: active };
+  return { shelved: true, mode, assetId: req.assetId, siteId: req.siteId ?? null, ruleId: req.ruleId ?? null, until: new Date(wall + ms).toISOString(), reason: req.reason, user: by, keys: active };
 }
 
 export function unshelve(engine: AlarmEngine, payload: unknown): Record<string, unknown> {
   const req = check(validateTarget, payload);
-  const shelf = engine.shelves.get(shelfKey(req.siteId ?? null, req.assetId, req.ruleId ?? null));
-  if (shelf) engine.removeShelf(shelf, engine.clock.mono());
+  const shelf = engine.shelving.get(shelfKey(req.siteId ?? null, req.assetId, req.ruleId ?? null));
+  if (shelf) engine.unshelve(shelf, engine.clock.mono());
   return { unshelved: Boolean(shelf), assetId: req.assetId, siteId: req.siteId ?? null, ruleId: req.ruleId ?? null };
 }
 
@@ -117,20 +123,20 @@ export function setService(engine: AlarmEngine, payload: unknown, outOfService: 
   const key = slotKey(req.siteId ?? '*', req.assetId);
   const wall = engine.clock.wall();
   if (outOfService) {
-    if (!engine.outOfService.has(key) && engine.outOfService.size >= MAX_OUT_OF_SERVICE) throw new ControlError([`too many assets out of service (${MAX_OUT_OF_SERVICE})`]);
+    if (!engine.shelving.hasOutOfService(key) && engine.shelving.outOfService >= MAX_OUT_OF_SERVICE) throw new ControlError([`too many assets out of service (${MAX_OUT_OF_SERVICE})`]);
     const record = { siteId: req.siteId ?? null, assetId: req.assetId, sinceWall: wall, reason: req.reason ?? '' };
-    engine.outOfService.set(key, record);
+    engine.shelving.setOutOfService(key, record);
     engine.queueWrite({ ns: NS_OUT_OF_SERVICE, key, value: record });
     return { outOfService: true, assetId: req.assetId, siteId: req.siteId ?? null, since: new Date(wall).toISOString() };
   }
-  const had = engine.outOfService.delete(key);
+  const had = engine.shelving.clearOutOfService(key);
   if (had) engine.queueWrite({ ns: NS_OUT_OF_SERVICE, key, value: null });
   // Back in service: staleness counts from now, and every key gets its timers back.
   const now = engine.clock.mono();
   const keys = forEachKey(engine, req, (st) => {
-    if (engine.isOutOfService(st.slot)) return;
+    if (engine.shelving.isOutOfService(st.slot)) return;
     st.lastSeen = now;
-    engine.heap.set(st, now);
+    engine.rewake(st);
   });
   return { outOfService: false, wasOutOfService: had, assetId: req.assetId, siteId: req.siteId ?? null, keys };
 }
@@ -151,7 +157,7 @@ export function acknowledge(engine: AlarmEngine, payload: unknown): Record<strin
     acked.push(c.eventId);
   };
   if (req.eventId !== undefined) {
-    const st = engine.byEvent.get(req.eventId);
+    const st = engine.table.keyForEvent(req.eventId);
     const c = st ? episodeOf(st, req.eventId) : null;
     if (st && c) ack(st, c);
   } else {
@@ -172,17 +178,17 @@ const OPEN = new Set(['open', 'in-progress', 'on-hold', 'created', 'existing', '
 export function workOrderUpdate(engine: AlarmEngine, update: WorkOrderStatus | WorkOrderResult): Record<string, unknown> {
   const status = 'status' in update ? update.status : update.outcome;
   const woId = update.workOrderId ?? '';
-  let st: KeyState | undefined = update.eventId ? engine.byEvent.get(update.eventId) : undefined;
-  if (!st && woId) st = engine.byWorkOrder.get(woId);
+  let st: KeyState | undefined = update.eventId ? engine.table.keyForEvent(update.eventId) : undefined;
+  if (!st && woId) st = engine.table.keyForWorkOrder(woId);
   const c = st ? (update.eventId ? episodeOf(st, update.eventId) : [st.lim, st.roc, st.sen].find((x) => x?.woId === woId) ?? null) : null;
   if (!st || !c) return { matched: false, eventId: update.eventId ?? null, workOrderId: woId || null, status };
   const isResult = !('status' in update);
   // mw-work-order also answers notes and updates of a closed work order; only the CMMS's own status reopens one.
   if (status === 'dead' || (isResult && c.woClosed)) return { matched: true, eventId: c.eventId, workOrderId: woId || null, status, open: c.woOpen };
   if (woId && c.woId !== woId) {
-    if (c.woId) engine.byWorkOrder.delete(c.woId);
+    if (c.woId) engine.table.unlinkWorkOrder(c.woId);
     c.woId = woId;
-    if (engine.byWorkOrder.size < engine.maxKeys * 3) engine.byWorkOrder.set(woId, st);
+    engine.table.linkWorkOrder(woId, st);
   }
   const open = OPEN.has(status);
   if (open !== c.woOpen || c.woClosed === open) {
@@ -192,9 +198,9 @@ export function workOrderUpdate(engine: AlarmEngine, update: WorkOrderStatus | W
   }
   let rearmed = false;
   if (!open) {
-    if (c.woId) engine.byWorkOrder.delete(c.woId);
+    if (c.woId) engine.table.unlinkWorkOrder(c.woId);
     if (c.phase === ACTIVE || c.phase === CLEARING) {
-      engine.machine.clear(st, c, engine.clock.wall(), engine.clock.mono(), 'work-order-closed');
+      engine.clearEpisode(st, c, 'work-order-closed');
       rearmed = true;
     }
   }

@@ -2,14 +2,17 @@
 // heap, episodes with deterministic ids, and the writes that must reach disk before an event
 // leaves. Pure: the clock is injected, persistence goes out as a list of writes.
 import type { AssetReadings, MaintenanceEvent, Reading } from '../contracts';
-import type { FaultReason } from './events';
 import { WakeHeap } from './heap';
-import { activeAlarms, AlarmRate, Chatter, type HealthFigures } from './health';
-import { Machine, type MachineHost, type Shelf } from './machine';
-import { NS_KEYS, toRecord } from './records';
-import { customSignature, resolveLimits, type RuleBook } from './rules';
-import { limitTarget, rocRate, rocTarget } from './signals';
-import { ACTIVE, AssetSlot, BAD, CLEARING, KeyState, NORMAL, RingPool, STALE, slotKey } from './state';
+import { activeAlarms, AlarmRate, Chatter, type NodeHealth } from './health';
+import { Machine, type MachineHost } from './machine';
+import { Shelving, type Shelf } from './shelves';
+import type { ClearReason } from './events';
+import { NS_KEYS, NS_SHELVES, toRecord } from './records';
+import type { RuleBook } from './rules';
+import { KeyTable } from './keys';
+import { reslot } from './reslot';
+import { activeLevel, limitTarget, readingFault, refreshLimits, rocRate, rocTarget, SourceClock, toNumber } from './signals';
+import { ACTIVE, AssetSlot, BAD, CLEARING, type Cond, KeyState, RingPool, STALE, slotKey } from './state';
 import { WriteQueue, type Write } from './write-queue';
 
 export type { Write } from './write-queue';
@@ -35,6 +38,7 @@ export interface Counters {
   samples: number;
   late: number;
   unmatched: number;
+  /** Readings of signals not watched because the key cap was reached. */
   refused: number;
   suppressed: number;
   outOfService: number;
@@ -47,49 +51,52 @@ export class AlarmEngine implements MachineHost {
   readonly maxShelveMs: number;
   readonly clock: Clock;
   readonly rules: RuleBook;
-  readonly slots = new Map<string, AssetSlot>();
-  /** The same slots by siteId, then asset id: the hot path finds its slot without building a key string. */
-  private readonly bySite = new Map<string, Map<string, AssetSlot>>();
-  readonly heap = new WakeHeap<KeyState>();
-  /** eventId → key, for acknowledgements and work-order updates. */
-  readonly byEvent = new Map<string, KeyState>();
-  /** workOrderId → key, learned from work-order results, for status updates without an eventId. */
-  readonly byWorkOrder = new Map<string, KeyState>();
-  readonly shelves = new Map<string, Shelf>();
-  readonly outOfService = new Map<string, { siteId: string | null; assetId: string; sinceWall: number; reason: string }>();
-  readonly rate = new AlarmRate();
-  readonly chatter: Chatter<KeyState>;
+  /** Shelves and out-of-service marks (control.ts and restore.ts change them through its methods). */
+  readonly shelving = new Shelving();
   readonly counters: Counters = { samples: 0, late: 0, unmatched: 0, refused: 0, suppressed: 0, outOfService: 0, clockReplaced: 0 };
-  readonly machine = new Machine(this);
-  readonly rings = new RingPool();
-  keyCount = 0;
-  private readonly maxSkewMs: number;
+  /** Assets, and keys by eventId and work order (control.ts and restore.ts use its methods). */
+  readonly table: KeyTable;
+  private readonly heap = new WakeHeap<KeyState>();
+  private readonly rate = new AlarmRate();
+  private readonly chatter: Chatter<Cond>;
+  private readonly machine = new Machine(this);
+  private readonly rings = new RingPool();
+  private readonly sourceClock: SourceClock;
   private out: MaintenanceEvent[] = [];
+  /** Whether the key cap refuses signals now; `capCrossings` counts the times it started to (one log line each). */
+  private atCap = false;
+  capCrossings = 0;
   private readonly writes = new WriteQueue();
-  private lastTsText = '';
-  private lastTsMs = 0;
 
   constructor(opts: EngineOptions) {
     this.rules = opts.rules;
     this.clock = opts.clock;
     this.holdWhileWorkOrderOpen = opts.holdWhileWorkOrderOpen ?? true;
     this.maxKeys = opts.maxKeys ?? 50_000;
-    this.maxSkewMs = opts.maxClockSkewMs ?? 300_000;
+    this.sourceClock = new SourceClock(opts.maxClockSkewMs ?? 300_000, this.counters);
+    this.table = new KeyTable(this.maxKeys);
     this.maxShelveMs = opts.maxShelveMs ?? 8 * 3600_000;
-    this.chatter = new Chatter<KeyState>(this.maxKeys);
+    this.chatter = new Chatter<Cond>(this.maxKeys);
   }
 
   // ── MachineHost ────────────────────────────────────────────────────────────────────────────
 
-  emit(event: MaintenanceEvent, st: KeyState, wall: number): void {
+  emit(event: MaintenanceEvent, st: KeyState, wall: number, c: Cond): void {
     this.out.push(event);
     this.writes.awaited(st);
     // Re-alarms and announcements repeated after a crash are not new alarms for the health figures.
     if (event.details.reAlarm !== undefined || event.details.restored !== undefined) return;
     if (event.state === 'raised' || event.state === 'sensor-fault') this.rate.add(wall, event.severity);
-    if (event.state !== 'escalated') {
-      [st.chat1, st.chat2] = this.chatter.transition(st, wall, st.chat1, st.chat2);
+    // ISA-18.2 TR5: an alarm chatters when it goes active → clear 3 or more times in a minute; counted per
+    // alarm (condition), at each return to normal. Ends by a work order or a rule change are not cycles.
+    if (event.state === 'cleared' && event.details.reason !== 'work-order-closed' && event.details.reason !== 'rule-removed') {
+      [c.chat1, c.chat2] = this.chatter.transition(c, wall, c.chat1, c.chat2);
     }
+  }
+
+  /** An event of no live key (an episode whose rule is gone); it leaves after the next commit like any other. */
+  emitDetached(event: MaintenanceEvent): void {
+    this.out.push(event);
   }
 
   touch(st: KeyState): void {
@@ -101,25 +108,19 @@ export class AlarmEngine implements MachineHost {
   }
 
   shelfFor(st: KeyState, now: number): Shelf | null {
-    if (this.shelves.size === 0) return null;
-    const a = st.slot.asset;
-    for (const key of [shelfKey(a.siteId, a.id, st.rule.id), shelfKey(a.siteId, a.id, null), shelfKey(null, a.id, st.rule.id), shelfKey(null, a.id, null)]) {
-      const s = this.shelves.get(key);
-      if (s && s.until > now) return s;
-    }
-    return null;
+    return this.shelving.find(st.slot.asset.siteId, st.slot.asset.id, st.rule.id, now);
   }
 
   endShelf(shelf: Shelf, now: number): void {
-    this.removeShelf(shelf, now);
+    this.unshelve(shelf, now);
   }
 
   indexEvent(eventId: string, st: KeyState): void {
-    this.byEvent.set(eventId, st);
+    this.table.indexEvent(eventId, st);
   }
 
   unindexEvent(eventId: string, st: KeyState): void {
-    if (this.byEvent.get(eventId) === st) this.byEvent.delete(eventId);
+    this.table.unindexEvent(eventId, st);
   }
 
   suppressed(): void {
@@ -132,13 +133,14 @@ export class AlarmEngine implements MachineHost {
   ingest(p: AssetReadings): MaintenanceEvent[] {
     const a = p.asset;
     const cls = a.class ?? '';
-    let slot = this.bySite.get(a.siteId)?.get(a.id);
-    if (slot === undefined || slot.cls !== cls) {
+    let slot = this.table.slot(a.siteId, a.id);
+    if (slot !== undefined && slot.cls !== cls) slot = reslot(this, slot, a, cls);
+    if (slot === undefined) {
       slot = this.makeSlot(slotKey(a.siteId, a.id), a, cls, p.readings.length);
       if (slot === undefined) return this.take();
     }
     slot.asset = a;
-    if (this.outOfService.size > 0 && this.isOutOfService(slot)) {
+    if (this.shelving.isOutOfService(slot)) {
       this.counters.outOfService += p.readings.length;
       return this.take();
     }
@@ -151,86 +153,73 @@ export class AlarmEngine implements MachineHost {
         this.counters.unmatched++;
         continue;
       }
-      const ts = this.sourceTime(r.timestamp, wall);
+      const ts = this.sourceClock.time(r.timestamp, wall);
+      // Delays and staleness run in source time (issue 15): the monotonic instant of the reading's own
+      // timestamp, so a late batch (store-and-forward) is judged as it happened. An untrusted timestamp
+      // was replaced by the arrival time above, and then this is the arrival time.
+      const at = now - Math.max(0, wall - ts);
       for (const i of idx) {
         const st = slot.states[i] ?? this.makeKey(slot, i, now);
-        if (st !== undefined) this.sample(st, r, ts, now);
+        if (st !== undefined) this.sample(st, r, ts, at);
       }
     }
     return this.take();
   }
 
-  /** Source time when it is believable, else the gateway's clock (a PLC with a wrong clock must not hide an alarm). */
-  private sourceTime(text: string, wall: number): number {
-    let ms: number;
-    if (text === this.lastTsText) ms = this.lastTsMs;
-    else {
-      ms = Date.parse(text);
-      this.lastTsText = text;
-      this.lastTsMs = ms;
-    }
-    if (!(Math.abs(ms - wall) <= this.maxSkewMs)) {
-      this.counters.clockReplaced++;
-      return wall;
-    }
-    return ms;
-  }
-
-  /** A new asset (or one whose class changed); undefined, counted, when no rule applies or the node is full. */
+  /** A new asset; undefined, counted, when no rule applies or the node is full. */
   private makeSlot(sk: string, a: AssetReadings['asset'], cls: string, readings: number): AssetSlot | undefined {
-    const old = this.slots.get(sk);
-    if (old) this.dropSlot(old);
     const ruleSet = this.rules.rulesFor(a);
     if (ruleSet.rules.length === 0) {
       this.counters.unmatched += readings;
       return undefined;
     }
-    if (this.slots.size >= this.maxKeys) {
-      this.counters.refused += readings;
+    if (this.table.assets >= this.maxKeys) {
+      this.refuse(readings);
       return undefined;
     }
     const slot = new AssetSlot(sk, a, ruleSet, cls);
-    this.addSlot(slot);
+    this.table.addSlot(slot);
     return slot;
   }
 
-  /** Adds a slot to both indexes; `slot.asset` names its site and asset. */
-  addSlot(slot: AssetSlot): void {
-    this.slots.set(slot.key, slot);
-    let site = this.bySite.get(slot.asset.siteId);
-    if (site === undefined) {
-      site = new Map();
-      this.bySite.set(slot.asset.siteId, site);
-    }
-    site.set(slot.asset.id, slot);
+  private refuse(readings: number): void {
+    this.counters.refused += readings;
+    if (this.atCap) return;
+    this.atCap = true;
+    this.capCrossings++;
   }
 
-  /** An asset moved to another class: its old keys no longer apply. */
-  private dropSlot(slot: AssetSlot): void {
-    for (const st of slot.states) {
-      if (!st) continue;
-      this.heap.remove(st);
-      for (const c of [st.lim, st.roc, st.sen]) if (c && c.eventId) this.unindexEvent(c.eventId, st);
-      this.chatter.forget(st);
-      this.rings.release(st.ring);
-      this.keyCount--;
-      if (st.stored) this.queueWrite({ ns: NS_KEYS, key: st.id, value: null });
-    }
-    this.slots.delete(slot.key);
-    const site = this.bySite.get(slot.asset.siteId);
-    if (site?.get(slot.asset.id) === slot) site.delete(slot.asset.id);
+  /** A key whose rule no longer applies: its episodes end (cleared, rule-removed), its record goes. */
+  dropKey(st: KeyState): void {
+    for (const c of [st.sen, st.lim, st.roc]) if (c !== null) this.endCond(st, c);
+    this.heap.remove(st);
+    this.rings.release(st.ring);
+    st.ring = -1;
+    this.table.removed();
+    this.atCap = false;
+    if (st.stored) this.queueWrite({ ns: NS_KEYS, key: st.id, value: null });
+  }
+
+  /** Ends one condition for good: `cleared` (rule-removed) if it was announced, then forgotten. */
+  endCond(st: KeyState, c: Cond): void {
+    this.machine.clear(st, c, this.clock.wall(), this.clock.mono(), 'rule-removed');
+    this.chatter.forget(c);
+    if (c.eventId) this.unindexEvent(c.eventId, st);
+    if (c.woId) this.table.unlinkWorkOrder(c.woId, st);
+    st.setCond(c.kind, null);
+    this.touch(st);
   }
 
   makeKey(slot: AssetSlot, i: number, now: number): KeyState | undefined {
-    if (this.keyCount >= this.maxKeys) {
-      this.counters.refused++;
+    if (this.table.full) {
+      this.refuse(1);
       return undefined;
     }
     const rule = slot.ruleSet.rules[i];
     const st = new KeyState(slot, rule, now);
     st.ownsSensor = (slot.ruleSet.byMetric.get(rule.metric) ?? [i])[0] === i;
     slot.states[i] = st;
-    this.keyCount++;
+    this.table.added();
     // Known keys are stored once, so that a sensor that dies while Node-RED is down is still found stale.
     this.touch(st);
     if (rule.staleMs > 0) this.wake(st, now + rule.staleMs);
@@ -246,13 +235,8 @@ export class AlarmEngine implements MachineHost {
     st.lastTs = ts;
     st.lastSeen = now;
     const rule = st.rule;
-    const raw = r.value;
-    const v = typeof raw === 'number' ? raw : typeof raw === 'boolean' ? (raw ? 1 : 0) : raw.trim() === '' ? Number.NaN : Number(raw);
-    let fault: FaultReason | undefined;
-    if (!Number.isFinite(v)) fault = 'not-a-number';
-    else if (r.quality === 'bad') fault = 'bad-quality';
-    else if (v < rule.rangeMin || v > rule.rangeMax) fault = 'out-of-range';
-    else if (r.quality === 'uncertain' && rule.uncertain === 'fault') fault = 'uncertain-quality';
+    const v = toNumber(r.value);
+    const fault = readingFault(v, r.quality, rule);
     if (r.unit !== undefined) st.unit = r.unit;
     st.lastValue = v;
     const held = fault !== undefined || (r.quality === 'uncertain' && rule.uncertain === 'hold');
@@ -263,33 +247,31 @@ export class AlarmEngine implements MachineHost {
     if (st.stale) {
       st.stale = false;
       this.touch(st);
-      if (rule.staleMs > 0) this.wake(st, now + rule.staleMs);
     }
+    // In source time a late reading can make the key due earlier than the wake-up it has (wake only moves it earlier).
+    if (rule.staleMs > 0) this.wake(st, now + rule.staleMs);
     // One sensor, one fault: of several rules on the same metric only the first reports it.
     if (st.ownsSensor && (fault !== undefined || st.sen !== null)) this.machine.step(st, 'sensor', fault !== undefined ? BAD : 0, v, ts, now, fault);
     // Bad or held readings say nothing about the process: its conditions keep their state.
     if (held) return;
-    if (rule.usesCustom) this.refreshLimits(st);
+    if (rule.usesCustom) refreshLimits(st);
     if (st.limits !== null) {
-      const c = st.lim;
-      const target = limitTarget(v, c !== null && c.phase !== NORMAL ? c.level : 0, st.limits);
-      if (target !== 0 || c !== null) this.machine.step(st, 'limit', target, v, ts, now);
+      // The deadband holds an active alarm only (ISA-18.2 TR2): during the on-delay the value must stay at the limit.
+      const cur = activeLevel(st.lim);
+      const target = limitTarget(v, cur, st.limits);
+      if (target !== 0 || st.lim !== null) this.machine.step(st, 'limit', target, v, ts, now);
+      // H straight to LL (or L to HH): the old side has ended; the new side is evaluated in the same step.
+      if (target === 0 && cur !== 0 && activeLevel(st.lim) === 0) {
+        const other = limitTarget(v, 0, st.limits);
+        if (other !== 0) this.machine.step(st, 'limit', other, v, ts, now);
+      }
     }
     if (rule.roc !== null) {
       const rate = rocRate(st, this.rings, rule.roc.windowMs, v, ts);
       if (Number.isNaN(rate)) return;
       const c = st.roc;
-      const target = rocTarget(rate, c !== null && c.phase !== NORMAL ? c.level : 0, rule.roc);
+      const target = rocTarget(rate, activeLevel(c), rule.roc);
       if (target !== 0 || c !== null) this.machine.step(st, 'roc', target, v, ts, now);
-    }
-  }
-
-  private refreshLimits(st: KeyState): void {
-    const custom = st.slot.asset.custom;
-    const sig = customSignature(st.rule, custom);
-    if (sig !== st.customSig || st.limits === null) {
-      st.customSig = sig;
-      st.limits = resolveLimits(st.rule, custom);
     }
   }
 
@@ -297,23 +279,21 @@ export class AlarmEngine implements MachineHost {
 
   /** Monotonic ms of the next thing the engine must do by itself; Infinity when nothing. */
   nextWake(): number {
-    let next = this.heap.peekTime();
-    if (this.shelves.size > 0) for (const s of this.shelves.values()) if (s.until < next) next = s.until;
-    return next;
+    return Math.min(this.heap.peekTime(), this.shelving.nextEnd());
   }
 
   /** Runs everything that is due: delays, staleness, re-alarms, shelf ends. */
   tick(): MaintenanceEvent[] {
     const now = this.clock.mono();
     const wall = this.clock.wall();
-    if (this.shelves.size > 0) for (const s of [...this.shelves.values()]) if (s.until <= now) this.removeShelf(s, now);
+    for (const s of this.shelving.due(now)) this.unshelve(s, now);
     for (let st = this.heap.popDue(now); st !== undefined; st = this.heap.popDue(now)) this.wakeKey(st, wall, now);
     return this.take();
   }
 
   private wakeKey(st: KeyState, wall: number, now: number): void {
     // Out of service: nothing runs; the key is woken again when the asset returns to service.
-    if (this.outOfService.size > 0 && this.isOutOfService(st.slot)) return;
+    if (this.shelving.isOutOfService(st.slot)) return;
     const rule = st.rule;
     let next = Number.POSITIVE_INFINITY;
     if (rule.staleMs > 0 && !st.stale) {
@@ -351,7 +331,7 @@ export class AlarmEngine implements MachineHost {
   private writeKey(st: KeyState, writes: Write[], now: number, wall: number): boolean {
     if (!st.dirty) return false;
     st.dirty = false;
-    if (this.slots.get(st.slot.key) !== st.slot) return false;
+    if (!this.table.isCurrent(st.slot)) return false;
     st.stored = true;
     writes.push({ ns: NS_KEYS, key: st.id, value: toRecord(st, now, wall) });
     return true;
@@ -378,67 +358,43 @@ export class AlarmEngine implements MachineHost {
     return this.take();
   }
 
-  // ── Out of service and shelving (details in control.ts) ──────────────────────────────────────
+  // ── For control.ts and restore.ts ──────────────────────────────────────────────────────────
 
-  isOutOfService(slot: AssetSlot): boolean {
-    return this.outOfService.has(slot.key) || this.outOfService.has(slotKey('*', slot.asset.id));
-  }
-
-  /** Slots a control message names: one site, or every site when none is given. */
-  slotsFor(siteId: string | null, assetId: string): AssetSlot[] {
-    if (siteId !== null) {
-      const s = this.slots.get(slotKey(siteId, assetId));
-      return s ? [s] : [];
-    }
-    const out: AssetSlot[] = [];
-    for (const s of this.slots.values()) if (s.asset.id === assetId) out.push(s);
-    return out;
-  }
-
-  removeShelf(shelf: Shelf, now: number): void {
-    if (this.shelves.get(shelf.key) !== shelf) return;
-    this.shelves.delete(shelf.key);
-    this.queueWrite({ ns: 'shelf', key: shelf.key, value: null });
-    // Episodes that became active while shelved are announced now.
+  /** Ends a shelf; episodes that became active while shelved are announced now. */
+  unshelve(shelf: Shelf, now: number): void {
+    if (!this.shelving.remove(shelf)) return;
+    this.queueWrite({ ns: NS_SHELVES, key: shelf.key, value: null });
     const wall = this.clock.wall();
-    this.forEachKey(shelf.siteId, shelf.assetId, shelf.ruleId, (st) => {
+    this.table.forEachKey(shelf.siteId, shelf.assetId, shelf.ruleId, (st) => {
       for (const c of [st.sen, st.lim, st.roc]) {
-        if (c && (c.phase === ACTIVE || c.phase === CLEARING) && !c.announced) this.machine.announce(st, c, wall, now, { unshelved: true });
+        if (c && (c.phase === ACTIVE || c.phase === CLEARING) && !c.announced) {
+          this.machine.announce(st, c, wall, now, { unshelved: true, shelveReason: shelf.reason, ...(shelf.user !== null ? { shelvedBy: shelf.user } : {}) });
+        }
       }
     });
   }
 
-  /** Runs `fn` for every key of an asset (at one site, or all when null), of one rule or all; returns how many. */
-  forEachKey(siteId: string | null, assetId: string, ruleId: string | null, fn: (st: KeyState) => void): number {
-    let n = 0;
-    for (const slot of this.slotsFor(siteId, assetId)) {
-      for (const st of slot.states) {
-        if (!st || (ruleId !== null && st.rule.id !== ruleId)) continue;
-        fn(st);
-        n++;
-      }
-    }
-    return n;
+  /** Ends an episode from outside (its work order was closed). */
+  clearEpisode(st: KeyState, c: Cond, reason: ClearReason): void {
+    this.machine.clear(st, c, this.clock.wall(), this.clock.mono(), reason);
+  }
+
+  /** Looks at the key's timers on the next tick (back in service, or restored). */
+  rewake(st: KeyState): void {
+    this.heap.set(st, this.clock.mono());
   }
 
   // ── Health ─────────────────────────────────────────────────────────────────────────────────
 
-  health(): HealthFigures & { active: number; shelved: number; outOfService: number; keys: number } {
+  health(): NodeHealth {
     const wall = this.clock.wall();
     return {
-      ...this.rate.figures(wall),
-      chattering: this.chatter.count(wall),
-      ...activeAlarms(new Set(this.byEvent.values()), wall),
-      shelved: this.shelves.size,
-      outOfService: this.outOfService.size,
-      keys: this.keyCount,
+      ...this.rate.figures(wall), chattering: this.chatter.count(wall), ...activeAlarms(this.table.withEpisodes(), wall),
+      shelved: this.shelving.shelved, shelves: this.shelving.report(100), outOfService: this.shelving.outOfService,
+      keys: this.table.keys, maxKeys: this.maxKeys, refused: this.counters.refused,
     };
   }
-
 }
 
 const EMPTY: MaintenanceEvent[] = [];
 
-export function shelfKey(siteId: string | null, assetId: string, ruleId: string | null): string {
-  return `${siteId ?? '*'}\u0001${assetId}\u0001${ruleId ?? '*'}`;
-}

@@ -1,13 +1,14 @@
 // Maintenance events (the v1 contract) from alarm transitions, with the evidence a technician
 // reads before walking to the machine: value, limit, peak, how long, which rule.
 import type { EventState, MaintenanceEvent, Scalar } from '../contracts';
-import { episodeIdFor } from './ids';
-import { BAD, STALE, type Cond, type KeyState } from './state';
-import { LEVEL_NAME, type LimitName, type LimitOut } from './types';
+import { episodeIdFor, type CondKind } from './ids';
+import type { CondRecord, KeyRecord } from './records';
+import { STALE, type Cond, type KeyState } from './state';
+import { DEFAULT_PRIORITY, LEVEL_NAME, type LimitName, type LimitOut } from './types';
 
 const WORD: Record<LimitName, string> = { HH: 'high-high', H: 'high', L: 'low', LL: 'low-low' };
 
-export type ClearReason = 'returned-to-normal' | 'work-order-closed' | 'quality-returned' | 'reading-returned';
+export type ClearReason = 'returned-to-normal' | 'work-order-closed' | 'quality-returned' | 'reading-returned' | 'rule-removed';
 export type FaultReason = 'bad-quality' | 'out-of-range' | 'not-a-number' | 'uncertain-quality' | 'no-data';
 
 /** Numbers in summaries: enough digits to be useful, never 17. */
@@ -27,7 +28,7 @@ function duration(ms: number): string {
   return `${(s / 3600).toFixed(1)} h`;
 }
 
-export interface EventInput {
+interface EventInput {
   st: KeyState;
   c: Cond;
   state: EventState;
@@ -38,7 +39,7 @@ export interface EventInput {
   previousLevel?: number;
 }
 
-function outFor(st: KeyState, c: Cond, level: number): LimitOut {
+export function outFor(st: KeyState, c: Cond, level: number): LimitOut {
   if (c.kind === 'sensor') return st.rule.sensorOut;
   if (c.kind === 'roc') return (st.rule.roc as NonNullable<typeof st.rule.roc>).out;
   return st.rule.limitOut[limitName(level)] ?? { severity: 'medium', priority: 3 };
@@ -72,6 +73,7 @@ function summaryOf(e: EventInput, value: number | null, limit: number | null, le
   if (e.state === 'cleared') {
     const peak = Number.isFinite(c.peak) && c.kind !== 'sensor' ? `, peak ${fmt(c.peak)}${unit}` : '';
     const what = c.kind === 'sensor' ? `${name} sensor OK again` : `${name} back to normal`;
+    if (e.reason === 'rule-removed') return `${name} alarm ended on ${who}: the rule no longer applies to this asset (${duration(e.at - c.startTs)}${peak})`;
     const why = e.reason === 'work-order-closed' ? ' (work order closed; re-armed)' : '';
     return `${what} on ${who}${why} (${duration(e.at - c.startTs)}${peak})`;
   }
@@ -91,10 +93,15 @@ function summaryOf(e: EventInput, value: number | null, limit: number | null, le
   return `${prefix} on ${who}: ${v} ${cmp} ${limit === null ? 'n/a' : `${fmt(limit)}${unit}`}`;
 }
 
+/** The episode's worst level: what a `cleared` event reports. */
+export function worstLevel(c: Pick<Cond, 'kind' | 'level' | 'peakLevel'>): number {
+  return c.kind === 'limit' ? Math.sign(c.level || 1) * c.peakLevel : c.level;
+}
+
 export function buildEvent(e: EventInput): MaintenanceEvent {
   const { st, c } = e;
   // A cleared event reports the episode's worst level; the others the level it is at.
-  const level = e.state === 'cleared' ? (c.kind === 'limit' ? Math.sign(c.level || 1) * c.peakLevel : c.level) : c.level;
+  const level = e.state === 'cleared' ? worstLevel(c) : c.level;
   const out = outFor(st, c, level);
   // A stale sensor has no current value; the last one is in the details.
   const value = (c.kind === 'sensor' && level === STALE) || !Number.isFinite(st.lastValue) ? null : st.lastValue;
@@ -120,7 +127,7 @@ export function buildEvent(e: EventInput): MaintenanceEvent {
     kind: 'alarm',
     state: e.state,
     eventId: c.eventId,
-    episodeId: episodeIdFor(st.rule.id, c.kind, c.startTs),
+    episodeId: episodeIdFor(st.rule.id, c.kind, c.startTs, c.seq),
     ruleId: st.rule.id,
     asset: st.slot.asset,
     metric: st.rule.metric,
@@ -135,4 +142,27 @@ export function buildEvent(e: EventInput): MaintenanceEvent {
   };
 }
 
-export const SENSOR_LEVELS = { BAD, STALE } as const;
+
+/**
+ * `cleared` for an episode whose rule is gone from the rule set (found at start-up in the state
+ * file): built from the stored record, since the rule that made it no longer exists.
+ */
+export function removedRuleEvent(r: KeyRecord, kind: CondKind, c: CondRecord, at: number): MaintenanceEvent {
+  const level = worstLevel({ kind, level: c.level, peakLevel: c.peakLevel });
+  const name = r.name ?? r.metric ?? r.rule;
+  const unit = r.unit ? ` ${r.unit}` : '';
+  const peak = c.peak !== null && kind !== 'sensor' ? `, peak ${fmt(c.peak)}${unit}` : '';
+  const details: Record<string, Scalar> = {
+    condition: kind, startedAt: new Date(c.startTs).toISOString(), ...(r.unit ? { unit: r.unit } : {}), reason: 'rule-removed',
+    durationSeconds: Math.max(0, Math.round((at - c.startTs) / 1000)), ...(c.peak !== null ? { peak: c.peak } : {}), acknowledged: c.acked,
+    ...(c.woId ? { workOrderId: c.woId } : {}),
+  };
+  return {
+    kind: 'alarm', state: 'cleared', eventId: c.eventId, episodeId: episodeIdFor(r.rule, kind, c.startTs, c.seq ?? 0), ruleId: r.rule, asset: r.asset,
+    metric: r.metric ?? r.rule, value: r.lastValue, limit: null,
+    level: kind === 'roc' ? 'ROC' : kind === 'sensor' ? (level === STALE ? 'STALE' : 'BAD') : limitName(level),
+    severity: c.severity ?? 'medium', priority: c.priority ?? DEFAULT_PRIORITY[c.severity ?? 'medium'],
+    summary: `${name} alarm ended on ${r.asset.id}: the rule no longer applies to this asset (${duration(at - c.startTs)}${peak})`.slice(0, 500),
+    details, occurredAt: new Date(at).toISOString(),
+  };
+}

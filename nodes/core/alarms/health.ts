@@ -1,13 +1,13 @@
 // ISA-18.2 alarm-system health figures for one node: alarm rate (flood: more than 10 in
-// 10 minutes), chattering alarms (3 or more transitions in a minute), stale alarms (active more
-// than 24 hours). Counted in fixed-size rings, so the cost never grows with time or keys.
+// 10 minutes), chattering alarms (ISA-18.2 TR5: the same alarm active → clear 3 or more times in a
+// minute), stale alarms (active more than 24 hours). Counted in fixed-size rings, so the cost never grows with time or keys.
 import type { Severity } from '../contracts';
+import type { ShelfReport } from './shelves';
 import { ACTIVE, CLEARING, type KeyState } from './state';
 
-export const FLOOD_PER_10_MIN = 10;
-export const CHATTER_TRANSITIONS = 3;
-export const CHATTER_WINDOW_MS = 60_000;
-export const STALE_ALARM_MS = 24 * 3600_000;
+const FLOOD_PER_10_MIN = 10;
+const CHATTER_WINDOW_MS = 60_000;
+const STALE_ALARM_MS = 24 * 3600_000;
 
 const MINUTE = 60_000;
 const MINUTES = 24 * 60;
@@ -23,6 +23,13 @@ export interface HealthFigures {
   chattering: number;
   stale: number;
 }
+
+/** The node's health report (what `AlarmEngine.health()` returns). */
+export type NodeHealth = HealthFigures & {
+  active: number; shelved: number; shelves: ShelfReport[]; outOfService: number; keys: number; maxKeys: number;
+  /** Readings of signals not watched because the key cap was reached. */
+  refused: number;
+};
 
 /** Alarm counts per wall-clock minute over the last 24 h. */
 export class AlarmRate {
@@ -83,13 +90,13 @@ export function activeAlarms(keys: Iterable<KeyState>, wall: number): { active: 
   return { active, stale };
 }
 
-/** Which keys chatter: the key object → when it stops counting (the oldest of its 3 transitions leaves the minute). */
+/** Which alarms chatter: the alarm → when it stops counting (the oldest of its 3 returns to normal leaves the minute). */
 export class Chatter<K> {
   private readonly until = new Map<K, number>();
 
   constructor(private readonly max: number) {}
 
-  /** Records a transition at `wall`, given the key's two previous transition times; returns the new pair. */
+  /** Records a return to normal at `wall`, given the alarm's two previous ones; returns the new pair. */
   transition(key: K, wall: number, prev1: number, prev2: number): [number, number] {
     if (prev2 > 0 && wall - prev2 < CHATTER_WINDOW_MS) {
       if (this.until.size < this.max || this.until.has(key)) this.until.set(key, prev2 + CHATTER_WINDOW_MS);

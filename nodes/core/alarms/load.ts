@@ -1,15 +1,35 @@
 // The rule set a node runs: the rules file (if any), with the editor's rules on top. Read once at
 // deploy; a relative file name is taken from the Node-RED user directory, where flows live.
-import path from 'node:path';
 import { readConfinedSync, withoutQuotedContent, type FileAccess } from '../storage/confined-file';
 import { RuleBook } from './rules';
 import { mergeRuleSets, parseRuleSet } from './schema';
-import type { RuleSet } from './types';
+import { LIMIT_NAMES, type RuleSet, type RuleSpec } from './types';
 
-export type LoadedRules = { ok: true; set: RuleSet; book: RuleBook; warnings: string[] } | { ok: false; errors: string[] };
+/** `chatterRisks`: limits with deadband 0 and no delay, named (warned in the editor and at deploy). */
+type LoadedRules = { ok: true; set: RuleSet; book: RuleBook; warnings: string[]; chatterRisks: string[] } | { ok: false; errors: string[] };
 
-export function resolveRulesFile(file: string, userDir: string): string {
-  return path.isAbsolute(file) ? file : path.join(userDir, file);
+const noDelay = (d: RuleSpec['onDelay']): boolean => d === undefined || ((d.seconds ?? 0) === 0 && (d.samples ?? 1) <= 1);
+
+/**
+ * Limits that will chatter on a value hovering at them: no deadband and neither an on- nor an
+ * off-delay (ISA-18.2 TR2 suggests a deadband of about 1–5 % of the span, or a delay).
+ */
+export function chatterRisks(set: RuleSet): string[] {
+  const out: string[] = [];
+  const check = (where: string, r: Partial<RuleSpec>): void => {
+    if (!r.limits || !noDelay(r.onDelay) || !noDelay(r.offDelay)) return;
+    for (const n of LIMIT_NAMES) {
+      const l = r.limits[n];
+      if (!l) continue;
+      const db = l.deadband ?? r.deadband;
+      if (db === undefined || db === 0 || (typeof db === 'string' && Number.parseFloat(db) === 0)) {
+        if (out.length < 100) out.push(`${where}, limit ${n}: deadband 0 and no on- or off-delay — a value hovering at the limit raises and clears on every reading (ISA-18.2 TR2: a deadband of about 1–5 % of the span, or a delay)`);
+      }
+    }
+  };
+  for (const [cls, rules] of Object.entries(set.classes ?? {})) for (const r of rules) check(`class "${cls}", rule "${r.id}"`, r);
+  for (const [key, a] of Object.entries(set.assets ?? {})) for (const r of a.rules ?? []) if (r.metric !== undefined) check(`asset "${key}", rule "${r.id}"`, r);
+  return out;
 }
 
 /**
@@ -43,5 +63,5 @@ export function loadRules(editorText: string, file: string, access: string | Fil
   }
   if (book.problems.length > 0) return { ok: false, errors: [...book.problems] };
   const empty = Object.values(set.classes ?? {}).every((r) => r.length === 0) && Object.values(set.assets ?? {}).every((a) => (a.rules ?? []).length === 0);
-  return { ok: true, set, book, warnings: empty ? ['no rules'] : [] };
+  return { ok: true, set, book, warnings: empty ? ['no rules'] : [], chatterRisks: chatterRisks(set) };
 }

@@ -4,25 +4,13 @@
 import type { MaintenanceEvent, Scalar } from '../contracts';
 import { buildEvent, type ClearReason, type FaultReason } from './events';
 import { eventIdFor } from './ids';
+import type { Shelf } from './shelves';
 import { ACTIVE, CLEARING, Cond, NORMAL, PENDING, type KeyState } from './state';
-
-export interface Shelf {
-  key: string;
-  siteId: string | null;
-  assetId: string;
-  ruleId: string | null;
-  mode: 'one-shot' | 'timed';
-  /** Monotonic ms when the shelf ends by itself. */
-  until: number;
-  untilWall: number;
-  sinceWall: number;
-  reason: string;
-}
 
 /** What the machine needs from the engine. */
 export interface MachineHost {
   readonly holdWhileWorkOrderOpen: boolean;
-  emit(event: MaintenanceEvent, st: KeyState, wall: number): void;
+  emit(event: MaintenanceEvent, st: KeyState, wall: number, c: Cond): void;
   /** The state changed in a way that must survive a restart. */
   touch(st: KeyState): void;
   /** Wake this key no later than `at` (monotonic ms). */
@@ -183,7 +171,12 @@ export class Machine {
     if (!continuing) {
       if (c.eventId !== '') this.host.unindexEvent(c.eventId, st);
       c.startTs = c.pendStartTs;
-      c.eventId = eventIdFor(st.slot.asset.siteId, st.slot.asset.id, st.rule.id, c.kind, c.startTs);
+      // A source clock that did not move (frozen PLC clock) would give the new episode the last one's id,
+      // and its work order would be deduplicated away: episodes starting no later than the key's last one are numbered.
+      c.seq = c.startTs <= st.lastEpisodeTs ? st.episodeSeq + 1 : 0;
+      st.episodeSeq = c.seq;
+      st.lastEpisodeTs = Math.max(st.lastEpisodeTs, c.startTs);
+      c.eventId = eventIdFor(st.slot.asset.siteId, st.slot.asset.id, st.rule.id, c.kind, c.startTs, c.seq);
       c.woOpen = false;
       c.woId = '';
       c.woClosed = false;
@@ -209,7 +202,7 @@ export class Machine {
     c.lastAnnounce = now;
     this.host.touch(st);
     const state = c.kind === 'sensor' ? 'sensor-fault' : 'raised';
-    this.host.emit(buildEvent({ st, c, state, at, details, reason: c.kind === 'sensor' ? (fault ?? (c.level === 2 ? 'no-data' : undefined)) : undefined }), st, at);
+    this.host.emit(buildEvent({ st, c, state, at, details, reason: c.kind === 'sensor' ? (fault ?? (c.level === 2 ? 'no-data' : undefined)) : undefined }), st, at, c);
     if (st.rule.reAlarmMs > 0) this.host.wake(st, now + st.rule.reAlarmMs);
   }
 
@@ -221,7 +214,7 @@ export class Machine {
     c.reAlarms++;
     c.lastAnnounce = now;
     const state = c.kind === 'sensor' ? 'sensor-fault' : 'raised';
-    this.host.emit(buildEvent({ st, c, state, at: wall, details: { reAlarm: c.reAlarms } }), st, wall);
+    this.host.emit(buildEvent({ st, c, state, at: wall, details: { reAlarm: c.reAlarms } }), st, wall, c);
   }
 
   private relevel(st: KeyState, c: Cond, target: number, ts: number, now: number): void {
@@ -231,16 +224,17 @@ export class Machine {
     this.host.touch(st);
     const higher = Math.abs(target) > c.peakLevel;
     if (higher) c.peakLevel = Math.abs(target);
-    // Escalation to a worse limit is news; going back down inside the episode is not.
-    if (c.kind === 'limit' && Math.abs(target) > Math.abs(previous) && c.announced && !this.host.shelfFor(st, now)) {
-      this.host.emit(buildEvent({ st, c, state: 'escalated', at: ts, previousLevel: previous }), st, ts);
+    // Escalation above the episode's peak is news for the work order (a higher priority); going back down
+    // (HH → H) and up again to a level already reached is not (see README: de-escalation is not announced).
+    if (c.kind === 'limit' && higher && c.announced && !this.host.shelfFor(st, now)) {
+      this.host.emit(buildEvent({ st, c, state: 'escalated', at: ts, previousLevel: previous }), st, ts, c);
     }
   }
 
   clear(st: KeyState, c: Cond, at: number, now: number, reason: ClearReason): void {
     if (c.phase === NORMAL) return;
     const wasActive = c.phase === ACTIVE || c.phase === CLEARING;
-    if (wasActive && c.announced) this.host.emit(buildEvent({ st, c, state: 'cleared', at, reason }), st, at);
+    if (wasActive && c.announced) this.host.emit(buildEvent({ st, c, state: 'cleared', at, reason }), st, at, c);
     const oneShot = c.oneShotSeen;
     c.phase = NORMAL;
     c.announced = false;

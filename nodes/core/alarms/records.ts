@@ -1,12 +1,13 @@
 // What survives a restart: per key the asset, the conditions that are not normal (pending delays,
 // active episodes, the work-order link), and shelves and out-of-service marks. Monotonic times do
 // not survive a restart, so they are stored as wall-clock times and turned back on restore.
-import type { Asset } from '../contracts';
+import type { Asset, Severity } from '../contracts';
+import { outFor, worstLevel } from './events';
 import type { CondKind } from './ids';
-import type { Shelf } from './machine';
+import type { Shelf } from './shelves';
 import { Cond, NORMAL, type KeyState } from './state';
 
-export const RECORD_VERSION = 1;
+const RECORD_VERSION = 1;
 export const NS_KEYS = 'key';
 export const NS_SHELVES = 'shelf';
 export const NS_OUT_OF_SERVICE = 'oos';
@@ -33,12 +34,23 @@ export interface CondRecord {
   woId: string;
   woClosed: boolean;
   oneShotSeen: boolean;
+  /** The episode's severity and priority, for a `cleared` after its rule was removed (absent in older files). */
+  severity?: Severity;
+  priority?: number | string;
+  /** The episode's number among those with the same start time (absent = 0). */
+  seq?: number;
 }
 
 export interface KeyRecord {
   v: number;
   asset: Asset;
   rule: string;
+  /** Metric and plant name of the rule, for a `cleared` after the rule was removed (absent in older files). */
+  metric?: string;
+  name?: string;
+  /** Source start and number of the key's latest episode (absent in older files). */
+  epTs?: number | null;
+  epSeq?: number;
   lastTs: number | null;
   lastValue: number | null;
   unit: string | null;
@@ -58,13 +70,15 @@ export type ShelfRecord = Omit<Shelf, 'until'>;
 
 const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
-function condRecord(c: Cond, now: number, wall: number): CondRecord {
+function condRecord(st: KeyState, c: Cond, now: number, wall: number): CondRecord {
   const toWall = (mono: number): number => wall - (now - mono);
+  const out = outFor(st, c, worstLevel(c));
   return {
+    severity: out.severity, priority: out.priority,
     phase: c.phase, level: c.level, peakLevel: c.peakLevel, sinceWall: toWall(c.since), samples: c.samples,
     pendStartTs: c.pendStartTs, startTs: c.startTs, activeTs: c.activeTs, peak: finite(c.peak), eventId: c.eventId,
     announced: c.announced, acked: c.acked, reAlarms: c.reAlarms, lastAnnounceWall: toWall(c.lastAnnounce),
-    woOpen: c.woOpen, woId: c.woId, woClosed: c.woClosed, oneShotSeen: c.oneShotSeen,
+    woOpen: c.woOpen, woId: c.woId, woClosed: c.woClosed, oneShotSeen: c.oneShotSeen, seq: c.seq,
   };
 }
 
@@ -75,9 +89,10 @@ function worthKeeping(c: Cond | null): c is Cond {
 
 export function toRecord(st: KeyState, now: number, wall: number): KeyRecord {
   const conds: Partial<Record<CondKind, CondRecord>> = {};
-  for (const c of [st.lim, st.roc, st.sen]) if (worthKeeping(c)) conds[c.kind] = condRecord(c, now, wall);
+  for (const c of [st.lim, st.roc, st.sen]) if (worthKeeping(c)) conds[c.kind] = condRecord(st, c, now, wall);
   return {
-    v: RECORD_VERSION, asset: st.slot.asset, rule: st.rule.id, lastTs: finite(st.lastTs), lastValue: finite(st.lastValue),
+    v: RECORD_VERSION, asset: st.slot.asset, rule: st.rule.id, metric: st.rule.metric, name: st.rule.name,
+    epTs: finite(st.lastEpisodeTs), epSeq: st.episodeSeq, lastTs: finite(st.lastTs), lastValue: finite(st.lastValue),
     unit: st.unit ?? null, stale: st.stale, lastBad: st.lastBad, conds,
   };
 }
@@ -104,6 +119,7 @@ export function restoreCond(kind: CondKind, r: CondRecord, now: number, wall: nu
   c.woId = r.woId;
   c.woClosed = r.woClosed === true;
   c.oneShotSeen = r.oneShotSeen;
+  c.seq = typeof r.seq === 'number' ? r.seq : 0;
   return c;
 }
 

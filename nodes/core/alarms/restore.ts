@@ -1,15 +1,14 @@
 // Start-up: the engine gets back what the durable store kept, so a restart or redeploy neither
 // forgets an active episode (and opens a second work order) nor loses a delay in progress.
 import type { AlarmEngine } from './engine';
-import { shelfKey } from './engine';
 import type { CondKind } from './ids';
-import type { Shelf } from './machine';
+import { shelfKey, type Shelf } from './shelves';
 import type { WriteStore } from './committer';
 import {
-  KEY_CLEAN, NS_KEYS, NS_META, NS_OUT_OF_SERVICE, NS_SHELVES, restoreCond, isKeyRecord, type OutOfServiceRecord, type ShelfRecord,
+  KEY_CLEAN, NS_KEYS, NS_META, NS_OUT_OF_SERVICE, NS_SHELVES, restoreCond, isKeyRecord, type KeyRecord, type OutOfServiceRecord, type ShelfRecord,
 } from './records';
-import { buildEvent } from './events';
-import { ACTIVE, AssetSlot, CLEARING, slotKey } from './state';
+import { buildEvent, removedRuleEvent } from './events';
+import { ACTIVE, CLEARING } from './state';
 
 export interface RestoreInput {
   keys: Map<string, unknown>;
@@ -31,6 +30,8 @@ export interface RestoreResult {
   outOfService: number;
   /** Episodes announced again after a crash. */
   reannounced: number;
+  /** Active episodes of rules that no longer exist, ended with `cleared` (rule-removed). */
+  ended: number;
 }
 
 const KINDS: CondKind[] = ['limit', 'roc', 'sensor'];
@@ -45,39 +46,34 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
       engine.queueWrite({ ns: 'shelf', key, value: null });
       continue;
     }
-    const shelf: Shelf = { ...r, until: now + (r.untilWall - wall) };
-    engine.shelves.set(key, shelf);
+    const shelf: Shelf = { ...r, reason: typeof r.reason === 'string' ? r.reason : '', user: typeof r.user === 'string' ? r.user : null, until: now + (r.untilWall - wall) };
+    engine.shelving.put(shelf);
     shelves++;
   }
   let oos = 0;
   for (const [key, raw] of input.outOfService) {
     const r = raw as OutOfServiceRecord;
     if (typeof r?.assetId !== 'string') continue;
-    engine.outOfService.set(key, r);
+    engine.shelving.setOutOfService(key, r);
     oos++;
   }
   let keys = 0;
   let dropped = 0;
   let reannounced = 0;
+  let ended = 0;
   for (const [key, raw] of input.keys) {
-    if (!isKeyRecord(raw) || engine.keyCount >= engine.maxKeys) {
+    if (!isKeyRecord(raw) || engine.table.full) {
       engine.queueWrite({ ns: NS_KEYS, key, value: null });
       dropped++;
       continue;
     }
-    const sk = slotKey(raw.asset.siteId, raw.asset.id);
-    let slot = engine.slots.get(sk);
-    if (!slot) {
-      const ruleSet = engine.rules.rulesFor(raw.asset);
-      if (ruleSet.rules.length > 0) {
-        slot = new AssetSlot(sk, raw.asset, ruleSet, raw.asset.class ?? '');
-        engine.addSlot(slot);
-      }
-    }
-    const i = slot ? slot.ruleSet.rules.findIndex((r) => r.id === raw.rule) : -1;
+    const slot = engine.table.restoredSlot(raw.asset, engine.rules);
+    const i = slot ? slot.ruleSet.rules.findIndex((r) => r.id === raw.rule && (raw.metric === undefined || r.metric === raw.metric)) : -1;
     if (!slot || i < 0 || slot.states[i] !== undefined) {
       engine.queueWrite({ ns: NS_KEYS, key, value: null });
       dropped++;
+      // The rule was removed (or changed its metric) while the node was down: its open episodes end.
+      if (!slot || i < 0) ended += endRemoved(engine, raw, wall);
       continue;
     }
     const st = engine.makeKey(slot, i, now);
@@ -88,21 +84,23 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
     st.unit = raw.unit ?? undefined;
     st.lastBad = raw.lastBad;
     st.stale = raw.stale;
+    st.lastEpisodeTs = typeof raw.epTs === 'number' ? raw.epTs : Number.NEGATIVE_INFINITY;
+    st.episodeSeq = typeof raw.epSeq === 'number' ? raw.epSeq : 0;
     for (const kind of KINDS) {
       const r = raw.conds[kind];
       if (!r) continue;
       const c = restoreCond(kind, r, now, wall);
       st.setCond(kind, c);
       if (c.eventId) engine.indexEvent(c.eventId, st);
-      if (c.woId && c.woOpen) engine.byWorkOrder.set(c.woId, st);
+      if (c.woId && c.woOpen) engine.table.linkWorkOrder(c.woId, st);
     }
     // Everything restored is looked at on the first tick: delays that ran out meanwhile fire then.
-    engine.heap.set(st, now);
+    engine.rewake(st);
     keys++;
     if (input.crashed) {
       for (const c of [st.sen, st.lim, st.roc]) {
         if (c && (c.phase === ACTIVE || c.phase === CLEARING) && c.announced) {
-          engine.emit(buildEvent({ st, c, state: c.kind === 'sensor' ? 'sensor-fault' : 'raised', at: wall, details: { restored: true } }), st, wall);
+          engine.emit(buildEvent({ st, c, state: c.kind === 'sensor' ? 'sensor-fault' : 'raised', at: wall, details: { restored: true } }), st, wall, c);
           reannounced++;
         }
       }
@@ -110,7 +108,19 @@ export function restoreEngine(engine: AlarmEngine, input: RestoreInput): Restore
   }
   // makeKey marks new keys dirty; restored ones are already on disk.
   engine.takeWrites().filter((w) => w.value === null).forEach((w) => engine.queueWrite(w));
-  return { keys, dropped, shelves, outOfService: oos, reannounced };
+  return { keys, dropped, shelves, outOfService: oos, reannounced, ended };
+}
+
+/** `cleared` (rule-removed) for each announced episode of a record whose rule is gone; how many. */
+function endRemoved(engine: AlarmEngine, raw: KeyRecord, wall: number): number {
+  let n = 0;
+  for (const kind of KINDS) {
+    const c = raw.conds[kind];
+    if (!c || (c.phase !== ACTIVE && c.phase !== CLEARING) || !c.announced || !c.eventId) continue;
+    engine.emitDetached(removedRuleEvent(raw, kind, c, wall));
+    n++;
+  }
+  return n;
 }
 
 /** What the node's state file offers (DurableState). */

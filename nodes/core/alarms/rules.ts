@@ -21,7 +21,7 @@ function out(severity: LimitOut['severity'], priority: number | string | undefin
 }
 
 /** A deadband in engineering units: "2%" is 2 % of the instrument span, or of the limit without one. */
-export function absoluteDeadband(spec: DeadbandSpec | undefined, limit: number, rangeMin: number, rangeMax: number): number {
+function absoluteDeadband(spec: DeadbandSpec | undefined, limit: number, rangeMin: number, rangeMax: number): number {
   if (spec === undefined) return 0;
   if (typeof spec === 'number') return spec;
   const pct = Number.parseFloat(spec) / 100;
@@ -67,7 +67,7 @@ export function customSignature(rule: CompiledRule, custom: Record<string, Scala
   return sig;
 }
 
-export function compileRule(r: RuleSpec): CompiledRule {
+function compileRule(r: RuleSpec): CompiledRule {
   const limitSpecs: Partial<Record<LimitName, LimitSpec>> = {};
   const limitOut: Partial<Record<LimitName, LimitOut>> = {};
   let usesCustom = false;

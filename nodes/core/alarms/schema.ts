@@ -80,7 +80,7 @@ function ruleProperties() {
 const rule = { type: 'object', additionalProperties: false, required: ['id', 'metric'], properties: ruleProperties() } as const;
 const override = { type: 'object', additionalProperties: false, required: ['id'], properties: ruleProperties() } as const;
 
-export const ruleSetSchema = {
+const ruleSetSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {

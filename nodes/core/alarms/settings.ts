@@ -1,5 +1,6 @@
 // The mw-threshold node's settings, checked once at deploy. The editor stores numbers typed into
-// text boxes as strings, so numeric settings accept both.
+// text boxes as strings, so numeric settings accept both. Names carry their unit (…Seconds,
+// …Hours); `migrate` reads the names flows saved by 0.1.0 when the new ones are absent.
 import { compileValidator } from '../contracts/validate';
 
 export interface ThresholdNodeSettings {
@@ -9,6 +10,8 @@ export interface ThresholdNodeSettings {
   maxShelveHours?: number | string;
   maxClockSkewSeconds?: number | string;
   maxKeys?: number | string;
+  healthIntervalSeconds?: number | string;
+  /** 0.1.0's name of healthIntervalSeconds (no unit in the name); read by `migrate`. */
   healthInterval?: number | string;
 }
 
@@ -34,6 +37,7 @@ const schema = {
     maxShelveHours: num,
     maxClockSkewSeconds: num,
     maxKeys: num,
+    healthIntervalSeconds: num,
     healthInterval: num,
   },
 } as const;
@@ -50,8 +54,27 @@ function numberIn(errors: string[], name: string, raw: number | string | undefin
   return n;
 }
 
+const RENAMED: ReadonlyArray<[old: keyof ThresholdNodeSettings, now: keyof ThresholdNodeSettings]> = [['healthInterval', 'healthIntervalSeconds']];
+
+const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
+
+/**
+ * A node config with today's setting names: an old name's value is used when the new name is
+ * absent (a flow saved by 0.1.0), and the old name is dropped. Anything else is left as it is.
+ */
+export function migrate<T>(config: T): T {
+  if (typeof config !== 'object' || config === null) return config;
+  const out: Record<string, unknown> = { ...(config as Record<string, unknown>) };
+  for (const [old, now] of RENAMED) {
+    if (!(old in out)) continue;
+    if (absent(out[now]) && !absent(out[old])) out[now] = out[old];
+    delete out[old];
+  }
+  return out as T;
+}
+
 export function parseThresholdSettings(raw: unknown): { ok: true; value: ThresholdOptions } | { ok: false; errors: string[] } {
-  const checked = validate(raw);
+  const checked = validate(migrate(raw));
   if (!checked.ok) return checked;
   const s = checked.value;
   const errors: string[] = [];
@@ -62,8 +85,8 @@ export function parseThresholdSettings(raw: unknown): { ok: true; value: Thresho
     maxShelveMs: numberIn(errors, 'maxShelveHours', s.maxShelveHours, 8, 0.01, 24 * 30) * 3600_000,
     maxClockSkewMs: numberIn(errors, 'maxClockSkewSeconds', s.maxClockSkewSeconds, 300, 0, 365 * 86_400) * 1000,
     maxKeys: Math.floor(numberIn(errors, 'maxKeys', s.maxKeys, 50_000, 1, 1_000_000)),
-    healthIntervalS: numberIn(errors, 'healthInterval', s.healthInterval, 0, 0, 86_400),
+    healthIntervalS: numberIn(errors, 'healthIntervalSeconds', s.healthIntervalSeconds, 0, 0, 86_400),
   };
-  if (value.healthIntervalS > 0 && value.healthIntervalS < 1) errors.push('config.healthInterval: at least 1 second, or 0 for reports only on request');
+  if (value.healthIntervalS > 0 && value.healthIntervalS < 1) errors.push('config.healthIntervalSeconds: at least 1 second, or 0 for reports only on request');
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
 }

@@ -1,7 +1,65 @@
 // What one reading says about a condition: the level it is at, with the deadband applied for the
 // level the condition is already in (hysteresis), and the rate of change over the rule's window.
-import { RING_ANCHORS, type KeyState, type RingPool } from './state';
+import type { Quality, Scalar } from '../contracts';
+import type { FaultReason } from './events';
+import { customSignature, resolveLimits } from './rules';
+import { ACTIVE, CLEARING, RING_ANCHORS, type Cond, type KeyState, type RingPool } from './state';
 import type { CompiledRule, ResolvedLimits } from './types';
+
+/** A reading's value as a number: booleans are 0/1, text is parsed, empty text is NaN. */
+export function toNumber(raw: Exclude<Scalar, null>): number {
+  return typeof raw === 'number' ? raw : typeof raw === 'boolean' ? (raw ? 1 : 0) : raw.trim() === '' ? Number.NaN : Number(raw);
+}
+
+/**
+ * Source time when it is believable, else the gateway's clock (a PLC with a wrong clock must not
+ * hide an alarm). Readings of one scan share a timestamp string: it is parsed once.
+ */
+export class SourceClock {
+  private lastText = '';
+  private lastMs = 0;
+
+  constructor(private readonly maxSkewMs: number, private readonly counters: { clockReplaced: number }) {}
+
+  time(text: string, wall: number): number {
+    let ms: number;
+    if (text === this.lastText) ms = this.lastMs;
+    else {
+      ms = Date.parse(text);
+      this.lastText = text;
+      this.lastMs = ms;
+    }
+    if (!(Math.abs(ms - wall) <= this.maxSkewMs)) {
+      this.counters.clockReplaced++;
+      return wall;
+    }
+    return ms;
+  }
+}
+
+/** The level a condition holds with its deadband: only while active (or clearing); 0 otherwise. */
+export function activeLevel(c: Cond | null): number {
+  return c !== null && (c.phase === ACTIVE || c.phase === CLEARING) ? c.level : 0;
+}
+
+/** Limits from asset custom fields are resolved again when the fields the rule reads change. */
+export function refreshLimits(st: KeyState): void {
+  const custom = st.slot.asset.custom;
+  const sig = customSignature(st.rule, custom);
+  if (sig !== st.customSig || st.limits === null) {
+    st.customSig = sig;
+    st.limits = resolveLimits(st.rule, custom);
+  }
+}
+
+/** Why a reading says nothing about the process (a sensor fault), or undefined when it is usable. */
+export function readingFault(v: number, quality: Quality, rule: CompiledRule): FaultReason | undefined {
+  if (!Number.isFinite(v)) return 'not-a-number';
+  if (quality === 'bad') return 'bad-quality';
+  if (v < rule.rangeMin || v > rule.rangeMax) return 'out-of-range';
+  if (quality === 'uncertain' && rule.uncertain === 'fault') return 'uncertain-quality';
+  return undefined;
+}
 
 /**
  * The limit level (±1 H/L, ±2 HH/LL, 0 normal) of value `v` for a condition now at `cur`.

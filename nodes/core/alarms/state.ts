@@ -50,6 +50,11 @@ export class Cond {
   woClosed = false;
   /** A one-shot shelf seen while this episode was active ends when it clears. */
   oneShotSeen = false;
+  /** Wall ms of this alarm's last two returns to normal, for the chattering figure (ISA-18.2 TR5). */
+  chat1 = 0;
+  chat2 = 0;
+  /** The episode's number among episodes of the key that started at the same source time (part of its ids). */
+  seq = 0;
 
   constructor(readonly kind: CondKind) {}
 }
@@ -92,16 +97,27 @@ export class KeyState implements Wakeable {
   ring = -1;
   ringHead = 0;
   ringLen = 0;
-  /** Wall ms of the last two announced transitions, for the chattering figure. */
-  chat1 = 0;
-  chat2 = 0;
+  /** Source start of the key's latest episode and its number: a frozen source clock still gives new ids. */
+  lastEpisodeTs = Number.NEGATIVE_INFINITY;
+  episodeSeq = 0;
   /** Written to the durable store at least once. */
   stored = false;
   dirty = false;
 
-  constructor(readonly slot: AssetSlot, readonly rule: CompiledRule, now: number) {
+  /** Slot and rule change when the asset changes class or its rules are edited (see AlarmEngine.reslot). */
+  constructor(public slot: AssetSlot, public rule: CompiledRule, now: number) {
     this.limits = rule.limits;
     this.lastSeen = now;
+  }
+
+  /** Moves the key to the asset's new slot and the rule's new form; its episodes and eventIds stay. */
+  rebind(slot: AssetSlot, rule: CompiledRule): void {
+    this.slot = slot;
+    if (rule !== this.rule) {
+      this.rule = rule;
+      this.limits = rule.limits;
+      this.customSig = '';
+    }
   }
 
   /** The durable-store key; made when needed rather than kept, it is only used on writes. */

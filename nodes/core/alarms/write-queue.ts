@@ -10,7 +10,7 @@ export interface Write {
 }
 
 /** Turns a changed key into its write; false when the key no longer needs one (e.g. its slot went). */
-export type KeyWriter = (st: KeyState, writes: Write[]) => boolean;
+type KeyWriter = (st: KeyState, writes: Write[]) => boolean;
 
 const id = (w: Write): string => `${w.ns}\u0001${w.key}`;
 
