@@ -26,6 +26,14 @@ describe('alarm semantics (issue 15)', function () {
     assert.deepEqual(states(out), ['raised:H'], '79.2 is inside the deadband of an active alarm');
   });
 
+  it('a bad reading without a value (a lost PLC link) is a sensor fault for bad quality, not for a missing number', function () {
+    const clock = new FakeClock();
+    const e = engineFor(ruleSet({ limits: { H: { value: 80, severity: 'high' } } }), clock);
+    const out = feed(e, clock, '', { quality: 'bad' });
+    assert.deepEqual(states(out), ['sensor-fault:BAD']);
+    assert.equal(out[0].details.reason, 'bad-quality');
+  });
+
   it('item 3: H straight to LL in one sample clears H and raises LL in the same step', function () {
     const clock = new FakeClock();
     const e = engineFor(ruleSet({ limits: { H: { value: 80, severity: 'high' }, L: { value: 20, severity: 'medium' }, LL: { value: 10, severity: 'critical' } } }), clock);

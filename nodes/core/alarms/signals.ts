@@ -54,8 +54,10 @@ export function refreshLimits(st: KeyState): void {
 
 /** Why a reading says nothing about the process (a sensor fault), or undefined when it is usable. */
 export function readingFault(v: number, quality: Quality, rule: CompiledRule): FaultReason | undefined {
-  if (!Number.isFinite(v)) return 'not-a-number';
+  // Bad quality first: a lost PLC link comes as bad quality with no value, and the reason the
+  // technician needs is the link, not the missing number.
   if (quality === 'bad') return 'bad-quality';
+  if (!Number.isFinite(v)) return 'not-a-number';
   if (v < rule.rangeMin || v > rule.rangeMax) return 'out-of-range';
   if (quality === 'uncertain' && rule.uncertain === 'fault') return 'uncertain-quality';
   return undefined;
