@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { createCmmsClient } from './core/cmms';
 import { HealthMonitor, type HealthSnapshot, type HealthState } from './core/cmms/health';
 import type { CmmsClient } from './core/cmms/types';
-import { parseCmmsSettings, type CmmsCredentials, type CmmsNodeSettings } from './core/config/cmms';
+import { parseCmmsSettings, type CmmsCredentials, type CmmsNodeSettings } from './core/cmms/settings';
 import { Outbox, type OutboxResult } from './core/outbox';
 import type { CmmsConnection, HealthHandler } from './lib/cmms-connection';
 import { onClose } from './lib/close';

@@ -3,8 +3,8 @@
 // lookup-before-resend happen in the outbox, and results come back here to be sent on.
 import type { MaintenanceEvent } from './core/contracts';
 import { validateMaintenanceEvent, type WorkOrderResult } from './core/contracts';
-import { parseWorkOrderSettings, type WorkOrderNodeSettings } from './core/config/work-order';
-import { assetKey, planFor } from './core/mapping/plan';
+import { parseWorkOrderSettings, type WorkOrderNodeSettings } from './core/work-order/settings';
+import { assetKey, planFor } from './core/work-order/plan';
 import type { EnqueueResult, Outbox, OutboxResult } from './core/outbox';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';

@@ -2,7 +2,7 @@
 // Node-RED credentials) into the client configuration, or into a list of problems a plant engineer
 // can act on. Checked once at deploy, never on the message path.
 import { compileValidator } from '../contracts/validate';
-import type { AuthConfig, CmmsConfig, DialectName } from '../cmms/types';
+import type { AuthConfig, CmmsConfig, DialectName } from './types';
 
 export const DIALECTS = ['maximo', 'servicenow', 'maintainx', 'rest'] as const;
 export const AUTH_KINDS = ['apikey', 'oauth2', 'bearer', 'basic', 'none'] as const;
