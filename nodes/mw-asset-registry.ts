@@ -2,7 +2,6 @@
 // from the editor and a CSV/JSON file that is reloaded when it changes), the verification against the
 // CMMS through an mw-cmms connection, and the results of that verification, kept across restarts.
 import type { Request, Response } from 'express';
-import path from 'node:path';
 import { parseRegistrySettings, type RegistryNodeSettings } from './core/assets/config';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
 import { emptyNamespaces, parseNamespaces } from './core/assets/opcua';
@@ -12,7 +11,7 @@ import { addRecords, importText, type FileFormat } from './core/assets/sources';
 import type { VerificationStatus } from './core/assets/types';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
-import { nodeDataFile, userDirOf } from './lib/files';
+import { inUserDir, nodeDataFile } from './lib/files';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
 type RegistryNodeDef = NodeDef & RegistryNodeSettings;
@@ -41,7 +40,7 @@ export = function (RED: NodeAPI): void {
       return () => { listeners.delete(listener); };
     };
 
-    const parsed = parseRegistrySettings(config, (p) => path.resolve(userDirOf(RED), p));
+    const parsed = parseRegistrySettings(config, (p) => inUserDir(RED, p));
     if (!parsed.ok) {
       node.configErrors = parsed.errors;
       node.error(RED._('mw-asset-registry.errors.invalid-config', { errors: parsed.errors.join('; ') }));

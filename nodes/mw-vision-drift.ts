@@ -13,7 +13,7 @@ import {
   type Design, type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
 import { onClose } from './lib/close';
-import { nodeDataFile } from './lib/files';
+import { inUserDir, nodeDataFile } from './lib/files';
 import { onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { failed, idle, ok, showStatus, warning } from './lib/status';
@@ -39,8 +39,7 @@ function withSpecFile(RED: NodeAPI, config: DriftNodeDef, settings: DriftSetting
   if (config.specSource !== 'file') return [];
   const file = String(config.specFile ?? '').trim();
   if (!file) return [RED._('mw-vision-drift.errors.no-spec-file')];
-  const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-  const full = path.isAbsolute(file) ? file : path.join(userDir, file);
+  const full = inUserDir(RED, file);
   let text: string;
   try {
     text = fs.readFileSync(full, 'utf8');

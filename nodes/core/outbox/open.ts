@@ -3,6 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { migrate } from './schema';
+import { isCorruption, moveAside, quickCheck } from '../storage/move-aside';
 import { loadSqlite, sqliteCode, type Database } from '../storage/sqlite';
 import { OutboxStorageError } from './types';
 
@@ -12,16 +13,6 @@ export interface OpenOptions {
   now: () => number;
   /** Told when a corrupt file was moved aside. */
   onMovedAside: (movedTo: string, why: string) => void;
-}
-
-class CorruptDatabase extends Error {}
-
-const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
-
-function isCorruption(e: unknown): boolean {
-  if (e instanceof CorruptDatabase) return true;
-  const code = sqliteCode(e);
-  return code !== undefined && CORRUPT_CODES.has(code);
 }
 
 /** Reads a pragma back as the engine needs it; a file system that cannot honour it is refused. */
@@ -42,11 +33,7 @@ function tryOpen(file: string, o: OpenOptions): Database {
   const db = new Sqlite(file, { timeout: 5000 });
   try {
     assertPragmas(db, file);
-    if (o.check === 'quick') {
-      const rows = db.pragma('quick_check') as { quick_check: string }[];
-      const verdict = rows.map((r) => r.quick_check).join('; ');
-      if (verdict !== 'ok') throw new CorruptDatabase(`quick_check: ${verdict.slice(0, 300)}`);
-    }
+    if (o.check === 'quick') quickCheck(db);
     if (o.maxDatabasePages !== undefined) db.pragma(`max_page_count = ${Math.max(1, Math.floor(o.maxDatabasePages))}`);
     // Reads run while a long request is in flight; keep temporary b-trees off the disk.
     db.pragma('temp_store = MEMORY');
@@ -56,21 +43,6 @@ function tryOpen(file: string, o: OpenOptions): Database {
     db.close();
     throw e;
   }
-}
-
-function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
-/** Moves the file and its WAL/SHM aside; the WAL belongs to the broken file and must go with it. */
-function moveAside(file: string, now: number): string {
-  let target = `${file}.corrupt-${stamp(now)}`;
-  for (let n = 1; fs.existsSync(target); n++) target = `${file}.corrupt-${stamp(now)}-${n}`;
-  fs.renameSync(file, target);
-  for (const suffix of ['-wal', '-shm']) {
-    if (fs.existsSync(file + suffix)) fs.renameSync(file + suffix, target + suffix);
-  }
-  return target;
 }
 
 export function wrapStorageError(e: unknown, what: string): OutboxStorageError {
