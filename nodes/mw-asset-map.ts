@@ -10,7 +10,8 @@ import type { RegistryService } from './core/assets/service';
 import { onClose } from './lib/close';
 import { onInput } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
-import { failed, idle, ok, showStatus, warning } from './lib/status';
+import { registerNode } from './lib/red';
+import { failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
 
 type MapNodeDef = NodeDef & MapNodeSettings;
 
@@ -53,12 +54,10 @@ export = function (RED: NodeAPI): void {
     const unmapped = new Map<string, { kind: string; count: number; lastSeen: string }>();
     const connections = new Map<string, { names: readonly string[]; at: number }>();
     let held: Held[] = [];
-    let statusTimer: NodeJS.Timeout | null = null;
 
     const service = (): RegistryService | null => handle?.service ?? null;
 
     function refreshStatus(): void {
-      statusTimer = null;
       if (!settings.ok) return showStatus(RED, node, failed('mw-asset-map.status.invalid-config'));
       const s = service();
       if (!handle) return showStatus(RED, node, failed('mw-asset-map.status.no-registry'));
@@ -72,9 +71,8 @@ export = function (RED: NodeAPI): void {
       if (unmapped.size > 0 || params.errors > 0) return showStatus(RED, node, warning('mw-asset-map.status.counts', params));
       showStatus(RED, node, ok('mw-asset-map.status.counts', params));
     }
-    const scheduleStatus = (): void => {
-      if (statusTimer === null) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
-    };
+    const status = throttledStatus(STATUS_INTERVAL_MS, refreshStatus);
+    const scheduleStatus = (): void => status.schedule();
 
     /**
      * The names a Modbus read node's connection goes by (client node name, host:port, host, id),
@@ -226,8 +224,7 @@ export = function (RED: NodeAPI): void {
     (node as Node & { unmappedReport?: () => unknown }).unmappedReport = unmappedList;
 
     onClose(node, () => {
-      if (statusTimer) clearTimeout(statusTimer);
-      statusTimer = null;
+      status.stop();
       unsubscribe?.();
       const waiting = held;
       held = [];
@@ -237,7 +234,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('mw-asset-map', MwAssetMapNode as unknown as (this: Node, def: NodeDef) => void);
+  registerNode(RED, 'mw-asset-map', MwAssetMapNode);
 
   RED.httpAdmin.get('/mw-asset-map/:id/unmapped', RED.auth.needsPermission('mw-asset-map.read'), (req, res) => {
     const n = RED.nodes.getNode(String(req.params.id)) as (Node & { unmappedReport?: () => unknown }) | null;

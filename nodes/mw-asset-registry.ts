@@ -13,6 +13,8 @@ import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
 import { inUserDir, nodeDataFile } from './lib/files';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
+import { registerNode } from './lib/red';
+import { errorMessage } from './core/error-message';
 
 type RegistryNodeDef = NodeDef & RegistryNodeSettings;
 type RegistryNode = Node & RegistryHandle & { service: RegistryService | null; configErrors: string[] };
@@ -58,7 +60,7 @@ export = function (RED: NodeAPI): void {
         service = new RegistryService(options, { stateFile: stateFile(RED, node.id), cmms });
       } catch (e) {
         // A disk problem must not cost the map: verification results then live in memory only.
-        node.warn(RED._('mw-asset-registry.errors.state-file', { message: e instanceof Error ? e.message : String(e) }));
+        node.warn(RED._('mw-asset-registry.errors.state-file', { message: errorMessage(e) }));
         service = new RegistryService(options, { stateFile: null, cmms });
       }
       node.service = service;
@@ -89,7 +91,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('mw-asset-registry', MwAssetRegistryNode as unknown as (this: Node, def: NodeDef) => void);
+  registerNode(RED, 'mw-asset-registry', MwAssetRegistryNode);
 
   const read = RED.auth.needsPermission('mw-asset-registry.read');
   const write = RED.auth.needsPermission('mw-asset-registry.write');
@@ -126,7 +128,7 @@ export = function (RED: NodeAPI): void {
     work.then((rows) => {
       const result = loader.finish(Date.now());
       res.json({ rows, errors: nsErrors.concat(result.errors), errorCount: nsErrors.length + result.errorCount });
-    }, (e: unknown) => res.status(500).json({ error: e instanceof Error ? e.message : String(e) }));
+    }, (e: unknown) => res.status(500).json({ error: errorMessage(e) }));
   });
 
   RED.httpAdmin.get('/mw-asset-registry/:id/verification', read, (req: Request, res: Response) => {
@@ -154,7 +156,7 @@ export = function (RED: NodeAPI): void {
     if (!service) return;
     service.verify().then(
       () => res.json(verificationReport(service, 200)),
-      (e: unknown) => res.status(502).json({ error: e instanceof Error ? e.message : String(e) }),
+      (e: unknown) => res.status(502).json({ error: errorMessage(e) }),
     );
   });
 };

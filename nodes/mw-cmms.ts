@@ -12,7 +12,9 @@ import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
 import { registerOutboxRoutes } from './lib/outbox-routes';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
+import { registerNode } from './lib/red';
 import { busy, failed, ok, renderStatus, warning, type StatusSpec } from './lib/status';
+import { errorMessage } from './core/error-message';
 
 type CmmsNodeDef = NodeDef & CmmsNodeSettings;
 type CmmsNode = Node<CmmsCredentials> & Omit<CmmsConnection, keyof Node> & { client: CmmsClient | null; configErrors: string[] };
@@ -179,7 +181,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('mw-cmms', MwCmmsNode as unknown as (this: Node, def: NodeDef) => void, {
+  registerNode(RED, 'mw-cmms', MwCmmsNode, {
     credentials: CREDENTIALS,
   });
 
@@ -194,7 +196,7 @@ export = function (RED: NodeAPI): void {
     }
     testConnection(RED, body.config, credentials).then(
       (r) => res.json(r),
-      (e: unknown) => res.status(500).json({ ok: false, state: 'error', text: RED._('mw-cmms.test.failed', { message: e instanceof Error ? e.message : String(e) }) }),
+      (e: unknown) => res.status(500).json({ ok: false, state: 'error', text: RED._('mw-cmms.test.failed', { message: errorMessage(e) }) }),
     );
   });
 

@@ -16,8 +16,10 @@ import { onClose } from './lib/close';
 import { inUserDir, nodeDataFile } from './lib/files';
 import { onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
-import { failed, idle, ok, showStatus, warning } from './lib/status';
+import { registerNode } from './lib/red';
+import { failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
 import type { Request, Response } from 'express';
+import { errorMessage } from './core/error-message';
 
 type DriftNodeDef = NodeDef & Record<string, unknown> & { specSource?: string; specFile?: string };
 
@@ -44,7 +46,7 @@ function withSpecFile(RED: NodeAPI, config: DriftNodeDef, settings: DriftSetting
   try {
     text = fs.readFileSync(full, 'utf8');
   } catch (e) {
-    return [RED._('mw-vision-drift.errors.spec-file', { file: full, message: (e as Error).message })];
+    return [RED._('mw-vision-drift.errors.spec-file', { file: full, message: errorMessage(e) })];
   }
   const parsed = parseSpecText(text, path.basename(full));
   settings.specs = [...settings.specs, ...parsed.rows];
@@ -97,7 +99,6 @@ export = function (RED: NodeAPI): void {
     let engine: DriftEngine | null = null;
     let state: DurableState | null = null;
     let checkpointTimer: NodeJS.Timeout | null = null;
-    let statusTimer: NodeJS.Timeout | null = null;
     let lastWarned = 0;
     let rejected = 0;
     let storageProblem = false;
@@ -112,7 +113,7 @@ export = function (RED: NodeAPI): void {
         for (const snapshot of state.all<GroupState>(GROUPS).values()) engine.restore(snapshot);
       } catch (e) {
         storageProblem = true;
-        node.error(RED._('mw-vision-drift.errors.state', { message: (e as Error).message }));
+        node.error(RED._('mw-vision-drift.errors.state', { message: errorMessage(e) }));
       }
       if (settings.checkpointSeconds > 0) {
         checkpointTimer = setInterval(checkpoint, settings.checkpointSeconds * 1000);
@@ -144,13 +145,12 @@ export = function (RED: NodeAPI): void {
         });
         storageProblem = false;
       } catch (err) {
-        if (!storageProblem) node.error(RED._('mw-vision-drift.errors.state', { message: (err as Error).message }));
+        if (!storageProblem) node.error(RED._('mw-vision-drift.errors.state', { message: errorMessage(err) }));
         storageProblem = true;
       }
     }
 
     function refreshStatus(): void {
-      statusTimer = null;
       if (!engine) return showStatus(RED, node, failed('mw-vision-drift.status.invalid-config'));
       const c = engine.counts();
       const params = { series: c.series, learning: c.learning, open: c.open, rejected };
@@ -161,9 +161,8 @@ export = function (RED: NodeAPI): void {
       showStatus(RED, node, ok('mw-vision-drift.status.monitoring', params));
     }
 
-    function scheduleStatus(): void {
-      if (statusTimer === null) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
-    }
+    const status = throttledStatus(STATUS_INTERVAL_MS, refreshStatus);
+    const scheduleStatus = (): void => status.schedule();
 
     function eventMessages(events: MaintenanceEvent[]): NodeMessage[] {
       return events.map((e) => ({ topic: 'drift', payload: e } as NodeMessage));
@@ -256,14 +255,13 @@ export = function (RED: NodeAPI): void {
 
     onClose(node, () => {
       if (checkpointTimer) clearInterval(checkpointTimer);
-      if (statusTimer) clearTimeout(statusTimer);
+      status.stop();
       checkpointTimer = null;
-      statusTimer = null;
       checkpoint();
       state?.close();
       state = null;
     });
   }
 
-  RED.nodes.registerType('mw-vision-drift', MwVisionDriftNode as unknown as (this: Node, def: NodeDef) => void);
+  registerNode(RED, 'mw-vision-drift', MwVisionDriftNode);
 };

@@ -10,7 +10,9 @@ import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
 import { onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
-import { failed, idle, ok, showStatus, warning } from './lib/status';
+import { registerNode } from './lib/red';
+import { failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
+import { errorMessage } from './core/error-message';
 
 type WorkOrderNodeDef = NodeDef & WorkOrderNodeSettings;
 
@@ -45,7 +47,6 @@ export = function (RED: NodeAPI): void {
     const options = settings.ok ? settings.value : null;
     const expression = options?.bodyExpression ? RED.util.prepareJSONataExpression(options.bodyExpression, node) : null;
     let lastOutcome = '';
-    let statusTimer: NodeJS.Timeout | null = null;
     let linkDown = false;
 
     const box = (): Outbox => {
@@ -54,7 +55,6 @@ export = function (RED: NodeAPI): void {
     };
 
     function refreshStatus(): void {
-      statusTimer = null;
       if (!options) return showStatus(RED, node, failed('mw-work-order.status.invalid-config'));
       if (!conn) return showStatus(RED, node, failed('mw-work-order.status.no-connection'));
       let pending = 0;
@@ -75,9 +75,8 @@ export = function (RED: NodeAPI): void {
       showStatus(RED, node, ok('mw-work-order.status.counts', params));
     }
 
-    function scheduleStatus(): void {
-      if (statusTimer === null) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
-    }
+    const status = throttledStatus(STATUS_INTERVAL_MS, refreshStatus);
+    const scheduleStatus = (): void => status.schedule();
 
     function resultMessage(r: OutboxResult): NodeMessage {
       return { topic: 'work-order', payload: toContract(r), action: r.action, itemId: r.itemId, ...(r.outcome === 'dead' ? { reason: r.deadReason, error: r.error } : {}) } as NodeMessage;
@@ -108,7 +107,7 @@ export = function (RED: NodeAPI): void {
       try {
         if (options) box();
       } catch (e) {
-        node.error(e instanceof Error ? e.message : String(e));
+        node.error(errorMessage(e));
       }
     }
     scheduleStatus();
@@ -203,7 +202,7 @@ export = function (RED: NodeAPI): void {
       try {
         outbox = box();
       } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
+        const message = errorMessage(e);
         reject(send, msg, { eventId: event.eventId, outcome: 'rejected', reason: 'no-connection', errors: [message] });
         done(e instanceof Error ? e : new Error(message));
         return;
@@ -222,7 +221,7 @@ export = function (RED: NodeAPI): void {
         });
         reply(send, msg, event, r);
       } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
+        const message = errorMessage(e);
         reject(send, msg, { eventId: event.eventId, outcome: 'rejected', reason: 'refused', errors: [message] });
         throw e;
       }
@@ -232,12 +231,11 @@ export = function (RED: NodeAPI): void {
     });
 
     onClose(node, () => {
-      if (statusTimer) clearTimeout(statusTimer);
-      statusTimer = null;
+      status.stop();
       unsubscribe?.();
       conn?.deregister(node);
     });
   }
 
-  RED.nodes.registerType('mw-work-order', MwWorkOrderNode as unknown as (this: Node, def: NodeDef) => void);
+  registerNode(RED, 'mw-work-order', MwWorkOrderNode);
 };

@@ -9,6 +9,7 @@ import path from 'node:path';
 
 import { BUILD_ROOT } from './paths';
 import { REPO_ROOT, startRuntime, type RunningRuntime } from './runtime';
+import { errorMessage } from '../nodes/core/error-message';
 
 /** The simulators' URL written in flows/demo.json; replaced when the simulator listens elsewhere. */
 const DEMO_SIM_ORIGIN = 'http://127.0.0.1:8090';
@@ -130,7 +131,7 @@ async function main(): Promise<void> {
       + '(replaced on every start; edits made in the editor are not kept, change flows/demo.json instead)');
     runtime = await startRuntime({ userDir, host, port, flows, installPackage: true, logLevel });
   } catch (e) {
-    console.error(`[demo] could not start: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`[demo] could not start: ${errorMessage(e)}`);
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') console.error('[demo] set MW_PORT (editor) or SIM_PORT (simulator) to a free port');
     await stopAll().catch(() => undefined);
     process.exit(1);
@@ -142,6 +143,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`[demo] ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`[demo] ${errorMessage(e)}`);
   process.exit(1);
 });

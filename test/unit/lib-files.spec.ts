@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import path from 'node:path';
+import { errorMessage } from '../../nodes/core/error-message';
 import { inUserDir, nodeDataFile, userDirOf } from '../../nodes/lib/files';
 import type { NodeAPI } from '../../nodes/lib/red';
 
@@ -23,5 +24,14 @@ describe('nodes/lib files', () => {
 
   it('keeps node data files in <userDir>/millwright with a safe name', () => {
     assert.equal(nodeDataFile(red({ userDir: '/srv/nr' }), 'outbox', 'a/b:c'), '/srv/nr/millwright/outbox-a_b_c.db');
+  });
+});
+
+describe('errorMessage', () => {
+  it('says an Error by its message and anything else as text', () => {
+    assert.equal(errorMessage(new TypeError('bad')), 'bad');
+    assert.equal(errorMessage('plain'), 'plain');
+    assert.equal(errorMessage(42), '42');
+    assert.equal(errorMessage(undefined), 'undefined');
   });
 });

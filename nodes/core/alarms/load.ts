@@ -5,6 +5,7 @@ import path from 'node:path';
 import { RuleBook } from './rules';
 import { mergeRuleSets, parseRuleSet } from './schema';
 import type { RuleSet } from './types';
+import { errorMessage } from '../error-message';
 
 export type LoadedRules = { ok: true; set: RuleSet; book: RuleBook; warnings: string[] } | { ok: false; errors: string[] };
 
@@ -20,7 +21,7 @@ export function loadRules(editorText: string, file: string, userDir: string): Lo
     try {
       text = fs.readFileSync(where, 'utf8');
     } catch (e) {
-      return { ok: false, errors: [`rules file ${where}: ${e instanceof Error ? e.message : String(e)}`] };
+      return { ok: false, errors: [`rules file ${where}: ${errorMessage(e)}`] };
     }
     const fromFile = parseRuleSet(text, `rules file ${where}`);
     if (!fromFile.ok) return fromFile;

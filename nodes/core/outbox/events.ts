@@ -3,6 +3,7 @@
 // the one collaborator the delivery loop and the outbox tell what happened.
 import type { Held } from './store';
 import type { CapacityEvent, CapacityLevel, LinkEvent, OutboxEvents, OutboxResult, ProblemEvent } from './types';
+import { errorMessage } from '../error-message';
 
 /** What the delivery loop tells the outside world; the outbox's listeners hear it. */
 export interface OutboxSignals {
@@ -34,7 +35,7 @@ export class Emitter {
         (fn as (a: typeof arg) => void)(arg);
       } catch (e) {
         // The row's state is already committed; a listener's bug must not undo or stop anything.
-        if (event !== 'problem') this.emit('problem', { code: 'listener', message: `a ${event} listener threw: ${e instanceof Error ? e.message : String(e)}` });
+        if (event !== 'problem') this.emit('problem', { code: 'listener', message: `a ${event} listener threw: ${errorMessage(e)}` });
       }
     }
   }

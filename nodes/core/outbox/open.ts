@@ -6,6 +6,7 @@ import { migrate } from './schema';
 import { isCorruption, moveAside, quickCheck } from '../storage/move-aside';
 import { loadSqlite, sqliteCode, type Database } from '../storage/sqlite';
 import { OutboxStorageError } from './types';
+import { errorMessage } from '../error-message';
 
 export interface OpenOptions {
   check: 'quick' | 'none';
@@ -48,7 +49,7 @@ function tryOpen(file: string, o: OpenOptions): Database {
 export function wrapStorageError(e: unknown, what: string): OutboxStorageError {
   if (e instanceof OutboxStorageError) return e;
   const code = sqliteCode(e);
-  const why = e instanceof Error ? e.message : String(e);
+  const why = errorMessage(e);
   if (code === 'SQLITE_FULL') {
     return new OutboxStorageError(`${what}: the disk (or the outbox's size cap) is full (${why}); free space and it recovers by itself`, code);
   }
@@ -68,7 +69,7 @@ export function openDatabase(file: string, o: OpenOptions): Database {
     return tryOpen(file, o);
   } catch (e) {
     if (!isCorruption(e)) throw wrapStorageError(e, `cannot open the outbox ${file}`);
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorMessage(e);
     let movedTo: string;
     try {
       movedTo = moveAside(file, o.now());

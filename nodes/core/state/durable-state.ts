@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { isCorruption, moveAside, quickCheck } from '../storage/move-aside';
 import { loadSqlite, type Database, type Statement } from '../storage/sqlite';
+import { errorMessage } from '../error-message';
 
 export interface DurableStateOptions {
   /** Told when a corrupt file was moved aside and a fresh one started. */
@@ -43,7 +44,7 @@ export class DurableState {
     } catch (e) {
       if (!isCorruption(e)) throw e;
       const movedTo = moveAside(file, this.now());
-      opts.onMovedAside?.(movedTo, e instanceof Error ? e.message : String(e));
+      opts.onMovedAside?.(movedTo, errorMessage(e));
       db = openFile(file);
     }
     this.db = db;

@@ -3,6 +3,7 @@
 // for another Node version gives a clear error from the outbox instead of a failed `require` at
 // node-load time.
 import { createRequire } from 'node:module';
+import { errorMessage } from '../error-message';
 
 /** Positional values, or one object of named values (`@name` in the SQL). */
 export type SqlArg = string | number | bigint | null | object;
@@ -52,7 +53,7 @@ export function loadSqlite(): DatabaseConstructor {
   try {
     cached = load('better-sqlite3') as DatabaseConstructor;
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorMessage(e);
     throw new Error(`Millwright's storage needs better-sqlite3, which failed to load (${why}); reinstall the package for this Node.js version`);
   }
   return cached;
