@@ -35,6 +35,7 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const listeners = new Set<() => void>();
     const notify = (): void => { for (const l of [...listeners]) l(); };
+    let usedConn: CmmsConnection | null = null;
     node.service = null;
     node.configErrors = [];
     node.subscribe = (listener) => {
@@ -52,6 +53,14 @@ export = function (RED: NodeAPI): void {
         if (!options.cmms) return RED._('mw-asset-registry.errors.no-cmms');
         const conn = RED.nodes.getNode(options.cmms) as CmmsConnection | null;
         if (!conn) return RED._('mw-asset-registry.errors.no-cmms');
+        // Registered as a user like every other node of the connection (on first use: config
+        // nodes are created in flow order, so it may not exist yet in the constructor); a config
+        // node shows no status, so the link state is not shown here.
+        if (usedConn !== conn) {
+          usedConn?.deregister(node);
+          conn.register(node, () => undefined);
+          usedConn = conn;
+        }
         if (!conn.client) return RED._('mw-asset-registry.errors.cmms-invalid', { errors: conn.configErrors.join('; ') });
         return { id: conn.id, dialect: conn.client.dialect, client: conn.client };
       };
@@ -87,6 +96,8 @@ export = function (RED: NodeAPI): void {
 
     onClose(node, async () => {
       listeners.clear();
+      usedConn?.deregister(node);
+      usedConn = null;
       await node.service?.close();
     });
   }
