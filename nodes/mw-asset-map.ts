@@ -12,7 +12,8 @@ import type { RegistryService } from './core/assets/service';
 import { onClose } from './lib/close';
 import { containPayload, onInput } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
-import { failed, idle, ok, showStatus, warning } from './lib/status';
+import { registerNode } from './lib/red';
+import { failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
 
 type MapNodeDef = NodeDef & MapNodeSettings;
 
@@ -70,12 +71,10 @@ export = function (RED: NodeAPI): void {
     const counts = { messages: 0, readings: 0, exceptions: 0 } as Record<string, number>;
     const unmapped = new Map<string, { kind: string; count: number; lastSeen: string }>();
     let held: Held[] = [];
-    let statusTimer: NodeJS.Timeout | null = null;
 
     const service = (): RegistryService | null => handle?.service ?? null;
 
     function refreshStatus(): void {
-      statusTimer = null;
       if (!settings.ok) return showStatus(RED, node, failed('mw-asset-map.status.invalid-config'));
       const s = service();
       if (!handle) return showStatus(RED, node, failed('mw-asset-map.status.no-registry'));
@@ -89,9 +88,8 @@ export = function (RED: NodeAPI): void {
       if (unmapped.size > 0 || params.errors > 0) return showStatus(RED, node, warning('mw-asset-map.status.counts', params));
       showStatus(RED, node, ok('mw-asset-map.status.counts', params));
     }
-    const scheduleStatus = (): void => {
-      if (statusTimer === null) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
-    };
+    const status = throttledStatus(STATUS_INTERVAL_MS, refreshStatus);
+    const scheduleStatus = (): void => status.schedule();
 
     /**
      * What the deployed flow says about a Modbus message's node: its client connection's names and
@@ -274,8 +272,7 @@ export = function (RED: NodeAPI): void {
     (node as Node & { counters?: () => Record<string, number> }).counters = () => ({ ...counts });
 
     onClose(node, () => {
-      if (statusTimer) clearTimeout(statusTimer);
-      statusTimer = null;
+      status.stop();
       unsubscribe?.();
       const waiting = held;
       held = [];
@@ -286,7 +283,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('mw-asset-map', MwAssetMapNode as unknown as (this: Node, def: NodeDef) => void);
+  registerNode(RED, 'mw-asset-map', MwAssetMapNode);
 
   RED.httpAdmin.get('/mw-asset-map/:id/unmapped', RED.auth.needsPermission('mw-asset-map.read'), (req, res) => {
     const n = RED.nodes.getNode(String(req.params.id)) as (Node & { unmappedReport?: () => unknown }) | null;

@@ -2,7 +2,6 @@
 // from the editor and a CSV/JSON file that is reloaded when it changes), the verification against the
 // CMMS through an mw-cmms connection, and the results of that verification, kept across restarts.
 import type { Request, Response } from 'express';
-import path from 'node:path';
 import { parseRegistrySettings, type RegistryNodeSettings } from './core/assets/settings';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
 import { emptyNamespaces, parseNamespaces } from './core/assets/opcua';
@@ -14,8 +13,10 @@ import type { VerificationStatus } from './core/assets/types';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
 import { confine } from './core/storage/confined-file';
-import { fileAccess, nodeDataFile, userDirOf } from './lib/files';
+import { fileAccess, inUserDir, nodeDataFile } from './lib/files';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
+import { registerNode } from './lib/red';
+import { errorMessage } from './core/error-message';
 
 type RegistryNodeDef = NodeDef & RegistryNodeSettings;
 type RegistryNode = Node & RegistryHandle & { service: RegistryService | null; configErrors: string[] };
@@ -36,6 +37,7 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const listeners = new Set<() => void>();
     const notify = (): void => { for (const l of [...listeners]) l(); };
+    let usedConn: CmmsConnection | null = null;
     node.service = null;
     node.configErrors = [];
     node.subscribe = (listener) => {
@@ -48,7 +50,7 @@ export = function (RED: NodeAPI): void {
     const parsed0 = parseRegistrySettings(config, (p) => {
       const c = confine(p, fileAccess(RED));
       if (!c.ok) fileProblems.push(`file ${c.error}`);
-      return c.ok ? c.path : path.resolve(userDirOf(RED), p);
+      return c.ok ? c.path : inUserDir(RED, p);
     });
     const parsed: typeof parsed0 = fileProblems.length === 0 ? parsed0 : { ok: false, errors: [...(parsed0.ok ? [] : parsed0.errors), ...fileProblems] };
     if (!parsed.ok) {
@@ -60,6 +62,14 @@ export = function (RED: NodeAPI): void {
         if (!options.cmms) return RED._('mw-asset-registry.errors.no-cmms');
         const conn = RED.nodes.getNode(options.cmms) as CmmsConnection | null;
         if (!conn) return RED._('mw-asset-registry.errors.no-cmms');
+        // Registered as a user like every other node of the connection (on first use: config
+        // nodes are created in flow order, so it may not exist yet in the constructor); a config
+        // node shows no status, so the link state is not shown here.
+        if (usedConn !== conn) {
+          usedConn?.deregister(node);
+          conn.register(node, () => undefined);
+          usedConn = conn;
+        }
         if (!conn.client) return RED._('mw-asset-registry.errors.cmms-invalid', { errors: conn.configErrors.join('; ') });
         return { id: conn.id, dialect: conn.client.dialect, client: conn.client };
       };
@@ -68,7 +78,7 @@ export = function (RED: NodeAPI): void {
         service = new RegistryService(options, { stateFile: stateFile(RED, node.id), cmms });
       } catch (e) {
         // A disk problem must not cost the map: verification results then live in memory only.
-        node.warn(RED._('mw-asset-registry.errors.state-file', { message: e instanceof Error ? e.message : String(e) }));
+        node.warn(RED._('mw-asset-registry.errors.state-file', { message: errorMessage(e) }));
         service = new RegistryService(options, { stateFile: null, cmms });
       }
       node.service = service;
@@ -95,11 +105,13 @@ export = function (RED: NodeAPI): void {
 
     onClose(node, async () => {
       listeners.clear();
+      usedConn?.deregister(node);
+      usedConn = null;
       await node.service?.close();
     });
   }
 
-  RED.nodes.registerType('mw-asset-registry', MwAssetRegistryNode as unknown as (this: Node, def: NodeDef) => void);
+  registerNode(RED, 'mw-asset-registry', MwAssetRegistryNode);
 
   const read = RED.auth.needsPermission('mw-asset-registry.read');
   const write = RED.auth.needsPermission('mw-asset-registry.write');
@@ -141,7 +153,7 @@ export = function (RED: NodeAPI): void {
     work.then((rows) => {
       const result = loader.finish(Date.now());
       res.json({ rows, errors: nsErrors.concat(result.errors), errorCount: nsErrors.length + result.errorCount, ...(keys ? { keys } : {}) });
-    }, (e: unknown) => res.status(500).json({ error: e instanceof Error ? e.message : String(e) }));
+    }, (e: unknown) => res.status(500).json({ error: errorMessage(e) }));
   });
 
   RED.httpAdmin.get('/mw-asset-registry/:id/verification', read, (req: Request, res: Response) => {
@@ -169,7 +181,7 @@ export = function (RED: NodeAPI): void {
     if (!service) return;
     service.verify().then(
       () => res.json(verificationReport(service, 200)),
-      (e: unknown) => res.status(502).json({ error: e instanceof Error ? e.message : String(e) }),
+      (e: unknown) => res.status(502).json({ error: errorMessage(e) }),
     );
   });
 };

@@ -5,14 +5,16 @@ import type { Request, Response } from 'express';
 import { createCmmsClient } from './core/cmms';
 import { HealthMonitor, type HealthSnapshot, type HealthState } from './core/cmms/health';
 import type { CmmsClient } from './core/cmms/types';
-import { parseCmmsSettings, type CmmsCredentials, type CmmsNodeSettings } from './core/config/cmms';
+import { parseCmmsSettings, type CmmsCredentials, type CmmsNodeSettings } from './core/cmms/settings';
 import { Outbox, type OutboxResult } from './core/outbox';
 import type { CmmsConnection, HealthHandler } from './lib/cmms-connection';
 import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
 import { registerOutboxRoutes } from './lib/outbox-routes';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
+import { registerNode } from './lib/red';
 import { busy, failed, ok, renderStatus, warning, type StatusSpec } from './lib/status';
+import { errorMessage } from './core/error-message';
 
 type CmmsNodeDef = NodeDef & CmmsNodeSettings;
 type CmmsNode = Node<CmmsCredentials> & Omit<CmmsConnection, keyof Node> & { client: CmmsClient | null; configErrors: string[] };
@@ -195,7 +197,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('mw-cmms', MwCmmsNode as unknown as (this: Node, def: NodeDef) => void, {
+  registerNode(RED, 'mw-cmms', MwCmmsNode, {
     credentials: CREDENTIALS,
   });
 
@@ -227,7 +229,7 @@ export = function (RED: NodeAPI): void {
     }
     testConnection(RED, body.config, credentials).then(
       (r) => res.json(r),
-      (e: unknown) => res.status(500).json({ ok: false, state: 'error', text: RED._('mw-cmms.test.failed', { message: e instanceof Error ? e.message : String(e) }) }),
+      (e: unknown) => res.status(500).json({ ok: false, state: 'error', text: RED._('mw-cmms.test.failed', { message: errorMessage(e) }) }),
     );
   });
 

@@ -17,7 +17,9 @@ import { fileAccess, nodeDataFile } from './lib/files';
 import { controlOf, warnLegacyControl } from './lib/control';
 import { containPayload, onInput } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
+import { registerNode } from './lib/red';
 import { failed, ok, showStatus, warning } from './lib/status';
+import { errorMessage } from './core/error-message';
 
 type ThresholdNodeDef = NodeDef & ThresholdNodeSettings;
 
@@ -94,7 +96,7 @@ export = function (RED: NodeAPI): void {
         if (restored.reannounced > 0) node.warn(RED._('mw-threshold.log.reannounced', { count: restored.reannounced }));
       } catch (e) {
         // Alarms still work without the state file; they just would not survive a restart.
-        node.error(RED._('mw-threshold.errors.state-open', { message: e instanceof Error ? e.message : String(e) }));
+        node.error(RED._('mw-threshold.errors.state-open', { message: errorMessage(e) }));
         store?.close();
         store = null;
       }
@@ -234,5 +236,5 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('mw-threshold', MwThresholdNode as unknown as (this: Node, def: NodeDef) => void);
+  registerNode(RED, 'mw-threshold', MwThresholdNode);
 };

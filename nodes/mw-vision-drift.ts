@@ -17,8 +17,10 @@ import { fileAccess, nodeDataFile } from './lib/files';
 import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
 import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
-import { failed, idle, ok, showStatus, warning } from './lib/status';
+import { registerNode } from './lib/red';
+import { failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
 import type { Request, Response } from 'express';
+import { errorMessage } from './core/error-message';
 
 type DriftNodeDef = NodeDef & Record<string, unknown> & { specSource?: string; specFile?: string };
 
@@ -125,7 +127,6 @@ export = function (RED: NodeAPI): void {
     let engine: DriftEngine | null = null;
     let state: DurableState | null = null;
     let checkpointTimer: NodeJS.Timeout | null = null;
-    let statusTimer: NodeJS.Timeout | null = null;
     let lastWarned = 0;
     let rejected = 0;
     let storageProblem = false;
@@ -140,7 +141,7 @@ export = function (RED: NodeAPI): void {
         for (const snapshot of state.all<GroupState>(GROUPS).values()) engine.restore(snapshot);
       } catch (e) {
         storageProblem = true;
-        node.error(RED._('mw-vision-drift.errors.state', { message: (e as Error).message }));
+        node.error(RED._('mw-vision-drift.errors.state', { message: errorMessage(e) }));
       }
       if (settings.checkpointSeconds > 0) {
         checkpointTimer = setInterval(checkpoint, settings.checkpointSeconds * 1000);
@@ -172,13 +173,12 @@ export = function (RED: NodeAPI): void {
         });
         storageProblem = false;
       } catch (err) {
-        if (!storageProblem) node.error(RED._('mw-vision-drift.errors.state', { message: (err as Error).message }));
+        if (!storageProblem) node.error(RED._('mw-vision-drift.errors.state', { message: errorMessage(err) }));
         storageProblem = true;
       }
     }
 
     function refreshStatus(): void {
-      statusTimer = null;
       if (!engine) return showStatus(RED, node, failed('mw-vision-drift.status.invalid-config'));
       const c = engine.counts();
       const params = { series: c.series, learning: c.learning, open: c.open, rejected };
@@ -189,9 +189,8 @@ export = function (RED: NodeAPI): void {
       showStatus(RED, node, ok('mw-vision-drift.status.monitoring', params));
     }
 
-    function scheduleStatus(): void {
-      if (statusTimer === null) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
-    }
+    const status = throttledStatus(STATUS_INTERVAL_MS, refreshStatus);
+    const scheduleStatus = (): void => status.schedule();
 
     function eventMessages(events: MaintenanceEvent[]): NodeMessage[] {
       return events.map((e) => ({ topic: 'drift', payload: e } as NodeMessage));
@@ -326,14 +325,13 @@ export = function (RED: NodeAPI): void {
 
     onClose(node, () => {
       if (checkpointTimer) clearInterval(checkpointTimer);
-      if (statusTimer) clearTimeout(statusTimer);
+      status.stop();
       checkpointTimer = null;
-      statusTimer = null;
       checkpoint();
       state?.close();
       state = null;
     });
   }
 
-  RED.nodes.registerType('mw-vision-drift', MwVisionDriftNode as unknown as (this: Node, def: NodeDef) => void);
+  registerNode(RED, 'mw-vision-drift', MwVisionDriftNode);
 };

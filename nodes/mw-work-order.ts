@@ -3,15 +3,17 @@
 // lookup-before-resend happen in the outbox, and results come back here to be sent on.
 import type { MaintenanceEvent } from './core/contracts';
 import { validateMaintenanceEvent, type WorkOrderResult } from './core/contracts';
-import { parseWorkOrderSettings, type WorkOrderNodeSettings } from './core/config/work-order';
-import { assetKey, planFor } from './core/mapping/plan';
+import { parseWorkOrderSettings, type WorkOrderNodeSettings } from './core/work-order/settings';
+import { assetKey, planFor } from './core/work-order/plan';
 import type { EnqueueResult, Outbox, OutboxResult } from './core/outbox';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
 import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
 import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
-import { failed, idle, ok, showStatus, warning } from './lib/status';
+import { registerNode } from './lib/red';
+import { failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
+import { errorMessage } from './core/error-message';
 
 type WorkOrderNodeDef = NodeDef & WorkOrderNodeSettings;
 
@@ -62,7 +64,6 @@ export = function (RED: NodeAPI): void {
     const options = settings.ok ? settings.value : null;
     const expression = options?.bodyExpression ? RED.util.prepareJSONataExpression(options.bodyExpression, node) : null;
     let lastOutcome = '';
-    let statusTimer: NodeJS.Timeout | null = null;
     let linkDown = false;
 
     const box = (): Outbox => {
@@ -71,7 +72,6 @@ export = function (RED: NodeAPI): void {
     };
 
     function refreshStatus(): void {
-      statusTimer = null;
       if (!options) return showStatus(RED, node, failed('mw-work-order.status.invalid-config'));
       if (!conn) return showStatus(RED, node, failed('mw-work-order.status.no-connection'));
       let pending = 0;
@@ -92,9 +92,8 @@ export = function (RED: NodeAPI): void {
       showStatus(RED, node, ok('mw-work-order.status.counts', params));
     }
 
-    function scheduleStatus(): void {
-      if (statusTimer === null) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
-    }
+    const status = throttledStatus(STATUS_INTERVAL_MS, refreshStatus);
+    const scheduleStatus = (): void => status.schedule();
 
     function resultMessage(r: OutboxResult): NodeMessage {
       return { topic: 'work-order', payload: toContract(r), action: r.action, itemId: r.itemId, ...(r.outcome === 'dead' ? { reason: r.deadReason, error: r.error } : {}) } as NodeMessage;
@@ -132,7 +131,7 @@ export = function (RED: NodeAPI): void {
       try {
         if (options) box();
       } catch (e) {
-        node.error(e instanceof Error ? e.message : String(e));
+        node.error(errorMessage(e));
       }
     }
     scheduleStatus();
@@ -254,7 +253,7 @@ export = function (RED: NodeAPI): void {
       try {
         outbox = box();
       } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
+        const message = errorMessage(e);
         reject(send, msg, { eventId: event.eventId, outcome: 'rejected', reason: 'no-connection', errors: [message] });
         done(e instanceof Error ? e : new Error(message));
         return;
@@ -273,7 +272,7 @@ export = function (RED: NodeAPI): void {
         });
         reply(send, msg, event, r);
       } catch (e) {
-        const message = e instanceof Error ? e.message : String(e);
+        const message = errorMessage(e);
         reject(send, msg, { eventId: event.eventId, outcome: 'rejected', reason: 'refused', errors: [message] });
         throw e;
       }
@@ -283,12 +282,11 @@ export = function (RED: NodeAPI): void {
     });
 
     onClose(node, () => {
-      if (statusTimer) clearTimeout(statusTimer);
-      statusTimer = null;
+      status.stop();
       unsubscribe?.();
       conn?.deregister(node);
     });
   }
 
-  RED.nodes.registerType('mw-work-order', MwWorkOrderNode as unknown as (this: Node, def: NodeDef) => void);
+  registerNode(RED, 'mw-work-order', MwWorkOrderNode);
 };

@@ -15,6 +15,7 @@ import { writeDemoFlow } from './demo-flows';
 import { BUILD_ROOT } from './paths';
 import { startPlantSim, SCENARIOS, type PlantSim, type ScenarioId } from './plant';
 import { REPO_ROOT, startRuntime, type RunningRuntime } from './runtime';
+import { errorMessage } from '../nodes/core/error-message';
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
 /** If stopping hangs (a node that ignores close), give up rather than leave the terminal stuck. */
@@ -164,7 +165,7 @@ async function main(): Promise<void> {
       + '(replaced on every start; edits made in the editor are not kept, change the files in flows/ instead)');
     runtime = await startRuntime({ userDir, host, port, flows, installPackage: true, logLevel });
   } catch (e) {
-    console.error(`[demo] could not start: ${e instanceof Error ? e.message : String(e)}`);
+    console.error(`[demo] could not start: ${errorMessage(e)}`);
     if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
       console.error('[demo] a port is taken: set MW_PORT (editor), SIM_PORT (CMMS), PLANT_PORT, MODBUS_PORT, OPCUA_PORT or MQTT_PORT (or MQTT_URL) to a free port, or 0');
     }
@@ -186,6 +187,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((e: unknown) => {
-  console.error(`[demo] ${e instanceof Error ? e.message : String(e)}`);
+  console.error(`[demo] ${errorMessage(e)}`);
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import type { Node } from './red';
+import { errorMessage } from '../core/error-message';
 
 /** Node-RED waits this long for a close handler before it logs an error and moves on. */
 export const NODE_RED_CLOSE_TIMEOUT_MS = 15_000;
@@ -32,13 +33,13 @@ export function onClose(node: Node, handler: CloseHandler, budgetMs: number = CL
     try {
       result = handler(removed === true);
     } catch (e) {
-      node.error(e instanceof Error ? e.message : String(e));
+      node.error(errorMessage(e));
       finish();
       return;
     }
     if (result && typeof (result as Promise<void>).then === 'function') {
       (result as Promise<void>).then(finish, (e: unknown) => {
-        node.error(e instanceof Error ? e.message : String(e));
+        node.error(errorMessage(e));
         finish();
       });
     } else {

@@ -8,6 +8,11 @@ export function userDirOf(RED: NodeAPI): string {
   return (RED.settings as { userDir?: string }).userDir ?? path.join(os.homedir(), '.node-red');
 }
 
+/** A file the user named in the editor: absolute as given, relative to the user directory otherwise. */
+export function inUserDir(RED: NodeAPI, file: string): string {
+  return path.resolve(userDirOf(RED), file);
+}
+
 /**
  * The SQLite file a node keeps beside the flows: `<user dir>/millwright/<prefix>-<id>.db`, the id
  * made safe for a file name.

@@ -4,6 +4,7 @@
 import type { Request, Response } from 'express';
 import type { Outbox } from '../core/outbox';
 import type { NodeAPI } from './red';
+import { errorMessage } from '../core/error-message';
 
 export const OUTBOX_ROUTE_PREFIX = '/mw-outbox';
 
@@ -43,7 +44,7 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup): void {
     try {
       fn(box, req, res);
     } catch (e) {
-      res.status(500).json({ error: e instanceof Error ? e.message : String(e) });
+      res.status(500).json({ error: errorMessage(e) });
     }
   };
 

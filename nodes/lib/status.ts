@@ -31,6 +31,32 @@ export const warning = (key: string, params?: StatusSpec['params']): StatusSpec 
 export const failed = (key: string, params?: StatusSpec['params']): StatusSpec => ({ fill: 'red', shape: 'ring', key, params });
 export const idle = (key: string, params?: StatusSpec['params']): StatusSpec => ({ fill: 'grey', shape: 'ring', key, params });
 
-export function clearStatus(node: Node): void {
-  node.status({});
+export interface ThrottledStatus {
+  /** Asks for a refresh within the interval; calls in between are folded into that one. */
+  schedule(): void;
+  /** Cancels a pending refresh for good (on close): schedule() does nothing after it. */
+  stop(): void;
+}
+
+/**
+ * A status refreshed at most once per `intervalMs`: counts change per message, and a status per
+ * message would flood the editor's comms channel.
+ */
+export function throttledStatus(intervalMs: number, refresh: () => void): ThrottledStatus {
+  let timer: NodeJS.Timeout | null = null;
+  let stopped = false;
+  return {
+    schedule(): void {
+      if (timer !== null || stopped) return;
+      timer = setTimeout(() => {
+        timer = null;
+        refresh();
+      }, intervalMs);
+    },
+    stop(): void {
+      stopped = true;
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
+    },
+  };
 }

@@ -52,13 +52,6 @@ export const DEFAULT_ASSETS: readonly SimAsset[] = Object.freeze(ROWS.map(([asse
   assetClass,
 })));
 
-/** Sites in the master data, with their organisation. */
-export function sitesOf(assets: readonly SimAsset[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const a of assets) out.set(a.siteid, a.orgid);
-  return out;
-}
-
 /** A stable ServiceNow-style sys_id for an asset, independent of the seed. */
 export function assetSysId(a: SimAsset): string {
   return crypto.createHash('md5').update(`cmdb_ci:${a.siteid}/${a.assetnum}`).digest('hex');
@@ -67,11 +60,4 @@ export function assetSysId(a: SimAsset): string {
 /** MaintainX numeric asset ids follow the master-data order. */
 export function assetNumericId(index: number): number {
   return 5000 + index;
-}
-
-/** MaintainX numeric location ids, one per distinct location path. */
-export function locationIds(assets: readonly SimAsset[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const a of assets) if (!out.has(a.location)) out.set(a.location, 7000 + out.size);
-  return out;
 }

@@ -9,19 +9,12 @@ import { createCmmsClient, type CmmsClient } from '../../nodes/core/cmms';
 import { Outbox, type EnqueueInput, type OutboxResult } from '../../nodes/core/outbox';
 import { startCmmsSim, type CmmsSim } from '../../sim/cmms';
 import { integrity, simConfig } from './outbox-virtual';
+import { until } from '../support/wait';
 
 const FLOOD = 'BEDFORD.PUMP-101.vib-hh.ep-1';
 
 function item(eventId: string, assetKey: string): EnqueueInput {
   return { action: 'create', eventId, assetKey, nodeId: 'wo', body: { title: `Vibration high-high (${eventId})` }, event: { eventId }, occurredAt: Date.now() };
-}
-
-async function until(what: string, cond: () => boolean, ms = 15_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const refOf = (body: unknown): string | undefined => (body as { externalData?: { millwrightEventId?: string } } | null)?.externalData?.millwrightEventId;

@@ -10,6 +10,7 @@ import type { AssetReadings, MaintenanceEvent } from '../../nodes/core/contracts
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { DEFAULT_ASSETS, SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
 import { helper, nodeModule } from '../support/node-red';
+import { until as waitUntil } from '../support/wait';
 
 type NodeModule = (RED: NodeAPI) => void;
 type Msg = { topic?: string; payload: Record<string, unknown> };
@@ -67,16 +68,9 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
   const created = (): number => results.filter((m) => m.payload.outcome === 'created').length;
   const workOrders = () => sim.workOrders('maximo');
 
-  async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-    const end = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > end) {
-        assert.fail(`timed out waiting for ${what}: events ${JSON.stringify(events.map((e) => e.state))}, ` +
-          `results ${JSON.stringify(results.map((r) => r.payload.outcome))}, work orders ${workOrders().length}, failures ${failures.join('; ')}`);
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  }
+  const until = (what: string, cond: () => boolean, ms = 10_000): Promise<void> => waitUntil(what, cond, ms, () =>
+    `events ${JSON.stringify(events.map((e) => e.state))}, results ${JSON.stringify(results.map((r) => r.payload.outcome))}, `
+    + `work orders ${workOrders().length}, failures ${failures.join('; ')}`, 20);
 
   before(async () => {
     const extra = TRIP.map((assetnum) => ({ assetnum, siteid: 'BEDFORD', orgid: 'EAGLENA', location: `BEDFORD/PUMPHOUSE/LINE1/${assetnum}`, description: 'Booster pump', status: 'OPERATING' as const, assetClass: 'PUMP' }));

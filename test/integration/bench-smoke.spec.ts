@@ -79,7 +79,9 @@ describe('bench --quick (integration)', function () {
       }
       assert.ok(s.paced.latencyP50Ms > 0);
       assert.ok(s.paced.latencyP99Ms >= s.paced.latencyP50Ms);
-      assert.ok(s.paced.eventLoopDelayP99Ms >= 0);
+      // Sampled: an empty histogram (no samples, percentile 0) is clamped to 0, NaN means none was read;
+      // any real run sits above the ~1 ms floor of libuv's timers.
+      assert.ok(Number.isFinite(s.paced.eventLoopDelayP99Ms) && s.paced.eventLoopDelayP99Ms > 0, String(s.paced.eventLoopDelayP99Ms));
       assert.ok(s.burst.msgPerSec > 0);
       assert.ok(s.burst.drainMs > 0);
     });

@@ -3,7 +3,6 @@
 // expiry, rate-limit resets and Retry-After are exact and instant.
 import assert from 'node:assert/strict';
 import { createCmmsClient, type ClientDeps, type CmmsClient, type CmmsConfig } from '../../nodes/core/cmms';
-import { CmmsError } from '../../nodes/core/cmms/errors';
 import { startCmmsSim, type CmmsSim, type CmmsSimOptions } from '../../sim/cmms';
 
 export interface Harness {
@@ -47,15 +46,7 @@ export async function harness(opts: CmmsSimOptions = {}): Promise<Harness> {
   };
 }
 
-export async function failure(p: Promise<unknown>): Promise<CmmsError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof CmmsError, `expected a CmmsError, got ${e instanceof Error ? e.stack : String(e)}`);
-    return e;
-  }
-  assert.fail('expected a failure');
-}
+export { failure } from '../support/wait';
 
 /** Every page of a listing, following `next` until it is null (with a guard against loops). */
 export async function allPages<T>(first: (cursor: string | null) => Promise<{ items: T[]; next: string | null }>): Promise<{ items: T[]; pages: number }> {

@@ -85,10 +85,12 @@ describe('integration: demo launcher (npm start)', function () {
   it('stops cleanly on Ctrl-C (SIGINT): exit code 0 and the ports closed', async function () {
     const port = Number(new URL(editorUrl).port);
     const simPort = /CMMS simulator: http:\/\/[^:/]+:(\d+)/.exec(demo.log())?.[1];
+    // The demo always starts its simulator (the build makes it); a changed log line must fail here, not skip the check.
+    assert.ok(simPort, `no "CMMS simulator: <url>" line in the demo log:\n${demo.log()}`);
     const exit = await demo.stop('SIGINT', 15_000);
     assert.deepEqual(exit, { code: 0, signal: null }, demo.log());
     assert.match(demo.log(), /\[demo\] stopped/);
     assert.equal(await portIsClosed(port), true, 'editor port still open');
-    if (simPort) assert.equal(await portIsClosed(Number(simPort)), true, 'simulator port still open');
+    assert.equal(await portIsClosed(Number(simPort)), true, 'simulator port still open');
   });
 });

@@ -11,19 +11,12 @@ import type { MaintenanceEvent } from '../../nodes/core/contracts';
 import { Outbox, type AuditRecord, type OutboxResult } from '../../nodes/core/outbox';
 import { SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
 import { helper, nodeModule } from '../support/node-red';
+import { until } from '../support/wait';
 
 const MAXIMO_KEY = SIM_CREDENTIALS.maximo.apiKey;
 const REST_TOKEN = SIM_CREDENTIALS.rest.token;
 const QUERY_SECRET = 'query-secret-4711';
 const WO_PATH = '/maximo/api/os/mxapiwodetail';
-
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    assert.ok(Date.now() < end, `timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 const row = (a: AuditRecord): string => `${a.call} ${a.method} ${a.path} ${a.status} ${a.outcome}`;
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { createCmmsClient, type CmmsClient, type CmmsConfig } from '../../nodes/core/cmms';
 import { Outbox, type EnqueueInput, type OutboxOptions, type OutboxResult } from '../../nodes/core/outbox';
 import { SIM_CREDENTIALS, startCmmsSim, type CmmsSim, type Dialect, type RecordedRequest } from '../../sim/cmms';
+import { until } from '../support/wait';
 
 const CONFIGS: Partial<Record<Dialect, (url: string) => CmmsConfig>> = {
   maintainx: (url) => ({ dialect: 'maintainx', baseUrl: url, auth: { kind: 'bearer', token: SIM_CREDENTIALS.maintainx.token } }),
@@ -18,14 +19,6 @@ const PROBE_PATH: Partial<Record<Dialect, string>> = { maintainx: '/v1/users/me'
 function item(eventId: string, assetKey: string, dialect: Dialect): EnqueueInput {
   const body = dialect === 'servicenow' ? { short_description: `HiHi vibration ${assetKey}` } : { title: `HiHi vibration ${assetKey}` };
   return { action: 'create', eventId, assetKey, nodeId: 'wo-node', body, event: { eventId }, occurredAt: Date.now() };
-}
-
-async function until(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 describe('outbox with the real client and the CMMS simulator', function () {

@@ -12,6 +12,7 @@ import type { MaintenanceEvent } from '../../nodes/core/contracts';
 import { PartStream, partSpecRows } from '../support/spc-parts';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { helper, nodeModule, REPO_ROOT, withUserDir } from '../support/node-red';
+import { until } from '../support/wait';
 
 type NodeModule = (RED: NodeAPI) => void;
 interface Msg {
@@ -24,13 +25,6 @@ const collect = (id: string): Msg[] => {
   (helper.getNode(id) as unknown as EventEmitter).on('input', (m: Msg) => got.push(m));
   return got;
 };
-
-async function until(what: string, check: () => boolean, ms = 15000): Promise<void> {
-  for (const start = Date.now(); !check(); ) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('mw-vision-drift with mw-work-order and a CMMS (integration)', function () {
   this.timeout(60000);

@@ -231,6 +231,20 @@ describe('mw-asset-map node', function () {
     await again.next('readings', (m) => (m.payload as AssetReadings).readings[0].value === 3);
   });
 
+  it('the registry registers with its mw-cmms as a user (the connection starts following the link for it) and deregisters on close', async () => {
+    await load();
+    const conn = helper.getNode('conn1') as unknown as { health: { state: string }; register(u: Node): void; deregister(u: Node): void };
+    await helper.request().post('/mw-asset-registry/reg1/verify').expect(200);
+    // The registry is the flow's only user of conn1: the link is followed only because it registered.
+    for (let i = 0; i < 200 && conn.health.state === 'unknown'; i++) await new Promise((r) => setTimeout(r, 25));
+    assert.equal(conn.health.state, 'connected');
+    const left: unknown[] = [];
+    const deregister = conn.deregister.bind(conn);
+    conn.deregister = (u) => { left.push((u as { id: string }).id); deregister(u); };
+    await helper.unload();
+    assert.ok(left.includes('reg1'), `deregistered: ${JSON.stringify(left)}`);
+  });
+
   it('verifies through the editor\'s admin API and checks pasted rows with line numbers', async () => {
     await load();
     const v = await helper.request().post('/mw-asset-registry/reg1/verify').expect(200);

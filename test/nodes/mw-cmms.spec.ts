@@ -6,6 +6,7 @@ import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../../sim/cmms';
 import type { CmmsConnection } from '../../nodes/lib/cmms-connection';
 import type { Node, NodeAPI, NodeDef } from '../../nodes/lib/red';
 import { helper, nodeModule } from '../support/node-red';
+import { until } from '../support/wait';
 
 type NodeModule = (RED: NodeAPI) => void;
 
@@ -109,7 +110,11 @@ describe('mw-cmms config node', function () {
     await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: `http://127.0.0.1:${port}`, authType: 'apikey', probeIntervalSec: 5 }),
       { conn1: { apiKey: 'k' } });
     await statusMatching(helper.getNode('user1') as Node, (t) => t === 'mw-cmms.status.unreachable');
-  });
+    // Re-checking means a second probe after the first failed (5 s later), and no crash meanwhile.
+    const conn = helper.getNode('conn1') as CmmsConnection;
+    await until('a second failed probe', () => conn.health.failures >= 2, 15_000, () => JSON.stringify(conn.health), 50);
+    assert.equal(conn.health.state, 'unreachable');
+  }).timeout(30_000);
 
   it('refuses invalid settings with a clear error and an "invalid" status, without a client', async () => {
     await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: 'maximo.local', authType: 'apikey' }), { conn1: {} });

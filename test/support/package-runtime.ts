@@ -11,6 +11,7 @@ import path from 'node:path';
 
 import { nodeRedDir } from '../../sim/paths';
 import { BUILD_ROOT, readPackageJson, REPO_ROOT } from './package';
+import { errorMessage } from '../../nodes/core/error-message';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -67,7 +68,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
       const value = await probe();
       if (value !== undefined) return value;
     } catch (e) {
-      last = e instanceof Error ? e.message : String(e);
+      last = errorMessage(e);
     }
     await sleep(200);
   }

@@ -2,26 +2,16 @@ import assert from 'node:assert/strict';
 import type http from 'node:http';
 import util from 'node:util';
 import { createAuth, refreshMargin } from '../../nodes/core/cmms/auth';
-import { CmmsError } from '../../nodes/core/cmms/errors';
 import { Connection } from '../../nodes/core/cmms/http';
 import type { AuthConfig, CmmsConfig } from '../../nodes/core/cmms/types';
 import { json, startServer, type TestServer } from './cmms-server';
+import { failure } from '../support/wait';
 
 const SECRETS = {
   clientSecret: 'cs-Vx81-secret-value',
   password: 'pw-Q9z7-secret-value',
   apiKey: 'key-M3n4-secret-value',
 };
-
-async function failure(p: Promise<unknown>): Promise<CmmsError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof CmmsError, `expected a CmmsError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a failure');
-}
 
 /** An OAuth server: /token issues numbered tokens; /api accepts only the newest unless told otherwise. */
 interface OAuthServer extends TestServer {

@@ -1,22 +1,12 @@
 import assert from 'node:assert/strict';
 import type http from 'node:http';
-import { CmmsError } from '../../nodes/core/cmms/errors';
 import { Connection, fillPath, joinUrl, onOrigin, withQuery, type ApiRequest } from '../../nodes/core/cmms/http';
 import type { CmmsConfig, RequestOutcome } from '../../nodes/core/cmms/types';
 import { json, startServer, startSilentServer, type TestServer } from './cmms-server';
+import { failure } from '../support/wait';
 
 function config(baseUrl: string, extra: Partial<CmmsConfig> = {}): CmmsConfig {
   return { dialect: 'rest', baseUrl, auth: { kind: 'bearer', token: 'tok-very-secret' }, ...extra };
-}
-
-async function failure(p: Promise<unknown>): Promise<CmmsError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof CmmsError, `expected a CmmsError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a failure');
 }
 
 /** A clock that moves only when the client sleeps, so rate waits are exact and instant. */

@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { CmmsError } from '../../nodes/core/cmms/errors';
 import { Connection } from '../../nodes/core/cmms/http';
 import type { CmmsConfig, TlsConfig } from '../../nodes/core/cmms/types';
 import { json, startServer, type TestServer } from './cmms-server';
+import { failure } from '../support/wait';
 
 interface Pki { ca: string; serverKey: string; serverCert: string; clientKey: string; clientCert: string }
 
@@ -26,16 +26,6 @@ function makePki(dir: string): Pki {
   }
   const read = (f: string): string => fs.readFileSync(path.join(dir, f), 'utf8');
   return { ca: read('ca.crt'), serverKey: read('server.key'), serverCert: read('server.crt'), clientKey: read('client.key'), clientCert: read('client.crt') };
-}
-
-async function failure(p: Promise<unknown>): Promise<CmmsError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof CmmsError, `expected a CmmsError, got ${String(e)}`);
-    return e;
-  }
-  assert.fail('expected a failure');
 }
 
 describe('cmms TLS', function () {

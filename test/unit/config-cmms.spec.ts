@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { parseCmmsSettings, type CmmsNodeSettings } from '../../nodes/core/config/cmms';
+import { parseCmmsSettings, type CmmsNodeSettings } from '../../nodes/core/cmms/settings';
 
 const base = (over: Partial<CmmsNodeSettings> = {}): CmmsNodeSettings => ({
   dialect: 'maximo', baseUrl: 'https://maximo.example.com/', authType: 'apikey', ...over,

@@ -4,7 +4,7 @@ import sinon from 'sinon';
 import { onClose } from '../../nodes/lib/close';
 import { onInput } from '../../nodes/lib/input';
 import type { Node } from '../../nodes/lib/red';
-import { busy, failed, showStatus } from '../../nodes/lib/status';
+import { busy, failed, showStatus, throttledStatus } from '../../nodes/lib/status';
 
 /** Just enough of a node for the wrappers: an emitter with warn/error/status spies. */
 function fakeNode(): Node & { warn: sinon.SinonSpy; error: sinon.SinonSpy; status: sinon.SinonSpy } {
@@ -150,6 +150,31 @@ describe('nodes/lib handlers', () => {
 
     it('failed statuses are red rings', () => {
       assert.deepEqual(failed('k'), { fill: 'red', shape: 'ring', key: 'k', params: undefined });
+    });
+  });
+
+  describe('throttledStatus', () => {
+    it('folds the requests of one interval into one refresh, and none after stop', () => {
+      const clock = sinon.useFakeTimers();
+      try {
+        const refresh = sinon.spy();
+        const status = throttledStatus(500, refresh);
+        for (let i = 0; i < 10; i++) status.schedule();
+        clock.tick(499);
+        assert.equal(refresh.callCount, 0);
+        clock.tick(1);
+        assert.equal(refresh.callCount, 1);
+        status.schedule();
+        clock.tick(500);
+        assert.equal(refresh.callCount, 2);
+        status.schedule();
+        status.stop();
+        status.schedule();
+        clock.tick(5000);
+        assert.equal(refresh.callCount, 2);
+      } finally {
+        clock.restore();
+      }
     });
   });
 });

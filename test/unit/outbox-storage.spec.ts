@@ -29,8 +29,8 @@ describe('outbox storage', () => {
     } finally {
       db.close();
     }
-    // synchronous is per connection: ask the engine's own.
-    const own = (h.outbox as unknown as { store: { db: { pragma(s: string, o: { simple: boolean }): unknown } } }).store.db;
+    // synchronous is per connection: ask the outbox's own, through its file collaborator.
+    const own = (h.outbox as unknown as { file: { get(): { db: { pragma(s: string, o: { simple: boolean }): unknown } } } }).file.get().db;
     assert.equal(own.pragma('synchronous', { simple: true }), 2);
   });
 
@@ -143,11 +143,11 @@ describe('outbox storage', () => {
     h.outbox.on('problem', (p) => problems.push(p));
     h.outbox.open();
     let n = 0;
-    try {
+    // The page cap must be reached: a loop that stored all 10 000 would test nothing below.
+    assert.throws(() => {
       for (; n < 10_000; n++) h.outbox.enqueue({ ...event(`ev-${n}`, `A${n % 3}`), body: { text: 'y'.repeat(1500) } });
-    } catch (e) {
-      assert.ok(e instanceof OutboxStorageError);
-    }
+    }, (e: unknown) => e instanceof OutboxStorageError);
+    assert.ok(n > 0 && n < 10_000, `${n} stored before the cap`);
     // Long error texts make every failed attempt need new pages (audit row, last_error).
     for (let i = 0; i < 100; i++) h.client.script('createWorkOrder', cmmsError({ kind: 'transient', status: 429, message: `slow down ${i} ${'z'.repeat(900)}` }));
     h.outbox.start();

@@ -4,6 +4,7 @@ import type { ErrorObject } from 'ajv';
 import Ajv from 'ajv';
 import { safePropertyNames } from '../contracts/common';
 import { LIMIT_NAMES, type LimitName, type RuleOverride, type RuleSet, type RuleSpec } from './types';
+import { errorMessage } from '../error-message';
 
 const severity = { enum: ['critical', 'high', 'medium', 'low'] } as const;
 const priority = { type: ['integer', 'string'], minimum: 0, maximum: 1000, minLength: 1, maxLength: 40 } as const;
@@ -233,7 +234,7 @@ export function parseRuleSet(text: string, source: string): RuleSetCheck {
   try {
     data = JSON.parse(text);
   } catch (e) {
-    return { ok: false, errors: [`${source}: not JSON (${e instanceof Error ? e.message : String(e)})`] };
+    return { ok: false, errors: [`${source}: not JSON (${errorMessage(e)})`] };
   }
   const checked = checkRuleSet(data);
   return checked.ok ? checked : { ok: false, errors: checked.errors.map((m) => `${source}: ${m}`) };

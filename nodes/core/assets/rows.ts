@@ -8,6 +8,7 @@ import { checkTopicFilter, hasWildcard } from './mqtt';
 import { normaliseNodeId, type NamespaceTable } from './opcua';
 import { checkRowShape, coerceRow } from './row-schema';
 import { describeRow, Target, targetKey, type DataType, type Decode, type MatchKind, type RawRow, type Row, type RowOrigin, type RowSource, type TargetCheck } from './types';
+import { errorMessage } from '../error-message';
 
 export type Built = { ok: true; row: Row } | { ok: false; errors: string[] };
 
@@ -39,7 +40,7 @@ function regexOf(source: string): RegExp | string {
   try {
     return new RegExp(source);
   } catch (e) {
-    return `not a valid regular expression (${e instanceof Error ? e.message : String(e)})`;
+    return `not a valid regular expression (${errorMessage(e)})`;
   }
 }
 

@@ -13,6 +13,7 @@ import { coerceCells, coerceRow, columnOf, type Column } from './row-schema';
 import type { RegistryLoader } from './registry';
 import { Slicer } from './slicer';
 import type { RawRow } from './types';
+import { errorMessage } from '../error-message';
 
 
 export type FileFormat = 'csv' | 'json' | 'jsonl';
@@ -230,7 +231,7 @@ async function loadJsonLines(file: string, name: string, loader: RegistryLoader,
       try {
         v = JSON.parse(line);
       } catch (e) {
-        loader.fail({ source: name, line: n }, `not JSON (${e instanceof Error ? e.message : String(e)})`);
+        loader.fail({ source: name, line: n }, `not JSON (${errorMessage(e)})`);
         continue;
       }
       if (isRecord(v)) loader.add(v, { source: name, line: n });
@@ -250,7 +251,7 @@ async function loadJson(file: string, name: string, loader: RegistryLoader, slic
     // One parse of the whole document: for very large maps prefer CSV or JSON lines, which stream.
     doc = JSON.parse(text);
   } catch (e) {
-    loader.fail(name, `not JSON (${e instanceof Error ? e.message : String(e)})`);
+    loader.fail(name, `not JSON (${errorMessage(e)})`);
     return;
   }
   const rows = jsonRows(doc);
@@ -283,7 +284,7 @@ export async function loadFile(file: string, format: FileFormat, loader: Registr
     if (!st.isFile()) throw new Error('not a file');
     size = st.size;
   } catch (e) {
-    loader.fail(name, `cannot read ${file} (${e instanceof Error ? e.message : String(e)})`);
+    loader.fail(name, `cannot read ${file} (${errorMessage(e)})`);
     return;
   }
   if (size > MAX_FILE_BYTES) {
@@ -295,7 +296,7 @@ export async function loadFile(file: string, format: FileFormat, loader: Registr
     else if (format === 'jsonl') await loadJsonLines(file, name, loader, slicer, opts.signal);
     else await loadJson(file, name, loader, slicer, opts.signal);
   } catch (e) {
-    loader.fail(name, `cannot read ${file} (${e instanceof Error ? e.message : String(e)})`);
+    loader.fail(name, `cannot read ${file} (${errorMessage(e)})`);
   }
 }
 
@@ -332,7 +333,7 @@ export function parseText(text: string, format: FileFormat | 'auto', name = 'imp
         if (isRecord(v)) out.records.push({ record: v, line: i + 1, byRow: false });
         else out.errors.push(`${name} line ${i + 1}: each line must be one JSON object (a row)`);
       } catch (e) {
-        out.errors.push(`${name} line ${i + 1}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+        out.errors.push(`${name} line ${i + 1}: not JSON (${errorMessage(e)})`);
       }
     });
     return out;
@@ -341,7 +342,7 @@ export function parseText(text: string, format: FileFormat | 'auto', name = 'imp
   try {
     doc = JSON.parse(body);
   } catch (e) {
-    out.errors.push(`${name}: not JSON (${e instanceof Error ? e.message : String(e)})`);
+    out.errors.push(`${name}: not JSON (${errorMessage(e)})`);
     return out;
   }
   const rows = jsonRows(doc);

@@ -4,6 +4,7 @@
 // down, rarely while all is well) and tells listeners when the state changes. Timers are injected.
 import { CmmsError, isCmmsError } from './errors';
 import type { ConnectionState, ProbeResult, RequestOutcome } from './types';
+import { errorMessage } from '../error-message';
 
 /**
  * What an error says about the connection as a whole, or null when it concerns only the one
@@ -29,7 +30,7 @@ export async function runProbe(label: string, now: () => number, read: () => Pro
     if (detail) result.detail = detail;
     return result;
   } catch (e) {
-    const err = isCmmsError(e) ? e : new CmmsError({ kind: 'permanent', message: e instanceof Error ? e.message : String(e) });
+    const err = isCmmsError(e) ? e : new CmmsError({ kind: 'permanent', message: errorMessage(e) });
     const result: ProbeResult = { ok: false, state: stateForError(err) ?? 'error', message: err.message, latencyMs: now() - started };
     if (err.retryAfterMs !== undefined) result.retryAfterMs = err.retryAfterMs;
     return result;
@@ -130,7 +131,7 @@ export class HealthMonitor {
       result = await this.opts.probe();
     } catch (e) {
       // A probe should not throw; if one does, that is an error state, not a crash.
-      result = { ok: false, state: 'error', message: e instanceof Error ? e.message : String(e), latencyMs: 0 };
+      result = { ok: false, state: 'error', message: errorMessage(e), latencyMs: 0 };
     } finally {
       this.probing = false;
     }

@@ -7,6 +7,7 @@ import { capEcho, CmmsError, describeText, isCmmsError, kindForStatus, parseVend
 import { DEFAULT_RATE, exhaustedDelayFromHeaders, realSleep, RateLimiter, retryDelayFromHeaders, type HeaderBag } from './rate';
 import { Transport, type RawResponse } from './transport';
 import type { ClientDeps, CmmsConfig, Logger, RequestOutcome } from './types';
+import { errorMessage } from '../error-message';
 
 export type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 
@@ -258,7 +259,7 @@ export class Connection {
       return clean === e.message ? e : new CmmsError({ ...e, kind: e.kind, message: clean });
     }
     // Only programming errors land here; keep the text, never the object (it may hold headers).
-    return new CmmsError({ kind: 'permanent', code: 'EINTERNAL', message: this.redact(`${this.label}: ${e instanceof Error ? e.message : String(e)}`) });
+    return new CmmsError({ kind: 'permanent', code: 'EINTERNAL', message: this.redact(`${this.label}: ${errorMessage(e)}`) });
   }
 }
 

@@ -1,11 +1,10 @@
 // IBM Maximo Manage over its JSON API (`/maximo/api`, or `/maximo/oslc` on 7.6 native auth).
 // Dedupe: our reference goes into `externalrefid` (configurable) and, for the replay window, into
 // the `transactionid` header — a repeat within five minutes gets 409, which we resolve by lookup.
-import { isCmmsError } from './errors';
 import { runProbe } from './health';
 import { joinUrl, onOrigin, withQuery, type Connection } from './http';
 import type { CmmsAsset, CmmsClient, CmmsConfig, CmmsWorkOrder, Page, SettableStatus, WorkOrderRef, WorkOrderState } from './types';
-import { setStatusIdempotent } from './workflow';
+import { createOrFindOnConflict, setStatusIdempotent } from './workflow';
 import { asRecord, badInput, requireArray, requireRecord, requireText, requireTime, text, toIso, type Json } from './values';
 
 const LABEL = 'Maximo';
@@ -124,7 +123,8 @@ export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsCl
       if (opts.siteId) body.siteid = opts.siteId;
       if (opts.orgId) body.orgid = opts.orgId;
       Object.assign(body, input.body, { [refAttr]: reference });
-      try {
+      // transactionid replay (409): the first request got through; hand back that work order.
+      return createOrFindOnConflict(reference, async () => {
         const res = await conn.send({
           method: 'POST',
           url: withQuery(woUrl, { lean: 1 }),
@@ -140,14 +140,7 @@ export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsCl
         if (!href) throw badInput('Maximo created the work order but returned neither a body nor a Location');
         const wo = await getWorkOrder({ id: '', href });
         return { id: wo.id, href: wo.href ?? href, status: wo.cmmsStatus };
-      } catch (e) {
-        // transactionid replay: the first request got through; hand back that work order.
-        if (isCmmsError(e) && e.kind === 'conflict') {
-          const existing = await findByReference(reference);
-          if (existing) return { id: existing.id, href: existing.href, status: existing.cmmsStatus, existing: true };
-        }
-        throw e;
-      }
+      }, findByReference);
     },
 
     async updateWorkOrder(ref, change) {

@@ -2,12 +2,11 @@
 // plus `reference`, or whatever the injected renderBody (JSONata) makes of it. Dedupe: the
 // `Idempotency-Key` header (IETF httpapi draft) carries our reference, so a resend replays the
 // first answer, and a 409 (same request still running) is resolved by lookup.
-import { isCmmsError } from './errors';
 import { runProbe } from './health';
 import { fillPath, joinUrl, onOrigin, withQuery, type Connection } from './http';
 import { standardWebhookHeaders } from './signing';
 import type { CmmsAsset, CmmsClient, CmmsConfig, CmmsWorkOrder, Page, WorkOrderRef, WorkOrderState } from './types';
-import { setStatusIdempotent } from './workflow';
+import { createOrFindOnConflict, setStatusIdempotent } from './workflow';
 import { asRecord, badInput, requireRecord, requireText, requireTime, text, toIso, type Json } from './values';
 
 const LABEL = 'REST';
@@ -135,7 +134,8 @@ export function createRestClient(conn: Connection, config: CmmsConfig): CmmsClie
       if (opts.signingSecret) {
         Object.assign(sendHeaders, standardWebhookHeaders(opts.signingSecret, reference, Math.floor(conn.now() / 1000), body));
       }
-      try {
+      // 409: the same request is still running or was answered; look the work order up.
+      return createOrFindOnConflict(reference, async () => {
         const res = await conn.send({ method: opts.createMethod ?? 'POST', url: url(paths.createPath, { reference }), headers: sendHeaders, body });
         const created = asRecord(res.data);
         const item = asRecord(created?.item) ?? asRecord(created?.data) ?? created;
@@ -149,13 +149,7 @@ export function createRestClient(conn: Connection, config: CmmsConfig): CmmsClie
         const replayed = res.headers['idempotent-replayed'] ?? res.headers['idempotency-replayed'];
         if (String(replayed) === 'true') ref.existing = true;
         return ref;
-      } catch (e) {
-        if (isCmmsError(e) && e.kind === 'conflict') {
-          const existing = await findByReference(reference);
-          if (existing) return { id: existing.id, href: existing.href, status: existing.cmmsStatus, existing: true };
-        }
-        throw e;
-      }
+      }, findByReference);
     },
 
     async updateWorkOrder(ref, change) {

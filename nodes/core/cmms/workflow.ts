@@ -1,6 +1,6 @@
 // Behaviour every dialect shares on top of its own calls.
 import { isCmmsError } from './errors';
-import type { CmmsWorkOrder, SettableStatus } from './types';
+import type { CmmsWorkOrder, SettableStatus, WorkOrderRef } from './types';
 
 /**
  * Setting a status the work order already has is success, not an error: a retried request (after
@@ -24,5 +24,26 @@ export async function setStatusIdempotent(
       throw e;
     }
     if (current.status !== target) throw e;
+  }
+}
+
+/**
+ * A create answered 409 (a replayed `transactionid` in Maximo, the same Idempotency-Key still
+ * running on a REST target) means the first request got through: hand back that work order, found
+ * by its reference. Anything else, or a 409 whose work order cannot be found, stays an error.
+ */
+export async function createOrFindOnConflict(
+  reference: string,
+  create: () => Promise<WorkOrderRef>,
+  findByReference: (reference: string) => Promise<CmmsWorkOrder | null>,
+): Promise<WorkOrderRef> {
+  try {
+    return await create();
+  } catch (e) {
+    if (isCmmsError(e) && e.kind === 'conflict') {
+      const existing = await findByReference(reference);
+      if (existing) return { id: existing.id, href: existing.href, status: existing.cmmsStatus, existing: true };
+    }
+    throw e;
   }
 }

@@ -2,7 +2,6 @@
 // open object refuses prototype-polluting keys, because these schemas guard data that arrives from
 // PLCs, cameras and other people's flows.
 
-export const CONTRACT_VERSION = 1;
 export const SCHEMA_BASE = 'https://millwright.dev/contracts/v1/';
 
 /** Keys that would reach Object.prototype if a consumer merged the object naively. */
@@ -15,7 +14,6 @@ export const safePropertyNames = { not: { enum: [...FORBIDDEN_KEYS] } } as const
 
 export const idString = { type: 'string', minLength: 1, maxLength: 200 } as const;
 export const shortText = { type: 'string', maxLength: 200 } as const;
-export const longText = { type: 'string', maxLength: 32_000 } as const;
 
 /** ISO 8601 date-time with an explicit zone, e.g. 2026-03-01T10:15:00.123Z. */
 export const isoTimestamp = {

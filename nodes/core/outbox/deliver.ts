@@ -5,6 +5,7 @@ import type { CmmsClient, ProbeResult, RequestOutcome, WorkOrderChange, WorkOrde
 import { scrubSecrets } from './classify';
 import type { AuditEntry, ItemRow } from './store';
 import type { CloseBody, DeadReason } from './types';
+import { errorMessage } from '../error-message';
 
 export type Delivery =
   | { kind: 'sent'; outcome: 'created' | 'existing'; workOrderId: string | null; href: string | null; audit: AuditEntry[] }
@@ -43,7 +44,7 @@ type RowEnd = Pick<AuditEntry, 'outcome' | 'status' | 'errorClass' | 'errorMessa
 
 function failureEnd(e: unknown): RowEnd {
   const cmms = isCmmsError(e) ? e : undefined;
-  const message = e instanceof Error ? e.message : String(e);
+  const message = errorMessage(e);
   return {
     outcome: 'error', status: cmms?.status ?? null,
     errorClass: cmms ? (cmms.ambiguous ? `${cmms.kind}/ambiguous` : cmms.kind) : 'internal',
@@ -139,7 +140,7 @@ export async function probeOnce(client: CmmsClient, connection: string, now: () 
   try {
     result = await traced(trace, requests, () => client.probe());
   } catch (e) {
-    result = { ok: false, state: 'unreachable', message: e instanceof Error ? e.message : String(e), latencyMs: now() - started };
+    result = { ok: false, state: 'unreachable', message: errorMessage(e), latencyMs: now() - started };
   }
   const errorClass = result.ok ? null : result.state === 'unauthorised' ? 'auth' : result.state === 'error' ? 'permanent' : 'transient';
   const base: RowBase = { connection, call: 'probe', action: 'probe', eventId: null, itemId: null, attempt: null };

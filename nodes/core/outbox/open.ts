@@ -1,9 +1,10 @@
 // Opening the outbox file: durability pragmas asserted, corruption detected and moved aside so
 // the node starts on a fresh file instead of crash-looping on a broken one.
-import fs from 'node:fs';
 import { migrate } from './schema';
+import { isCorruption, moveAside, quickCheck } from '../storage/move-aside';
 import { boundWal, loadSqlite, prepareDataFile, sqliteCode, type Database } from '../storage/sqlite';
 import { OutboxStorageError } from './types';
+import { errorMessage } from '../error-message';
 
 export interface OpenOptions {
   check: 'quick' | 'none';
@@ -11,16 +12,6 @@ export interface OpenOptions {
   now: () => number;
   /** Told when a corrupt file was moved aside. */
   onMovedAside: (movedTo: string, why: string) => void;
-}
-
-class CorruptDatabase extends Error {}
-
-const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_VTAB', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_INDEX']);
-
-function isCorruption(e: unknown): boolean {
-  if (e instanceof CorruptDatabase) return true;
-  const code = sqliteCode(e);
-  return code !== undefined && CORRUPT_CODES.has(code);
 }
 
 /** Reads a pragma back as the engine needs it; a file system that cannot honour it is refused. */
@@ -41,11 +32,7 @@ function tryOpen(file: string, o: OpenOptions): Database {
   const db = new Sqlite(file, { timeout: 5000 });
   try {
     assertPragmas(db, file);
-    if (o.check === 'quick') {
-      const rows = db.pragma('quick_check') as { quick_check: string }[];
-      const verdict = rows.map((r) => r.quick_check).join('; ');
-      if (verdict !== 'ok') throw new CorruptDatabase(`quick_check: ${verdict.slice(0, 300)}`);
-    }
+    if (o.check === 'quick') quickCheck(db);
     if (o.maxDatabasePages !== undefined) db.pragma(`max_page_count = ${Math.max(1, Math.floor(o.maxDatabasePages))}`);
     // Reads run while a long request is in flight; keep temporary b-trees off the disk.
     db.pragma('temp_store = MEMORY');
@@ -58,25 +45,10 @@ function tryOpen(file: string, o: OpenOptions): Database {
   }
 }
 
-function stamp(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
-}
-
-/** Moves the file and its WAL/SHM aside; the WAL belongs to the broken file and must go with it. */
-function moveAside(file: string, now: number): string {
-  let target = `${file}.corrupt-${stamp(now)}`;
-  for (let n = 1; fs.existsSync(target); n++) target = `${file}.corrupt-${stamp(now)}-${n}`;
-  fs.renameSync(file, target);
-  for (const suffix of ['-wal', '-shm']) {
-    if (fs.existsSync(file + suffix)) fs.renameSync(file + suffix, target + suffix);
-  }
-  return target;
-}
-
 export function wrapStorageError(e: unknown, what: string): OutboxStorageError {
   if (e instanceof OutboxStorageError) return e;
   const code = sqliteCode(e);
-  const why = e instanceof Error ? e.message : String(e);
+  const why = errorMessage(e);
   if (code === 'SQLITE_FULL') {
     return new OutboxStorageError(`${what}: the disk (or the outbox's size cap) is full (${why}); free space and it recovers by itself`, code);
   }
@@ -96,7 +68,7 @@ export function openDatabase(file: string, o: OpenOptions): Database {
     return tryOpen(file, o);
   } catch (e) {
     if (!isCorruption(e)) throw wrapStorageError(e, `cannot open the outbox ${file}`);
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorMessage(e);
     let movedTo: string;
     try {
       movedTo = moveAside(file, o.now());

@@ -1,6 +1,6 @@
 // Public types of the durable outbox. The mw-work-order node and the admin endpoints only see
 // these; SQL and scheduling stay inside the engine.
-import type { WorkOrderOutcome } from '../contracts/work-order-result';
+import type { WorkOrderOutcome, WorkOrderResult } from '../contracts/work-order-result';
 import type { CmmsClient, SettableStatus } from '../cmms/types';
 
 /**
@@ -58,14 +58,7 @@ export type EnqueueResult =
  * For update/note/close a successful delivery is reported as `existing`: the change went to the
  * work order that already existed.
  */
-export interface OutboxResult {
-  eventId: string;
-  cmms: string;
-  workOrderId: string | null;
-  href: string | null;
-  outcome: WorkOrderOutcome;
-  attempts: number;
-  latencyMs: number | null;
+export interface OutboxResult extends WorkOrderResult {
   nodeId: string;
   action: OutboxAction;
   itemId: number;

@@ -3,6 +3,7 @@
 import { compileValidator } from '../contracts/validate';
 import type { Severity } from '../contracts';
 import { MAX_ALPHA } from './pchart';
+import { errorMessage } from '../error-message';
 
 export type RuleChoice = 'none' | 'we' | 'nelson';
 export type SubgroupMode = 'units' | 'batch' | 'time';
@@ -133,7 +134,7 @@ export function parseSpecText(text: string, fileName: string): { rows: SpecRow[]
     try {
       data = JSON.parse(trimmed);
     } catch (e) {
-      return { rows: [], errors: [`${fileName}: not JSON (${(e as Error).message})`] };
+      return { rows: [], errors: [`${fileName}: not JSON (${errorMessage(e)})`] };
     }
     if (!Array.isArray(data)) return { rows: [], errors: [`${fileName}: expected an array of rows`] };
     return parseSpecRows(data, fileName);

@@ -1,16 +1,15 @@
 // Small durable key-value state for nodes that must remember things across restarts and redeploys
 // (alarm episodes, shelving, SPC baselines, verification results). One SQLite file per node,
 // written on transitions, never per sample: a put is a committed, fsynced transaction.
-import fs from 'node:fs';
-import { boundWal, loadSqlite, prepareDataFile, sqliteCode, type Database, type Statement } from '../storage/sqlite';
+import { isCorruption, moveAside, quickCheck } from '../storage/move-aside';
+import { boundWal, loadSqlite, prepareDataFile, type Database, type Statement } from '../storage/sqlite';
+import { errorMessage } from '../error-message';
 
 export interface DurableStateOptions {
   /** Told when a corrupt file was moved aside and a fresh one started. */
   onMovedAside?: (movedTo: string, why: string) => void;
   now?: () => number;
 }
-
-const CORRUPT = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
 
 function openFile(file: string): Database {
   const Sqlite = loadSqlite();
@@ -22,8 +21,7 @@ function openFile(file: string): Database {
     db.exec(`CREATE TABLE IF NOT EXISTS state (
       ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,
       PRIMARY KEY (ns, key)) WITHOUT ROWID`);
-    const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
+    quickCheck(db);
     return db;
   } catch (e) {
     db.close();
@@ -43,12 +41,9 @@ export class DurableState {
     try {
       db = openFile(file);
     } catch (e) {
-      const code = sqliteCode(e) ?? (e as { code?: string }).code;
-      if (!code || !CORRUPT.has(code)) throw e;
-      const movedTo = `${file}.corrupt-${this.now()}`;
-      fs.renameSync(file, movedTo);
-      for (const s of ['-wal', '-shm']) if (fs.existsSync(file + s)) fs.renameSync(file + s, movedTo + s);
-      opts.onMovedAside?.(movedTo, e instanceof Error ? e.message : String(e));
+      if (!isCorruption(e)) throw e;
+      const movedTo = moveAside(file, this.now());
+      opts.onMovedAside?.(movedTo, errorMessage(e));
       prepareDataFile(file);
       db = openFile(file);
     }

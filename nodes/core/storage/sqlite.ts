@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { errorMessage } from '../error-message';
 
 /** Positional values, or one object of named values (`@name` in the SQL). */
 export type SqlArg = string | number | bigint | null | object;
@@ -54,7 +55,7 @@ export function loadSqlite(): DatabaseConstructor {
   try {
     cached = load('better-sqlite3') as DatabaseConstructor;
   } catch (e) {
-    const why = e instanceof Error ? e.message : String(e);
+    const why = errorMessage(e);
     throw new Error(`Millwright's storage needs better-sqlite3, which failed to load (${why}); reinstall the package for this Node.js version`);
   }
   return cached;

@@ -2,8 +2,8 @@
 import type { MaintenanceEvent } from '../contracts';
 import type { DialectName } from '../cmms/types';
 import type { OutboxAction } from '../outbox/types';
-import type { ClearedAction } from '../config/work-order';
-import { clearedNote, defaultBody, escalationChange, type MappingOptions } from './work-order-body';
+import type { ClearedAction } from './settings';
+import { clearedNote, defaultBody, escalationChange, type MappingOptions } from './body';
 
 export type Plan =
   | { kind: 'enqueue'; action: OutboxAction; body: Record<string, unknown> }

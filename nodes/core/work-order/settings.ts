@@ -1,7 +1,7 @@
 // The mw-work-order node's settings, checked once at deploy.
 import { compileValidator } from '../contracts/validate';
 import type { Severity } from '../contracts';
-import type { MappingOptions } from '../mapping/work-order-body';
+import type { MappingOptions } from './body';
 
 export type ClearedAction = 'ignore' | 'note' | 'close';
 

@@ -2,7 +2,8 @@
 // Node-RED credentials) into the client configuration, or into a list of problems a plant engineer
 // can act on. Checked once at deploy, never on the message path.
 import { compileValidator } from '../contracts/validate';
-import type { AuthConfig, CmmsConfig, DialectName } from '../cmms/types';
+import type { AuthConfig, CmmsConfig, DialectName } from './types';
+import { errorMessage } from '../error-message';
 
 export const DIALECTS = ['maximo', 'servicenow', 'maintainx', 'rest'] as const;
 export const AUTH_KINDS = ['apikey', 'oauth2', 'bearer', 'basic', 'none'] as const;
@@ -155,7 +156,7 @@ function headersFrom(raw: string | undefined, errors: string[]): Record<string, 
     }
     return out;
   } catch (e) {
-    errors.push(`extra headers: ${(e as Error).message}`);
+    errors.push(`extra headers: ${errorMessage(e)}`);
     return undefined;
   }
 }
