@@ -6,6 +6,7 @@ import { DeliveryEngine } from './engine';
 import { openDatabase, wrapStorageError } from './open';
 import { checkInput, fullMessage, occurredMs } from './settings';
 import { itemBytes, Store, type ItemRow } from './store';
+import { workOrderLinks, type WorkOrderLinks } from './work-order-links';
 import {
   OutboxFullError, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
 } from './types';
@@ -174,6 +175,11 @@ export class Outbox extends DeliveryEngine {
       capacity: this.capacity(),
       link: this.link.snapshot(),
     };
+  }
+
+  /** Read-only: the events a work order was made from (mw-wo-status links statuses back with it). */
+  linksFor(workOrderId: string, reference?: string | null): WorkOrderLinks | null {
+    return workOrderLinks(this.db().db, workOrderId, reference);
   }
 
   /** Resolves once nothing is in flight (for tests and for an orderly shutdown). */
