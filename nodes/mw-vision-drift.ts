@@ -220,8 +220,9 @@ export = function (RED: NodeAPI): void {
           done(reject(send, msg, 'invalid', wo.errors));
           return;
         }
-        // A completed work order means the machine was fixed: what comes next is a new normal.
-        if (wo.value.status === 'done') {
+        // A completed (or closed) work order means the machine was fixed: what comes next is a new
+        // normal. Without an asset (a work order made elsewhere) there is nothing of ours to re-baseline.
+        if ((wo.value.status === 'done' || wo.value.status === 'closed') && wo.value.assetId) {
           const at = Date.parse(wo.value.changedAt);
           rebaseline(send, msg, { assetId: wo.value.assetId }, RED._('mw-vision-drift.reason.work-order', { id: wo.value.workOrderId }), Number.isFinite(at) ? at : Date.now());
         }

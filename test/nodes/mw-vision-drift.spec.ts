@@ -143,9 +143,11 @@ describe('mw-vision-drift node', function () {
     const node = helper.getNode('vd1') as Node;
     node.receive({ payload: { workOrderId: 'WO-77', assetId: 'CNC-99', status: 'done', cmmsStatus: 'COMP', changedAt: '2026-01-05T08:00:00Z' } } as never);
     node.receive({ payload: { workOrderId: 'WO-42', assetId: 'CNC-07', status: 'in-progress', cmmsStatus: 'INPRG', changedAt: '2026-01-05T08:00:00Z' } } as never);
+    // mw-wo-status: a work order made elsewhere, with no asset named, must not re-baseline every asset.
+    node.receive({ payload: { workOrderId: 'WO-88', eventIds: [], status: 'done', cmmsStatus: 'COMP', changedAt: '2026-01-05T08:00:00Z' } } as never);
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length, 0, 'another asset or an unfinished order changes nothing');
-    node.receive({ payload: { workOrderId: 'WO-42', assetId: 'CNC-07', status: 'done', cmmsStatus: 'COMP', changedAt: '2026-01-05T08:00:00Z' } } as never);
+    assert.equal(out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length, 0, 'another asset, no asset or an unfinished order changes nothing');
+    node.receive({ payload: { workOrderId: 'WO-42', assetId: 'CNC-07', eventIds: [], status: 'closed', cmmsStatus: 'CLOSE', changedAt: '2026-01-05T08:00:00Z' } } as never);
     await new Promise((r) => setTimeout(r, 50));
     const cleared = out.events.map((m) => m.payload as MaintenanceEvent).filter((e) => e.state === 'cleared');
     assert.deepEqual(cleared.map((e) => e.eventId).sort(), raised.map((e) => e.eventId).sort());
