@@ -37,6 +37,7 @@ export = function (RED: NodeAPI): void {
     let statusTimer: NodeJS.Timeout | null = null;
     let emitTimer: NodeJS.Immediate | null = null;
     let polling = false;
+    let pollAgain = false;
     let failures = 0;
     let lastProblem = '';
     let closed = false;
@@ -126,7 +127,12 @@ export = function (RED: NodeAPI): void {
         if (options.mode !== 'webhook') {
           const poller = new Poller({ client, service: svc, store: st, dialect, overlapMs: options.overlapMs, lookbackMs: options.lookbackMs });
           const runPoll = async (): Promise<void> => {
-            if (polling || closed) return;
+            if (closed) return;
+            if (polling) {
+              // "Poll now" during a poll: the running one may have asked before the change; ask again after it.
+              pollAgain = true;
+              return;
+            }
             polling = true;
             let retryAfter: number | undefined;
             try {
@@ -145,7 +151,11 @@ export = function (RED: NodeAPI): void {
               polling = false;
             }
             scheduleStatus();
-            if (!closed) pollTimer = setTimeout(() => void runPoll(), nextPollDelay(options.pollIntervalMs, failures, retryAfter));
+            if (closed) return;
+            if (pollTimer) clearTimeout(pollTimer);
+            const delay = pollAgain && failures === 0 ? 0 : nextPollDelay(options.pollIntervalMs, failures, retryAfter);
+            pollAgain = false;
+            pollTimer = setTimeout(() => void runPoll(), delay);
           };
           (node as Node & { pollNow?: () => Promise<void> }).pollNow = runPoll;
           pollTimer = setTimeout(() => void runPoll(), 0);
