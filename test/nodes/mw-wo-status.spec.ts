@@ -171,6 +171,35 @@ describe('mw-wo-status node', function () {
     assert.equal(m.payload.status, 'waiting');
   });
 
+  it('simulator delivery faults: a duplicated webhook is emitted once, an out-of-order one does not undo a newer status, a delayed one still arrives', async () => {
+    await load('maintainx', { mode: 'webhook', path: '/hooks/faults' });
+    const statuses = collector('statuses');
+    const a = await makeWorkOrder();
+    const b = await makeWorkOrder();
+    const c = await makeWorkOrder();
+    const dup = sim.webhooks.add({ url: `${base}/hooks/faults`, dialect: 'maintainx', secret: 'hook-secret', fault: 'duplicate' });
+    sim.setStatus('maintainx', a.workOrderId, 'DONE');
+    await sim.webhooks.idle();
+    sim.webhooks.remove(dup);
+    const ooo = sim.webhooks.add({ url: `${base}/hooks/faults`, dialect: 'maintainx', secret: 'hook-secret', fault: 'out-of-order' });
+    sim.setStatus('maintainx', b.workOrderId, 'IN_PROGRESS');
+    await new Promise((r) => setTimeout(r, 1100)); // the next change is a later second
+    sim.setStatus('maintainx', b.workOrderId, 'DONE');
+    await sim.webhooks.idle();
+    sim.webhooks.remove(ooo);
+    sim.webhooks.add({ url: `${base}/hooks/faults`, dialect: 'maintainx', secret: 'hook-secret', fault: 'delay', delayMs: 300 });
+    sim.setStatus('maintainx', c.workOrderId, 'ON_HOLD');
+    await sim.webhooks.idle();
+    await statuses.next((m) => m.payload.workOrderId === c.workOrderId);
+    await new Promise((r) => setTimeout(r, 200));
+    const seen = (wo: string): string[] => statuses.msgs.filter((m) => m.payload.workOrderId === wo).map((m) => String(m.payload.cmmsStatus));
+    assert.deepEqual(seen(a.workOrderId), ['DONE'], 'duplicate: once');
+    assert.deepEqual(seen(b.workOrderId), ['DONE'], 'out of order: the older IN_PROGRESS arriving last is dropped');
+    assert.deepEqual(seen(c.workOrderId), ['ON_HOLD']);
+    const deliveries = sim.webhooks.deliveries();
+    assert.ok(deliveries.length >= 5, JSON.stringify(deliveries));
+  });
+
   for (const d of ['maximo', 'maintainx'] as const) {
     it(`${d}: polling finds the change, linked to its event, once`, async () => {
       const cfg = DIALECTS[d];

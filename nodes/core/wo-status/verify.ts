@@ -132,7 +132,10 @@ function verifyStandard(input: VerifyInput, secrets: string[], tol: number): Ver
     return { ok: false, status: 401, reason: 'bad-signature' };
   }
   if (index < 0) return { ok: false, status: 401, reason: 'bad-signature' };
-  return { ok: true, replayKey: `sw:${id}`, webhookId: id, timestampSec: Number(ts), secretIndex: index };
+  // The exact request sent again (a captured copy) is a replay; the sender's own retry of the same
+  // webhook-id carries a new timestamp and signature, and is answered 2xx (the content dedupe drops
+  // it), or the sender would retry a message we already hold for days.
+  return { ok: true, replayKey: `sw:${id}:${ts}`, webhookId: id, timestampSec: Number(ts), secretIndex: index };
 }
 
 /** Whether `sig` holds a valid v1 signature of (id, ts, body), ignoring the time: to tell stale from forged. */
