@@ -45,6 +45,46 @@ describe('mw-wo-status closes the loop in a real Node-RED', function () {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  it("without mw-wo-status: mw-work-order's own close (clear action close) ends the hold, the next excursion is a new work order", async () => {
+    sim.reset();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-wos-loop-'));
+    const flows = [
+      { id: 'tab1', type: 'tab', label: 'loop' },
+      { id: 'conn1', type: 'mw-cmms', name: 'maximo', dialect: 'maximo', baseUrl: sim.url, authType: 'apikey' },
+      { id: 'th', z: 'tab1', type: 'mw-threshold', rules: JSON.stringify({ classes: { pump: [{ ...RULES.classes.pump[0], offDelay: { samples: 1 } }] } }), holdWhileWorkOrderOpen: true, wires: [['wo', 'events'], ['replies'], ['rejected']] },
+      { id: 'wo', z: 'tab1', type: 'mw-work-order', cmms: 'conn1', onCleared: 'close', wires: [['th', 'results'], ['failed']] },
+      ...['events', 'replies', 'rejected', 'results', 'failed'].map((id) => ({ id, z: 'tab1', type: 'debug', active: false, complete: 'true', targetType: 'full', wires: [] })),
+    ];
+    fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ conn1: { apiKey: SIM_CREDENTIALS.maximo.apiKey } }));
+    rt = await startRuntime({ userDir: dir, installPackage: true, flows, settings: { credentialSecret: false } });
+    const red = rt.RED;
+    for (let i = 0; i < 200 && !red.nodes.getNode('failed'); i++) await new Promise((r) => setTimeout(r, 50));
+    const seen: Record<string, Msg[]> = {};
+    for (const id of ['events', 'replies', 'rejected', 'results', 'failed']) {
+      seen[id] = [];
+      (red.nodes.getNode(id) as EventEmitter).on('input', (m: Msg) => seen[id].push(m));
+    }
+    const th = red.nodes.getNode('th') as { receive(m: object): void };
+    const feed = (v: number): void => th.receive({ payload: reading(v) });
+    const until = async (what: string, cond: () => boolean, ms = 20_000): Promise<void> => {
+      const end = Date.now() + ms;
+      while (!cond()) {
+        if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(seen)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    feed(90); feed(90);
+    await until('the first work order', () => seen.results.some((m) => m.payload.outcome === 'created'));
+    const first = String(seen.results[0].payload.eventId);
+    feed(60); feed(60);
+    await until('the close delivered', () => sim.workOrders('maximo')[0]?.status === 'COMP' && seen.results.some((m) => (m as { action?: string }).action === 'close'));
+    await new Promise((r) => setTimeout(r, 300));
+    feed(90); feed(90);
+    await until('a second work order', () => sim.workOrders('maximo').length === 2);
+    const raised = seen.events.filter((m) => m.payload.state === 'raised');
+    assert.notEqual(raised.at(-1)?.payload.eventId, first, 'a new episode after the gateway closed the work order');
+  });
+
   for (const c of CASES) {
     it(`${c.dialect} (${c.mode}): completed work order → done → re-armed → a new work order for the next breach`, async () => {
       sim.reset();
