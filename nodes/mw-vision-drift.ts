@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceEvent } from './core/contracts';
-import { validateWorkOrderStatus } from './core/contracts';
+import { validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import {
   cusumArl, designFor, DriftEngine, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
@@ -212,6 +212,13 @@ export = function (RED: NodeAPI): void {
       if (msg.topic === 'baselines') {
         send([null, { ...msg, payload: report() } as NodeMessage, null]);
         done();
+        return;
+      }
+      if (payload && typeof payload === 'object' && 'workOrderId' in payload && 'outcome' in payload) {
+        // mw-work-order's result, wired back as the README says: nothing to do for the charts (a
+        // completed work order arrives as a status), but it is not a bad record either.
+        const result = validateWorkOrderResult(payload);
+        done(result.ok ? undefined : reject(send, msg, 'invalid', result.errors));
         return;
       }
       if (payload && typeof payload === 'object' && 'workOrderId' in payload) {

@@ -157,6 +157,14 @@ describe('mw-vision-drift node', function () {
     await new Promise((r) => setTimeout(r, 50));
     const report = out.records[out.records.length - 1].payload as Array<{ series: Record<string, { learning: boolean }> }>;
     assert.equal(report[0].series.bore.learning, true);
+    // mw-work-order's results fed back: accepted quietly, nothing re-baselined, nothing rejected.
+    const rejectedBefore = out.rejected.length;
+    const clearedBefore = out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length;
+    node.receive({ payload: { eventId: 'e-1', cmms: 'Maximo', workOrderId: 'WO-42', href: null, outcome: 'created', attempts: 1, latencyMs: 12 } } as never);
+    node.receive({ payload: { eventId: 'e-1', cmms: 'Maximo', workOrderId: null, href: null, outcome: 'queued', attempts: 0, latencyMs: null } } as never);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(out.rejected.length, rejectedBefore, JSON.stringify(out.rejected.slice(rejectedBefore)));
+    assert.equal(out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length, clearedBefore);
     node.receive({ payload: { workOrderId: 'WO-1', status: 'finished' } } as never);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(out.rejected[out.rejected.length - 1].reason, 'invalid');
