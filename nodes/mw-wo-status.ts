@@ -23,6 +23,8 @@ interface Credentials { secret?: string; previousSecret?: string }
 const STATUS_INTERVAL_MS = 500;
 /** Changes emitted per turn of the event loop, so a backlog after a restart does not block it. */
 const EMIT_BATCH = 100;
+/** How long the first webhook of a group waits for others to share its commit. */
+const GROUP_COMMIT_MS = 5;
 
 export = function (RED: NodeAPI): void {
   function MwWoStatusNode(this: Node<Credentials>, config: WoStatusNodeDef): void {
@@ -107,17 +109,30 @@ export = function (RED: NodeAPI): void {
         if (options.mode !== 'poll') {
           if (!node.credentials?.secret && !node.credentials?.previousSecret) node.warn(RED._('mw-wo-status.errors.no-secret'));
           try {
-            route = addWebhookRoute(RED, options.path, options.maxBodyBytes, (req: Request, res: Response, raw: Buffer | null) => {
-              let answer;
+            // Requests that arrive within a few ms share one commit (group commit): under a burst each
+            // answer still waits for its own change to be on disk, but the burst pays one fsync per group.
+            let queue: Array<{ req: Request; res: Response; raw: Buffer | null }> = [];
+            const flush = (): void => {
+              const batch = queue;
+              queue = [];
+              if (closed || !service) {
+                for (const q of batch) q.res.status(503).json({ error: 'stopping' });
+                return;
+              }
+              let answers;
               try {
-                answer = svc.handleWebhook({ headers: req.headers, rawBody: raw });
+                answers = svc.handleWebhooks(batch.map((q) => ({ headers: q.req.headers, rawBody: q.raw })));
               } catch (e) {
                 node.error(e instanceof Error ? e.message : String(e));
-                answer = { status: 500, body: { error: 'internal' }, accepted: 0 };
+                answers = batch.map(() => ({ status: 500, body: { error: 'internal' }, accepted: 0 }));
               }
-              res.status(answer.status).json(answer.body);
-              if (answer.accepted > 0) scheduleDrain();
+              batch.forEach((q, i) => q.res.status(answers[i].status).json(answers[i].body));
+              if (answers.some((a) => a.accepted > 0)) scheduleDrain();
               scheduleStatus();
+            };
+            route = addWebhookRoute(RED, options.path, options.maxBodyBytes, (req: Request, res: Response, raw: Buffer | null) => {
+              queue.push({ req, res, raw });
+              if (queue.length === 1) setTimeout(flush, GROUP_COMMIT_MS);
             });
           } catch (e) {
             problem('mw-wo-status.errors.route', { message: e instanceof Error ? e.message : String(e) });

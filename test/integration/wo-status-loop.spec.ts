@@ -39,7 +39,10 @@ describe('mw-wo-status closes the loop in a real Node-RED', function () {
 
   before(async () => { sim = await startCmmsSim(); });
   after(async () => { await sim.stop(); });
+  let target: string | null = null;
   afterEach(async () => {
+    if (target) sim.webhooks.remove(target);
+    target = null;
     await rt?.stop();
     rt = null;
     fs.rmSync(dir, { recursive: true, force: true });
@@ -122,7 +125,7 @@ describe('mw-wo-status closes the loop in a real Node-RED', function () {
         }
       };
       const workOrders = () => sim.workOrders(c.dialect);
-      if (c.target) sim.webhooks.add({ url: `${rt.url}/api/hooks/wo`, dialect: c.target, secret: 'loop-secret', dialects: [c.dialect] });
+      if (c.target) target = sim.webhooks.add({ url: `${rt.url}/api/hooks/wo`, dialect: c.target, secret: 'loop-secret', dialects: [c.dialect] });
 
       feed(90); feed(90);
       await until('the first work order', () => seen.results.some((m) => m.payload.outcome === 'created'));

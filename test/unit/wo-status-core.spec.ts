@@ -262,3 +262,27 @@ describe('mw-wo-status polling', () => {
     store.close();
   });
 });
+
+describe('mw-wo-status group commit', () => {
+  it('a group of webhooks is committed together; a replay inside the group is still a 409', () => {
+    const file = tmpFile();
+    const store = new StatusStore(file);
+    try {
+      const opts = parseWoStatusSettings({ cmms: 'c' }, 'n1');
+      assert.ok(opts.ok);
+      const clock = Date.parse('2026-12-04T10:00:00Z');
+      const s = new StatusService({ store, dialect: 'maintainx', scheme: 'maintainx', options: opts.value, cmmsName: 'm', secrets: () => ['k'], links: () => null, now: () => clock });
+      const req = (id: number) => {
+        const body = JSON.stringify({ type: 'WORK_ORDER_STATUS_CHANGE', workOrderId: id, newWorkOrder: { id, status: 'DONE', updatedAt: '2026-12-04T09:59:00Z' } });
+        return { headers: { 'x-maintainx-webhook-body-signature': signMaintainx('k', Math.floor(clock / 1000), body) }, rawBody: Buffer.from(body) };
+      };
+      const a = req(1);
+      const answers = s.handleWebhooks([a, req(2), a, { headers: {}, rawBody: Buffer.from('{}') }]);
+      assert.deepEqual(answers.map((x) => x.status), [200, 200, 409, 401]);
+      assert.equal(store.pendingCount(), 2);
+    } finally {
+      store.close();
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+});

@@ -112,6 +112,31 @@ export class StatusService {
   }
 
   /**
+   * Several requests that arrived together, committed in one transaction: under a burst every
+   * answer still waits for its commit, but the burst pays one fsync instead of one per request.
+   * If that commit fails, every request is answered 503 (the CMMS retries).
+   */
+  handleWebhooks(reqs: readonly WebhookRequest[]): WebhookAnswer[] {
+    if (reqs.length === 1) return [this.handleWebhook(reqs[0])];
+    const before = { ...this.counters, refused: { ...this.counters.refused } };
+    this.batching = true;
+    try {
+      const answers = this.deps.store.batch(() => reqs.map((r) => this.handleWebhook(r)));
+      this.deps.store.trim();
+      return answers;
+    } catch (e) {
+      Object.assign(this.counters, before, { received: before.received + reqs.length });
+      this.counters.refused.storage += reqs.length;
+      const detail = e instanceof Error ? e.message : String(e);
+      return reqs.map(() => ({ status: 503, body: { error: 'storage', detail }, accepted: 0 }));
+    } finally {
+      this.batching = false;
+    }
+  }
+
+  private batching = false;
+
+  /**
    * Polled changes, committed with the new watermark in one transaction (so a crash never advances
    * the watermark past changes it did not store).
    */
@@ -143,7 +168,7 @@ export class StatusService {
       this.counters.duplicates += result.duplicates;
       this.counters.outOfOrder += result.outOfOrder;
       this.counters.filtered += messages.length - kept.length;
-      this.deps.store.trim();
+      if (!this.batching) this.deps.store.trim();
     }
     return result;
   }

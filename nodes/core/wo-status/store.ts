@@ -154,6 +154,11 @@ export class StatusStore {
     })();
   }
 
+  /** Runs `fn` as one transaction (each receive() inside becomes a savepoint): one fsync for a burst. */
+  batch<R>(fn: () => R): R {
+    return this.db.transaction(fn)();
+  }
+
   /** Stored changes not yet emitted, oldest first. */
   pending(limit = 100): StoredChange[] {
     return this.s.pending.all(limit) as StoredChange[];
