@@ -29,8 +29,8 @@ describe('outbox storage', () => {
     } finally {
       db.close();
     }
-    // synchronous is per connection: ask the engine's own.
-    const own = (h.outbox as unknown as { store: { db: { pragma(s: string, o: { simple: boolean }): unknown } } }).store.db;
+    // synchronous is per connection: ask the outbox's own, through its file collaborator.
+    const own = (h.outbox as unknown as { file: { get(): { db: { pragma(s: string, o: { simple: boolean }): unknown } } } }).file.get().db;
     assert.equal(own.pragma('synchronous', { simple: true }), 2);
   });
 

@@ -1,35 +1,65 @@
 // The delivery loop behind the outbox: claims due items, runs them against the CMMS client,
 // records each outcome in one commit, probes while the CMMS is away, and does the housekeeping.
-// The public API (enqueue, lifecycle, admin) is in outbox.ts.
+// A collaborator of Outbox (outbox.ts), not a base class: it reaches the file through StoreAccess
+// and tells what happened through OutboxSignals; enqueue, lifecycle and admin are the outbox's.
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { RequestOutcome } from '../cmms/types';
+import type { CmmsClient, RequestOutcome } from '../cmms/types';
 import { describeFailure, decide, type BackoffPolicy } from './classify';
 import { deliver, probeOnce, type Delivery, type Trace } from './deliver';
 import { ClockWatch } from './clock';
-import { CapacityGauge, Emitter } from './events';
-import { Link } from './link';
-import { Metrics } from './metrics';
+import type { OutboxSignals } from './events';
+import { noteSeen, type StoreAccess } from './file';
+import type { Link } from './link';
+import type { Metrics } from './metrics';
 import { wrapStorageError } from './open';
-import { settle, duration, type Settings } from './settings';
+import { duration, type Settings } from './settings';
 import type { AuditEntry, ItemRow, Store } from './store';
-import type { CapacityEvent, DeadReason, OutboxOptions, OutboxResult, ProblemEvent } from './types';
+import { TimerSlot } from './timer';
+import type { DeadReason, OutboxResult, ProblemEvent } from './types';
 
 const DAY = 86_400_000;
 
-export class DeliveryEngine {
-  readonly settings: Settings;
-  readonly metrics: Metrics;
-  readonly link: Link;
-  protected store: Store | null = null;
-  protected readonly emitter = new Emitter();
-  private readonly gauge: CapacityGauge;
+/** What the outbox asks of its delivery loop. */
+export interface DeliveryControl {
+  readonly running: boolean;
+  /** Requests in flight now. */
+  readonly inflight: number;
+  /** The wall-clock time for scheduling (moves stored waits first when the clock was stepped). */
+  clock(): number;
+  /** Asks for a drain pass on the next turn of the event loop (coalesced). */
+  pump(): void;
+  start(): void;
+  /** Stops sending and clears the timers at once; requests in flight run on. */
+  halt(): void;
+  /** halt(), then waits up to `budgetMs` for requests in flight; returns how many did not finish. */
+  stop(budgetMs: number): Promise<number>;
+  whenIdle(): Promise<void>;
+  observe(outcome: RequestOutcome): void;
+}
+
+export interface DeliveryDeps {
+  settings: Settings;
+  client: CmmsClient;
+  file: StoreAccess;
+  signals: OutboxSignals;
+  metrics: Metrics;
+  link: Link;
+  policy: BackoffPolicy;
+}
+
+export class DeliveryLoop implements DeliveryControl {
+  private readonly settings: Settings;
+  private readonly file: StoreAccess;
+  private readonly signals: OutboxSignals;
+  private readonly metrics: Metrics;
+  private readonly link: Link;
   private readonly policy: BackoffPolicy;
-  protected running = false;
-  protected readonly inflight = new Map<number, Promise<void>>();
-  private passTimer: unknown = null;
-  private wakeTimer: unknown = null;
-  private wakeAt: number | null = null;
-  private houseTimer: unknown = null;
+  private isRunning = false;
+  private readonly tasks = new Map<number, Promise<void>>();
+  private readonly passTimer: TimerSlot;
+  /** Re-armed only to fire earlier; its `at` moves with a step of the clock. */
+  private readonly wakeTimer: TimerSlot;
+  private readonly houseTimer: TimerSlot;
   private probing = false;
   /** When a lease held by an earlier run ends and its row can be taken back. */
   private reclaimAt: number | null = null;
@@ -39,28 +69,72 @@ export class DeliveryEngine {
   private readonly trace: Trace = (sink, fn) => this.calls.run(sink, fn);
   private readonly watch: ClockWatch;
 
-  constructor(protected readonly options: OutboxOptions) {
-    this.settings = settle(options);
+  constructor(private readonly deps: DeliveryDeps) {
+    this.settings = deps.settings;
+    this.file = deps.file;
+    this.signals = deps.signals;
+    this.metrics = deps.metrics;
+    this.link = deps.link;
+    this.policy = deps.policy;
     const s = this.settings;
-    this.policy = { baseMs: s.backoffBaseMs, capMs: s.backoffCapMs, random: s.random };
-    this.metrics = new Metrics(s.latencyWindow);
-    this.link = new Link(s.linkDownAfter, this.policy);
-    this.gauge = new CapacityGauge(s.maxRows, s.maxBytes, s.highWater);
+    this.passTimer = new TimerSlot(s.timers);
+    this.wakeTimer = new TimerSlot(s.timers);
+    this.houseTimer = new TimerSlot(s.timers);
     this.watch = new ClockWatch(s.now, s.monotonic);
+  }
+
+  get running(): boolean {
+    return this.isRunning;
+  }
+
+  get inflight(): number {
+    return this.tasks.size;
+  }
+
+  start(): void {
+    if (this.isRunning) return;
+    this.isRunning = true;
+    // Runs now (expired items, old leases) and then schedules itself.
+    this.housekeeping();
+  }
+
+  halt(): void {
+    this.isRunning = false;
+    this.passTimer.clear();
+    this.wakeTimer.clear();
+    this.houseTimer.clear();
+  }
+
+  async stop(budgetMs: number): Promise<number> {
+    this.halt();
+    if (this.tasks.size > 0) {
+      const budget = new TimerSlot(this.settings.timers);
+      await Promise.race([
+        Promise.allSettled([...this.tasks.values()]),
+        new Promise<void>((resolve) => { budget.set(resolve, budgetMs); }),
+      ]);
+      budget.clear();
+    }
+    return this.tasks.size;
+  }
+
+  /** Resolves once nothing is in flight (for tests and for an orderly shutdown). */
+  async whenIdle(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.allSettled([...this.tasks.values()]);
   }
 
   /**
    * The wall-clock time for scheduling. Every path that compares or writes a wait reads it here,
    * so a step of the clock moves the stored waits before anything is decided against them.
    */
-  protected clock(): number {
+  clock(): number {
     const step = this.watch.step();
     if (step !== 0) {
-      if (this.wakeAt !== null) this.wakeAt += step;
+      if (this.wakeTimer.at !== null) this.wakeTimer.at += step;
       if (this.reclaimAt !== null) this.reclaimAt += step;
       this.link.shift(step);
       try {
-        this.store?.shiftWaits(step);
+        this.file.current?.shiftWaits(step);
       } catch (e) {
         this.problem({ code: 'storage', message: wrapStorageError(e, 'cannot move waits after the clock was set').message });
       }
@@ -77,37 +151,22 @@ export class DeliveryEngine {
     this.calls.getStore()?.push(outcome);
   }
 
-  protected db(): Store {
-    if (!this.store) throw new Error('the outbox is not open');
-    return this.store;
-  }
-
-  /** Asks for a drain pass on the next turn of the event loop (coalesced). */
-  protected pump(): void {
-    if (!this.running || this.passTimer !== null) return;
-    this.passTimer = this.settings.timers.setTimeout(() => {
-      this.passTimer = null;
-      this.drain();
-    }, 0);
+  pump(): void {
+    if (!this.isRunning || this.passTimer.armed) return;
+    this.passTimer.set(() => this.drain(), 0);
   }
 
   private wake(at: number): void {
-    if (!this.running) return;
-    if (this.wakeTimer !== null && this.wakeAt !== null && this.wakeAt <= at) return;
-    if (this.wakeTimer !== null) this.settings.timers.clearTimeout(this.wakeTimer);
-    this.wakeAt = at;
+    if (!this.isRunning) return;
+    const w = this.wakeTimer;
+    if (w.armed && w.at !== null && w.at <= at) return;
     // A floor keeps an item that is due but cannot be claimed from spinning the loop.
-    const delay = Math.max(10, at - this.settings.now());
-    this.wakeTimer = this.settings.timers.setTimeout(() => {
-      this.wakeTimer = null;
-      this.wakeAt = null;
-      this.drain();
-    }, delay);
+    w.set(() => this.drain(), Math.max(10, at - this.settings.now()), at);
   }
 
   private drain(): void {
-    const store = this.store;
-    if (!this.running || !store) return;
+    const store = this.file.current;
+    if (!this.isRunning || !store) return;
     const s = this.settings;
     const now = this.clock();
     if (this.reclaimAt !== null) {
@@ -126,7 +185,7 @@ export class DeliveryEngine {
       }
       return;
     }
-    const free = s.concurrency - this.inflight.size;
+    const free = s.concurrency - this.tasks.size;
     let rows: ItemRow[] = [];
     try {
       rows = store.claim(now, free, now + s.leaseMs);
@@ -137,12 +196,12 @@ export class DeliveryEngine {
     }
     for (const row of rows) {
       const task = this.run(row).finally(() => {
-        this.inflight.delete(row.id);
+        this.tasks.delete(row.id);
         this.pump();
       });
-      this.inflight.set(row.id, task);
+      this.tasks.set(row.id, task);
     }
-    if (this.inflight.size < s.concurrency) {
+    if (this.tasks.size < s.concurrency) {
       const next = store.nextRetryAt();
       if (next !== null) this.wake(next);
     }
@@ -158,12 +217,12 @@ export class DeliveryEngine {
       row.attempts = Math.max(0, row.attempts - 1);
     } else {
       try {
-        d = await deliver(row, { client: this.options.client, connection: s.connection, now: s.now, createFor: (id) => this.store?.createFor(id, false), trace: this.trace });
+        d = await deliver(row, { client: this.deps.client, connection: s.connection, now: s.now, createFor: (id) => this.file.current?.createFor(id, false), trace: this.trace });
       } catch (e) {
         d = { kind: 'failed', error: e, audit: [] };
       }
     }
-    if (!this.store) return;
+    if (!this.file.current) return;
     try {
       this.apply(row, d);
     } catch (e) {
@@ -172,7 +231,7 @@ export class DeliveryEngine {
   }
 
   private apply(row: ItemRow, d: Delivery): void {
-    const store = this.db();
+    const store = this.file.get();
     const s = this.settings;
     const now = this.clock();
     for (const a of d.audit) this.metrics.call(a.errorClass ? a.errorClass.split('/')[0] : null);
@@ -218,7 +277,7 @@ export class DeliveryEngine {
 
   private markDead(row: ItemRow, reason: DeadReason, message: string, audit: AuditEntry[]): OutboxResult {
     const s = this.settings;
-    this.db().markDead(row, reason, message.slice(0, 1000), s.now(), audit);
+    this.file.get().markDead(row, reason, message.slice(0, 1000), s.now(), audit);
     this.metrics.count('dead');
     return {
       eventId: row.event_id, cmms: s.connection, workOrderId: null, href: null, outcome: 'dead', attempts: row.attempts,
@@ -246,9 +305,9 @@ export class DeliveryEngine {
   private async probe(): Promise<void> {
     const s = this.settings;
     this.probing = true;
-    const { result: r, entries } = await probeOnce(this.options.client, s.connection, s.now, this.trace);
+    const { result: r, entries } = await probeOnce(this.deps.client, s.connection, s.now, this.trace);
     this.probing = false;
-    const store = this.store;
+    const store = this.file.current;
     if (!store) return;
     for (const e of entries) this.metrics.call(e.errorClass ? e.errorClass.split('/')[0] : null);
     try {
@@ -264,9 +323,9 @@ export class DeliveryEngine {
     else if (this.link.nextAt !== null) this.wake(this.link.nextAt);
   }
 
-  protected housekeeping(): void {
-    const store = this.store;
-    if (!this.running || !store) return;
+  private housekeeping(): void {
+    const store = this.file.current;
+    if (!this.isRunning || !store) return;
     const s = this.settings;
     const now = this.clock();
     let backlog = false;
@@ -287,29 +346,16 @@ export class DeliveryEngine {
     } catch (e) {
       this.problem({ code: 'storage', message: wrapStorageError(e, 'housekeeping failed').message });
     }
-    this.noteSeen(store, now);
-    if (this.houseTimer !== null) s.timers.clearTimeout(this.houseTimer);
-    this.houseTimer = s.timers.setTimeout(() => {
-      this.houseTimer = null;
-      this.housekeeping();
-    }, backlog ? 0 : s.housekeepingMs);
+    noteSeen(store, now);
+    this.houseTimer.set(() => this.housekeeping(), backlog ? 0 : s.housekeepingMs);
     this.pump();
-  }
-
-  /** Lets the next start see whether the clock was set back while the process was down. */
-  protected noteSeen(store: Store, now: number): void {
-    try {
-      store.noteSeen(now);
-    } catch {
-      // Only a hint for the next start; a full disk is reported by the writes that matter.
-    }
   }
 
   /** Takes back rows whose lease ran out (not ours in flight), and plans the next such moment. */
   private reclaim(store: Store, now: number): void {
     this.reclaimAt = null;
     try {
-      store.reclaimExpired(now, this.inflight.keys());
+      store.reclaimExpired(now, this.tasks.keys());
       const lease = store.nextLeaseEnd();
       if (lease !== null && lease > now) {
         this.reclaimAt = lease;
@@ -320,22 +366,10 @@ export class DeliveryEngine {
     }
   }
 
-  protected clearTimers(): void {
-    const t = this.settings.timers;
-    for (const h of [this.passTimer, this.wakeTimer, this.houseTimer]) if (h !== null) t.clearTimeout(h);
-    this.passTimer = this.wakeTimer = this.houseTimer = null;
-    this.wakeAt = null;
-  }
-
   // ---- events ----------------------------------------------------------------------------------
 
-  protected capacity(): CapacityEvent {
-    return this.gauge.snapshot(this.store?.held ?? { rows: 0, bytes: 0 });
-  }
-
-  protected checkCapacity(forced?: CapacityEvent['level']): void {
-    const changed = this.gauge.update(this.store?.held ?? { rows: 0, bytes: 0 }, forced);
-    if (changed) this.emitter.emit('capacity', changed);
+  private checkCapacity(): void {
+    this.signals.capacity(this.file.current?.held ?? { rows: 0, bytes: 0 });
   }
 
   /** Items that waited only because the CMMS was away become due now, oldest first. */
@@ -349,14 +383,14 @@ export class DeliveryEngine {
   }
 
   private linkChanged(): void {
-    this.emitter.emit('link', this.link.snapshot());
+    this.signals.link(this.link.snapshot());
   }
 
-  protected emitResult(r: OutboxResult): void {
-    this.emitter.emit('result', r);
+  private emitResult(r: OutboxResult): void {
+    this.signals.result(r);
   }
 
-  protected problem(p: ProblemEvent): void {
-    this.emitter.emit('problem', p);
+  private problem(p: ProblemEvent): void {
+    this.signals.problem(p);
   }
 }

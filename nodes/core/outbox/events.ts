@@ -1,7 +1,17 @@
 // Listeners of the outbox, called one by one so a throwing listener neither breaks delivery nor
-// keeps the others from hearing; and the capacity gauge behind the high-water warning.
+// keeps the others from hearing; the capacity gauge behind the high-water warning; and Signals,
+// the one collaborator the delivery loop and the outbox tell what happened.
 import type { Held } from './store';
-import type { CapacityEvent, CapacityLevel, OutboxEvents } from './types';
+import type { CapacityEvent, CapacityLevel, LinkEvent, OutboxEvents, OutboxResult, ProblemEvent } from './types';
+
+/** What the delivery loop tells the outside world; the outbox's listeners hear it. */
+export interface OutboxSignals {
+  result(r: OutboxResult): void;
+  problem(p: ProblemEvent): void;
+  link(e: LinkEvent): void;
+  /** Recomputes the capacity level from what is held (or takes the one given); a change is announced. */
+  capacity(held: Held, forced?: CapacityLevel): void;
+}
 
 type Listeners = { [K in keyof OutboxEvents]: OutboxEvents[K][] };
 
@@ -53,5 +63,43 @@ export class CapacityGauge {
     if (level === this.level) return null;
     this.level = level;
     return this.snapshot(held);
+  }
+}
+
+export class Signals implements OutboxSignals {
+  private readonly emitter = new Emitter();
+  private readonly gauge: CapacityGauge;
+
+  constructor(limits: { maxRows: number; maxBytes: number; highWater: number }) {
+    this.gauge = new CapacityGauge(limits.maxRows, limits.maxBytes, limits.highWater);
+  }
+
+  on<K extends keyof OutboxEvents>(event: K, fn: OutboxEvents[K]): void {
+    this.emitter.on(event, fn);
+  }
+
+  off<K extends keyof OutboxEvents>(event: K, fn: OutboxEvents[K]): void {
+    this.emitter.off(event, fn);
+  }
+
+  result(r: OutboxResult): void {
+    this.emitter.emit('result', r);
+  }
+
+  problem(p: ProblemEvent): void {
+    this.emitter.emit('problem', p);
+  }
+
+  link(e: LinkEvent): void {
+    this.emitter.emit('link', e);
+  }
+
+  capacity(held: Held, forced?: CapacityLevel): void {
+    const changed = this.gauge.update(held, forced);
+    if (changed) this.emitter.emit('capacity', changed);
+  }
+
+  capacitySnapshot(held: Held): CapacityEvent {
+    return this.gauge.snapshot(held);
   }
 }

@@ -1,107 +1,104 @@
 // The durable outbox: every work-order action is committed to SQLite before `enqueue()` returns,
 // then delivered oldest first, in order per asset, with backoff, lookup-before-resend and a
 // deadline. Pure of Node-RED: the client, clock, timers, random source and file path are injected.
+// Composed of named collaborators, each behind its own small interface: the file (OutboxFile →
+// StoreAccess), the delivery loop (DeliveryLoop → DeliveryControl), the admin (OutboxAdmin) and
+// the listeners (Signals → OutboxSignals). The outbox itself owns enqueue and the lifecycle.
+import type { RequestOutcome } from '../cmms/types';
 import { OutboxAdmin } from './admin';
-import { DeliveryEngine } from './engine';
-import { openDatabase, wrapStorageError } from './open';
-import { checkInput, fullMessage, occurredMs } from './settings';
-import { itemBytes, Store, type ItemRow } from './store';
+import type { BackoffPolicy } from './classify';
+import { DeliveryLoop, type DeliveryControl } from './engine';
+import { Signals } from './events';
+import { OutboxFile } from './file';
+import { Link } from './link';
+import { Metrics } from './metrics';
+import { wrapStorageError } from './open';
+import { checkInput, fullMessage, occurredMs, settle, type Settings } from './settings';
+import { itemBytes, type ItemRow } from './store';
 import { workOrderLinks, type WorkOrderLinks } from './work-order-links';
 import {
-  OutboxFullError, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
+  OutboxFullError, type CapacityEvent, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
 } from './types';
 
-export class Outbox extends DeliveryEngine {
+export class Outbox {
+  readonly settings: Settings;
+  readonly metrics: Metrics;
+  readonly link: Link;
   readonly admin: OutboxAdmin;
+  private readonly signals: Signals;
+  private readonly file: OutboxFile;
+  private readonly delivery: DeliveryControl;
 
   constructor(options: OutboxOptions) {
-    super(options);
-    this.admin = new OutboxAdmin(() => this.db(), this.settings, () => {
+    const s = settle(options);
+    this.settings = s;
+    const policy: BackoffPolicy = { baseMs: s.backoffBaseMs, capMs: s.backoffCapMs, random: s.random };
+    this.metrics = new Metrics(s.latencyWindow);
+    this.link = new Link(s.linkDownAfter, policy);
+    this.signals = new Signals(s);
+    this.file = new OutboxFile(s, this.signals);
+    this.delivery = new DeliveryLoop({
+      settings: s, client: options.client, file: this.file, signals: this.signals, metrics: this.metrics, link: this.link, policy,
+    });
+    this.admin = new OutboxAdmin(() => this.file.get(), s, () => {
       this.checkCapacity();
-      this.pump();
+      this.delivery.pump();
     });
   }
 
   on<K extends keyof OutboxEvents>(event: K, listener: OutboxEvents[K]): this {
-    this.emitter.on(event, listener);
+    this.signals.on(event, listener);
     return this;
   }
 
   off<K extends keyof OutboxEvents>(event: K, listener: OutboxEvents[K]): this {
-    this.emitter.off(event, listener);
+    this.signals.off(event, listener);
     return this;
   }
 
+  /**
+   * Give this every request outcome of the client (its `onOutcome`): requests made for the
+   * outbox's own calls become audit rows with method, path and status; the client's other traffic
+   * (health probes, polling, asset checks) runs outside those calls and is ignored.
+   */
+  observe(outcome: RequestOutcome): void {
+    this.delivery.observe(outcome);
+  }
+
   get isOpen(): boolean {
-    return this.store !== null;
+    return this.file.current !== null;
   }
 
   /** Opens (or creates) the file; attach listeners first, a corrupt file is reported from here. */
   open(): void {
-    if (this.store) return;
-    const s = this.settings;
-    const db = openDatabase(s.file, {
-      check: s.checkOnOpen, maxDatabasePages: s.maxDatabasePages, now: s.now,
-      onMovedAside: (to, why) => this.problem({
-        code: 'corrupt-moved-aside', file: to,
-        message: `the outbox ${s.file} was corrupt (${why}); it was moved to ${to} and a fresh outbox started. Items in the old file were not delivered: inspect it.`,
-      }),
-    });
-    try {
-      const store = new Store(db);
-      const now = s.now();
-      // The clock was set back while the process was down: the stored waits move back by as much
-      // as can be seen (the downtime hides the rest), so none lasts longer than it had left.
-      const seen = store.lastSeen();
-      if (seen !== null && seen - now >= 1000) store.shiftWaits(now - seen);
-      // A previous process died with these in flight; their leases have run out.
-      store.reclaimExpired(now, []);
-      this.store = store;
-    } catch (e) {
-      db.close();
-      throw wrapStorageError(e, `cannot open the outbox ${s.file}`);
-    }
+    if (this.file.current) return;
+    this.file.open();
     this.checkCapacity();
   }
 
   /** Starts delivering; opens the file first if needed. */
   start(): void {
     this.open();
-    if (this.running) return;
-    this.running = true;
-    // Runs now (expired items, old leases) and then schedules itself.
-    this.housekeeping();
+    this.delivery.start();
   }
 
   /** Stops sending, waits up to `budgetMs` for requests in flight; unfinished rows stay leased. */
   async stop(budgetMs = 5000): Promise<{ unfinished: number }> {
-    this.running = false;
-    this.clearTimers();
-    if (this.inflight.size > 0) {
-      let budget: unknown = null;
-      await Promise.race([
-        Promise.allSettled([...this.inflight.values()]),
-        new Promise<void>((resolve) => { budget = this.settings.timers.setTimeout(resolve, budgetMs); }),
-      ]);
-      this.settings.timers.clearTimeout(budget);
-    }
-    return { unfinished: this.inflight.size };
+    return { unfinished: await this.delivery.stop(budgetMs) };
   }
 
   /** Closes the file. Requests still in flight finish unrecorded; their rows are reclaimed at next open. */
   close(): void {
-    this.running = false;
-    this.clearTimers();
-    if (this.store?.db.open) this.noteSeen(this.store, this.settings.now());
-    this.store?.close();
-    this.store = null;
+    this.delivery.halt();
+    this.file.close();
   }
 
   enqueue(input: EnqueueInput): EnqueueResult {
     checkInput(input);
-    const store = this.db();
+    const store = this.file.get();
     const s = this.settings;
-    const now = this.clock();
+    const delivery = this.delivery;
+    const now = delivery.clock();
     const shadow = input.shadow ?? s.shadow;
     const create = input.action === 'create';
     let itemId: number;
@@ -137,15 +134,15 @@ export class Outbox extends DeliveryEngine {
       this.metrics.count('shadow');
       return { outcome: 'shadow', itemId };
     }
-    const waiting = !this.running || !this.link.open(now) || this.inflight.size >= s.concurrency || store.hasEarlierForAsset(input.assetKey, itemId);
+    const waiting = !delivery.running || !this.link.open(now) || delivery.inflight >= s.concurrency || store.hasEarlierForAsset(input.assetKey, itemId);
     if (waiting) {
       this.metrics.count('queued');
-      this.emitResult({
+      this.signals.result({
         eventId: input.eventId, cmms: s.connection, workOrderId: null, href: null, outcome: 'queued', attempts: 0, latencyMs: null,
         nodeId: input.nodeId, action: input.action, itemId,
       });
     }
-    this.pump();
+    delivery.pump();
     return { outcome: 'queued', itemId, waiting };
   }
 
@@ -158,13 +155,13 @@ export class Outbox extends DeliveryEngine {
   }
 
   getMetrics(): OutboxMetrics {
-    const store = this.db();
+    const store = this.file.get();
     const now = this.settings.now();
     const oldest = store.oldestActiveEnqueuedAt();
     return {
       outcomes: { ...this.metrics.outcomes },
       pending: store.count('pending') + store.count('inflight') + store.count('retry-wait'),
-      inflight: this.inflight.size,
+      inflight: this.delivery.inflight,
       dead: store.count('dead'),
       shadow: store.count('shadow'),
       oldestPendingAgeMs: oldest === null ? null : Math.max(0, now - oldest),
@@ -172,18 +169,22 @@ export class Outbox extends DeliveryEngine {
       errors: { ...this.metrics.errors },
       errorRate: this.metrics.errorRate(),
       calls: this.metrics.calls,
-      capacity: this.capacity(),
+      capacity: this.signals.capacitySnapshot(store.held),
       link: this.link.snapshot(),
     };
   }
 
   /** Read-only: the events a work order was made from (mw-wo-status links statuses back with it). */
   linksFor(workOrderId: string, reference?: string | null): WorkOrderLinks | null {
-    return workOrderLinks(this.db().db, workOrderId, reference);
+    return workOrderLinks(this.file.get().db, workOrderId, reference);
   }
 
   /** Resolves once nothing is in flight (for tests and for an orderly shutdown). */
-  async whenIdle(): Promise<void> {
-    while (this.inflight.size > 0) await Promise.allSettled([...this.inflight.values()]);
+  whenIdle(): Promise<void> {
+    return this.delivery.whenIdle();
+  }
+
+  private checkCapacity(forced?: CapacityEvent['level']): void {
+    this.signals.capacity(this.file.current?.held ?? { rows: 0, bytes: 0 }, forced);
   }
 }
