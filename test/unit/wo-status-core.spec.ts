@@ -8,7 +8,7 @@ import { signMaintainx } from '../../sim/cmms/webhooks';
 import { validateWorkOrderStatus } from '../../nodes/core/contracts';
 import type { CmmsWorkOrder, Page } from '../../nodes/core/cmms/types';
 import { makeNormaliser, MAXIMO_TABLE } from '../../nodes/core/wo-status/normalise';
-import { Poller } from '../../nodes/core/wo-status/poller';
+import { nextPollDelay, Poller } from '../../nodes/core/wo-status/poller';
 import { StatusService, type ServiceDeps } from '../../nodes/core/wo-status/service';
 import { parseWoStatusSettings } from '../../nodes/core/wo-status/settings';
 import { StatusStore } from '../../nodes/core/wo-status/store';
@@ -284,5 +284,18 @@ describe('mw-wo-status group commit', () => {
       store.close();
       fs.rmSync(path.dirname(file), { recursive: true, force: true });
     }
+  });
+});
+
+describe('mw-wo-status poll backoff', () => {
+  it('polls at the interval while healthy, doubles while failing up to 30 min, and honours Retry-After', () => {
+    const mid = (): number => 0.5; // no jitter
+    assert.equal(nextPollDelay(60_000, 0, undefined, mid), 60_000);
+    assert.equal(nextPollDelay(60_000, 1, undefined, mid), 120_000);
+    assert.equal(nextPollDelay(60_000, 3, undefined, mid), 480_000);
+    assert.equal(nextPollDelay(60_000, 20, undefined, mid), 30 * 60_000);
+    assert.equal(nextPollDelay(10_000, 1, 300_000, mid), 300_000);
+    const jittered = nextPollDelay(60_000, 1, undefined, () => 0);
+    assert.ok(jittered >= 96_000 && jittered <= 144_000);
   });
 });
