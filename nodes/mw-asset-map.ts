@@ -10,7 +10,7 @@ import { ModbusFlow, type ModbusLink } from './core/assets/modbus-link';
 import { iso, mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';
 import type { RegistryService } from './core/assets/service';
 import { onClose } from './lib/close';
-import { onInput } from './lib/input';
+import { containPayload, onInput } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { failed, idle, ok, showStatus, warning } from './lib/status';
 
@@ -197,6 +197,9 @@ export = function (RED: NodeAPI): void {
       send([first, failures.length === 1 ? failures[0] : failures]);
       scheduleStatus();
       const bad = result.exceptions.filter((e) => ERROR_REASONS.has(e.reason) && reportNow(e.identifier ?? '', ctx.now));
+      // A rejected message whose payload is huge, deep or unreadable reaches Catch nodes with a small
+      // stand-in (Node-RED copies the message for them). Only when no reading reuses the message.
+      if (bad.length > 0 && result.readings.length === 0) containPayload(msg);
       if (bad.length > 0) done(new Error(bad.map((e) => `${e.reason}: ${e.identifier ?? ''} ${e.errors.join('; ')}`).join(' | ')));
       else done();
     }

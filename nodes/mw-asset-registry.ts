@@ -13,7 +13,8 @@ import { addRecords, importText, type FileFormat } from './core/assets/sources';
 import type { VerificationStatus } from './core/assets/types';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
-import { nodeDataFile, userDirOf } from './lib/files';
+import { confine } from './core/storage/confined-file';
+import { fileAccess, nodeDataFile, userDirOf } from './lib/files';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
 
 type RegistryNodeDef = NodeDef & RegistryNodeSettings;
@@ -42,7 +43,14 @@ export = function (RED: NodeAPI): void {
       return () => { listeners.delete(listener); };
     };
 
-    const parsed = parseRegistrySettings(config, (p) => path.resolve(userDirOf(RED), p));
+    // The mapping file is confined to the user directory (or settings.js millwright.allowedFileDirs).
+    const fileProblems: string[] = [];
+    const parsed0 = parseRegistrySettings(config, (p) => {
+      const c = confine(p, fileAccess(RED));
+      if (!c.ok) fileProblems.push(`file ${c.error}`);
+      return c.ok ? c.path : path.resolve(userDirOf(RED), p);
+    });
+    const parsed: typeof parsed0 = fileProblems.length === 0 ? parsed0 : { ok: false, errors: [...(parsed0.ok ? [] : parsed0.errors), ...fileProblems] };
     if (!parsed.ok) {
       node.configErrors = parsed.errors;
       node.error(RED._('mw-asset-registry.errors.invalid-config', { errors: parsed.errors.join('; ') }));

@@ -61,9 +61,23 @@ async function testConnection(RED: NodeAPI, settings: unknown, credentials: Cmms
   }
 }
 
+/** The origins a connection's secrets may go to: its base URL's and its OAuth token URL's. */
+function secretOrigins(settings: unknown): string[] | null {
+  const s = (settings ?? {}) as { baseUrl?: unknown; tokenUrl?: unknown };
+  try {
+    const base = new URL(String(s.baseUrl ?? '').trim());
+    const token = typeof s.tokenUrl === 'string' && s.tokenUrl.trim() !== '' ? new URL(s.tokenUrl.trim(), base) : null;
+    return [base.origin, ...(token ? [token.origin] : [])];
+  } catch {
+    return null;
+  }
+}
+
 export = function (RED: NodeAPI): void {
   /** Open outboxes by connection id, for the admin endpoints. */
   const outboxes = new Map<string, Outbox>();
+  /** Where each deployed connection's stored secrets were saved for (see the test route). */
+  const savedOrigins = new Map<string, string[] | null>();
 
   function MwCmmsNode(this: CmmsNode, config: CmmsNodeDef): void {
     RED.nodes.createNode(this, config);
@@ -75,6 +89,7 @@ export = function (RED: NodeAPI): void {
     let invalid: StatusSpec | null = null;
     node.client = null;
     node.configErrors = [];
+    savedOrigins.set(node.id, secretOrigins(config));
 
     const parsed = parseCmmsSettings(config, node.credentials ?? {});
     if (!parsed.ok) {
@@ -164,6 +179,7 @@ export = function (RED: NodeAPI): void {
     };
 
     onClose(node, async () => {
+      savedOrigins.delete(node.id);
       monitor?.stop();
       users.clear();
       if (outbox) {
@@ -187,10 +203,27 @@ export = function (RED: NodeAPI): void {
   RED.httpAdmin.post('/mw-cmms/test', RED.auth.needsPermission('mw-cmms.write'), (req: Request, res: Response) => {
     const body = (req.body ?? {}) as { id?: unknown; config?: unknown; credentials?: Record<string, unknown> };
     const stored = (typeof body.id === 'string' ? RED.nodes.getCredentials(body.id) : undefined) as CmmsCredentials | undefined;
-    const credentials: CmmsCredentials = { ...(stored ?? {}) };
+    const credentials: CmmsCredentials = {};
+    const typedKeys = new Set<string>();
     for (const key of Object.keys(CREDENTIALS) as Array<keyof CmmsCredentials>) {
       const typed = body.credentials?.[key];
-      if (typeof typed === 'string' && typed !== '' && typed !== UNCHANGED_SECRET) credentials[key] = typed;
+      if (typeof typed === 'string' && typed !== '' && typed !== UNCHANGED_SECRET) {
+        credentials[key] = typed;
+        typedKeys.add(key);
+      }
+    }
+    // A stored secret goes only to the origins it was saved for (base URL and token URL), as a
+    // browser fills a saved password only on its own site: a changed URL needs the secret typed again.
+    const storedKeys = Object.keys(stored ?? {}).filter((k) => !typedKeys.has(k) && k in CREDENTIALS && CREDENTIALS[k as keyof typeof CREDENTIALS].type === 'password');
+    if (stored) {
+      const saved = typeof body.id === 'string' ? savedOrigins.get(body.id) : undefined;
+      const wanted = secretOrigins(body.config);
+      const same = !!saved && !!wanted && wanted.every((o) => saved.includes(o));
+      if (!same && storedKeys.length > 0) {
+        res.json({ ok: false, state: 'secret-needed', text: RED._('mw-cmms.test.secret-needed') });
+        return;
+      }
+      for (const [k, v] of Object.entries(stored)) if (!typedKeys.has(k)) (credentials as Record<string, unknown>)[k] = v;
     }
     testConnection(RED, body.config, credentials).then(
       (r) => res.json(r),

@@ -4,16 +4,18 @@
 import type { Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import {
-  AlarmEngine, acknowledge, Committer, ControlError, healthRequest, isControlTopic, loadRules, markClean,
+  AlarmEngine, acknowledge, Committer, CONTROL_TOPICS, ControlError, healthRequest, loadRules, markClean,
   parseThresholdSettings, restoreFromStore, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
   type ControlTopic, type ThresholdNodeSettings,
 } from './core/alarms';
 import type { MaintenanceEvent } from './core/contracts';
-import { validateAssetReadings, validateWorkOrderResult, validateWorkOrderStatus, type WorkOrderResult, type WorkOrderStatus } from './core/contracts';
+import { kindOf, validateAssetReadings, validateWorkOrderResult, validateWorkOrderStatus, type WorkOrderResult, type WorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import { onClose } from './lib/close';
-import { nodeDataFile, userDirOf } from './lib/files';
-import { onInput } from './lib/input';
+import { readConfined } from './core/storage/confined-file';
+import { fileAccess, nodeDataFile } from './lib/files';
+import { controlOf, warnLegacyControl } from './lib/control';
+import { containPayload, onInput } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { failed, ok, showStatus, warning } from './lib/status';
 
@@ -39,26 +41,40 @@ function checkRoute(RED: NodeAPI) {
     const body = (req.body ?? {}) as { rules?: unknown; rulesFile?: unknown };
     const rules = typeof body.rules === 'string' ? body.rules : '';
     const file = typeof body.rulesFile === 'string' ? body.rulesFile.trim() : '';
-    const loaded = loadRules(rules, file, userDirOf(RED));
-    if (!loaded.ok) {
-      res.json({ ok: false, errors: loaded.errors });
-      return;
-    }
-    const classes = Object.keys(loaded.set.classes ?? {});
-    const count = classes.reduce((n, c) => n + (loaded.set.classes?.[c]?.length ?? 0), 0);
-    res.json({ ok: true, errors: [], counts: { classes: classes.length, rules: count, assets: Object.keys(loaded.set.assets ?? {}).length } });
+    const access = fileAccess(RED);
+    // The file is read asynchronously (a slow disk never stops the runtime) and confined to the user
+    // directory; only then parsed, by the same code a deploy uses.
+    const read = file === '' ? Promise.resolve(undefined) : readConfined(file, access).then((r) => (r.ok ? r.text : r));
+    read.then((text) => {
+      if (typeof text === 'object') {
+        res.json({ ok: false, errors: [`rules file ${text.error}`] });
+        return;
+      }
+      answer(res, loadRules(rules, file, access, text));
+    }, () => res.status(500).json({ ok: false, errors: ['rules file: cannot be read'] }));
   };
 }
 
+function answer(res: Response, loaded: ReturnType<typeof loadRules>): void {
+  if (!loaded.ok) {
+    res.json({ ok: false, errors: loaded.errors });
+    return;
+  }
+  const classes = Object.keys(loaded.set.classes ?? {});
+  const count = classes.reduce((n, c) => n + (loaded.set.classes?.[c]?.length ?? 0), 0);
+  res.json({ ok: true, errors: [], counts: { classes: classes.length, rules: count, assets: Object.keys(loaded.set.assets ?? {}).length } });
+}
+
 export = function (RED: NodeAPI): void {
-  RED.httpAdmin.post('/mw-threshold/check', RED.auth.needsPermission('mw-threshold.read'), checkRoute(RED));
+  // Write permission: checking reads a file on the server (issue 12: a reader could read any file).
+  RED.httpAdmin.post('/mw-threshold/check', RED.auth.needsPermission('mw-threshold.write'), checkRoute(RED));
 
   function MwThresholdNode(this: Node, config: ThresholdNodeDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const settings = parseThresholdSettings(config);
     const options = settings.ok ? settings.value : null;
-    const loaded = options ? loadRules(options.rulesText, options.rulesFile, userDirOf(RED)) : null;
+    const loaded = options ? loadRules(options.rulesText, options.rulesFile, fileAccess(RED)) : null;
     const configErrors = !settings.ok ? settings.errors : loaded && !loaded.ok ? loaded.errors : [];
     let engine: AlarmEngine | null = null;
     let store: DurableState | null = null;
@@ -235,18 +251,31 @@ export = function (RED: NodeAPI): void {
     onInput(node, (msg, send, done) => {
       if (!engine) return reject(msg, send, done, { reason: 'invalid-config', errors: configErrors });
       const p = msg.payload as Record<string, unknown> | null;
-      const isObject = p !== null && typeof p === 'object' && !Array.isArray(p);
+      // kindOf is O(1) and reads nothing: a Buffer or Proxy never reaches the `in` test or the fast path.
+      const obj = kindOf(p).type === 'object' ? (p as Record<string, unknown>) : null;
+      // The common well-formed message skips ajv and the size walk (surelyValidReadings is bounded itself).
+      if (obj && 'readings' in obj && surelyValidReadings(obj)) return settle(engine.ingest(obj), msg, send, done);
+      // Size and shape next: nothing oversized, too deep or unreadable reaches a validator, and the
+      // rejected message carries a small stand-in that Catch nodes can copy.
+      const shape = containPayload(msg);
+      if (shape) return reject(msg, send, done, { reason: 'invalid', errors: [shape.error] });
       // Readings win over the topic: an MQTT topic that happens to be called "health" is still data.
-      if (isObject && 'readings' in p) {
-        // The common well-formed message skips ajv; anything else gets ajv's verdict and its error text.
-        if (surelyValidReadings(p)) return settle(engine.ingest(p), msg, send, done);
-        const checked = validateAssetReadings(p);
+      if (obj && 'readings' in obj) {
+        const checked = validateAssetReadings(obj);
         if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
         return settle(engine.ingest(checked.value), msg, send, done);
       }
-      if (isControlTopic(msg.topic)) return control(msg.topic, msg, send, done);
-      if (isObject && 'workOrderId' in p && ('status' in p || 'outcome' in p)) {
-        const checked = 'status' in p ? validateWorkOrderStatus(p) : validateWorkOrderResult(p);
+      // Control by msg.control; the old msg.topic form only when the payload is not a work-order
+      // status or result (those are data, whatever the topic says).
+      const isWorkOrder = obj !== null && 'workOrderId' in obj && ('status' in obj || 'outcome' in obj);
+      const which = controlOf(msg, CONTROL_TOPICS, () => !isWorkOrder);
+      if (which && 'invalid' in which) return reject(msg, send, done, { reason: 'invalid-control', errors: [which.invalid] });
+      if (which) {
+        if (which.legacy) warnLegacyControl(RED, node, which.name);
+        return control(which.name, msg, send, done);
+      }
+      if (isWorkOrder) {
+        const checked = 'status' in obj ? validateWorkOrderStatus(obj) : validateWorkOrderResult(obj);
         if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
         let update: WorkOrderStatus | WorkOrderResult = checked.value;
         // mw-work-order's own close (clear action "close"), once delivered, ends the work order like a

@@ -3,18 +3,19 @@
 // spread, and sends one maintenance event of kind "drift" per episode. Baselines, detector state
 // and open episodes live in a per-node SQLite file: written when something changes state, and
 // checkpointed on a timer — never per record.
-import fs from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceEvent } from './core/contracts';
-import { validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
+import { compileInputValidator, validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import {
   cusumArl, designFor, DriftEngine, lineSlots, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
   type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
 import { onClose } from './lib/close';
-import { nodeDataFile } from './lib/files';
-import { onInput } from './lib/input';
+import { readConfinedSync } from './core/storage/confined-file';
+import { fileAccess, nodeDataFile } from './lib/files';
+import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
+import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { failed, idle, ok, showStatus, warning } from './lib/status';
 import type { Request, Response } from 'express';
@@ -30,6 +31,22 @@ const UNTRACKED_WARN_MS = 60_000;
 
 const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-vision-drift', id);
 
+const CONTROLS = ['rebaseline', 'baselines'] as const;
+/** The old topic form: only when the payload is not data (nothing, an inject timestamp, or a bare filter). */
+function legacyControlOk(p: unknown): boolean {
+  if (isEmptyPayload(p)) return true;
+  if (typeof p !== 'object' || Array.isArray(p)) return false;
+  // A filter names only these keys; anything else (unitId, readings, measurements…) is a record.
+  return Object.keys(p as object).every((k) => FILTER_KEYS.includes(k));
+}
+const FILTER_KEYS = ['assetId', 'asset', 'product', 'characteristic'];
+interface RebaselineFilter { assetId?: string; asset?: string; product?: string; characteristic?: string }
+const filterText = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const validateFilter = compileInputValidator<RebaselineFilter>({
+  type: 'object', additionalProperties: false,
+  properties: { assetId: filterText, asset: filterText, product: filterText, characteristic: filterText },
+});
+
 /** The settings that shape detector state: when they change, the running sums start over. */
 function fingerprint(s: DriftSettings): string {
   return JSON.stringify([s.arl0, s.lambda, s.cusumK, s.fir, s.rules, s.subgroupSize, s.trendWindow, s.capabilityWindow,
@@ -41,15 +58,10 @@ function withSpecFile(RED: NodeAPI, config: DriftNodeDef, settings: DriftSetting
   if (config.specSource !== 'file') return [];
   const file = String(config.specFile ?? '').trim();
   if (!file) return [RED._('mw-vision-drift.errors.no-spec-file')];
-  const userDir = (RED.settings as { userDir?: string }).userDir ?? process.cwd();
-  const full = path.isAbsolute(file) ? file : path.join(userDir, file);
-  let text: string;
-  try {
-    text = fs.readFileSync(full, 'utf8');
-  } catch (e) {
-    return [RED._('mw-vision-drift.errors.spec-file', { file: full, message: (e as Error).message })];
-  }
-  const parsed = parseSpecText(text, path.basename(full));
+  // Confined to the user directory (or settings.js millwright.allowedFileDirs), a regular file, capped.
+  const read = readConfinedSync(file, fileAccess(RED));
+  if (!read.ok) return [RED._('mw-vision-drift.errors.spec-file', { file, message: read.error })];
+  const parsed = parseSpecText(read.text, path.basename(read.path));
   settings.specs = [...settings.specs, ...parsed.rows];
   return parsed.errors;
 }
@@ -243,15 +255,36 @@ export = function (RED: NodeAPI): void {
         done(reject(send, msg, 'invalid-config', problems));
         return;
       }
+      // Size and shape first (an image Buffer wired in by mistake is the classic): rejected before
+      // any validator, with a small stand-in payload that Catch nodes can copy.
+      const shape = containPayload(msg);
+      if (shape) {
+        done(reject(send, msg, 'invalid', [shape.error]));
+        return;
+      }
       const payload = msg.payload as Record<string, unknown> | null;
-      if (msg.topic === 'rebaseline') {
-        const f = (payload ?? {}) as Record<string, unknown>;
-        const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
-        rebaseline(send, msg, { assetId: text(f.assetId) ?? text(f.asset), product: text(f.product), characteristic: text(f.characteristic) }, RED._('mw-vision-drift.reason.control'), Date.now());
+      // Control by msg.control; the old msg.topic form only when the payload is not a record (an
+      // inspection record on a topic called "rebaseline" is a record, and is never swallowed).
+      const which = controlOf(msg, CONTROLS, legacyControlOk);
+      if (which && 'invalid' in which) {
+        done(reject(send, msg, 'invalid-control', [which.invalid]));
+        return;
+      }
+      if (which?.name === 'rebaseline') {
+        // The filter is validated as strictly as a record: {assetId: 123} is an error, not "everything".
+        const f = validateFilter(isEmptyPayload(payload) ? {} : payload);
+        if (!f.ok) {
+          done(reject(send, msg, 'invalid-control', f.errors));
+          return;
+        }
+        const filter = f.value;
+        if (which.legacy) warnLegacyControl(RED, node, which.name);
+        rebaseline(send, msg, { assetId: filter.assetId ?? filter.asset, product: filter.product, characteristic: filter.characteristic }, RED._('mw-vision-drift.reason.control'), Date.now());
         done();
         return;
       }
-      if (msg.topic === 'baselines') {
+      if (which?.name === 'baselines') {
+        if (which.legacy) warnLegacyControl(RED, node, which.name);
         send([null, { ...msg, payload: report() } as NodeMessage, null]);
         done();
         return;

@@ -8,7 +8,8 @@ import { assetKey, planFor } from './core/mapping/plan';
 import type { EnqueueResult, Outbox, OutboxResult } from './core/outbox';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
-import { onInput } from './lib/input';
+import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
+import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { failed, idle, ok, showStatus, warning } from './lib/status';
 
@@ -34,8 +35,22 @@ function toContract(r: OutboxResult): WorkOrderResult {
   return { eventId: r.eventId, cmms: r.cmms, workOrderId: r.workOrderId, href: r.href, outcome: r.outcome, attempts: r.attempts, latencyMs: r.latencyMs };
 }
 
-function isControl(msg: NodeMessageInFlow): msg is NodeMessageInFlow & { topic: ControlTopic } {
-  return typeof msg.topic === 'string' && (CONTROL_TOPICS as readonly string[]).includes(msg.topic);
+/**
+ * The old topic form is honoured only when the payload is not data (so an event on an MQTT topic
+ * called "discard" is an event), and `discard` by topic only with an explicit list of item ids.
+ */
+function legacyOk(p: unknown, name: ControlTopic): boolean {
+  if (name === 'discard') return Array.isArray(p);
+  // Events are objects: anything else (nothing, "all", a timestamp, a list of ids) is not data.
+  return typeof p !== 'object' || p === null || Array.isArray(p);
+}
+
+/** replay / discard: nothing (all of this node's dead letters) or a list of item ids; other commands take no payload. */
+function controlIds(p: unknown, name: ControlTopic): number[] | null | string {
+  if (name !== 'replay' && name !== 'discard') return typeof p !== 'object' || p === null ? null : `msg.payload must be empty for "${name}"`;
+  if (isEmptyPayload(p) || p === 'all') return null;
+  if (Array.isArray(p) && p.length <= 100_000 && p.every((v) => Number.isSafeInteger(v) && (v as number) > 0)) return p as number[];
+  return `msg.payload for "${name}" must be empty or "all" (all of this node's dead letters) or an array of item ids (positive integers)`;
 }
 
 export = function (RED: NodeAPI): void {
@@ -132,7 +147,7 @@ export = function (RED: NodeAPI): void {
       return out;
     }
 
-    function control(msg: NodeMessageInFlow & { topic: ControlTopic }, send: SendFn): void {
+    function control(name: ControlTopic, requested: number[] | null, msg: NodeMessageInFlow, send: SendFn): void {
       const outbox = box();
       const own = (): number[] => {
         const mine: number[] = [];
@@ -143,10 +158,9 @@ export = function (RED: NodeAPI): void {
           after = page[page.length - 1].itemId;
         }
       };
-      const requested = Array.isArray(msg.payload) ? (msg.payload as unknown[]).filter((v): v is number => Number.isInteger(v)) : null;
       const selected = (): number[] => (requested ? own().filter((id) => requested.includes(id)) : own());
       let payload: unknown;
-      switch (msg.topic) {
+      switch (name) {
         case 'replay': payload = { replayed: outbox.admin.replay(selected()) }; break;
         case 'discard': payload = { discarded: outbox.admin.discard(selected()) }; break;
         case 'dead-letters': payload = outbox.admin.deadLetters({ limit: 1000 }).filter((d) => d.nodeId === node.id); break;
@@ -195,9 +209,37 @@ export = function (RED: NodeAPI): void {
         done(new Error(message));
         return;
       }
-      if (isControl(msg)) {
-        control(msg, send);
+      // Size and shape first: a Buffer, a huge array or 10 000-deep nesting never reaches the
+      // validator, and the rejected message carries a small stand-in that Catch nodes can copy.
+      const shape = containPayload(msg);
+      if (shape) {
+        reject(send, msg, { eventId: null, outcome: 'rejected', reason: 'invalid', errors: [shape.error] });
+        done(new Error(RED._('mw-work-order.errors.invalid-event', { errors: shape.error })));
+        return;
+      }
+      const which = controlOf(msg, CONTROL_TOPICS, legacyOk);
+      if (which && 'invalid' in which) {
+        reject(send, msg, { eventId: null, outcome: 'rejected', reason: 'invalid', errors: [which.invalid] });
+        done(new Error(which.invalid));
+        return;
+      }
+      if (which) {
+        const ids = controlIds(msg.payload, which.name);
+        if (typeof ids === 'string') {
+          reject(send, msg, { eventId: null, outcome: 'rejected', reason: 'invalid', errors: [ids] });
+          done(new Error(ids));
+          return;
+        }
+        if (which.legacy) warnLegacyControl(RED, node, which.name);
+        control(which.name, ids, msg, send);
         done();
+        return;
+      }
+      if (msg.topic === 'discard' && isEmptyPayload(msg.payload)) {
+        // The old "discard everything" by topic alone: refused with a clear word, never silence.
+        const message = RED._('mw-work-order.errors.discard-needs-control');
+        reject(send, msg, { eventId: null, outcome: 'rejected', reason: 'invalid', errors: [message] });
+        done(new Error(message));
         return;
       }
       const checked = validateMaintenanceEvent(msg.payload);

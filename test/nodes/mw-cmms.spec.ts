@@ -163,6 +163,40 @@ describe('mw-cmms config node', function () {
       assert.equal(res.body.state, 'connected');
     });
 
+    it('never sends a stored secret to another origin: a changed address needs the secret typed again (issue 12, item 5)', async () => {
+      // An echo server that records every request's headers and body.
+      const seen: string[] = [];
+      const echo = http.createServer((req, res) => {
+        let body = '';
+        req.on('data', (c: Buffer) => { body += c.toString(); });
+        req.on('end', () => { seen.push(JSON.stringify(req.headers) + body); res.writeHead(200, { 'content-type': 'application/json' }); res.end('{}'); });
+      });
+      await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
+      const other = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+      try {
+        await helper.load([cmmsModule()], [{ id: 'conn1', type: 'mw-cmms', ...settings(sim.url) }], { conn1: { apiKey: SIM_CREDENTIALS.maximo.apiKey } });
+        for (const credentials of [{ apiKey: '__PWRD__' }, {}]) {
+          const res = await helper.request().post('/mw-cmms/test').send({ id: 'conn1', config: settings(other), credentials }).expect(200);
+          assert.equal(res.body.ok, false);
+          assert.equal(res.body.state, 'secret-needed');
+        }
+        // A token URL on another origin is another origin too.
+        const viaToken = await helper.request().post('/mw-cmms/test')
+          .send({ id: 'conn1', config: { ...settings(sim.url), authType: 'oauth2', tokenUrl: `${other}/token` }, credentials: {} }).expect(200);
+        assert.equal(viaToken.body.state, 'secret-needed');
+        assert.ok(!seen.some((r) => r.includes(SIM_CREDENTIALS.maximo.apiKey)), 'the stored key never reached the other origin');
+        assert.equal(seen.length, 0);
+        // A secret typed again may go there (the admin just typed it for that address).
+        await helper.request().post('/mw-cmms/test').send({ id: 'conn1', config: settings(other), credentials: { apiKey: 'typed-for-other' } }).expect(200);
+        assert.ok(seen.some((r) => r.includes('typed-for-other')));
+        // The saved origin still gets the stored secret.
+        const same = await helper.request().post('/mw-cmms/test').send({ id: 'conn1', config: settings(sim.url), credentials: { apiKey: '__PWRD__' } }).expect(200);
+        assert.equal(same.body.state, 'connected');
+      } finally {
+        await new Promise<void>((r) => echo.close(() => r()));
+      }
+    });
+
     it('reports a refused key and invalid settings without echoing secrets', async () => {
       await helper.load([cmmsModule()], [], {});
       const refused = await helper.request().post('/mw-cmms/test')

@@ -235,6 +235,27 @@ describe('cmms auth', () => {
   });
 
   describe('secrets never leak', () => {
+    it('no spelling of a secret leaks: URL-encoded, form-encoded, JSON-escaped, base64 in a Basic header (issue 12, item 6)', async () => {
+      // A secret with the characters that encodings change: + / = & space and a quote.
+      const secret = 'cs+Vx/81=&sec ret"value';
+      const logs: string[] = [];
+      // A token endpoint that echoes its whole request (headers and raw form body) in its error.
+      server = await startServer((req, res, body) => json(res, 400, {
+        error: 'invalid_request',
+        error_description: `got ${JSON.stringify(req.headers)} body ${body} json ${JSON.stringify({ s: secret })} b64 ${Buffer.from(`sim-client:${secret}`).toString('base64')} ${Buffer.from(`x${secret}`).toString('base64')} lower ${encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase())}`,
+      }));
+      const c = connect(server.url, oauth({ clientSecret: secret }), { log: (_l: string, m: string) => logs.push(m) });
+      const e = await failure(c.send({ method: 'GET', url: `${server.url}/api` }));
+      const texts = [e.message, util.inspect(e), JSON.stringify(e), ...logs];
+      const spellings = [secret, encodeURIComponent(secret), encodeURIComponent(secret).replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()), new URLSearchParams({ s: secret }).toString().slice(2),
+        JSON.stringify(secret).slice(1, -1), Buffer.from(`sim-client:${secret}`).toString('base64').slice(4, -4), Buffer.from(`x${secret}`).toString('base64').slice(4, -4)];
+      for (const t of texts) for (const sp of spellings) assert.equal(t.includes(sp), false, `"${sp}" found in: ${t}`);
+      assert.match(e.message, /invalid_request/, 'the server answer reached the message (redacted, not dropped)');
+      assert.ok(server.seen.some((r) => r.body.includes(encodeURIComponent(secret).slice(0, 10))), 'the secret really was sent form-encoded');
+      // Echoed bodies are capped in messages.
+      assert.ok(e.message.length < 600, `message of ${e.message.length} characters`);
+    });
+
     it('not in error messages, inspect output, JSON or logs, even when the server echoes them', async () => {
       const s = await startOAuthServer({ apiAlways401: true, echoAuth: true });
       server = s;

@@ -48,6 +48,13 @@ describe('outbox backoff and classification', () => {
     assert.deepEqual(decide(f('transient'), { attempts: 10_000, authFailures: 0 }, 3, policy(0.5)), { kind: 'retry', delayMs: 300_000 }, 'no attempt limit');
   });
 
+  it('an ambiguous permanent failure (an unreadable 2xx to a write) is looked up, never dead (issue 12, item 11)', () => {
+    const garbled = describeFailure(new CmmsError({ kind: 'permanent', status: 200, code: 'EBAD_BODY', ambiguous: true, message: 'garbled' }));
+    assert.equal(garbled.ambiguous, true);
+    assert.deepEqual(decide(garbled, { attempts: 1, authFailures: 0 }, 3, policy(0.5)), { kind: 'retry', delayMs: 0 });
+    assert.deepEqual(decide(garbled, { attempts: 3, authFailures: 0, lookedUp: true }, 3, policy(0.5)), { kind: 'retry', delayMs: 4000 });
+  });
+
   it('scrubs credentials from error texts', () => {
     assert.equal(scrubSecrets('401 for Authorization: Bearer eyJhbGciOi.x.y'), '401 for Authorization: ***');
     assert.equal(scrubSecrets('bad apikey=abc123&x=1'), 'bad apikey=***&x=1');

@@ -158,6 +158,20 @@ describe('outbox delivery', () => {
     assert.equal(h.client.workOrders.size, 1);
   });
 
+  it('a garbled 2xx to a create is ambiguous, not permanent: looked up and adopted, never a false dead letter (issue 12, item 11)', async () => {
+    h = harness();
+    // What core/cmms/http.ts throws for a 2xx it cannot read, after the CMMS created the work order.
+    h.client.script('createWorkOrder', { commitThen: cmmsError({ kind: 'permanent', status: 201, code: 'EBAD_BODY', ambiguous: true, message: 'answered with an HTML page where JSON was expected' }) });
+    h.outbox.start();
+    h.outbox.enqueue(event('ev-1'));
+    await h.clock.advance(5_000);
+    assert.deepEqual(h.client.calls.map((c) => c.method), ['createWorkOrder', 'findByReference']);
+    assert.equal(h.results.filter((r) => r.outcome === 'dead').length, 0, 'no false dead letter');
+    assert.equal(h.results.at(-1)?.outcome, 'existing');
+    assert.equal(h.client.workOrders.size, 1);
+    assert.equal(h.outbox.getMetrics().dead, 0);
+  });
+
   it('after an ambiguous failure that did not commit, looks up, finds nothing, and creates', async () => {
     h = harness();
     h.client.script('createWorkOrder', cmmsError({ kind: 'transient', code: 'ETIMEDOUT', ambiguous: true }));

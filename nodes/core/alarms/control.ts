@@ -2,7 +2,7 @@
 // with a maximum), out of service, acknowledge, and the work-order loop (results of mw-work-order,
 // status changes from mw-wo-status). Each is validated, applied, and answered.
 import { OPEN_WORK_ORDER_STATES, type WorkOrderResult, type WorkOrderStatus } from '../contracts';
-import { compileValidator, type Validator } from '../contracts/validate';
+import { compileInputValidator as compileValidator, type Validator } from '../contracts/validate';
 import type { AlarmEngine } from './engine';
 import { shelfKey } from './engine';
 import type { Shelf } from './machine';

@@ -1,7 +1,7 @@
 // The rule set a node runs: the rules file (if any), with the editor's rules on top. Read once at
 // deploy; a relative file name is taken from the Node-RED user directory, where flows live.
-import fs from 'node:fs';
 import path from 'node:path';
+import { readConfinedSync, withoutQuotedContent, type FileAccess } from '../storage/confined-file';
 import { RuleBook } from './rules';
 import { mergeRuleSets, parseRuleSet } from './schema';
 import type { RuleSet } from './types';
@@ -12,18 +12,23 @@ export function resolveRulesFile(file: string, userDir: string): string {
   return path.isAbsolute(file) ? file : path.join(userDir, file);
 }
 
-export function loadRules(editorText: string, file: string, userDir: string): LoadedRules {
+/**
+ * `access`: the user directory (a string) or the full file access (allowed directories, size cap).
+ * The file is confined to those directories (see storage/confined-file.ts); `fileText`, when given,
+ * is the file's content already read (the admin route reads it asynchronously).
+ */
+export function loadRules(editorText: string, file: string, access: string | FileAccess, fileText?: string): LoadedRules {
   let base: RuleSet = {};
   if (file !== '') {
-    const where = resolveRulesFile(file, userDir);
-    let text: string;
-    try {
-      text = fs.readFileSync(where, 'utf8');
-    } catch (e) {
-      return { ok: false, errors: [`rules file ${where}: ${e instanceof Error ? e.message : String(e)}`] };
+    let text = fileText;
+    if (text === undefined) {
+      const read = readConfinedSync(file, typeof access === 'string' ? { userDir: access } : access);
+      if (!read.ok) return { ok: false, errors: [`rules file ${read.error}`] };
+      text = read.text;
     }
-    const fromFile = parseRuleSet(text, `rules file ${where}`);
-    if (!fromFile.ok) return fromFile;
+    const fromFile = parseRuleSet(text, `rules file ${file}`);
+    // Never quote the file's content back (its first characters could be a secret of another file).
+    if (!fromFile.ok) return { ok: false, errors: fromFile.errors.map(withoutQuotedContent) };
     base = fromFile.value;
   }
   const fromEditor = parseRuleSet(editorText, 'rules');

@@ -155,12 +155,47 @@ export function describeText(text: string, contentType?: string): string {
   return snippet ? `${what} ("${snippet}")` : what;
 }
 
-/** Replaces every known secret in a text; used on every message that leaves this module. */
+/**
+ * The spellings a secret can take in a text that reached us: raw, URL-encoded (both hex cases, and
+ * form encoding with "+" for spaces), JSON-escaped, and base64 — a Basic header or a token endpoint
+ * echoing its request carries the secret inside a longer base64 text, so every 3-byte-aligned core of
+ * the secret's base64 (and base64url) is hidden too (at most two bytes at either edge stay visible).
+ */
+export function secretSpellings(secret: string): string[] {
+  const out = new Set<string>([secret]);
+  const uri = encodeURIComponent(secret);
+  out.add(uri);
+  out.add(uri.replace(/%[0-9A-F]{2}/g, (m) => m.toLowerCase()));
+  out.add(new URLSearchParams({ x: secret }).toString().slice(2));
+  out.add(JSON.stringify(secret).slice(1, -1));
+  const bytes = Buffer.from(secret, 'utf8');
+  for (let skip = 0; skip < 3; skip++) {
+    const rest = bytes.subarray(skip);
+    const core = rest.subarray(0, rest.length - (rest.length % 3));
+    if (core.length < 3) continue;
+    const b64 = core.toString('base64');
+    out.add(b64);
+    out.add(b64.replace(/\+/g, '-').replace(/\//g, '_'));
+    out.add(encodeURIComponent(b64));
+  }
+  // Longest first, so a longer spelling is hidden whole before a shorter one breaks it up.
+  return [...out].filter((v) => v.length >= 4).sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every known secret, in every spelling, in a text; used on every message that leaves this module. */
 export function redact(text: string, secrets: Iterable<string>): string {
   let out = text;
   for (const s of secrets) {
     // Very short values would blank out ordinary words; they are not worth hiding anyway.
-    if (s.length >= 4) out = out.split(s).join('***');
+    if (s.length < 4) continue;
+    for (const spelling of secretSpellings(s)) out = out.split(spelling).join('***');
   }
   return out;
+}
+
+/** Echoed vendor text in a message is capped: a body can be megabytes and can echo the request. */
+export const MAX_ECHO = 300;
+
+export function capEcho(text: string): string {
+  return text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}…` : text;
 }

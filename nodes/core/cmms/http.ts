@@ -3,7 +3,7 @@
 // throws a classified, secret-free CmmsError. Dialects never touch axios, tokens or headers of auth.
 import { setMaxListeners } from 'node:events';
 import { createAuth, type AuthProvider, type TokenPost } from './auth';
-import { CmmsError, describeText, isCmmsError, kindForStatus, parseVendorError, redact, statusIsAmbiguous, type CmmsErrorKind, type VendorError } from './errors';
+import { capEcho, CmmsError, describeText, isCmmsError, kindForStatus, parseVendorError, redact, statusIsAmbiguous, type CmmsErrorKind, type VendorError } from './errors';
 import { DEFAULT_RATE, exhaustedDelayFromHeaders, realSleep, RateLimiter, retryDelayFromHeaders, type HeaderBag } from './rate';
 import { Transport, type RawResponse } from './transport';
 import type { ClientDeps, CmmsConfig, Logger, RequestOutcome } from './types';
@@ -240,7 +240,7 @@ export class Connection {
       });
     }
     const vendor = parsed.ok ? parseVendorError(parsed.data) : {};
-    const explanation = vendor.message ?? (parsed.ok ? 'no explanation given' : describeText(raw.text, contentType));
+    const explanation = capEcho(vendor.message ?? (parsed.ok ? 'no explanation given' : describeText(raw.text, contentType)));
     const retryAfterMs = raw.status === 429 || raw.status === 503 ? retryDelayFromHeaders(raw.headers, this.now()) : undefined;
     throw new CmmsError({
       kind: this.classify?.(raw.status, vendor) ?? kindForStatus(raw.status),

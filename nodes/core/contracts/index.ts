@@ -3,11 +3,12 @@
 import { assetReadingsSchema, type AssetReadings } from './asset-readings';
 import { inspectionRecordSchema, type InspectionRecord } from './inspection-record';
 import { maintenanceEventSchema, type MaintenanceEvent } from './maintenance-event';
-import { compileValidator } from './validate';
+import { compileInputValidator } from './validate';
 import { workOrderResultSchema, type WorkOrderResult } from './work-order-result';
 import { workOrderStatusSchema, type WorkOrderStatus } from './work-order-status';
 
 export * from './asset';
+export * from './bounds';
 export * from './asset-readings';
 export * from './common';
 export * from './inspection-record';
@@ -16,8 +17,8 @@ export * from './validate';
 export * from './work-order-result';
 export * from './work-order-status';
 
-export const validateAssetReadings = compileValidator<AssetReadings>(assetReadingsSchema);
-export const validateInspectionRecord = compileValidator<InspectionRecord>(inspectionRecordSchema);
-export const validateMaintenanceEvent = compileValidator<MaintenanceEvent>(maintenanceEventSchema);
-export const validateWorkOrderResult = compileValidator<WorkOrderResult>(workOrderResultSchema);
-export const validateWorkOrderStatus = compileValidator<WorkOrderStatus>(workOrderStatusSchema);
+export const validateAssetReadings = compileInputValidator<AssetReadings>(assetReadingsSchema);
+export const validateInspectionRecord = compileInputValidator<InspectionRecord>(inspectionRecordSchema);
+export const validateMaintenanceEvent = compileInputValidator<MaintenanceEvent>(maintenanceEventSchema);
+export const validateWorkOrderResult = compileInputValidator<WorkOrderResult>(workOrderResultSchema);
+export const validateWorkOrderStatus = compileInputValidator<WorkOrderStatus>(workOrderStatusSchema);

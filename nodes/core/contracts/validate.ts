@@ -1,4 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { inputProblem, inspectInput, INPUT_LIMITS, type InputLimits } from './bounds';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -10,7 +11,11 @@ export interface Validator<T> {
 
 // One Ajv instance for the process: compiling is the expensive part and happens once per schema,
 // at module load, never on the message path.
+// `allErrors` lists every problem, which is what a configuration dialog wants; it is used only for
+// settings (small, written by an admin). Messages are untrusted: their validators stop at the
+// first error, so a ten-million-element array costs one error, not ten million (see bounds.ts).
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
+const ajvFirst = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 
 /** At most this many problems are reported; a 10 000-row garbage payload should not make a 10 000-line error. */
 export const MAX_REPORTED_ERRORS = 10;
@@ -56,9 +61,39 @@ export function formatErrors(errors: ErrorObject[] | null | undefined, root = 'p
   return out;
 }
 
+/** For settings (trusted, small): every problem is reported, up to MAX_REPORTED_ERRORS. */
 export function compileValidator<T>(schema: object, root = 'payload'): Validator<T> {
   const fn: ValidateFunction = ajv.compile(schema);
-  const validator = (data: unknown): Validation<T> =>
-    fn(data) ? { ok: true, value: data as T } : { ok: false, errors: formatErrors(fn.errors, root) };
+  const validator = (data: unknown): Validation<T> => {
+    // Even settings are never handed to ajv as a Buffer, Proxy or class instance.
+    const shape = inputProblem(data, root, SETTINGS_LIMITS);
+    if (shape) return { ok: false, errors: [shape.error] };
+    return fn(data) ? { ok: true, value: data as T } : { ok: false, errors: formatErrors(fn.errors, root) };
+  };
+  return Object.assign(validator, { schema });
+}
+
+/** Inputs up to this many values get every problem listed; larger ones the first. */
+const FULL_REPORT_MAX_VALUES = 2000;
+
+const SETTINGS_LIMITS: InputLimits = { ...INPUT_LIMITS, maxNodes: 50_000 };
+
+/**
+ * For messages (untrusted): the value's size and shape are bounded first (bounds.ts), then ajv
+ * stops at the first error. The cost is bounded by the input's size, never by its error count.
+ */
+export function compileInputValidator<T>(schema: object, root = 'payload', limits: InputLimits = INPUT_LIMITS): Validator<T> {
+  const fn: ValidateFunction = ajvFirst.compile(schema);
+  let all: ValidateFunction | null = null;
+  const validator = (data: unknown): Validation<T> => {
+    const seen = inspectInput(data, root, limits);
+    if (seen.problem) return { ok: false, errors: [seen.problem.error] };
+    if (fn(data)) return { ok: true, value: data as T };
+    // A small input (its size is known from the walk) gets the full list, which is cheap for it.
+    if (seen.nodes > FULL_REPORT_MAX_VALUES) return { ok: false, errors: formatErrors(fn.errors, root) };
+    all ??= ajv.compile(schema);
+    all(data);
+    return { ok: false, errors: formatErrors(all.errors ?? fn.errors, root) };
+  };
   return Object.assign(validator, { schema });
 }

@@ -83,6 +83,9 @@ export type Decision =
 export function decide(f: Failure, h: ItemHistory, authRetries: number, p: BackoffPolicy): Decision {
   switch (f.errorClass) {
     case 'permanent':
+      // An answer we could not read (a garbled 2xx to a write) may mean the work order exists: never
+      // a dead letter on that alone — look it up at once, then back off like any other failure.
+      if (f.ambiguous) return { kind: 'retry', delayMs: h.lookedUp ? retryDelay(h.attempts, f.retryAfterMs, p) : 0 };
       return { kind: 'dead', reason: 'permanent' };
     case 'auth':
       if (h.authFailures >= authRetries) return { kind: 'dead', reason: 'auth' };

@@ -1,9 +1,8 @@
 // Opening the outbox file: durability pragmas asserted, corruption detected and moved aside so
 // the node starts on a fresh file instead of crash-looping on a broken one.
 import fs from 'node:fs';
-import path from 'node:path';
 import { migrate } from './schema';
-import { loadSqlite, sqliteCode, type Database } from '../storage/sqlite';
+import { boundWal, loadSqlite, prepareDataFile, sqliteCode, type Database } from '../storage/sqlite';
 import { OutboxStorageError } from './types';
 
 export interface OpenOptions {
@@ -50,6 +49,7 @@ function tryOpen(file: string, o: OpenOptions): Database {
     if (o.maxDatabasePages !== undefined) db.pragma(`max_page_count = ${Math.max(1, Math.floor(o.maxDatabasePages))}`);
     // Reads run while a long request is in flight; keep temporary b-trees off the disk.
     db.pragma('temp_store = MEMORY');
+    boundWal(db);
     migrate(db);
     return db;
   } catch (e) {
@@ -88,7 +88,7 @@ export function wrapStorageError(e: unknown, what: string): OutboxStorageError {
 
 export function openDatabase(file: string, o: OpenOptions): Database {
   try {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    prepareDataFile(file);
   } catch (e) {
     throw wrapStorageError(e, `cannot create the folder for ${file}`);
   }
@@ -105,6 +105,7 @@ export function openDatabase(file: string, o: OpenOptions): Database {
     }
     o.onMovedAside(movedTo, why);
     try {
+      prepareDataFile(file);
       return tryOpen(file, o);
     } catch (e2) {
       throw wrapStorageError(e2, `cannot start a fresh outbox ${file}`);

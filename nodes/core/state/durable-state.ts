@@ -2,8 +2,7 @@
 // (alarm episodes, shelving, SPC baselines, verification results). One SQLite file per node,
 // written on transitions, never per sample: a put is a committed, fsynced transaction.
 import fs from 'node:fs';
-import path from 'node:path';
-import { loadSqlite, sqliteCode, type Database, type Statement } from '../storage/sqlite';
+import { boundWal, loadSqlite, prepareDataFile, sqliteCode, type Database, type Statement } from '../storage/sqlite';
 
 export interface DurableStateOptions {
   /** Told when a corrupt file was moved aside and a fresh one started. */
@@ -19,6 +18,7 @@ function openFile(file: string): Database {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    boundWal(db);
     db.exec(`CREATE TABLE IF NOT EXISTS state (
       ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,
       PRIMARY KEY (ns, key)) WITHOUT ROWID`);
@@ -38,7 +38,7 @@ export class DurableState {
 
   constructor(readonly file: string, opts: DurableStateOptions = {}) {
     this.now = opts.now ?? Date.now;
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    prepareDataFile(file);
     let db: Database;
     try {
       db = openFile(file);
@@ -49,6 +49,7 @@ export class DurableState {
       fs.renameSync(file, movedTo);
       for (const s of ['-wal', '-shm']) if (fs.existsSync(file + s)) fs.renameSync(file + s, movedTo + s);
       opts.onMovedAside?.(movedTo, e instanceof Error ? e.message : String(e));
+      prepareDataFile(file);
       db = openFile(file);
     }
     this.db = db;

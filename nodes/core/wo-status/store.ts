@@ -4,8 +4,7 @@
 // the work-order → event links already resolved. A change is committed here before the CMMS gets
 // its 2xx, so a crash between the answer and the emit loses nothing: the next start emits it.
 import fs from 'node:fs';
-import path from 'node:path';
-import { loadSqlite, sqliteCode, type Database, type Statement } from '../storage/sqlite';
+import { boundWal, loadSqlite, prepareDataFile, sqliteCode, type Database, type Statement } from '../storage/sqlite';
 
 export interface StoredChange {
   seq: number;
@@ -63,6 +62,7 @@ function openFile(file: string): Database {
     db.pragma('journal_mode = WAL');
     // FULL: the commit before a 2xx must survive a power cut, or the CMMS stops retrying a change we lost.
     db.pragma('synchronous = FULL');
+    boundWal(db);
     db.exec(SCHEMA);
     const check = db.pragma('quick_check', { simple: true });
     if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
@@ -78,7 +78,8 @@ export class StatusStore {
   private readonly s: Record<string, Statement>;
 
   constructor(readonly file: string, private readonly limits: Limits = DEFAULT_LIMITS, onMovedAside?: (to: string, why: string) => void) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // The folder 0700 and the file 0600, like every database of the package.
+    prepareDataFile(file);
     let db: Database;
     try {
       db = openFile(file);
@@ -89,6 +90,7 @@ export class StatusStore {
       fs.renameSync(file, to);
       for (const x of ['-wal', '-shm']) if (fs.existsSync(file + x)) fs.renameSync(file + x, to + x);
       onMovedAside?.(to, e instanceof Error ? e.message : String(e));
+      prepareDataFile(file);
       db = openFile(file);
     }
     this.db = db;
