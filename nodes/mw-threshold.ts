@@ -9,7 +9,7 @@ import {
   type ControlTopic, type ThresholdNodeSettings,
 } from './core/alarms';
 import type { MaintenanceEvent } from './core/contracts';
-import { kindOf, validateAssetReadings, validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
+import { kindOf, validateAssetReadings, validateWorkOrderResult, validateWorkOrderStatus, type WorkOrderResult, type WorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import { onClose } from './lib/close';
 import { readConfined } from './core/storage/confined-file';
@@ -218,7 +218,14 @@ export = function (RED: NodeAPI): void {
       if (isWorkOrder) {
         const checked = 'status' in obj ? validateWorkOrderStatus(obj) : validateWorkOrderResult(obj);
         if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
-        const reply = workOrderUpdate(engine, checked.value);
+        let update: WorkOrderStatus | WorkOrderResult = checked.value;
+        // mw-work-order's own close (clear action "close"), once delivered, ends the work order like a
+        // closed status from the CMMS would: the next excursion is a new episode and a new work order.
+        const r = checked.value as WorkOrderResult;
+        if ((msg as { action?: unknown }).action === 'close' && 'outcome' in r && (r.outcome === 'created' || r.outcome === 'existing') && r.workOrderId) {
+          update = { workOrderId: r.workOrderId, eventId: r.eventId, status: 'closed', cmmsStatus: 'closed by mw-work-order', changedAt: new Date().toISOString() };
+        }
+        const reply = workOrderUpdate(engine, update);
         send([null, { ...msg, topic: 'work-order', payload: reply } as NodeMessage, null]);
         return settle(engine.drain(), null, send, done, true);
       }

@@ -17,7 +17,7 @@ import { WebhookDispatcher } from './webhooks';
 
 export * from './types';
 export { DEFAULT_ASSETS } from './assets';
-export { signMaintainx, signStandard } from './webhooks';
+export { signMaintainx, signServiceNow, signStandard } from './webhooks';
 
 export const SIM_CREDENTIALS = {
   maximo: { apiKey: MAXIMO_CREDENTIALS.apikey, username: MAXIMO_CREDENTIALS.user, password: MAXIMO_CREDENTIALS.password },

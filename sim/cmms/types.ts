@@ -57,11 +57,22 @@ export interface FaultSpec {
 
 export interface WebhookTarget {
   url: string;
-  /** 'maintainx': x-maintainx-webhook-*-signature, MaintainX payload; 'standard': Standard Webhooks. */
-  dialect: 'maintainx' | 'standard';
+  /**
+   * 'maintainx': x-maintainx-webhook-*-signature, MaintainX payload; 'standard': Standard Webhooks;
+   * 'servicenow': a business rule's JSON of the record, signed in x-millwright-signature (base64 HMAC);
+   * 'maximo': a publish channel's lean work order with the shared secret in x-millwright-secret.
+   */
+  dialect: 'maintainx' | 'standard' | 'servicenow' | 'maximo';
   secret: string;
-  /** Which work orders it reports; default: maintainx targets → maintainx, standard → all. */
+  /** Which work orders it reports; default: maintainx targets → maintainx, servicenow → servicenow, maximo → maximo, standard → all. */
   dialects?: Dialect[];
+  /**
+   * Delivery faults: 'delay' holds each delivery `delayMs` (default 2000) before the first attempt;
+   * 'duplicate' sends each delivery twice; 'out-of-order' holds each delivery until the next one
+   * for the same target has been sent.
+   */
+  fault?: 'delay' | 'duplicate' | 'out-of-order';
+  delayMs?: number;
 }
 
 export interface CmmsSimOptions {

@@ -30,13 +30,30 @@ export function signStandard(secret: string, id: string, ts: number, body: strin
   return `v1,${crypto.createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64')}`;
 }
 
+/**
+ * ServiceNow has no webhook signing of its own (a business rule posts through a REST message); the
+ * project's documented script signs `<t>.<body>` with GlideCertificateEncryption.generateMac, which
+ * answers base64: `x-millwright-signature: t=<unix s>,v1=<base64>`.
+ */
+export function signServiceNow(secret: string, t: number, body: string): string {
+  return `t=${t},v1=${crypto.createHmac('sha256', secret).update(`${t}.${body}`).digest('base64')}`;
+}
+
+const TARGET_DIALECTS = ['maintainx', 'standard', 'servicenow', 'maximo'];
+const FAULTS = ['delay', 'duplicate', 'out-of-order'];
+
 export function validateTarget(input: unknown): WebhookTarget {
   const t = input as Partial<WebhookTarget> | null;
   if (!t || typeof t.url !== 'string' || !/^https?:\/\//.test(t.url)) throw new Error('webhook url must be http(s)://…');
-  if (t.dialect !== 'maintainx' && t.dialect !== 'standard') throw new Error("webhook dialect must be 'maintainx' or 'standard'");
+  if (!TARGET_DIALECTS.includes(String(t.dialect))) throw new Error(`webhook dialect must be one of ${TARGET_DIALECTS.join(', ')}`);
   if (typeof t.secret !== 'string' || t.secret === '') throw new Error('webhook secret is required');
   if (t.dialects !== undefined && !Array.isArray(t.dialects)) throw new Error('webhook dialects must be a list');
-  return { url: t.url, dialect: t.dialect, secret: t.secret, ...(t.dialects ? { dialects: t.dialects } : {}) };
+  if (t.fault !== undefined && !FAULTS.includes(t.fault)) throw new Error(`webhook fault must be one of ${FAULTS.join(', ')}`);
+  if (t.delayMs !== undefined && !(Number.isFinite(t.delayMs) && t.delayMs >= 0)) throw new Error('webhook delayMs must be a number ≥ 0');
+  return {
+    url: t.url, dialect: t.dialect as WebhookTarget['dialect'], secret: t.secret, ...(t.dialects ? { dialects: t.dialects } : {}),
+    ...(t.fault ? { fault: t.fault } : {}), ...(t.delayMs !== undefined ? { delayMs: t.delayMs } : {}),
+  };
 }
 
 export class WebhookDispatcher {
@@ -75,11 +92,46 @@ export class WebhookDispatcher {
   notify(change: StatusChange): void {
     if (change.silent || this.stopped) return;
     for (const [targetId, target] of this.targets) {
-      const wanted: Dialect[] = target.dialects ?? (target.dialect === 'maintainx' ? ['maintainx'] : ['maintainx', 'maximo', 'servicenow', 'rest']);
+      const wanted: Dialect[] = target.dialects ?? (target.dialect === 'standard' ? ['maintainx', 'maximo', 'servicenow', 'rest'] : [target.dialect]);
       if (!wanted.includes(change.workOrder.dialect)) continue;
       const webhookId = `msg_${this.opts.random.hex(24)}`;
       const body = JSON.stringify(this.payload(target, change));
-      this.attempt(targetId, target, webhookId, body, 1);
+      this.deliver(targetId, target, webhookId, body);
+    }
+  }
+
+  /** Deliveries held back by an 'out-of-order' target, sent after the next one. */
+  private readonly held = new Map<string, () => void>();
+
+  private deliver(targetId: string, target: WebhookTarget, webhookId: string, body: string): void {
+    const send = (): void => this.attempt(targetId, target, webhookId, body, 1);
+    switch (target.fault) {
+      case 'delay': {
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          send();
+          this.checkIdle();
+        }, target.delayMs ?? 2000);
+        this.timers.add(timer);
+        return;
+      }
+      case 'duplicate':
+        send();
+        send();
+        return;
+      case 'out-of-order': {
+        const earlier = this.held.get(targetId);
+        if (!earlier) {
+          this.held.set(targetId, send);
+          return;
+        }
+        this.held.delete(targetId);
+        send();
+        earlier();
+        return;
+      }
+      default:
+        send();
     }
   }
 
@@ -109,6 +161,7 @@ export class WebhookDispatcher {
 
   private cancelAll(): void {
     this.generation += 1;
+    this.held.clear();
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
     for (const r of this.inflight) r.destroy();
@@ -118,6 +171,8 @@ export class WebhookDispatcher {
 
   private payload(target: WebhookTarget, change: StatusChange): unknown {
     const wo = change.workOrder;
+    // A business rule posts the record as the Table API shows it; a publish channel the lean work order.
+    if (target.dialect === 'servicenow' || target.dialect === 'maximo') return this.opts.wire(wo);
     if (target.dialect === 'maintainx') {
       return {
         type: 'WORK_ORDER_STATUS_CHANGE',
@@ -138,6 +193,8 @@ export class WebhookDispatcher {
   private headers(target: WebhookTarget, webhookId: string, body: string): Record<string, string> {
     const ts = Math.floor(this.opts.now() / 1000);
     const base = { 'content-type': 'application/json', 'user-agent': 'millwright-cmms-sim' };
+    if (target.dialect === 'servicenow') return { ...base, 'x-millwright-signature': signServiceNow(target.secret, ts, body) };
+    if (target.dialect === 'maximo') return { ...base, 'x-millwright-secret': target.secret };
     if (target.dialect === 'maintainx') {
       return {
         ...base,

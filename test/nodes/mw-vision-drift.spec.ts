@@ -150,9 +150,11 @@ describe('mw-vision-drift node', function () {
     const node = helper.getNode('vd1') as Node;
     node.receive({ payload: { workOrderId: 'WO-77', assetId: 'CNC-99', status: 'done', cmmsStatus: 'COMP', changedAt: '2026-01-05T08:00:00Z' } } as never);
     node.receive({ payload: { workOrderId: 'WO-42', assetId: 'CNC-07', status: 'in-progress', cmmsStatus: 'INPRG', changedAt: '2026-01-05T08:00:00Z' } } as never);
+    // mw-wo-status: a work order made elsewhere, with no asset named, must not re-baseline every asset.
+    node.receive({ payload: { workOrderId: 'WO-88', eventIds: [], status: 'done', cmmsStatus: 'COMP', changedAt: '2026-01-05T08:00:00Z' } } as never);
     await new Promise((r) => setTimeout(r, 50));
-    assert.equal(out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length, 0, 'another asset or an unfinished order changes nothing');
-    node.receive({ payload: { workOrderId: 'WO-42', assetId: 'CNC-07', status: 'done', cmmsStatus: 'COMP', changedAt: '2026-01-05T08:00:00Z' } } as never);
+    assert.equal(out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length, 0, 'another asset, no asset or an unfinished order changes nothing');
+    node.receive({ payload: { workOrderId: 'WO-42', assetId: 'CNC-07', eventIds: [], status: 'closed', cmmsStatus: 'CLOSE', changedAt: '2026-01-05T08:00:00Z' } } as never);
     await new Promise((r) => setTimeout(r, 50));
     const cleared = out.events.map((m) => m.payload as MaintenanceEvent).filter((e) => e.state === 'cleared');
     assert.deepEqual(cleared.map((e) => e.eventId).sort(), raised.map((e) => e.eventId).sort());
@@ -162,6 +164,14 @@ describe('mw-vision-drift node', function () {
     await new Promise((r) => setTimeout(r, 50));
     const report = out.records[out.records.length - 1].payload as Array<{ series: Record<string, { learning: boolean }> }>;
     assert.equal(report[0].series.bore.learning, true);
+    // mw-work-order's results fed back: accepted quietly, nothing re-baselined, nothing rejected.
+    const rejectedBefore = out.rejected.length;
+    const clearedBefore = out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length;
+    node.receive({ payload: { eventId: 'e-1', cmms: 'Maximo', workOrderId: 'WO-42', href: null, outcome: 'created', attempts: 1, latencyMs: 12 } } as never);
+    node.receive({ payload: { eventId: 'e-1', cmms: 'Maximo', workOrderId: null, href: null, outcome: 'queued', attempts: 0, latencyMs: null } } as never);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(out.rejected.length, rejectedBefore, JSON.stringify(out.rejected.slice(rejectedBefore)));
+    assert.equal(out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length, clearedBefore);
     node.receive({ payload: { workOrderId: 'WO-1', status: 'finished' } } as never);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(out.rejected[out.rejected.length - 1].reason, 'invalid');

@@ -3,6 +3,7 @@ import {
   acknowledge, Committer, ControlError, NS_KEYS, restoreEngine, setService, shelve, unshelve, workOrderUpdate,
 } from '../../nodes/core/alarms';
 import { engineFor, FakeClock, feed, MemoryStore, restart, ruleSet, states, valid } from './alarms-fixtures';
+import type { WorkOrderStatus } from '../../nodes/core/contracts';
 
 const wo = (eventId: string, status: 'open' | 'in-progress' | 'done' | 'cancelled', workOrderId = 'WO-1') =>
   ({ workOrderId, eventId, assetId: 'P-101', status, cmmsStatus: status.toUpperCase(), changedAt: new Date().toISOString() });
@@ -161,6 +162,24 @@ describe('alarm controls: acknowledge and the work-order loop', function () {
     clock.advance(1000);
     const [next] = feed(e, clock, 90);
     assert.notEqual(next.eventId, raised.eventId);
+  });
+
+  it('mw-wo-status states: approved and waiting keep the work order open, unknown changes nothing, closed re-arms', function () {
+    const clock = new FakeClock();
+    const e = engineFor(ruleSet({}), clock);
+    const [raised] = feed(e, clock, 90);
+    const at = (): string => new Date(clock.wallMs).toISOString();
+    const upd = (status: WorkOrderStatus['status']) => workOrderUpdate(e, { workOrderId: 'WO-9', eventId: raised.eventId, eventIds: [raised.eventId], status, cmmsStatus: status.toUpperCase(), changedAt: at() });
+    for (const s of ['approved', 'waiting', 'in-progress'] as const) {
+      const r = upd(s);
+      assert.equal(r.open, true, s);
+      assert.equal(r.rearmed, false, s);
+    }
+    assert.equal(upd('unknown').rearmed, undefined, 'unknown: nothing decided');
+    assert.deepEqual(e.drain(), []);
+    const closed = upd('closed');
+    assert.equal(closed.rearmed, true);
+    assert.equal(e.drain()[0]?.details.reason, 'work-order-closed');
   });
 
   it('answers updates it cannot match without changing anything', function () {

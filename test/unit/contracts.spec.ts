@@ -177,10 +177,20 @@ describe('message contracts v1', () => {
       expectInvalid(validateWorkOrderResult, { ...result(), outcome: 'sent' }, /outcome/);
     });
 
-    it('status: eventId is optional, status is one of five', () => {
+    it('status: eventId is optional, status is one of the normalised states', () => {
       const { eventId: _omit, ...rest } = status();
       assert.equal(validateWorkOrderStatus(rest).ok, true);
-      expectInvalid(validateWorkOrderStatus, { ...status(), status: 'closed' }, /status/);
+      expectInvalid(validateWorkOrderStatus, { ...status(), status: 'finished' }, /status/);
+    });
+
+    it('status v1 messages stay valid and the mw-wo-status fields are accepted', () => {
+      for (const s of ['open', 'in-progress', 'on-hold', 'done', 'cancelled', 'approved', 'waiting', 'closed', 'unknown']) {
+        assert.equal(validateWorkOrderStatus({ ...status(), status: s }).ok, true, s);
+      }
+      const full = { ...status(), eventIds: ['e1', 'e2'], href: 'https://mx/api/os/mxapiwodetail/_QTEw', changedBy: 'WILSON', cmms: 'Maximo', source: 'webhook', webhookId: 'msg_1', receivedAt: '2026-11-21T10:00:01Z', displayId: 'INC001' };
+      assert.equal(validateWorkOrderStatus(full).ok, true);
+      expectInvalid(validateWorkOrderStatus, { ...status(), source: 'email' }, /source/);
+      expectInvalid(validateWorkOrderStatus, { ...status(), eventIds: [''] }, /eventIds/);
     });
   });
 });

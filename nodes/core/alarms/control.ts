@@ -1,7 +1,7 @@
 // Operator and CMMS input to the engine: shelve / unshelve (OPC UA one-shot and timed shelving
 // with a maximum), out of service, acknowledge, and the work-order loop (results of mw-work-order,
 // status changes from mw-wo-status). Each is validated, applied, and answered.
-import type { WorkOrderResult, WorkOrderStatus } from '../contracts';
+import { OPEN_WORK_ORDER_STATES, type WorkOrderResult, type WorkOrderStatus } from '../contracts';
 import { compileInputValidator as compileValidator, type Validator } from '../contracts/validate';
 import type { AlarmEngine } from './engine';
 import { NS_OUT_OF_SERVICE, NS_SHELVES } from './records';
@@ -168,7 +168,8 @@ export function acknowledge(engine: AlarmEngine, payload: unknown): Record<strin
   return { acknowledged: acked };
 }
 
-const OPEN = new Set(['open', 'in-progress', 'on-hold', 'created', 'existing', 'queued']);
+// Still to be done: mw-wo-status's open, approved, in-progress, waiting (on-hold in v1), and mw-work-order's outcomes.
+const OPEN = new Set([...OPEN_WORK_ORDER_STATES, 'created', 'existing', 'queued']);
 
 /**
  * A work-order result (mw-work-order) or status (mw-wo-status). While the episode's work order is
@@ -184,7 +185,8 @@ export function workOrderUpdate(engine: AlarmEngine, update: WorkOrderStatus | W
   if (!st || !c) return { matched: false, eventId: update.eventId ?? null, workOrderId: woId || null, status };
   const isResult = !('status' in update);
   // mw-work-order also answers notes and updates of a closed work order; only the CMMS's own status reopens one.
-  if (status === 'dead' || (isResult && c.woClosed)) return { matched: true, eventId: c.eventId, workOrderId: woId || null, status, open: c.woOpen };
+  // A status no table knew says nothing about whether the work is over: change nothing.
+  if (status === 'unknown' || status === 'dead' || (isResult && c.woClosed)) return { matched: true, eventId: c.eventId, workOrderId: woId || null, status, open: c.woOpen };
   if (woId && c.woId !== woId) {
     if (c.woId) engine.table.unlinkWorkOrder(c.woId);
     c.woId = woId;

@@ -4,3 +4,4 @@ export type { OutboxAdmin, Page } from './admin';
 export { backoffDelay, retryDelay, describeFailure, decide, scrubSecrets, type BackoffPolicy, type Failure, type Decision } from './classify';
 export { percentile } from './metrics';
 export * from './types';
+export type { WorkOrderLinks } from './work-order-links';

@@ -15,6 +15,7 @@ import { Metrics } from './metrics';
 import { wrapStorageError } from './open';
 import { checkInput, fullMessage, occurredMs, settle, type Settings } from './settings';
 import { itemBytes, type ItemRow } from './store';
+import { workOrderLinks, type WorkOrderLinks } from './work-order-links';
 import {
   OutboxFullError, type CapacityEvent, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
 } from './types';
@@ -171,6 +172,11 @@ export class Outbox {
       capacity: this.signals.capacitySnapshot(store.held),
       link: this.link.snapshot(),
     };
+  }
+
+  /** Read-only: the events a work order was made from (mw-wo-status links statuses back with it). */
+  linksFor(workOrderId: string, reference?: string | null): WorkOrderLinks | null {
+    return workOrderLinks(this.file.get().db, workOrderId, reference);
   }
 
   /** Resolves once nothing is in flight (for tests and for an orderly shutdown). */

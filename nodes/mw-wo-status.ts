@@ -1,0 +1,225 @@
+// mw-wo-status: work-order status changes come back from the CMMS, by signed webhook, by polling
+// or both, and leave as one message each in the work-order-status contract — ready for
+// mw-threshold and mw-vision-drift (the loop closes) and for a dashboard. Every change is
+// committed to the node's SQLite file before the CMMS gets its 2xx and before it is emitted.
+import type { Request, Response } from 'express';
+import { isCmmsError } from './core/cmms/errors';
+import { stockTable, type StatusDialect } from './core/wo-status/normalise';
+import { nextPollDelay, Poller } from './core/wo-status/poller';
+import { StatusService } from './core/wo-status/service';
+import { parseWoStatusSettings, schemeFor, type WoStatusNodeSettings, type WoStatusOptions } from './core/wo-status/settings';
+import { StatusStore } from './core/wo-status/store';
+import type { CmmsConnection } from './lib/cmms-connection';
+import { onClose } from './lib/close';
+import { nodeDataFile } from './lib/files';
+import { onInput } from './lib/input';
+import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
+import { failed, ok, showStatus, warning } from './lib/status';
+import { addWebhookRoute, type RouteHandle } from './lib/webhook-route';
+
+type WoStatusNodeDef = NodeDef & WoStatusNodeSettings;
+interface Credentials { secret?: string; previousSecret?: string }
+
+const STATUS_INTERVAL_MS = 500;
+/** Changes emitted per turn of the event loop, so a backlog after a restart does not block it. */
+const EMIT_BATCH = 100;
+/** How long the first webhook of a group waits for others to share its commit. */
+const GROUP_COMMIT_MS = 5;
+
+export = function (RED: NodeAPI): void {
+  function MwWoStatusNode(this: Node<Credentials>, config: WoStatusNodeDef): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const conn = RED.nodes.getNode(config.cmms ?? '') as CmmsConnection | null;
+    const parsed = parseWoStatusSettings(config, node.id);
+    let store: StatusStore | null = null;
+    let service: StatusService | null = null;
+    let route: RouteHandle | null = null;
+    let pollTimer: NodeJS.Timeout | null = null;
+    let statusTimer: NodeJS.Timeout | null = null;
+    let emitTimer: NodeJS.Immediate | null = null;
+    let polling = false;
+    let pollAgain = false;
+    let failures = 0;
+    let lastProblem = '';
+    let closed = false;
+
+    const problem = (key: string, params?: Record<string, string>): void => {
+      lastProblem = RED._(key, params);
+      node.error(lastProblem);
+      showStatus(RED, node, failed('mw-wo-status.status.error', { problem: lastProblem }));
+    };
+
+    function refreshStatus(): void {
+      statusTimer = null;
+      if (!service || closed) return;
+      const c = service.counters;
+      const refused = Object.values(c.refused).reduce((a, b) => a + b, 0);
+      const params = { emitted: c.emitted, refused, pending: store?.pendingCount() ?? 0 };
+      if (failures > 0) return showStatus(RED, node, warning('mw-wo-status.status.poll-failing', { ...params, failures }));
+      if (refused > 0) return showStatus(RED, node, warning('mw-wo-status.status.counts-refused', params));
+      showStatus(RED, node, ok('mw-wo-status.status.counts', params));
+    }
+    const scheduleStatus = (): void => {
+      if (statusTimer === null && !closed) statusTimer = setTimeout(refreshStatus, STATUS_INTERVAL_MS);
+    };
+
+    /** Sends what is committed and not yet emitted, then marks it; a crash in between re-sends it at the next start. */
+    function drain(): void {
+      emitTimer = null;
+      if (!service || closed) return;
+      const batch = service.pending(EMIT_BATCH);
+      for (const { seq, status } of batch) {
+        node.send({ topic: 'work-order-status', payload: status } as NodeMessage);
+        service.emitted(seq);
+      }
+      if (batch.length === EMIT_BATCH) emitTimer = setImmediate(drain);
+      scheduleStatus();
+    }
+    const scheduleDrain = (): void => {
+      if (emitTimer === null && !closed) emitTimer = setImmediate(drain);
+    };
+
+    if (!parsed.ok) {
+      problem('mw-wo-status.errors.invalid-config', { errors: parsed.errors.join('; ') });
+    } else if (!conn) {
+      problem('mw-wo-status.errors.no-connection');
+    } else if (!conn.client) {
+      problem('mw-wo-status.errors.connection-invalid', { errors: conn.configErrors.join('; ') });
+    } else {
+      const options: WoStatusOptions = parsed.value;
+      const client = conn.client;
+      const dialect = client.dialect as StatusDialect;
+      const scheme = schemeFor(dialect, options.scheme);
+      try {
+        store = new StatusStore(nodeDataFile(RED, 'wo-status', node.id), undefined, (to, why) => node.warn(RED._('mw-wo-status.errors.corrupt', { file: to, why })));
+      } catch (e) {
+        problem('mw-wo-status.errors.storage', { message: e instanceof Error ? e.message : String(e) });
+      }
+      if (store) {
+        const st = store;
+        service = new StatusService({
+          store: st, dialect, scheme, options, cmmsName: conn.name || conn.id,
+          secrets: () => [node.credentials?.secret ?? '', node.credentials?.previousSecret ?? ''],
+          links: (woId, ref) => conn.outbox().linksFor(woId, ref),
+        });
+        const svc = service;
+        conn.register(node, () => scheduleStatus());
+
+        if (options.mode !== 'poll') {
+          if (!node.credentials?.secret && !node.credentials?.previousSecret) node.warn(RED._('mw-wo-status.errors.no-secret'));
+          try {
+            // Requests that arrive within a few ms share one commit (group commit): under a burst each
+            // answer still waits for its own change to be on disk, but the burst pays one fsync per group.
+            let queue: Array<{ req: Request; res: Response; raw: Buffer | null }> = [];
+            const flush = (): void => {
+              const batch = queue;
+              queue = [];
+              if (closed || !service) {
+                for (const q of batch) q.res.status(503).json({ error: 'stopping' });
+                return;
+              }
+              let answers;
+              try {
+                answers = svc.handleWebhooks(batch.map((q) => ({ headers: q.req.headers, rawBody: q.raw })));
+              } catch (e) {
+                node.error(e instanceof Error ? e.message : String(e));
+                answers = batch.map(() => ({ status: 500, body: { error: 'internal' }, accepted: 0 }));
+              }
+              batch.forEach((q, i) => q.res.status(answers[i].status).json(answers[i].body));
+              if (answers.some((a) => a.accepted > 0)) scheduleDrain();
+              scheduleStatus();
+            };
+            route = addWebhookRoute(RED, options.path, options.maxBodyBytes, (req: Request, res: Response, raw: Buffer | null) => {
+              queue.push({ req, res, raw });
+              if (queue.length === 1) setTimeout(flush, GROUP_COMMIT_MS);
+            });
+          } catch (e) {
+            problem('mw-wo-status.errors.route', { message: e instanceof Error ? e.message : String(e) });
+          }
+        }
+
+        if (options.mode !== 'webhook') {
+          const poller = new Poller({ client, service: svc, store: st, dialect, overlapMs: options.overlapMs, lookbackMs: options.lookbackMs });
+          const runPoll = async (): Promise<void> => {
+            if (closed) return;
+            if (polling) {
+              // "Poll now" during a poll: the running one may have asked before the change; ask again after it.
+              pollAgain = true;
+              return;
+            }
+            polling = true;
+            let retryAfter: number | undefined;
+            try {
+              const r = await poller.pollOnce();
+              failures = 0;
+              if (r.truncated) node.warn(RED._('mw-wo-status.errors.poll-truncated', { pages: r.pages }));
+              if (r.accepted > 0) scheduleDrain();
+            } catch (e) {
+              if (closed) return; // the store closed under a poll still in flight: nothing to report
+              failures += 1;
+              svc.counters.pollErrors += 1;
+              retryAfter = isCmmsError(e) ? e.retryAfterMs ?? undefined : undefined;
+              // Once per outage, not once per poll: the connection's own status shows the rest.
+              if (failures === 1) node.warn(RED._('mw-wo-status.errors.poll', { message: e instanceof Error ? e.message : String(e) }));
+            } finally {
+              polling = false;
+            }
+            scheduleStatus();
+            if (closed) return;
+            if (pollTimer) clearTimeout(pollTimer);
+            const delay = pollAgain && failures === 0 ? 0 : nextPollDelay(options.pollIntervalMs, failures, retryAfter);
+            pollAgain = false;
+            pollTimer = setTimeout(() => void runPoll(), delay);
+          };
+          (node as Node & { pollNow?: () => Promise<void> }).pollNow = runPoll;
+          pollTimer = setTimeout(() => void runPoll(), 0);
+        }
+        // Whatever a previous run committed but did not emit (a crash, a kill) goes out now.
+        scheduleDrain();
+        scheduleStatus();
+      }
+    }
+
+    onInput(node, (msg, send, done) => {
+      if (!service) return done(new Error(lastProblem || RED._('mw-wo-status.errors.not-running')));
+      if (msg.topic === 'poll') {
+        const pollNow = (node as Node & { pollNow?: () => Promise<void> }).pollNow;
+        if (!pollNow) return done(new Error(RED._('mw-wo-status.errors.not-polling')));
+        if (pollTimer) clearTimeout(pollTimer);
+        return pollNow();
+      }
+      if (msg.topic === 'metrics') {
+        send({ ...msg, payload: { ...service.counters, refused: { ...service.counters.refused }, pending: store?.pendingCount() ?? 0, watermark: store?.meta('watermark') ?? null, path: route?.fullPath ?? null } } as NodeMessage);
+        return done();
+      }
+      done(new Error(RED._('mw-wo-status.errors.unknown-input')));
+    });
+
+    onClose(node, () => {
+      closed = true;
+      route?.remove();
+      for (const t of [pollTimer, statusTimer]) if (t) clearTimeout(t);
+      if (emitTimer) clearImmediate(emitTimer);
+      conn?.deregister(node);
+      store?.close();
+      store = null;
+      service = null;
+    });
+  }
+
+  RED.nodes.registerType('mw-wo-status', MwWoStatusNode as unknown as (this: Node, def: NodeDef) => void, {
+    credentials: { secret: { type: 'password' }, previousSecret: { type: 'password' } },
+  });
+
+  // The editor's "Load stock statuses" button: the tables live in the core, not copied into the HTML.
+  RED.httpAdmin.get('/mw-wo-status/stock/:dialect', RED.auth.needsPermission('mw-wo-status.read'), (req: Request, res: Response) => {
+    const dialect = String(req.params.dialect);
+    if (!['maximo', 'servicenow', 'maintainx', 'rest'].includes(dialect)) {
+      res.status(404).json({ error: 'unknown dialect' });
+      return;
+    }
+    const table = stockTable(dialect as StatusDialect, req.query.table === 'wm_order' ? 'wm_order' : 'incident');
+    res.json(Object.entries(table).map(([cmms, status]) => ({ cmms, status })));
+  });
+};
