@@ -1,3 +1,4 @@
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -152,7 +153,7 @@ describe('fault: SIGKILL of Node-RED while enqueueing and sending', function () 
       return m && m.pending === 0 ? m : undefined;
     }, 60_000);
     for (const id of acked) {
-      const n = sim.workOrders('maximo').filter((w) => w.ref === id).length;
+      const n = sim.workOrders('maximo').filter((w) => w.ref === referenceFor('maximo', id)).length;
       assert.equal(n, 1, `${id} has ${n} work orders`);
     }
     assert.doesNotMatch(red.log(), /Close timed out|Error stopping node/i);
