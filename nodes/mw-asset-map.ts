@@ -2,9 +2,11 @@
 // message per asset; whatever cannot be mapped goes to the second output with the reason, and the
 // status counts it, so unmapped identifiers are seen at a glance.
 import type { NodeMessageInFlow } from 'node-red';
-import type { MapNodeSettings } from './core/assets/config';
-import { parseMapSettings } from './core/assets/config';
+import type { MapNodeSettings } from './core/assets/settings';
+import { parseMapSettings } from './core/assets/settings';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
+import { namespaceArrayOf } from './core/assets/housekeeping';
+import { ModbusFlow, type ModbusLink } from './core/assets/modbus-link';
 import { iso, mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';
 import type { RegistryService } from './core/assets/service';
 import { onClose } from './lib/close';
@@ -22,17 +24,33 @@ const NO_CONNECTIONS: readonly string[] = Object.freeze([]);
 const MAX_UNMAPPED = 1000;
 /** How long the names of a Modbus read node's connection are reused before looking again. */
 const CONNECTION_TTL_MS = 60_000;
-const MAX_CONNECTIONS = 256;
 const CONTROLS = ['verify', 'reload', 'unmapped', 'reset'] as const;
 type Control = (typeof CONTROLS)[number];
 
 /** Reasons that mean the message itself was bad: they also go to done(err), so Catch nodes see them. */
 const ERROR_REASONS: ReadonlySet<ExceptionReason> = new Set(['invalid', 'decode-error']);
+/**
+ * A sensor publishing "ERR" every second would fire a Catch node (and the log) every second: a bad
+ * message reaches done(err) once per identifier in this interval; output 2 still gets every one, and
+ * the status counts every one.
+ */
+const ERROR_REPORT_INTERVAL_MS = 60_000;
 
 interface Held {
   msg: NodeMessageInFlow;
   send: SendFn;
   done: DoneFn;
+}
+
+/**
+ * The Modbus nodes' raw response and request (a Buffer and the polling message) would travel on
+ * through mw-threshold into mw-work-order's outbox; the block is named in payload.source.ref, so
+ * they are dropped from the readings and exception messages.
+ */
+const PROTOCOL_PARTS = ['responseBuffer', 'input', 'modbusRequest'] as const;
+function dropProtocolParts(msg: NodeMessageInFlow): void {
+  const m = msg as unknown as Record<string, unknown>;
+  for (const k of PROTOCOL_PARTS) if (m[k] !== undefined) delete m[k];
 }
 
 function controlOf(msg: NodeMessageInFlow): Control | null {
@@ -51,7 +69,6 @@ export = function (RED: NodeAPI): void {
     const handle = RED.nodes.getNode(config.registry ?? '') as (Node & RegistryHandle) | null;
     const counts = { messages: 0, readings: 0, exceptions: 0 } as Record<string, number>;
     const unmapped = new Map<string, { kind: string; count: number; lastSeen: string }>();
-    const connections = new Map<string, { names: readonly string[]; at: number }>();
     let held: Held[] = [];
     let statusTimer: NodeJS.Timeout | null = null;
 
@@ -77,31 +94,44 @@ export = function (RED: NodeAPI): void {
     };
 
     /**
-     * The names a Modbus read node's connection goes by (client node name, host:port, host, id),
-     * found from the message's sendingNodeId in the deployed flow; cached, bounded.
+     * What the deployed flow says about a Modbus message's node: its client connection's names and
+     * unit, and its request (for failure messages that lost it). Read from the flow's node
+     * configurations, again after CONNECTION_TTL_MS so that a redeploy is seen.
      */
-    const fixedConnection: readonly string[] | null = settings.ok && settings.value.connection ? [settings.value.connection] : null;
-    function connectionNames(msg: NodeMessageInFlow): readonly string[] {
-      if (fixedConnection) return fixedConnection;
-      const sender = (msg as { sendingNodeId?: unknown }).sendingNodeId;
-      if (typeof sender !== 'string') return NO_CONNECTIONS;
-      const now = Date.now();
-      const hit = connections.get(sender);
-      if (hit && now - hit.at < CONNECTION_TTL_MS) return hit.names;
-      let server: string | undefined;
-      const configs = new Map<string, Record<string, unknown>>();
-      RED.nodes.eachNode((n) => {
-        const c = n as unknown as Record<string, unknown>;
-        if (c.id === sender && typeof c.server === 'string') server = c.server;
-        configs.set(String(c.id), c);
-      });
-      const client = server ? configs.get(server) : undefined;
-      const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : null);
-      const names = client ? [text(client.name), client.tcpHost ? `${text(client.tcpHost)}:${text(client.tcpPort) ?? '502'}` : null,
-        text(client.tcpHost), text(client.serialPort), text(client.id)].filter((n): n is string => n !== null) : [];
-      if (connections.size >= MAX_CONNECTIONS) connections.clear();
-      connections.set(sender, { names, at: now });
-      return names;
+    const fixedConnection = settings.ok && settings.value.connection ? settings.value.connection : null;
+    let flow: { index: ModbusFlow; at: number } | null = null;
+    function modbusFlow(now: number): ModbusFlow {
+      if (flow === null || now - flow.at >= CONNECTION_TTL_MS) {
+        const configs: Array<Record<string, unknown>> = [];
+        RED.nodes.eachNode((n) => { configs.push(n as unknown as Record<string, unknown>); });
+        flow = { index: new ModbusFlow(configs), at: now };
+      }
+      return flow.index;
+    }
+    function modbusLink(msg: NodeMessageInFlow, now: number): ModbusLink | null {
+      const m = msg as unknown as { sendingNodeId?: unknown; error?: unknown; from?: unknown; topic?: unknown; payload?: unknown };
+      const failure = m.error !== undefined && m.error !== null && (m.payload === '' || typeof m.payload === 'object');
+      if (!Array.isArray(m.payload) && !failure) return null;
+      const index = modbusFlow(now);
+      if (failure) {
+        const failed = index.ofFailure(m);
+        return fixedConnection ? { ...index.ofConnection(fixedConnection), request: failed?.request ?? null } : failed;
+      }
+      if (fixedConnection) return index.ofConnection(fixedConnection);
+      return typeof m.sendingNodeId === 'string' ? index.ofNode(m.sendingNodeId) : null;
+    }
+
+    /** True when this identifier's bad messages were not reported to done(err) in the last interval. */
+    const reported = new Map<string, number>();
+    function reportNow(identifier: string, now: number): boolean {
+      const last = reported.get(identifier);
+      if (last !== undefined && now - last < ERROR_REPORT_INTERVAL_MS) {
+        counts.quieted = (counts.quieted ?? 0) + 1;
+        return false;
+      }
+      if (reported.size >= MAX_UNMAPPED) reported.clear();
+      reported.set(identifier, now);
+      return true;
     }
 
     function count(result: MapResult, exceptions: readonly MapException[]): void {
@@ -133,10 +163,22 @@ export = function (RED: NodeAPI): void {
           : s.lastLoad?.errors[0];
       ctx.requireVerified = s?.requireVerified ?? false;
       ctx.now = Date.now();
-      ctx.connections = Array.isArray(msg.payload) ? connectionNames(msg) : NO_CONNECTIONS;
+      const link = modbusLink(msg, ctx.now);
+      ctx.connections = link?.names ?? NO_CONNECTIONS;
+      ctx.clientUnit = link?.clientUnit ?? null;
+      ctx.failedRequest = link?.request ?? null;
       ctx.cmmsDialect = s?.dialect ?? null;
       const result = mapMessage(msg as unknown as InputMessage, ctx);
+      if (result.housekeeping !== undefined) {
+        // A protocol node's own message (subscription id, raw response): counted, not flagged.
+        counts.housekeeping = (counts.housekeeping ?? 0) + 1;
+        if (result.housekeeping === 'opcua-namespace-array') s?.learnNamespaces(namespaceArrayOf(msg as unknown as InputMessage) ?? []);
+        done();
+        return;
+      }
+      if (result.kind === 'modbus') dropProtocolParts(msg);
       count(result, result.exceptions);
+      if (result.failure !== undefined) counts.modbusErrors = (counts.modbusErrors ?? 0) + 1;
       const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => ({ ...msg, payload: e, reason: e.reason }) as NodeMessage);
       let first: NodeMessage[] | NodeMessage | null = null;
       if (result.readings.length === 1) {
@@ -154,7 +196,7 @@ export = function (RED: NodeAPI): void {
       }
       send([first, failures.length === 1 ? failures[0] : failures]);
       scheduleStatus();
-      const bad = result.exceptions.filter((e) => ERROR_REASONS.has(e.reason));
+      const bad = result.exceptions.filter((e) => ERROR_REASONS.has(e.reason) && reportNow(e.identifier ?? '', ctx.now));
       if (bad.length > 0) done(new Error(bad.map((e) => `${e.reason}: ${e.identifier ?? ''} ${e.errors.join('; ')}`).join(' | ')));
       else done();
     }
@@ -185,6 +227,7 @@ export = function (RED: NodeAPI): void {
         case 'reset':
           for (const k of Object.keys(counts)) counts[k] = 0;
           unmapped.clear();
+          reported.clear();
           reply({ reset: true });
           scheduleStatus();
           return;
@@ -224,6 +267,8 @@ export = function (RED: NodeAPI): void {
     });
 
     (node as Node & { unmappedReport?: () => unknown }).unmappedReport = unmappedList;
+    /** The counters behind the status (messages, readings, each exception reason, housekeeping), for tests and diagnostics. */
+    (node as Node & { counters?: () => Record<string, number> }).counters = () => ({ ...counts });
 
     onClose(node, () => {
       if (statusTimer) clearTimeout(statusTimer);
@@ -233,7 +278,8 @@ export = function (RED: NodeAPI): void {
       held = [];
       for (const h of waiting) h.done(new Error(RED._('mw-asset-map.errors.closed-while-loading')));
       unmapped.clear();
-      connections.clear();
+      reported.clear();
+      flow = null;
     });
   }
 

@@ -3,10 +3,11 @@
 // CMMS through an mw-cmms connection, and the results of that verification, kept across restarts.
 import type { Request, Response } from 'express';
 import path from 'node:path';
-import { parseRegistrySettings, type RegistryNodeSettings } from './core/assets/config';
+import { parseRegistrySettings, type RegistryNodeSettings } from './core/assets/settings';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
 import { emptyNamespaces, parseNamespaces } from './core/assets/opcua';
 import { RegistryLoader } from './core/assets/registry';
+import { rowKey } from './core/assets/rows';
 import { RegistryService, type VerifyingClient } from './core/assets/service';
 import { addRecords, importText, type FileFormat } from './core/assets/sources';
 import type { VerificationStatus } from './core/assets/types';
@@ -115,18 +116,23 @@ export = function (RED: NodeAPI): void {
     const loader = new RegistryLoader(ns.ok ? ns.value : emptyNamespaces());
     const nsErrors = ns.ok ? [] : ns.errors;
     let work: Promise<unknown[]>;
+    let keys: Array<string | null> | undefined;
     if (typeof body.text === 'string') {
       const format = (['csv', 'json', 'jsonl'].includes(String(body.format)) ? body.format : 'auto') as FileFormat | 'auto';
       work = importText(body.text, format, loader);
     } else if (Array.isArray(body.rows)) {
-      work = addRecords(body.rows, 'editor', loader).then(() => []);
+      const posted = body.rows;
+      work = addRecords(posted, 'editor', loader).then(() => []);
+      // The target key (assetId|siteId|location) of each posted row, as the runtime stores verification
+      // results: the editor shows each row's status by it without a browser copy of the key rules.
+      work = work.then((r) => { keys = posted.map(rowKey); return r; });
     } else {
       res.status(400).json({ error: 'send {"text": "...", "format": "csv|json|jsonl|auto"} or {"rows": [...]}' });
       return;
     }
     work.then((rows) => {
       const result = loader.finish(Date.now());
-      res.json({ rows, errors: nsErrors.concat(result.errors), errorCount: nsErrors.length + result.errorCount });
+      res.json({ rows, errors: nsErrors.concat(result.errors), errorCount: nsErrors.length + result.errorCount, ...(keys ? { keys } : {}) });
     }, (e: unknown) => res.status(500).json({ error: e instanceof Error ? e.message : String(e) }));
   });
 

@@ -6,11 +6,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceEvent } from './core/contracts';
-import { validateWorkOrderStatus } from './core/contracts';
+import { validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import {
-  cusumArl, designFor, DriftEngine, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
-  type Design, type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
+  cusumArl, designFor, DriftEngine, lineSlots, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
+  type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
 import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
@@ -23,15 +23,17 @@ type DriftNodeDef = NodeDef & Record<string, unknown> & { specSource?: string; s
 
 const STATUS_INTERVAL_MS = 1000;
 const GROUPS = 'groups';
+/** Work-order statuses that mean the machine was fixed (`closed` once the status contract has it). */
+const COMPLETED: readonly string[] = ['done', 'closed'];
 /** Warn about a characteristic the series limit keeps out at most this often. */
 const UNTRACKED_WARN_MS = 60_000;
 
 const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-vision-drift', id);
 
 /** The settings that shape detector state: when they change, the running sums start over. */
-function fingerprint(s: DriftSettings, d: Design): string {
-  return JSON.stringify([s.lambda, s.cusumK, s.fir, s.rules, s.subgroupSize, s.trendWindow, s.capabilityWindow,
-    s.defectSubgroup, s.defectSubgroupSize, s.defectSubgroupSeconds, s.perDefectType, s.minConfidence, d.cusumH, d.ewmaL]);
+function fingerprint(s: DriftSettings): string {
+  return JSON.stringify([s.arl0, s.lambda, s.cusumK, s.fir, s.rules, s.subgroupSize, s.trendWindow, s.capabilityWindow,
+    s.defectSubgroup, s.defectSubgroupSize, s.defectSubgroupSeconds, s.perDefectType, s.minConfidence]);
 }
 
 /** Loads the spec file (at deploy, not on the message path) and puts its rows after the table's. */
@@ -53,19 +55,32 @@ function withSpecFile(RED: NodeAPI, config: DriftNodeDef, settings: DriftSetting
 }
 
 function registerDesignRoute(RED: NodeAPI): void {
-  // The editor shows what a setting means in run lengths before it is deployed.
+  // The editor shows what a setting costs before it is deployed: the budget in units, and the
+  // parts it takes to detect a mean shift that arises mid-run (zero-state, no FIR head start:
+  // the head start only helps right after a baseline).
   RED.httpAdmin.get('/mw-vision-drift/design', RED.auth.needsPermission('mw-vision-drift.read'), (req: Request, res: Response) => {
-    const parsed = parseDriftSettings({ arl0: req.query.arl0, lambda: req.query.lambda, cusumK: req.query.k, fir: req.query.fir !== 'false' });
-    if (!parsed.ok) {
-      res.status(400).json({ errors: parsed.errors });
+    const q = req.query;
+    const parsed = parseDriftSettings({
+      falseAlarmDays: q.falseAlarmDays, unitsPerHour: q.unitsPerHour, arl0: q.arl0, lambda: q.lambda, cusumK: q.k, fir: q.fir !== 'false',
+      // The defect subgroup is checked against the budget only when the editor sends it.
+      defectSubgroupUnits: q.defectSubgroupUnits, defectSubgroup: q.defectSubgroupUnits ? 'units' : 'batch',
+    });
+    const characteristics = Number(q.characteristics ?? 1);
+    if (!parsed.ok || !Number.isInteger(characteristics) || characteristics < 0 || characteristics > 1000) {
+      res.status(400).json({ errors: parsed.ok ? ['characteristics: a whole number from 0 to 1000'] : parsed.errors });
       return;
     }
     const s = parsed.value;
-    const d = designFor(s);
-    const shifts = [0, 0.5, 1, 1.5, 2, 3];
+    const slots = lineSlots(characteristics);
+    const d = designFor(s, slots, q.multiPoint === 'true');
     res.json({
-      arl0: s.arl0, h: d.cusumH, L: d.ewmaL,
-      arl: shifts.map((shift) => ({ shift, cusum: cusumArl({ k: s.cusumK, h: d.cusumH, fir: s.fir }, shift, 80), ewma: ewmaArl(s.lambda, d.ewmaL, shift, 40) })),
+      arl0: s.arl0, falseAlarmDays: s.falseAlarmDays, unitsPerHour: s.unitsPerHour, slots,
+      h: d.cusumH, L: d.ewmaL, cusumArl0: d.arl0.cusum, ewmaArl0: d.arl0.ewma,
+      arl: [0.5, 1, 2].map((shift) => {
+        const cusum = cusumArl({ k: s.cusumK, h: d.cusumH, fir: false }, shift, 80);
+        const ewma = ewmaArl(s.lambda, d.ewmaL, shift, 40);
+        return { shift, cusum, ewma, fastest: Math.min(cusum, ewma) };
+      }),
     });
   });
 }
@@ -105,7 +120,7 @@ export = function (RED: NodeAPI): void {
 
     if (settings) {
       const design = designFor(settings);
-      engine = new DriftEngine(settings, design, fingerprint(settings, design), summarize);
+      engine = new DriftEngine(settings, design, fingerprint(settings), summarize);
       try {
         state = new DurableState(stateFile(RED, node.id), {
           onMovedAside: (to, why) => node.warn(RED._('mw-vision-drift.errors.state-moved', { file: to, why })),
@@ -185,6 +200,33 @@ export = function (RED: NodeAPI): void {
       scheduleStatus();
     }
 
+    /**
+     * Messages from the work-order side, wired back into this node: mw-work-order's results
+     * (`outcome`) and work-order status changes (`status`, from mw-wo-status). Only a completed work
+     * order for an asset this node watches matters — the machine was fixed, what comes next is a
+     * new normal; everything else that is well-formed is ignored without a word. Malformed ones are
+     * rejected like any bad input.
+     */
+    function workOrderMessage(payload: Record<string, unknown>, msg: NodeMessageInFlow, send: SendFn, done: (err?: Error) => void): void {
+      if ('outcome' in payload && !('status' in payload)) {
+        const result = validateWorkOrderResult(payload);
+        done(result.ok ? undefined : reject(send, msg, 'invalid', result.errors));
+        return;
+      }
+      const wo = validateWorkOrderStatus(payload);
+      if (!wo.ok) {
+        done(reject(send, msg, 'invalid', wo.errors));
+        return;
+      }
+      const e = engine as DriftEngine;
+      const watched = [...e.groups.values()].some((g) => g.asset.id === wo.value.assetId);
+      if (COMPLETED.includes(wo.value.status) && watched) {
+        const at = Date.parse(wo.value.changedAt);
+        rebaseline(send, msg, { assetId: wo.value.assetId }, RED._('mw-vision-drift.reason.work-order', { id: wo.value.workOrderId }), Number.isFinite(at) ? at : Date.now());
+      }
+      done();
+    }
+
     function report(): object[] {
       const e = engine as DriftEngine;
       const out: object[] = [];
@@ -214,18 +256,8 @@ export = function (RED: NodeAPI): void {
         done();
         return;
       }
-      if (payload && typeof payload === 'object' && 'workOrderId' in payload) {
-        const wo = validateWorkOrderStatus(payload);
-        if (!wo.ok) {
-          done(reject(send, msg, 'invalid', wo.errors));
-          return;
-        }
-        // A completed work order means the machine was fixed: what comes next is a new normal.
-        if (wo.value.status === 'done') {
-          const at = Date.parse(wo.value.changedAt);
-          rebaseline(send, msg, { assetId: wo.value.assetId }, RED._('mw-vision-drift.reason.work-order', { id: wo.value.workOrderId }), Number.isFinite(at) ? at : Date.now());
-        }
-        done();
+      if (payload && typeof payload === 'object' && !Array.isArray(payload) && 'workOrderId' in payload) {
+        workOrderMessage(payload, msg, send, done);
         return;
       }
       const unit = normalizeInput(payload, (settings as DriftSettings).site);
@@ -248,7 +280,11 @@ export = function (RED: NodeAPI): void {
           const m = r.group.monitors.get(c);
           if (m) series[c] = m.stats();
         }
-        (msg as NodeMessageInFlow & { spc?: unknown }).spc = { asset: unit.value.asset.id, product: unit.value.product, series, defects: r.group.defects.learning ? 'learning' : 'monitoring' };
+        // `defects` stays the phase word of earlier versions; `defectCharts` carries the p charts' points and limits.
+        (msg as NodeMessageInFlow & { spc?: unknown }).spc = {
+          asset: unit.value.asset.id, product: unit.value.product, series,
+          defects: r.group.defects.learning ? 'learning' : 'monitoring', defectCharts: r.group.defects.stats(),
+        };
       }
       send([r.events.length > 0 ? eventMessages(r.events) : null, msg as NodeMessage, null]);
       scheduleStatus();

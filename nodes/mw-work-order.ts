@@ -20,6 +20,8 @@ type ControlTopic = (typeof CONTROL_TOPICS)[number];
 
 /** The status shows counts; recomputing them on every message would cost a query each. */
 const STATUS_INTERVAL_MS = 500;
+/** A status line is one short line under the node; the full reason is in the log and on output 2. */
+const STATUS_REASON_CHARS = 80;
 
 interface Rejection {
   eventId: string | null;
@@ -100,6 +102,13 @@ export = function (RED: NodeAPI): void {
       });
       unsubscribe = conn.onResult(node.id, (r) => {
         lastOutcome = r.workOrderId ? `${RED._(`mw-work-order.outcome.${r.outcome}`)} ${r.workOrderId}` : RED._(`mw-work-order.outcome.${r.outcome}`);
+        if (r.outcome === 'dead') {
+          // A dead letter needs a person: one log line with the CMMS's own words, and the status
+          // keeps the reason, so nobody has to open a collapsed debug message to learn why.
+          const reason = r.error || r.deadReason || '';
+          node.warn(RED._('mw-work-order.warnings.dead-letter', { eventId: r.eventId, reason }));
+          lastOutcome = `${RED._('mw-work-order.outcome.dead')}: ${reason.length > STATUS_REASON_CHARS ? `${reason.slice(0, STATUS_REASON_CHARS - 1)}…` : reason}`;
+        }
         if (r.outcome === 'dead') node.send([null, resultMessage(r)]);
         else node.send([resultMessage(r), null]);
         scheduleStatus();

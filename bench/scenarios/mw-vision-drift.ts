@@ -2,7 +2,7 @@
 // records (a bore diameter and five coating points per part, pass/fail, the odd defect), in turn.
 // The chain continues from output 2 (the records), so every message reaches the sink.
 import type { NodeMessage } from 'node-red';
-import { PartStream, partSpecRows } from '../../nodes/core/spc/simulate';
+import { PartStream, partSpecRows } from '../../test/support/spc-parts';
 import type { Scenario } from '../scenarios';
 
 const CAMERAS = 20;

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import type { RegistryOptions } from '../../nodes/core/assets/config';
+import type { RegistryOptions } from '../../nodes/core/assets/settings';
 import type { RegistryHandle } from '../../nodes/core/assets/handle';
 import { emptyNamespaces } from '../../nodes/core/assets/opcua';
 import { CLOSE_WAIT_MS, RegistryService, type LoadReport, type VerifyingClient } from '../../nodes/core/assets/service';

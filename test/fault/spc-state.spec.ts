@@ -6,7 +6,7 @@ import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { MaintenanceEvent } from '../../nodes/core/contracts';
-import { PartStream, partSpecRows } from '../../nodes/core/spc/simulate';
+import { PartStream, partSpecRows } from '../support/spc-parts';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { helper, nodeModule, withUserDir } from '../support/node-red';
 

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
+import { flowFiles, mergeFlows } from '../../sim/demo-flows';
 import { BUILD_ROOT, PACKAGE_NAME } from '../../sim/paths';
 import { readPackageJson, REPO_ROOT } from '../support/package';
 import { httpGet, portIsClosed, registeredSets, startChild, waitFor, type Child } from '../support/package-runtime';
@@ -19,7 +20,7 @@ describe('integration: demo launcher (npm start)', function () {
     demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-demo-'));
     demo = startChild([path.join(BUILD_ROOT, 'sim', 'demo.js')], {
       cwd: REPO_ROOT,
-      env: { ...process.env, MW_PORT: '0', SIM_PORT: '0', MW_DEMO_DIR: demoDir, MW_LOG_LEVEL: 'info' },
+      env: { ...process.env, MW_PORT: '0', SIM_PORT: '0', PLANT_PORT: '0', MODBUS_PORT: '0', OPCUA_PORT: '0', MQTT_PORT: '0', MQTT_URL: '', MW_DEMO_DIR: demoDir, MW_LOG_LEVEL: 'info' },
     });
     editorUrl = await waitFor('demo editor URL line', async () => /Node-RED editor: (http:\/\/\S+?)\/?$/m.exec(demo.log())?.[1],
       60_000, () => (demo.exited() ? `demo exited early:\n${demo.log()}` : undefined));
@@ -32,13 +33,16 @@ describe('integration: demo launcher (npm start)', function () {
 
   it('prints the editor URL, how to stop, and that the demo flow was copied', function () {
     assert.match(demo.log(), /Ctrl-C to stop/);
-    assert.match(demo.log(), /flows\/demo\.json copied to .*flows\.json/);
+    assert.match(demo.log(), /flows\/demo\.json and flows\/gateway-\*\.json copied to .*flows\.json/);
+    assert.match(demo.log(), /plant simulator: http:\/\/\S+/);
   });
 
-  it('deploys the shipped demo flow, with its credentials moved to flows_cred.json', function () {
+  it('deploys the demo tabs and the reference gateway flows, with their credentials moved to flows_cred.json', function () {
     type FlowNode = { id: string; credentials?: object };
     const deployed = JSON.parse(fs.readFileSync(path.join(demoDir, 'flows.json'), 'utf8')) as FlowNode[];
-    const shipped = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'flows', 'demo.json'), 'utf8')) as FlowNode[];
+    const shipped = mergeFlows(flowFiles(REPO_ROOT)) as FlowNode[];
+    assert.ok(flowFiles(REPO_ROOT).some((f) => f.endsWith('gateway-modbus.json')));
+    assert.ok(fs.existsSync(path.join(demoDir, 'assets.csv')), 'assets.csv is not beside flows.json');
     assert.deepEqual(deployed.map((n) => n.id).sort(), shipped.map((n) => n.id).sort());
     assert.deepEqual(deployed.filter((n) => n.credentials), []);
     const withCredentials = shipped.filter((n) => n.credentials).map((n) => n.id);

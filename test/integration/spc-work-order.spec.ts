@@ -9,7 +9,7 @@ import path from 'node:path';
 import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../../sim/cmms';
 import { nodeRedDir } from '../../sim/paths';
 import type { MaintenanceEvent } from '../../nodes/core/contracts';
-import { PartStream, partSpecRows } from '../../nodes/core/spc/simulate';
+import { PartStream, partSpecRows } from '../support/spc-parts';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { helper, nodeModule, REPO_ROOT, withUserDir } from '../support/node-red';
 

@@ -109,9 +109,16 @@ describe('mw-asset-map node', function () {
     assert.deepEqual((second.payload as AssetReadings).readings.map((r) => [r.metric, r.value]), [['flow', -2.5]]);
     assert.equal((second.payload as AssetReadings).source.ref, 'PLC3/1/holding/100-102');
     assert.notEqual(first, second);
+    // The raw response and the request do not travel on to mw-threshold and mw-work-order.
+    for (const m of [first, second]) assert.deepEqual(Object.keys(m).filter((k) => k !== '_msgid').sort(), ['payload', 'sendingNodeId', 'topic']);
     // A getter puts the request in msg.modbusRequest.
-    map().receive({ topic: 'get', payload: [0x4148, 0x0000], modbusRequest: { unitid: 1, fc: 3, address: 100, quantity: 2 } } as never);
-    await out.next('readings', (m) => m.topic === 'get');
+    map().receive({ topic: 'get', payload: [0x4148, 0x0000], modbusRequest: { unitid: 1, fc: 3, address: 100, quantity: 2 }, responseBuffer: { data: [0x4148, 0], buffer: Buffer.alloc(4) } } as never);
+    const got = await out.next('readings', (m) => m.topic === 'get');
+    assert.deepEqual([got.modbusRequest, got.responseBuffer], [undefined, undefined]);
+    // Output 2 does not carry them either.
+    map().receive({ topic: 'polling', payload: [1], input: { payload: { unitid: '9', fc: 3, address: '9000', quantity: '1' } }, responseBuffer: { data: [1], buffer: Buffer.alloc(2) } } as never);
+    const un = await out.next('failures', (m) => m.reason === 'unmapped');
+    assert.deepEqual([un.input, un.responseBuffer], [undefined, undefined]);
   });
 
   it('maps OPC UA client messages with node-opcua status codes and source timestamps', async () => {
@@ -177,8 +184,18 @@ describe('mw-asset-map node', function () {
     assert.equal(out.readings.length, 2, 'the __proto__ payload still maps its good field, and the out-of-range value flows on as bad');
     assert.equal((out.readings[1].payload as AssetReadings).readings[0].quality, 'bad');
     assert.equal(({} as Record<string, unknown>).x, undefined);
-    assert.equal(n.error.args.length, 5, 'invalid and decode errors reach Catch nodes');
+    // Invalid and decode errors reach Catch nodes once per identifier per minute: plant/line2/p101/vib's second
+    // decode error and its invalid huge payload are on output 2 but not reported again.
+    assert.equal(n.error.args.length, 3, 'invalid and decode errors reach Catch nodes, once per identifier');
     assert.match(String((n.error.args[1][0] as Error).message ?? n.error.args[1][0]), /decode-error: plant\/line2\/p101\/vib vibration: NaN/);
+    // A sensor publishing "ERR" every second: output 2 every time, Catch once, every one counted.
+    for (let i = 0; i < 5; i++) map().receive({ topic: 'plant/line2/p777/json', payload: 'ERR' } as never);
+    await settle(700);
+    assert.equal(out.failures.filter((m) => m.topic === 'plant/line2/p777/json').length, 5);
+    assert.equal(n.error.args.length, 4);
+    const counters = (map() as Node & { counters: () => Record<string, number> }).counters();
+    assert.deepEqual([counters['decode-error'], counters.quieted], [8, 6]);
+    assert.match(String(lastStatus(map()).text), /mw-asset-map\.status\.counts/);
   });
 
   it('verifies the map against the CMMS on msg.verify; results survive a redeploy; unverified assets are held back when required', async () => {
@@ -230,6 +247,13 @@ describe('mw-asset-map node', function () {
     await helper.request().post('/mw-asset-registry/check').send({ nothing: true }).expect(400);
     const rows = await helper.request().post('/mw-asset-registry/check').send({ rows: [ROWS[0], ROWS[0]] }).expect(200);
     assert.match(rows.body.errors[0], /editor row 2: .* already mapped by editor row 1/);
+    // The editor shows each row's verification status by the key the runtime computes (no browser copy of the rules).
+    assert.deepEqual(rows.body.keys, ['PUMP-101|BEDFORD|BEDFORD/AREA1/LINE2/PUMP-101', 'PUMP-101|BEDFORD|BEDFORD/AREA1/LINE2/PUMP-101']);
+    const keyed = await helper.request().post('/mw-asset-registry/check').send({ rows: [{ assetId: 'P1', siteId: 'S1', location: 'S1/A' }, { assetId: 'P2' }] }).expect(200);
+    assert.deepEqual(keyed.body.keys, ['P1|S1|S1/A', null]);
+    assert.ok(v.body.problems.every((p: { assetId: string }) => typeof p.assetId === 'string'));
+    const verification = await helper.request().get('/mw-asset-registry/reg1/verification').expect(200);
+    assert.ok((verification.body.results as Array<{ key: string }>).some((r) => r.key === rows.body.keys[0]), 'the keys the editor gets are the ones the results are stored under');
   });
 
   it('reloads the mapping file without a redeploy and keeps the last good map when the file breaks', async () => {

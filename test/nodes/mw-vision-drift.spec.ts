@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { validateMaintenanceEvent, type MaintenanceEvent } from '../../nodes/core/contracts';
 import { DurableState } from '../../nodes/core/state/durable-state';
-import { PartStream, partSpecRows } from '../../nodes/core/spc/simulate';
+import { PartStream, partSpecRows } from '../support/spc-parts';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { helper, nodeModule, withUserDir } from '../support/node-red';
 
@@ -79,6 +79,13 @@ describe('mw-vision-drift node', function () {
     assert.equal(last.spc?.asset, 'CNC-07');
     assert.equal(last.spc?.series.bore.phase, 'monitoring');
     assert.ok(typeof last.spc?.series.bore.ucl === 'number');
+    // Every chart's point, centre line and limits for dashboards, the p chart too (issue 15 item 16).
+    const charts = (last.spc?.series.bore as unknown as { charts: Record<string, Record<string, number>> }).charts;
+    assert.equal(typeof charts.ewma.centre, 'number');
+    assert.equal(typeof charts.cusum.limit, 'number');
+    const p = (last.spc as unknown as { defectCharts: { phase: string; charts: Record<string, Record<string, number>> } }).defectCharts;
+    assert.equal(p.phase, 'monitoring');
+    for (const k of ['p', 'centre', 'ucl3Sigma', 'lcl3Sigma', 'uclProbability']) assert.equal(typeof p.charts['defect-rate'][k], 'number', k);
 
     await feed(stream, 400, out, 0.012);
     const raised = out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'raised').map((m) => m.payload as MaintenanceEvent);
@@ -160,6 +167,45 @@ describe('mw-vision-drift node', function () {
     assert.equal(out.rejected[out.rejected.length - 1].reason, 'invalid');
   });
 
+  it("accepts mw-work-order's results and work-order status messages fed back, acting only on a completed work order (issue 16)", async () => {
+    await helper.load([drift()], flow());
+    const out = outputs();
+    const stream = new PartStream({ seed: 9 });
+    await feed(stream, 400, out);
+    await feed(stream, 200, out, 0.012);
+    const raised = out.events.map((m) => m.payload as MaintenanceEvent).filter((e) => e.state === 'raised');
+    assert.ok(raised.length >= 1);
+    const node = helper.getNode('vd1') as Node & { error: { args: unknown[][] } };
+    const errorsBefore = node.error.args.length;
+    const recordsBefore = out.records.length;
+    // What mw-work-order sends on its outputs for these events (contract work-order-result.ts).
+    const results = [
+      { eventId: raised[0].eventId, cmms: 'maximo-prod', workOrderId: 'WO-1001', href: 'https://cmms.example/wo/1001', outcome: 'created', attempts: 1, latencyMs: 420 },
+      { eventId: raised[0].eventId, cmms: 'maximo-prod', workOrderId: 'WO-1001', href: 'https://cmms.example/wo/1001', outcome: 'existing', attempts: 1, latencyMs: 15 },
+      { eventId: raised[0].eventId, cmms: 'maximo-prod', workOrderId: null, href: null, outcome: 'queued', attempts: 0, latencyMs: null },
+      { eventId: raised[0].eventId, cmms: 'maximo-prod', workOrderId: null, href: null, outcome: 'dead', attempts: 12, latencyMs: null },
+    ];
+    for (const payload of results) node.receive({ topic: 'work-order', payload } as never);
+    // Status changes that do not mean "fixed", or concern an asset this node does not watch.
+    node.receive({ payload: { workOrderId: 'WO-1001', eventId: raised[0].eventId, assetId: 'CNC-07', status: 'in-progress', cmmsStatus: 'INPRG', changedAt: '2026-01-05T08:00:00Z' } } as never);
+    node.receive({ payload: { workOrderId: 'WO-9', assetId: 'PRESS-1', status: 'done', cmmsStatus: 'COMP', changedAt: '2026-01-05T08:00:00Z' } } as never);
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(out.rejected.length, 0, 'nothing rejected');
+    assert.equal(node.error.args.length, errorsBefore, `no error: ${JSON.stringify(node.error.args.slice(errorsBefore))}`);
+    assert.equal(out.records.length, recordsBefore, 'ignored quietly: nothing sent');
+    assert.equal(out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length, 0);
+    // The work order is completed: a new baseline, the open episodes end.
+    node.receive({ payload: { workOrderId: 'WO-1001', eventId: raised[0].eventId, assetId: 'CNC-07', status: 'done', cmmsStatus: 'COMP', changedAt: '2026-01-05T09:00:00Z' } } as never);
+    await new Promise((r) => setTimeout(r, 100));
+    const cleared = out.events.map((m) => m.payload as MaintenanceEvent).filter((e) => e.state === 'cleared');
+    assert.deepEqual(cleared.map((e) => e.eventId).sort(), raised.map((e) => e.eventId).sort());
+    // A malformed result is still bad input.
+    node.receive({ payload: { workOrderId: 'WO-1', outcome: 'maybe' } } as never);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(out.rejected.length, 1);
+    assert.equal(out.rejected[0].reason, 'invalid');
+  });
+
   it('re-baselines on a control message, for the series named', async () => {
     await helper.load([drift()], flow());
     const out = outputs();
@@ -233,12 +279,20 @@ describe('mw-vision-drift node', function () {
     assert.ok(node.error.args.some((a) => /mw-vision-drift\.errors\.invalid-config/.test(String(a[0]))));
   });
 
-  it('the editor endpoint shows h, L and the run lengths for a setting', async () => {
+  it('the editor endpoint turns a time budget into units and shows detection delays for mid-run shifts', async () => {
     await helper.load([drift()], flow());
-    const r = await helper.request().get('/mw-vision-drift/design?arl0=465&lambda=0.1&k=0.5&fir=false').expect(200);
-    assert.ok(Math.abs(r.body.h - 5) < 0.05, `h ${r.body.h}`);
-    const one = (r.body.arl as Array<{ shift: number; cusum: number }>).find((a) => a.shift === 1);
-    assert.ok(one && Math.abs(one.cusum - 10.4) < 0.3);
-    await helper.request().get('/mw-vision-drift/design?arl0=abc').expect(400);
+    // One false alarm a month at one unit a second, two characteristics and the defect rate (2.15 budget slots).
+    const r = await helper.request().get('/mw-vision-drift/design?falseAlarmDays=30&unitsPerHour=3600&lambda=0.05&k=0.5&fir=true&characteristics=2').expect(200);
+    assert.equal(r.body.arl0, 2_592_000);
+    assert.equal(r.body.slots, 2.15);
+    assert.ok(Math.abs(r.body.cusumArl0 - (2_592_000 * 2.15) / 0.475) < 1, `CUSUM share ${r.body.cusumArl0}`);
+    const delays = r.body.arl as Array<{ shift: number; cusum: number; ewma: number }>;
+    assert.deepEqual(delays.map((a) => a.shift), [0.5, 1, 2]);
+    const one = delays[1];
+    // Mid-run, without the FIR head start: about 30 parts for 1σ at h ≈ 15 (a FIR start would show about 16).
+    assert.ok(one.cusum > 25 && one.cusum < 40, `1σ: ${one.cusum}`);
+    const old = await helper.request().get('/mw-vision-drift/design?arl0=465&lambda=0.1&k=0.5&fir=false&characteristics=0').expect(200);
+    assert.equal(old.body.arl0, 465, 'an old flow\'s units between false alarms still work');
+    await helper.request().get('/mw-vision-drift/design?falseAlarmDays=abc').expect(400);
   });
 });

@@ -168,6 +168,40 @@ describe('mw-work-order node', function () {
     assert.equal(sim.workOrders('maximo').length, 1);
   });
 
+  it('a dead letter logs one warning line with the CMMS reason and the event id, and the status keeps the reason', async () => {
+    // The helper's RED._ returns the bare key, so the warning's parameters are read where they are passed.
+    const translations: Array<{ key: string; params?: Record<string, unknown> }> = [];
+    const [cmmsModule, woModule] = modules();
+    const spying: NodeModule = (RED) => {
+      const red = Object.create(RED) as NodeAPI;
+      const translate = RED._.bind(RED) as (key: string, params?: Record<string, unknown>) => string;
+      (red as unknown as { _: typeof translate })._ = (key, params) => { translations.push({ key, params }); return translate(key, params); };
+      woModule(red);
+    };
+    await helper.load([cmmsModule, spying], flow(), creds);
+    const out = outputs();
+    sim.faults.add({ dialect: 'maximo', method: 'POST', pathIncludes: 'mxapiwodetail', kind: 'status', status: 422, times: 1 });
+    const e = event();
+    const wo = helper.getNode('wo1') as Node & { warn: (m: unknown) => void; status: (s: unknown) => void };
+    const warnings: string[] = [];
+    const statuses: Array<{ text?: string }> = [];
+    const origWarn = wo.warn.bind(wo);
+    const origStatus = wo.status.bind(wo);
+    wo.warn = (m: unknown) => { warnings.push(String(m)); origWarn(m); };
+    wo.status = (st: unknown) => { statuses.push(st as { text?: string }); origStatus(st); };
+    wo.receive({ payload: e } as never);
+    const dead = await out.next('failures', (m) => m.payload.outcome === 'dead');
+    assert.ok(dead.error && dead.error.length > 0);
+    assert.deepEqual(warnings, ['mw-work-order.warnings.dead-letter']);
+    const params = translations.filter((t) => t.key === 'mw-work-order.warnings.dead-letter').map((t) => t.params);
+    assert.deepEqual(params, [{ eventId: e.eventId, reason: dead.error }]);
+    await new Promise((r) => setTimeout(r, 800));
+    assert.equal(statuses[statuses.length - 1]?.text, 'mw-work-order.status.counts');
+    const counts = translations.filter((t) => t.key === 'mw-work-order.status.counts');
+    const last = String(counts[counts.length - 1]?.params?.last ?? '');
+    assert.ok(last.includes(dead.error.slice(0, 40)), `status "${last}" lacks the reason ${dead.error}`);
+  });
+
   it('shadow mode records what would be sent, sends nothing, and exports it', async () => {
     await helper.load(modules(), flow({ shadow: true }), creds);
     const out = outputs();

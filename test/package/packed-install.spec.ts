@@ -42,6 +42,8 @@ describe('package: packed tarball installed into a real Node-RED', function () {
     it('holds no tests, simulators, benchmarks or TypeScript sources', function () {
       const unwanted = packed.files.filter((f) => /(^|\/)(test|sim|bench)\//.test(f) || (f.endsWith('.ts') && !f.endsWith('.d.ts')));
       assert.deepEqual(unwanted, []);
+      // Fixtures that once sat among the node sources (issue 11): the seeded camera is a test's.
+      assert.deepEqual(packed.files.filter((f) => /\/core\/spc\/simulate\.js$/.test(f)), []);
     });
 
     it('holds every node file with its .html, and icons, locales, examples, LICENSE, README.md', function () {

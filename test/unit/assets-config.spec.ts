@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { MAX_AUTO_VERIFY_HOURS, parseMapSettings, parseRegistrySettings } from '../../nodes/core/assets/config';
+import { MAX_AUTO_VERIFY_HOURS, parseMapSettings, parseRegistrySettings } from '../../nodes/core/assets/settings';
 
 describe('assets: node settings', () => {
   const resolve = (p: string): string => path.resolve('/data/node-red', p);

@@ -156,13 +156,36 @@ describe('assets: rows and the registry', () => {
     ]);
     const [a, b, c] = ['a', 'b', 'c'].map((id) => reg.lookupId(id)!);
     assert.equal(a.target.location, 'BEDFORD/AREA1/LINE2/PUMP-101');
-    assert.equal(a.asset, null, 'a row that adds nothing to its target keeps no asset object of its own');
     assert.equal(b.target, a.target);
-    assert.deepEqual(c.asset, { id: 'PUMP-101', siteId: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-101', class: 'PUMP' });
     assert.equal(a.target, c.target);
+    assert.deepEqual(a.target.asset, { id: 'PUMP-101', siteId: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-101', class: 'PUMP' },
+      'the class one row gives is the asset\'s, for every row of it');
     assert.equal(reg.targets.length, 1);
     assert.equal(a.target.rowCount, 3);
     assert.equal(a.target.describeRows(), 'editor row 1 and 2 more rows');
+  });
+
+  it('one asset has one description: rows that leave an attribute empty take it from the others, rows that disagree are a load error naming both', () => {
+    const reg = ok([
+      pump({ kind: 'exact', identifier: 'a', class: 'PUMP', custom: { line: 'L2' } }),
+      pump({ kind: 'exact', identifier: 'b', metric: 'temp', criticality: 2 }),
+      pump({ kind: 'exact', identifier: 'c', metric: 'flow', class: 'PUMP', workGroup: 'MECH', custom: { cmdbCi: 'x1' } }),
+    ]);
+    assert.deepEqual(reg.lookupId('b')!.target.asset, {
+      id: 'PUMP-101', siteId: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-101', class: 'PUMP', criticality: 2, workGroup: 'MECH', custom: { line: 'L2', cmdbCi: 'x1' },
+    });
+    const bad = load([
+      pump({ kind: 'exact', identifier: 'a', class: 'PUMP', custom: { line: 'L2' } }),
+      pump({ kind: 'exact', identifier: 'b', metric: 'temp', class: 'COMPRESSOR', custom: { line: 'L2' } }),
+      pump({ kind: 'exact', identifier: 'c', metric: 'flow', criticality: 1 }),
+      pump({ kind: 'exact', identifier: 'd', metric: 'level', criticality: 2, custom: { line: 'L3' } }),
+    ]);
+    assert.equal(bad.ok, false);
+    assert.deepEqual(bad.errors.map((e) => e.replace(/; one asset.*/, '')), [
+      'editor row 2: field "class": "COMPRESSOR" differs from "PUMP" given for asset PUMP-101 (BEDFORD) by editor row 1',
+      'editor row 4: field "criticality": 2 differs from 1 given for asset PUMP-101 (BEDFORD) by editor row 3',
+      'editor row 4: field "custom.line": "L3" differs from "L2" given for asset PUMP-101 (BEDFORD) by editor row 1',
+    ]);
   });
 
   it('treats an MQTT filter without wildcards as the exact topic it names', () => {

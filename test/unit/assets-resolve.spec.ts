@@ -57,7 +57,8 @@ describe('assets: mapping protocol messages to asset readings', () => {
     ]);
     const partial = run({ topic: 'plant/line2/p102/x', payload: { vib: 2 } });
     assert.deepEqual(partial.readings[0].readings.map((r) => r.metric), ['vib']);
-    assert.deepEqual(partial.exceptions, []);
+    assert.deepEqual(partial.exceptions.map((e) => [e.reason, e.metrics, e.errors]), [['missing-field', ['temp'], ['temp: field "data.temp" is not in the payload']]],
+      'a configured field the payload lacks is reported, not dropped');
     const bits = run({ topic: 'plant/line2/p7/status', payload: 5 });
     assert.equal(bits.readings[0].readings[0].value, true);
   });

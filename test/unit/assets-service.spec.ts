@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { CmmsAsset } from '../../nodes/core/cmms/types';
-import type { RegistryOptions } from '../../nodes/core/assets/config';
+import type { RegistryOptions } from '../../nodes/core/assets/settings';
 import { emptyNamespaces } from '../../nodes/core/assets/opcua';
 import { RegistryService, type LoadReport, type VerifyingClient } from '../../nodes/core/assets/service';
 

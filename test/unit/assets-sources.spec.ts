@@ -23,13 +23,13 @@ describe('assets: mapping files', () => {
     const csv = '\uFEFFkind,identifier,assetId,siteId,location,metric,unit,custom.note\r\n' +
       'exact,"plant/line2/vib,1",PUMP-101,BEDFORD,AREA1/LINE2/PUMP-101,vibration,mm/s,"said ""hi"""\r\n' +
       '\r\n' +
-      'opcua,"ns=2;s=P101.Temp",PUMP-101,BEDFORD,AREA1/LINE2/PUMP-101,temp,°C,"two\nlines"\r\n';
+      'opcua,"ns=2;s=P102.Temp",PUMP-102,BEDFORD,AREA1/LINE2/PUMP-102,temp,°C,"two\nlines"\r\n';
     const r = await loadText('map.csv', csv);
     assert.deepEqual(r.errors, []);
     const vib = r.registry!.lookupId('plant/line2/vib,1')!;
     assert.equal(vib.unit, 'mm/s');
-    assert.deepEqual(vib.asset?.custom, { note: 'said "hi"' });
-    assert.deepEqual(r.registry!.lookupNodeId('ns=2;s=P101.Temp')!.asset?.custom, { note: 'two\nlines' });
+    assert.deepEqual(vib.target.asset?.custom, { note: 'said "hi"' });
+    assert.deepEqual(r.registry!.lookupNodeId('ns=2;s=P102.Temp')!.target.asset?.custom, { note: 'two\nlines' });
   });
 
   it('reads semicolon-separated CSV as Excel writes it where the decimal mark is a comma', async () => {

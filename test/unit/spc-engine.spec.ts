@@ -177,7 +177,7 @@ describe('spc engine: trend, capability, spread and defect rate', () => {
     const raised = only(ev, 'defects', 'raised').map((x) => x.metric).sort();
     assert.deepEqual(raised, ['defect-rate', 'defect-rate:burr']);
     const overall = only(ev, 'defects', 'raised').find((x) => x.metric === 'defect-rate') as MaintenanceEvent;
-    assert.match(overall.level, /^P-(CHART|EWMA)$/);
+    assert.match(overall.level, /^P-(PROBABILITY-LIMIT|EWMA)$/);
     for (const key of ['p', 'pbarCharted', 'subgroupUnits', 'ucl3Sigma', 'baselinePbar', 'baselineSubgroups']) assert.ok(key in overall.details, key);
     assert.ok(validateMaintenanceEvent(overall).ok);
   });
@@ -396,12 +396,12 @@ describe('spc: inputs and settings', () => {
   it('settings: defaults, numbers from strings, and clear errors', () => {
     const ok = parseDriftSettings({});
     assert.ok(ok.ok);
-    assert.equal(ok.value.arl0, 10_000_000);
+    assert.equal(ok.value.arl0, 30 * 24 * 3600, 'one false alarm a month at one unit a second');
     assert.equal(ok.value.site, 'SITE');
     const bad = parseDriftSettings({ arl0: 'many', lambda: '2', cpkHigh: '1.5', specs: [{ characteristic: 'bore', lsl: '5', usl: '4' }, { product: 'P' }] });
     assert.ok(!bad.ok);
     const text = bad.errors.join('\n');
-    for (const want of [/arl0/, /lambda/, /cpkHigh/, /LSL 5 is not below USL 4/, /characteristic is empty/]) assert.match(text, want);
+    for (const want of [/falseAlarmDays/, /lambda/, /cpkHigh/, /LSL 5 is not below USL 4/, /characteristic is empty/]) assert.match(text, want);
     assert.ok(!parseDriftSettings({ rules: 'all' }).ok);
   });
 

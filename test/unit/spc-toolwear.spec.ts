@@ -7,7 +7,7 @@ import vm from 'node:vm';
 import {
   designFor, DriftEngine, parseDriftSettings, type DriftSettings,
 } from '../../nodes/core/spc';
-import { PART, PartStream, partSpecRows, TOOL_WEAR } from '../../nodes/core/spc/simulate';
+import { PART, PartStream, partSpecRows, TOOL_WEAR } from '../support/spc-parts';
 import type { Asset, MaintenanceEvent } from '../../nodes/core/contracts';
 
 /** A full garbage collection, for comparing heap sizes (the flag can be set at run time). */

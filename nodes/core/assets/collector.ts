@@ -3,12 +3,12 @@
 import type { Asset } from '../contracts/asset';
 import type { AssetReadings, Quality, Reading, SourceKind } from '../contracts/asset-readings';
 import type { Registry } from './registry';
-import type { Row } from './types';
+import type { Row, Target } from './types';
 import type { Converted } from './values';
 
 export const SOURCE_SETTINGS = ['auto', 'mqtt', 'modbus', 'opcua', 'vision'] as const;
 export type SourceSetting = (typeof SOURCE_SETTINGS)[number];
-export type ExceptionReason = 'unmapped' | 'unverified' | 'decode-error' | 'out-of-range' | 'invalid';
+export type ExceptionReason = 'unmapped' | 'unverified' | 'decode-error' | 'out-of-range' | 'invalid' | 'missing-field';
 
 /** Longest identifier looked up; longer ones are refused as invalid. */
 export const MAX_IDENTIFIER = 1000;
@@ -35,6 +35,10 @@ export interface MapResult {
   identifier: string | null;
   readings: AssetReadings[];
   exceptions: readonly MapException[];
+  /** Set for a protocol node's own message (a subscription id, a raw response): no reading, no exception. */
+  housekeeping?: string;
+  /** Set for a failed Modbus poll: the protocol node's error ("Timed out"); the readings are bad. */
+  failure?: string;
 }
 
 export interface MapContext {
@@ -46,6 +50,13 @@ export interface MapContext {
   now: number;
   /** Names the message's Modbus connection goes by (client node name, host:port, host, id). */
   connections: readonly string[];
+  /**
+   * The unit a Modbus request with an empty Unit-Id went to: the client node's unit_id, as
+   * node-red-contrib-modbus uses it. Null or absent when the client is not known (the unit is then "any").
+   */
+  clientUnit?: number | null;
+  /** For a Modbus failure message that lost its request ("Empty msg on fail"): the failed node's request. */
+  failedRequest?: Record<string, unknown> | null;
   /** The dialect of the CMMS that verified the map, for carrying its internal asset ids. */
   cmmsDialect?: string | null;
 }
@@ -78,8 +89,8 @@ export function iso(t: number): string {
 }
 
 interface Group {
-  /** The row's asset, or its target when the target alone is the asset. */
-  key: object;
+  /** The asset (its target: asset id, site and location); one message per asset, whatever the row. */
+  key: Target;
   row: Row;
   readings: Reading[];
 }
@@ -91,7 +102,7 @@ interface Group {
  * that has no problem.
  */
 export class Collector {
-  private firstKey: object | null = null;
+  private firstKey: Target | null = null;
   private firstRow: Row | null = null;
   private firstReadings: Reading[] | null = null;
   /** The second asset onwards (a Modbus block spanning several assets). */
@@ -133,7 +144,7 @@ export class Collector {
     const q = c.outOfRange ? 'bad' : quality;
     // One literal per shape, so every reading of a kind is built the same way.
     const reading: Reading = row.unit ? { metric, value: c.value, quality: q, timestamp, unit: row.unit } : { metric, value: c.value, quality: q, timestamp };
-    const key = row.asset ?? row.target;
+    const key = row.target;
     if (this.firstKey === null) {
       this.firstKey = key;
       this.firstRow = row;
@@ -181,7 +192,7 @@ export class Collector {
    * difference that stood out of the noise, so the copy stays.
    */
   private assetOf(row: Row): Asset {
-    const a = row.asset;
+    const a = row.target.asset;
     const copy: Asset = a ? { ...a } : row.target.plainAsset();
     const field = this.ctx.cmmsDialect ? CMMS_ID_FIELD[this.ctx.cmmsDialect] : undefined;
     // The check is only read when the CMMS has internal ids: one object fewer to fetch per message.

@@ -48,6 +48,8 @@ function remember<K, V>(memo: Map<K, V>, key: K, value: V): void {
 export class Registry {
   /** When the map was built (ms since epoch). */
   readonly loadedAt: number;
+  /** Namespace URIs of nsu= rows that the namespace table does not give an index (at most 20). */
+  unknownNamespaces: readonly string[] = [];
   private readonly cache = new Map<string, Group | null>();
   private readonly nodeIdCache = new Map<string, Group | null>();
   /**
@@ -188,6 +190,7 @@ export class RegistryLoader {
   private readonly modbus = new Map<string, Row[]>();
   private readonly counts: Record<MatchKind, number> = { exact: 0, mqtt: 0, opcua: 0, modbus: 0, regex: 0 };
   private readonly sources = new Set<string>();
+  private readonly unknownNamespaces = new Set<string>();
   private rows = 0;
   readonly errors: string[] = [];
   errorCount = 0;
@@ -224,7 +227,12 @@ export class RegistryLoader {
     const row = built.row;
     switch (row.kind) {
       case 'exact': this.group(this.exact.get(row.key), row, () => this.exact.set(row.key, row)); break;
-      case 'opcua': this.group(this.opcua.get(row.key), row, () => this.opcua.set(row.key, row)); break;
+      case 'opcua':
+        // A namespace URI the registry's table does not know stays nsu=…: it never matches the ns=<index>
+        // that node-red-contrib-opcua puts in msg.topic, so the unmapped report names it.
+        if (row.key.startsWith('nsu=') && this.unknownNamespaces.size < 20) this.unknownNamespaces.add(row.key.slice(4, row.key.indexOf(';')));
+        this.group(this.opcua.get(row.key), row, () => this.opcua.set(row.key, row));
+        break;
       case 'mqtt': {
         const existing = this.mqtt.add(row.key, row);
         if (existing) this.group(existing, row, () => undefined);
@@ -293,6 +301,7 @@ export class RegistryLoader {
     if (this.errorCount > 0) return { ok: false, errors: this.errors, errorCount: this.errorCount };
     const registry = new Registry(this.exact, this.opcua, this.mqtt, [...this.regexBySource.values()], this.modbus, this.builder.allTargets(),
       this.rows, { ...this.counts }, [...this.sources], this.namespaces, now);
+    registry.unknownNamespaces = [...this.unknownNamespaces];
     return { ok: true, registry, errors: [], errorCount: 0 };
   }
 

@@ -5,9 +5,11 @@ import type { Quality, SourceKind } from '../contracts/asset-readings';
 import { isForbiddenKey } from '../contracts/common';
 import { Collector, iso, MAX_BLOCK, MAX_IDENTIFIER, MAX_TEXT_PAYLOAD, type MapContext, type MapResult } from './collector';
 import { isBitTable, decodeRaw, tableOfFunctionCode } from './modbus';
+import { housekeepingOf } from './housekeeping';
+import { isRecord, mapBatch, mapObject, MAX_BATCH, own } from './json';
 import { looksLikeNodeId } from './opcua';
 import type { ModbusTable, Row } from './types';
-import { cleanRecord, convert, describeValue, finish, qualityOf, timeOf } from './values';
+import { cleanRecord, convert, describeValue, finish, qualityOf, timeOf, type Converted } from './values';
 
 export * from './collector';
 
@@ -22,15 +24,29 @@ export interface InputMessage {
   sourceTimestamp?: unknown;
   serverTimestamp?: unknown;
   timestamp?: unknown;
+  values?: unknown;
+  /** node-red-contrib-modbus failures: a Catch node's {message, source} or "Empty msg on fail"'s Error. */
+  error?: unknown;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !Buffer.isBuffer(v);
-const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
 function int(v: unknown): number | null {
   if (typeof v === 'number' && Number.isInteger(v)) return v;
   if (typeof v === 'string' && /^\s*\d{1,6}\s*$/.test(v)) return Number(v);
   return null;
+}
+
+/** A Modbus read's request as node-red-contrib-modbus builds it: {unitid, fc, address, quantity}. */
+const isModbusRequest = (v: unknown): v is Record<string, unknown> => isRecord(v) && own(v, 'fc') !== undefined && own(v, 'address') !== undefined;
+
+/**
+ * A failed Modbus poll: a Catch node's message (msg.error, the request as payload) or the read or
+ * getter node's "Empty msg on fail" (msg.error, payload "", the request found from the flow).
+ */
+function modbusFailure(msg: InputMessage, ctx: MapContext): Record<string, unknown> | null {
+  if (msg.error === undefined || msg.error === null) return null;
+  if (isModbusRequest(msg.payload)) return msg.payload;
+  return msg.payload === '' && ctx.failedRequest ? ctx.failedRequest : null;
 }
 
 function detect(msg: InputMessage): SourceKind | 'invalid' {
@@ -41,12 +57,18 @@ function detect(msg: InputMessage): SourceKind | 'invalid' {
   return 'mqtt';
 }
 
-function unmapped(c: Collector, ctx: MapContext, what: string): MapResult {
-  c.fail('unmapped', ctx.registry ? `${what} is not in the asset registry` : `no asset map loaded${ctx.noRegistry ? `: ${ctx.noRegistry}` : ''}`);
+function unmapped(c: Collector, ctx: MapContext, what: string, hint = ''): MapResult {
+  c.fail('unmapped', ctx.registry ? `${what} is not in the asset registry${hint}` : `no asset map loaded${ctx.noRegistry ? `: ${ctx.noRegistry}` : ''}`);
   return c.result();
 }
 
 export function mapMessage(msg: InputMessage, ctx: MapContext): MapResult {
+  const chore = housekeepingOf(msg);
+  if (chore !== null) return { kind: chore.startsWith('opcua') ? 'opcua' : 'modbus', identifier: null, readings: [], exceptions: [], housekeeping: chore };
+  if (ctx.source === 'auto' || ctx.source === 'modbus') {
+    const failed = modbusFailure(msg, ctx);
+    if (failed) return mapModbusFailure(msg, failed, ctx);
+  }
   const kind = ctx.source === 'auto' ? detect(msg) : ctx.source;
   if (kind === 'invalid') return invalid('other', null, 'unrecognised message');
   switch (kind) {
@@ -70,7 +92,6 @@ function identifierOf(msg: InputMessage, kind: SourceKind): string | MapResult {
   return t;
 }
 
-/** A text payload as a value or a JSON object. */
 /** Why a payload cannot be read; a class, so the usual case (a plain value) allocates nothing. */
 class Unreadable {
   constructor(readonly error: string) {}
@@ -87,7 +108,7 @@ function payloadValue(p: unknown): unknown {
   if (typeof v === 'string') {
     if (v.length > MAX_TEXT_PAYLOAD) return new Unreadable(`a payload of ${v.length} characters is larger than ${MAX_TEXT_PAYLOAD}`);
     const t = v.trim();
-    if (t.startsWith('{')) {
+    if (t.startsWith('{') || t.startsWith('[')) {
       try {
         return JSON.parse(t) as unknown;
       } catch {
@@ -97,21 +118,18 @@ function payloadValue(p: unknown): unknown {
     return v;
   }
   if (v === undefined || v === null) return new Unreadable(`msg.payload is ${v === null ? 'null' : 'missing'}`);
-  if (Array.isArray(v)) return new Unreadable(`msg.payload is an array of ${v.length}; only Modbus blocks (with msg.input or msg.modbusRequest) are read as arrays`);
   return v;
 }
 
-function fieldValue(o: Record<string, unknown>, row: Row): unknown {
-  if (row.field === null) {
-    const direct = own(o, row.metric);
-    return direct !== undefined ? direct : own(o, 'value');
-  }
-  let at: unknown = o;
-  for (const part of row.field) {
-    if (!isRecord(at)) return undefined;
-    at = own(at, part);
-  }
-  return at;
+/** The protocol sent no value, only a Bad or Uncertain status. */
+const NO_VALUE = Symbol('no value');
+
+/**
+ * A reading without a value: the contract has no null, so the value is empty text; the quality says
+ * it is unusable (mw-threshold treats it as a sensor fault, never as a process value).
+ */
+function noValue(quality: Quality): Converted {
+  return quality === 'good' ? { ok: false, error: 'no value' } : { ok: true, value: '', outOfRange: null };
 }
 
 function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opcua'): MapResult {
@@ -120,49 +138,51 @@ function mapScalarSource(msg: InputMessage, ctx: MapContext, kind: 'mqtt' | 'opc
   const c = new Collector(kind, id, id, ctx);
   if (!ctx.registry) return unmapped(c, ctx, id);
   const rows = kind === 'opcua' ? ctx.registry.lookupNodeId(id) : ctx.registry.lookupId(id);
-  if (!rows) return unmapped(c, ctx, `${kind === 'opcua' ? 'NodeId' : 'topic'} "${id}"`);
-  let value = payloadValue(msg.payload);
+  if (!rows) {
+    const unknown = kind === 'opcua' ? ctx.registry.unknownNamespaces : [];
+    // Rows written with nsu=<uri> match ns=<index> topics only through the registry's namespace table.
+    const hint = unknown.length > 0 ? `; rows written with nsu=${unknown[0]}${unknown.length > 1 ? ` (and ${unknown.length - 1} more URIs)` : ''} match ns= NodeIds only when the registry's OPC UA namespace table gives the URI its index` : '';
+    return unmapped(c, ctx, `${kind === 'opcua' ? 'NodeId' : 'topic'} "${id}"`, hint);
+  }
+  let quality: Quality = kind === 'opcua' ? qualityOf(msg.statusCode) : 'good';
+  // A lost link is a Bad status with no value (node-red-contrib-opcua sends payload null with
+  // BadNoCommunication): a reading of that quality, so mw-threshold raises a sensor fault.
+  let value = quality !== 'good' && (msg.payload === null || msg.payload === undefined) ? NO_VALUE : payloadValue(msg.payload);
   if (value instanceof Unreadable) {
     c.fail('invalid', value.error);
     return c.result();
   }
-  let quality: Quality = kind === 'opcua' ? qualityOf(msg.statusCode) : 'good';
   let time = kind === 'opcua' ? timeOf(msg.sourceTimestamp) ?? timeOf(msg.serverTimestamp) : null;
-  // Some OPC UA nodes wrap the DataValue: { value, statusCode, sourceTimestamp }.
+  // Some OPC UA nodes wrap the DataValue: { value, statusCode, sourceTimestamp } (subscribe-multiple
+  // sends node-opcua's DataValue itself, whose value is a Variant { dataType, value }).
   if (kind === 'opcua' && isRecord(value) && own(value, 'value') !== undefined) {
     if (own(value, 'statusCode') !== undefined) quality = qualityOf(own(value, 'statusCode'));
     time = timeOf(own(value, 'sourceTimestamp')) ?? time;
     value = own(value, 'value');
+    if (isRecord(value) && own(value, 'dataType') !== undefined && 'value' in value) value = value.value;
+    if ((value === null || value === undefined) && quality !== 'good') value = NO_VALUE;
   }
-  const object = isRecord(value) ? value : null;
-  if (object) {
-    time = timeOf(own(object, 'timestamp')) ?? timeOf(own(object, 'ts')) ?? timeOf(own(object, 'time')) ?? time;
-    const q = own(object, 'quality');
-    if (q === 'good' || q === 'uncertain' || q === 'bad') quality = q;
+  const at = time ?? timeOf(msg.timestamp) ?? ctx.now;
+  if (Array.isArray(value)) {
+    if (kind !== 'mqtt' || value.length === 0 || value.length > MAX_BATCH || !value.every(isRecord)) {
+      c.fail('invalid', `msg.payload is an array of ${value.length}; arrays are read as Modbus blocks (with msg.input or msg.modbusRequest) or MQTT batches of up to ${MAX_BATCH} readings [{metric, value, ts}]`);
+      return c.result();
+    }
+    mapBatch(c, rows, value, at, quality);
+    return c.result();
   }
-  const timestamp = iso(time ?? timeOf(msg.timestamp) ?? ctx.now);
-  let missing = 0;
-  let count = 0;
+  if (isRecord(value)) {
+    mapObject(c, rows, value, at, quality);
+    return c.result();
+  }
+  const timestamp = iso(at);
   for (let row: Row | null = rows; row; row = row.next) {
-    count += 1;
-    let raw: unknown;
-    if (object) {
-      raw = fieldValue(object, row);
-      if (raw === undefined) {
-        missing += 1;
-        continue;
-      }
-    } else if (row.field !== null) {
+    if (row.field !== null) {
       c.fail('decode-error', `${row.metric}: the payload is a single value, the row reads field "${row.field.join('.')}" of a JSON object`, row);
       continue;
-    } else raw = value;
+    }
     if (!c.allowed(row)) continue;
-    c.add(row, row.metric, convert(row, raw), timestamp, quality);
-  }
-  if (missing === count) {
-    const fields: string[] = [];
-    for (let r: Row | null = rows; r && fields.length < 10; r = r.next) fields.push((r.field ?? [r.metric]).join('.'));
-    c.fail('unmapped', `none of the mapped fields (${fields.join(', ')}) is in the payload`);
+    c.add(row, row.metric, value === NO_VALUE ? noValue(quality) : convert(row, value), timestamp, quality);
   }
   return c.result();
 }
@@ -175,28 +195,68 @@ interface Block {
   words: unknown[];
 }
 
-function modbusBlock(msg: InputMessage): Block | string {
+function modbusBlock(msg: InputMessage, ctx: MapContext): Block | string {
   const req = isRecord(msg.input) && isRecord(msg.input.payload) ? msg.input.payload
     : isRecord(msg.modbusRequest) ? msg.modbusRequest : null;
   if (!req) return 'no Modbus request on the message (msg.input.payload from a read node, or msg.modbusRequest from a getter)';
   const words = msg.payload;
   if (!Array.isArray(words)) return `msg.payload is ${describeValue(words)}, not the array of values a Modbus read returns`;
   if (words.length > MAX_BLOCK) return `msg.payload has ${words.length} values; a Modbus block has at most ${MAX_BLOCK}`;
+  return requestBlock(req, words, ctx);
+}
+
+function requestBlock(req: Record<string, unknown>, words: unknown[] | null, ctx: MapContext): Block | string {
   const fc = int(own(req, 'fc'));
-  const table = fc === null ? (typeof words[0] === 'boolean' ? 'coil' : 'holding') : tableOfFunctionCode(fc);
+  const table = fc === null ? (typeof words?.[0] === 'boolean' ? 'coil' : 'holding') : tableOfFunctionCode(fc);
   if (table === null) return `function code ${String(own(req, 'fc'))} is not a read (1–4)`;
   const start = int(own(req, 'address'));
   if (start === null || start > 65535) return `the request's address is ${describeValue(own(req, 'address'))}, not a register address 0–65535`;
   const rawUnit = own(req, 'unitid') ?? own(req, 'unitId');
-  const unitId = rawUnit === undefined || rawUnit === '' ? null : int(rawUnit);
+  let unitId = rawUnit === undefined || rawUnit === '' ? null : int(rawUnit);
   if (unitId !== null && unitId > 255) return `unit id ${unitId} is above 255`;
+  // node-red-contrib-modbus sends an empty (or 0) Unit-Id on the client's unit_id
+  // (modbus-queue-core getUnitIdToQueue: parseInt(unitid) || parseInt(unit_id) || 0).
+  if (!unitId && ctx.clientUnit !== undefined && ctx.clientUnit !== null) unitId = ctx.clientUnit;
   const q = int(own(req, 'quantity'));
-  const count = q === null || q === 0 ? words.length : q;
-  return { unitId, table, start, count: Math.min(count, MAX_BLOCK), words };
+  const count = q === null || q === 0 ? words?.length ?? 1 : q;
+  return { unitId, table, start, count: Math.min(count, MAX_BLOCK), words: words ?? [] };
+}
+
+/**
+ * A failed poll (timeout, connection lost, exception response): every reading the block would have
+ * given, with quality bad and no value, so mw-threshold raises a sensor fault at once instead of
+ * waiting for its stale timer.
+ */
+function mapModbusFailure(msg: InputMessage, req: Record<string, unknown>, ctx: MapContext): MapResult {
+  const block = requestBlock(req, null, ctx);
+  if (typeof block === 'string') return invalid('modbus', null, block);
+  const conn = ctx.connections[0] ?? '*';
+  const ref = `${conn}/${block.unitId ?? '*'}/${block.table}/${block.start}-${block.start + block.count - 1}`;
+  const c = new Collector('modbus', ref, ref, ctx);
+  if (!ctx.registry) return unmapped(c, ctx, ref);
+  const rows = ctx.registry.lookupModbus(ctx.connections, block.unitId, block.table, block.start, block.count);
+  if (rows.length === 0) return unmapped(c, ctx, `Modbus block ${ref}`);
+  const timestamp = iso(timeOf(msg.timestamp) ?? ctx.now);
+  const none: Converted = { ok: true, value: '', outOfRange: null };
+  for (const row of rows) {
+    if (!c.allowed(row)) continue;
+    const m = row.modbus!;
+    const n = (m.end - m.start + 1) / (isBitTable(block.table) ? 1 : m.width);
+    for (let k = 0; k < n; k++) c.add(row, n > 1 ? `${row.metric}.${k + 1}` : row.metric, none, timestamp, 'bad');
+  }
+  const r = c.result();
+  r.failure = errorText(msg.error);
+  return r;
+}
+
+function errorText(e: unknown): string {
+  if (typeof e === 'string') return e.slice(0, 500);
+  const m = isRecord(e) || e instanceof Error ? (e as { message?: unknown }).message : undefined;
+  return typeof m === 'string' ? m.slice(0, 500) : 'Modbus error';
 }
 
 function mapModbus(msg: InputMessage, ctx: MapContext): MapResult {
-  const block = modbusBlock(msg);
+  const block = modbusBlock(msg, ctx);
   if (typeof block === 'string') return invalid('modbus', null, block);
   const conn = ctx.connections[0] ?? '*';
   const ref = `${conn}/${block.unitId ?? '*'}/${block.table}/${block.start}-${block.start + block.count - 1}`;

@@ -1,13 +1,13 @@
 // A checked RawRow becomes a Row: the identifier normalised for its match kind, the Modbus block
-// worked out, the decode settings fixed, and the CMMS target and asset objects shared between rows
+// worked out, the decode settings fixed, and the CMMS target (the asset, with its attributes merged
+// from all its rows) shared between rows
 // (100 000 rows usually point at a few thousand assets; sharing keeps the registry small).
-import type { Asset } from '../contracts/asset';
 import { isForbiddenKey, type Scalar } from '../contracts/common';
 import { isBitTable, parseByteOrder, parseTable, widthOf } from './modbus';
 import { checkTopicFilter, hasWildcard } from './mqtt';
 import { normaliseNodeId, type NamespaceTable } from './opcua';
 import { checkRowShape, coerceRow } from './row-schema';
-import { Target, targetKey, type DataType, type Decode, type MatchKind, type RawRow, type Row, type RowOrigin, type RowSource, type TargetCheck } from './types';
+import { describeRow, Target, targetKey, type DataType, type Decode, type MatchKind, type RawRow, type Row, type RowOrigin, type RowSource, type TargetCheck } from './types';
 
 export type Built = { ok: true; row: Row } | { ok: false; errors: string[] };
 
@@ -24,6 +24,17 @@ export function fullLocation(siteId: string, location: string): string {
   return startsWithSite ? location : [siteId, location].join('/');
 }
 
+/** The target key of a row as a person wrote it (editor cells, JSON): null when it names no full target. */
+export function rowKey(record: unknown): string | null {
+  if (typeof record !== 'object' || record === null) return null;
+  const r = record as Record<string, unknown>;
+  const text = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v.trim() : typeof v === 'number' ? String(v) : null);
+  const assetId = text(r.assetId);
+  const siteId = text(r.siteId);
+  const location = text(r.location);
+  return assetId && siteId && location ? targetKey(assetId, siteId, fullLocation(siteId, location)) : null;
+}
+
 function regexOf(source: string): RegExp | string {
   try {
     return new RegExp(source);
@@ -36,8 +47,6 @@ export class RowBuilder {
   /** Targets by asset id (then site and location): no key strings are built per row. */
   private readonly targets = new Map<string, Target | Target[]>();
   private readonly list: Target[] = [];
-  /** Assets with class, criticality, work group or custom fields, by their content. */
-  private readonly assets = new Map<string, Asset>();
   private readonly decodes = new Map<string, Decode>();
   private readonly sources = new Map<string, RowSource>();
   /** One copy of each repeated text (site, metric, unit…): CSV cells are separate strings. */
@@ -146,9 +155,10 @@ export class RowBuilder {
         scale: r.scale ?? 1, offset: r.offset ?? 0, dataType, byteOrder: byteOrder ?? 'ABCD',
         bit: r.bit ?? null, min: r.min ?? null, max: r.max ?? null,
       }),
-      asset: this.asset(r, target),
       target,
     };
+    const conflicts = this.merge(r, target, row);
+    if (conflicts.length > 0) return { ok: false, errors: conflicts };
     target.rowCount += 1;
     target.first ??= row;
     return { ok: true, row };
@@ -183,22 +193,39 @@ export class RowBuilder {
     return shared;
   }
 
-  /** Null when the row adds nothing to its target; otherwise one asset shared per content. */
-  private asset(r: RawRow, target: Target): Asset | null {
-    const hasCustom = r.custom !== undefined && Object.keys(r.custom).length > 0;
-    if ((r.class === undefined || r.class === '') && r.criticality === undefined && (r.workGroup === undefined || r.workGroup === '') && !hasCustom) return null;
-    const a: Asset = target.plainAsset();
-    if (r.class !== undefined && r.class !== '') a.class = this.text(r.class);
-    if (r.criticality !== undefined && r.criticality !== '') a.criticality = r.criticality;
-    if (r.workGroup !== undefined && r.workGroup !== '') a.workGroup = this.text(r.workGroup);
-    if (hasCustom) a.custom = { ...r.custom } as Record<string, Scalar>;
-    const k = JSON.stringify([a.id, a.siteId, a.location, a.class, a.criticality, a.workGroup, a.custom]);
-    let shared = this.assets.get(k);
-    if (!shared) {
-      shared = a;
-      this.assets.set(k, shared);
+  /**
+   * Puts the row's class, criticality, work group and custom fields on its asset. The rule: an
+   * attribute a row leaves empty is taken from the asset's other rows; two rows that give the same
+   * attribute (or custom field) different values are an error naming both rows — one asset is one
+   * message with one description, never split by whichever row a reading came from.
+   */
+  private merge(r: RawRow, target: Target, row: Row): string[] {
+    const given: Array<[string, Scalar]> = [];
+    if (r.class !== undefined && r.class !== '') given.push(['class', this.text(r.class)]);
+    if (r.criticality !== undefined && r.criticality !== '') given.push(['criticality', r.criticality]);
+    if (r.workGroup !== undefined && r.workGroup !== '') given.push(['workGroup', this.text(r.workGroup)]);
+    if (r.custom !== undefined) for (const k of Object.keys(r.custom)) given.push([`custom.${k}`, r.custom[k]]);
+    if (given.length === 0) return [];
+    const a = target.asset;
+    const errors: string[] = [];
+    for (const [name, value] of given) {
+      const had = a === null ? undefined : name.startsWith('custom.') ? a.custom?.[name.slice(7)] : a[name as 'class' | 'criticality' | 'workGroup'];
+      if (had !== undefined && had !== value) {
+        errors.push(`field "${name}": ${JSON.stringify(value)} differs from ${JSON.stringify(had)} given for asset ${target.id} (${target.siteId}) by ${describeRow(target.givenBy![name])}; `
+          + 'one asset has one description: give the value once, or the same on every row of the asset');
+      }
     }
-    return shared;
+    if (errors.length > 0) return errors;
+    const asset = (target.asset ??= target.plainAsset());
+    const by = (target.givenBy ??= {});
+    for (const [name, value] of given) {
+      if (by[name]) continue;
+      by[name] = row;
+      if (name.startsWith('custom.')) (asset.custom ??= {})[name.slice(7)] = value;
+      else if (name === 'criticality') asset.criticality = value as string | number;
+      else asset[name as 'class' | 'workGroup'] = value as string;
+    }
+    return [];
   }
 
   private target(assetId: string, siteId: string, location: string): Target {

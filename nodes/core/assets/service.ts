@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { DialectName } from '../cmms/types';
 import { DurableState } from '../state/durable-state';
-import type { RegistryOptions } from './config';
+import type { RegistryOptions } from './settings';
+import type { NamespaceTable } from './opcua';
 import { RegistryLoader, type Registry } from './registry';
 import { VerificationStore, type VerificationSummary } from './results';
 import { Slicer } from './slicer';
@@ -75,6 +76,7 @@ export class RegistryService extends EventEmitter<ServiceEvents> {
   private poll: NodeJS.Timeout | null = null;
   private autoVerify: NodeJS.Timeout | null = null;
   private fileStamp = '';
+  private learned: string[] = [];
   private readonly now: () => number;
   private closed = false;
 
@@ -112,6 +114,30 @@ export class RegistryService extends EventEmitter<ServiceEvents> {
     }
   }
 
+  /** The configured table, with the URIs learned from the server for indices the configuration leaves out. */
+  private namespaces(): NamespaceTable {
+    if (this.learned.length === 0) return this.opts.namespaces;
+    const table: NamespaceTable = { uriByIndex: new Map(this.opts.namespaces.uriByIndex), indexByUri: new Map(this.opts.namespaces.indexByUri) };
+    this.learned.forEach((uri, i) => {
+      if (table.uriByIndex.has(i) || table.indexByUri.has(uri)) return;
+      table.uriByIndex.set(i, uri);
+      table.indexByUri.set(uri, i);
+    });
+    return table;
+  }
+
+  /**
+   * The server's NamespaceArray, read by the OPC UA client node (NodeId ns=0;i=2255) and passed on by
+   * the map: rows written with nsu=<uri> then match the ns=<index> topics. Entries the registry's own
+   * table gives win. Reloads only when the array differs from the one already learned.
+   */
+  learnNamespaces(uris: readonly string[]): boolean {
+    if (uris.length === this.learned.length && uris.every((u, i) => u === this.learned[i])) return false;
+    this.learned = [...uris];
+    this.reload();
+    return true;
+  }
+
   /** Resolves once a load has finished (with or without success). */
   whenSettled(): Promise<LoadReport> {
     return this.loading ?? Promise.resolve(this.lastLoad ?? this.reload());
@@ -136,7 +162,7 @@ export class RegistryService extends EventEmitter<ServiceEvents> {
   private async loadOnce(): Promise<LoadReport> {
     const started = performance.now();
     const slicer = new Slicer();
-    const loader = new RegistryLoader(this.opts.namespaces, this.checks);
+    const loader = new RegistryLoader(this.namespaces(), this.checks);
     await addRecords(this.opts.rows, 'editor', loader, slicer, this.abort.signal);
     if (this.opts.file) {
       this.fileStamp = await stamp(this.opts.file.path);

@@ -114,6 +114,14 @@ export class Target {
   rowCount = 0;
   /** The first row pointing here, for reports a person can act on. */
   first: Row | null = null;
+  /**
+   * The contract's asset when some row gives class, criticality, work group or custom fields; null
+   * when the target alone is the asset. Rows of one asset share it (merged while loading, see
+   * RowBuilder.merge): one asset is one message with one description, whatever row a reading came from.
+   */
+  asset: Asset | null = null;
+  /** Which row gave each attribute ("class", "custom.x"), to name both rows when another disagrees. */
+  givenBy: Record<string, Row> | null = null;
 
   constructor(readonly id: string, readonly siteId: string, readonly location: string, public check: TargetCheck) {}
 
@@ -126,7 +134,7 @@ export class Target {
     return targetKey(this.id, this.siteId, this.location);
   }
 
-  /** The contract's asset for rows that add nothing to the target (a new object each call). */
+  /** The contract's asset without the attributes (a new object each call). */
   plainAsset(): Asset {
     return { id: this.id, siteId: this.siteId, location: this.location };
   }
@@ -170,17 +178,8 @@ export interface Row {
   field: string[] | null;
   unit: string | null;
   decode: Decode;
-  /**
-   * The contract's asset when the row adds class, criticality, work group or custom fields (shared
-   * by rows with the same); null when the target alone is the asset. See rowAsset().
-   */
-  asset: Asset | null;
+  /** The asset the row's readings belong to; its attributes are on `target.asset`. */
   target: Target;
-}
-
-/** The asset a row's readings belong to (a new object when the row adds nothing to its target). */
-export function rowAsset(row: Row): Asset {
-  return row.asset ?? row.target.plainAsset();
 }
 
 export function describeOrigin(o: RowOrigin): string {

@@ -71,7 +71,7 @@ export interface CusumDesign {
 }
 
 /** One-sided CUSUM ARL for a shift of `shift` σ towards that side. */
-export function cusumArlOneSided(k: number, h: number, shift: number, fir = false, states = 120): number {
+function cusumArlOneSided(k: number, h: number, shift: number, fir = false, states = 120): number {
   return reflectedArl(1, 1, k, h, shift, fir ? h / 2 : 0, states);
 }
 

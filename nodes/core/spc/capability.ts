@@ -30,6 +30,14 @@ export function capabilityIndex(mean: number, sigma: number, lsl?: number, usl?:
   return Number.isFinite(k) ? k : null;
 }
 
+/**
+ * Bissell's (1990) approximate standard error of an estimated Cpk from n values:
+ * √(1/(9n) + Cpk²/(2(n − 1))). The capability alarm needs the estimate plus z of these below its step.
+ */
+export function cpkStandardError(cpk: number, n: number): number {
+  return Math.sqrt(1 / (9 * n) + (cpk * cpk) / (2 * (n - 1)));
+}
+
 export class RollingCapability {
   private readonly ns: Float64Array;
   private readonly sums: Float64Array;

@@ -1,21 +1,26 @@
 // Defect rate for one (asset, product): units are grouped into subgroups (every N units, per batch,
 // or per time window); each closed subgroup is a point on the overall p chart (result = fail) and on
 // one chart per defect type (units showing that type above the confidence threshold).
+// After a work order (or a manual re-baseline) phase I starts from the previous baseline's p̄ as
+// a prior: the charts keep watching against it while the new phase I runs and confirms or
+// replaces it, so a repaired line is not blind for phase1Subgroups × defectSubgroupSize units.
+// A new vision model is a different instrument: there phase I starts from nothing.
 import type { Scalar } from '../contracts';
+import { defectDesign } from './budget';
 import { forceClear, newEpisode, onInControl, onSignal, type EpisodeState, type Transition } from './episodes';
 import type { Draft, UnitContext } from './monitor';
 import { sig } from './monitor';
-import { binomialUpperLimit, estimatePbar, pChartLimits, ProportionChart, type PhaseOneSubgroup } from './pchart';
-import type { Design, DriftSettings } from './settings';
+import { binomialUpperLimit, estimatePbar, pChartLimits, P_RULE, ProportionChart, type PhaseOneSubgroup } from './pchart';
+import type { DriftSettings } from './settings';
 
-export const OVERALL = 'defect-rate';
+const OVERALL = 'defect-rate';
 /** Confidence (in σ) of the upper bound on p̄ that the charts use. */
-export const PBAR_Z = 2;
+const PBAR_Z = 2;
 /** An open defect episode clears after at least this many in-control subgroups (and `clearAfter` units). */
-export const CLEAR_SUBGROUPS = 5;
+const CLEAR_SUBGROUPS = 5;
 
 /** Wilson's upper confidence bound for a proportion p̂ observed over n trials. */
-export function wilsonUpper(p: number, n: number, z: number): number {
+function wilsonUpper(p: number, n: number, z: number): number {
   const z2 = z * z;
   const centre = p + z2 / (2 * n);
   const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
@@ -30,6 +35,25 @@ export interface DefectBaseline {
   excluded: number;
   dispersion: number | null;
   learnedAt: string;
+  /** The previous baseline's p̄ this one was confirmed against, and whether phase I agreed with it (within 3σ). */
+  priorPbar?: number | null;
+  priorConsistent?: boolean | null;
+}
+
+/** The last closed subgroup of one chart, with its centre line and limits: what a dashboard draws. */
+export interface ChartPoint {
+  p: number;
+  n: number;
+  defective: number;
+  /** Phase-I p̄ and the textbook limits on it for this n. */
+  centre: number;
+  ucl3Sigma: number;
+  lcl3Sigma: number;
+  /** What the trigger uses: the charted rate, the probability limit as a proportion, the EWMA and its limit. */
+  pbarCharted: number;
+  uclProbability: number;
+  ewma: number;
+  ewmaLimit: number;
 }
 
 interface Subgroup {
@@ -44,6 +68,8 @@ export interface DefectState {
   baseline: DefectBaseline | null;
   ewma: Record<string, number>;
   episodes: Record<string, EpisodeState>;
+  /** The baseline is a prior still being confirmed by phase I (absent in states of older versions). */
+  confirming?: boolean;
 }
 
 function emptySubgroup(batch: string | null, startMs: number): Subgroup {
@@ -57,12 +83,24 @@ export class DefectMonitor {
   private current: Subgroup = emptySubgroup(null, 0);
   private charts = new Map<string, ProportionChart>();
   private episodes = new Map<string, EpisodeState>();
+  private readonly points = new Map<string, ChartPoint>();
   private lastUnit = 0;
+  /** The baseline is the previous one, charted while a new phase I confirms or replaces it. */
+  confirming = false;
 
-  constructor(private readonly settings: DriftSettings, private readonly design: Design) {}
+  /** `slots`: the slots of the false-alarm budget on this line (budget.ts), read when a baseline freezes. */
+  constructor(private readonly settings: DriftSettings, private readonly slots: () => number) {}
 
   get learning(): boolean {
     return this.baseline === null;
+  }
+
+  /** Every chart's last point, centre line and limits, for output 2. */
+  stats(): Record<string, unknown> {
+    if (!this.baseline) return { phase: 'learning', learned: this.phase1.length, of: this.settings.phase1Subgroups };
+    const charts: Record<string, ChartPoint | null> = {};
+    for (const name of this.charts.keys()) charts[name] = this.points.get(name) ?? null;
+    return { phase: this.confirming ? 'confirming' : 'monitoring', ...(this.confirming ? { learned: this.phase1.length, of: this.settings.phase1Subgroups } : {}), charts };
   }
 
   /** Subgroups learned so far in phase I. */
@@ -98,19 +136,19 @@ export class DefectMonitor {
     const g = this.current;
     this.current = emptySubgroup(null, ctx.tMs);
     if (g.n === 0) return;
-    if (!this.baseline) {
-      this.learn(g, ctx);
-      return;
-    }
-    const alpha = g.n / this.settings.arl0;
-    this.point(OVERALL, g.d, g, alpha, ctx, out);
+    if (this.baseline) this.chart(g, ctx, out);
+    if (!this.baseline || this.confirming) this.learn(g, ctx);
+  }
+
+  private chart(g: Subgroup, ctx: UnitContext, out: Draft[]): void {
+    this.point(OVERALL, g.d, g, ctx, out);
     if (!this.settings.perDefectType) return;
     for (const t of g.types.keys()) {
       if (!this.charts.has(`${OVERALL}:${t}`) && this.charts.size <= this.settings.maxDefectTypes) this.addChart(t, 0);
     }
     for (const name of this.charts.keys()) {
       if (name === OVERALL) continue;
-      this.point(name, g.types.get(name.slice(OVERALL.length + 1)) ?? 0, g, alpha, ctx, out);
+      this.point(name, g.types.get(name.slice(OVERALL.length + 1)) ?? 0, g, ctx, out);
     }
   }
 
@@ -124,15 +162,26 @@ export class DefectMonitor {
     const units = this.phase1.reduce((a, x) => a + x.n, 0);
     const types: Record<string, number> = {};
     for (const [t, k] of this.phase1Types) types[t] = k / units;
-    this.freeze({ pbar: est.pbar, types, units, subgroups: this.phase1.length, excluded: est.excluded, dispersion: est.dispersion, learnedAt: new Date(ctx.tMs).toISOString() });
+    const prior = this.confirming ? (this.baseline as DefectBaseline).pbar : null;
+    const consistent = prior !== null ? Math.abs(est.pbar - prior) <= 3 * Math.sqrt((Math.max(prior, 1 / units) * (1 - prior)) / units) : null;
+    this.freeze({
+      pbar: est.pbar, types, units, subgroups: this.phase1.length, excluded: est.excluded, dispersion: est.dispersion, learnedAt: new Date(ctx.tMs).toISOString(),
+      priorPbar: prior, priorConsistent: consistent,
+    });
   }
+
+  private design: ReturnType<typeof defectDesign> | null = null;
 
   private freeze(b: DefectBaseline): void {
     this.baseline = b;
+    this.confirming = false;
     this.phase1 = [];
     this.phase1Types = new Map();
     this.charts = new Map();
-    this.charts.set(OVERALL, new ProportionChart(this.floor(b.pbar), this.settings.lambda, this.design.defectL));
+    this.points.clear();
+    this.design = defectDesign(this.settings, this.slots(), Object.keys(b.types).length);
+    const o = this.design.overall;
+    this.charts.set(OVERALL, new ProportionChart(this.floor(b.pbar), b.pbar, this.settings.lambda, o.L, o.alphaPerUnit));
     if (this.settings.perDefectType) for (const [t, p] of Object.entries(b.types)) this.addChart(t, p);
   }
 
@@ -148,7 +197,8 @@ export class DefectMonitor {
   }
 
   private addChart(type: string, p: number): void {
-    this.charts.set(`${OVERALL}:${type}`, new ProportionChart(this.floor(p), this.settings.lambda, this.design.defectL));
+    const t = (this.design as ReturnType<typeof defectDesign>).type;
+    this.charts.set(`${OVERALL}:${type}`, new ProportionChart(this.floor(p), p, this.settings.lambda, t.L, t.alphaPerUnit));
   }
 
   private episode(name: string): EpisodeState {
@@ -160,19 +210,25 @@ export class DefectMonitor {
     return e;
   }
 
-  private point(name: string, d: number, g: Subgroup, alpha: number, ctx: UnitContext, out: Draft[]): void {
+  private point(name: string, d: number, g: Subgroup, ctx: UnitContext, out: Draft[]): void {
     const chart = this.charts.get(name) as ProportionChart;
-    const r = chart.update(d, g.n, alpha);
+    const r = chart.update(d, g.n);
+    const alpha = chart.alphaFor(g.n);
+    const textbook = pChartLimits(chart.phase1Pbar, g.n);
+    const uclProbability = binomialUpperLimit(g.n, chart.pbar, alpha) / g.n;
+    this.points.set(name, {
+      p: r.p, n: g.n, defective: d, centre: chart.phase1Pbar, ucl3Sigma: textbook.ucl, lcl3Sigma: textbook.lcl,
+      pbarCharted: chart.pbar, uclProbability, ewma: r.ewma, ewmaLimit: r.ewmaLimit,
+    });
     const e = this.episode(name);
     let t: Transition | null;
     if (r.rule) {
-      const textbook = pChartLimits(chart.pbar, g.n);
-      const limitCount = r.rule === 'P-CHART' ? binomialUpperLimit(g.n, chart.pbar, alpha) : null;
       t = onSignal(e, 'defects', {
-        level: r.rule, severity: this.settings.severity.defects, value: sig(r.p), limit: limitCount !== null ? sig(limitCount / g.n) : sig(r.ewmaLimit),
+        level: r.rule, severity: this.settings.severity.defects, value: sig(r.p), limit: r.rule === P_RULE ? sig(uclProbability) : sig(r.ewmaLimit),
         evidence: {
-          p: sig(r.p), defective: d, subgroupUnits: g.n, pbarCharted: sig(chart.pbar), pValue: sig(r.pValue), alpha: sig(alpha),
-          uclProbability: limitCount !== null ? sig(limitCount / g.n) : null, ucl3Sigma: sig(textbook.ucl), lcl3Sigma: sig(textbook.lcl),
+          p: sig(r.p), defective: d, subgroupUnits: g.n, trigger: r.rule === P_RULE ? 'binomial tail at the charted p̄' : 'one-sided EWMA of the standardised p',
+          pbarPhase1: sig(chart.phase1Pbar), pbarCharted: sig(chart.pbar), pValue: sig(r.pValue), alpha: sig(alpha),
+          uclProbability: sig(uclProbability), ucl3Sigma: sig(textbook.ucl), lcl3Sigma: sig(textbook.lcl),
           ewma: sig(r.ewma), ewmaLimit: sig(r.ewmaLimit),
         },
       }, ctx.tMs, this.lastUnit);
@@ -198,6 +254,7 @@ export class DefectMonitor {
       baselineExcluded: b?.excluded ?? null,
       baselineDispersion: sig(b?.dispersion),
       baselineLearnedAt: b?.learnedAt ?? null,
+      baselineConfirming: this.confirming,
       lastUnitId: ctx.unitId,
       episodeStartUnit: t.episode.startUnit,
       signals: t.episode.signals,
@@ -207,17 +264,27 @@ export class DefectMonitor {
     return { ...t, characteristic: name, atMs: ctx.tMs, details };
   }
 
-  rebaseline(reason: string, ctx: UnitContext, out: Draft[]): void {
+  /**
+   * Ends open episodes and starts a new phase I. `keepPrior`: chart against the current baseline
+   * meanwhile (a repaired machine); false for a new vision model, whose rates are not comparable.
+   */
+  rebaseline(reason: string, ctx: UnitContext, out: Draft[], keepPrior = true): void {
     for (const [name, e] of this.episodes) {
       const t = forceClear(e, 'defects', reason);
       if (t) out.push(this.draft(name, t, null, ctx));
     }
     this.episodes.clear();
+    const prior = keepPrior ? this.baseline : null;
     this.baseline = null;
     this.phase1 = [];
     this.phase1Types = new Map();
     this.charts = new Map();
+    this.points.clear();
     this.current = emptySubgroup(null, ctx.tMs);
+    if (prior) {
+      this.freeze(prior);
+      this.confirming = true;
+    }
   }
 
   get openEpisodes(): number {
@@ -231,13 +298,15 @@ export class DefectMonitor {
     for (const [name, c] of this.charts) ewma[name] = c.ewma.z;
     const episodes: Record<string, EpisodeState> = {};
     for (const [name, e] of this.episodes) if (e.open) episodes[name] = { ...e };
-    return { baseline: this.baseline, ewma, episodes };
+    return { baseline: this.baseline, ewma, episodes, confirming: this.confirming };
   }
 
   restore(s: DefectState, detectorsToo: boolean): void {
     for (const [name, e] of Object.entries(s.episodes)) this.episodes.set(name, { ...e });
     if (!s.baseline) return;
     this.freeze(s.baseline);
+    // The phase-I subgroups of a confirmation are not saved: it starts over, still charting against the prior.
+    this.confirming = s.confirming === true;
     if (!detectorsToo) return;
     for (const [name, z] of Object.entries(s.ewma)) {
       if (!this.charts.has(name) && name.startsWith(`${OVERALL}:`) && this.charts.size <= this.settings.maxDefectTypes) this.addChart(name.slice(OVERALL.length + 1), 0);

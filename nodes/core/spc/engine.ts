@@ -6,7 +6,8 @@ import { SeriesGroup, type GroupState } from './group';
 import type { Draft } from './monitor';
 import { pointStats } from './spread';
 import type { InspectedUnit } from './record';
-import type { Design, DriftSettings } from './settings';
+import type { Design } from './budget';
+import type { DriftSettings } from './settings';
 
 export type Summarize = (state: MaintenanceEvent['state'], family: Family, params: Record<string, string | number>) => string;
 
@@ -30,7 +31,7 @@ const englishFamily: Record<Family, string> = {
 };
 
 /** The summary when no translation is injected (tests, bench). */
-export const englishSummary: Summarize = (state, family, p) => {
+const englishSummary: Summarize = (state, family, p) => {
   const what = `${englishFamily[family]} on ${p.characteristic} (${p.product}) at ${p.asset}`;
   if (state === 'cleared') return `Back in control: ${what}${p.reason ? ` (${p.reason})` : ''}`;
   return `${state === 'escalated' ? 'Escalated: ' : ''}${what}: ${p.level}${p.unitsToLimit !== '' ? `, limit in ~${p.unitsToLimit} units` : ''}`;
@@ -97,7 +98,7 @@ export class DriftEngine {
     }
     if (this.series >= this.settings.maxSeries) return null;
     const key = `${asset.siteId}\u0000${asset.id}\u0000${product}`;
-    const g = new SeriesGroup(key, asset, product, this.settings, this.design);
+    const g = new SeriesGroup(key, asset, product, this.settings);
     this.groups.set(key, g);
     if (!list) {
       list = [];
@@ -124,7 +125,7 @@ export class DriftEngine {
     const version = rec.modelVersion ?? null;
     if (version !== null && version !== g.modelVersion) {
       // A new model measures differently: a special cause, so a new baseline and no trigger.
-      if (g.modelVersion !== null) g.rebaseline(`vision model ${g.modelVersion} → ${version}`, null, out);
+      if (g.modelVersion !== null) g.rebaseline(`vision model ${g.modelVersion} → ${version}`, null, out, true);
       g.modelVersion = version;
       transition = true;
     }

@@ -5,7 +5,7 @@ import type { Scalar, Severity } from '../contracts';
 
 export type Family = 'mean' | 'rules' | 'trend' | 'capability' | 'spread' | 'defects';
 
-export const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3, critical: 4 };
+const SEVERITY_RANK: Record<Severity, number> = { low: 1, medium: 2, high: 3, critical: 4 };
 
 export interface EpisodeState {
   open: boolean;

@@ -2,9 +2,10 @@
 // charts, the vision model version the baselines belong to, and the recent batches. It is also
 // the context the detectors read the current unit from, so a record allocates nothing for it.
 import type { Asset } from '../contracts';
+import { lineSlots } from './budget';
 import { DefectMonitor, type DefectState } from './defects';
 import { CharacteristicMonitor, type Draft, type MonitorState, type UnitContext } from './monitor';
-import { findSpec, type Design, type DriftSettings } from './settings';
+import { findSpec, type DriftSettings } from './settings';
 
 /** Batches remembered for the evidence ("affected batch ids"). */
 const BATCH_MEMORY = 10;
@@ -42,10 +43,19 @@ export class SeriesGroup implements UnitContext {
     public asset: Asset,
     readonly product: string,
     private readonly settings: DriftSettings,
-    private readonly design: Design,
   ) {
-    this.defects = new DefectMonitor(settings, design);
+    this.defects = new DefectMonitor(settings, this.slots);
+    this.specified = new Set(settings.specs.filter((r) => r.product === product || r.product === '*').map((r) => r.characteristic)).size;
   }
+
+  /**
+   * Slots of this line's false-alarm budget (budget.ts): one per characteristic — those the spec
+   * table names for the product, or those monitored if more — and a fraction for the defect rate.
+   * Read when a baseline freezes.
+   */
+  readonly slots = (): number => lineSlots(Math.max(this.specified, this.monitors.size));
+  /** Characteristics the spec table names for this product: counted from the start, so a design does not depend on arrival order. */
+  private readonly specified: number;
 
   /** Sets the current unit; returns the batch size when the record gave one. */
   enter(tMs: number, unitId: string, batch: string | undefined, batchSize: number | undefined): void {
@@ -90,17 +100,20 @@ export class SeriesGroup implements UnitContext {
     if (m || !create) return m ?? null;
     const spec = findSpec(this.settings.specs, this.product, characteristic);
     if (!spec && !this.settings.monitorUnspecified) return null;
-    m = new CharacteristicMonitor(characteristic, spec, this.settings, this.design, new Date(this.tMs).toISOString(), this.modelVersion);
+    m = new CharacteristicMonitor(characteristic, spec, this.settings, this.slots, new Date(this.tMs).toISOString(), this.modelVersion);
     this.monitors.set(characteristic, m);
     return m;
   }
 
-  /** Re-baselines the characteristics named (all when none) and, for all, the defect charts. */
-  rebaseline(reason: string, characteristic: string | null, out: Draft[]): void {
+  /**
+   * Re-baselines the characteristics named (all when none) and, for all, the defect charts.
+   * `newInstrument`: a new vision model, whose defect rates are not comparable with the old ones.
+   */
+  rebaseline(reason: string, characteristic: string | null, out: Draft[], newInstrument = false): void {
     for (const m of this.monitors.values()) {
       if (characteristic === null || m.characteristic === characteristic) m.rebaseline(reason, this.modelVersion, this, out);
     }
-    if (characteristic === null) this.defects.rebaseline(reason, this, out);
+    if (characteristic === null) this.defects.rebaseline(reason, this, out, !newInstrument);
     this.dirty = true;
   }
 

@@ -1,6 +1,7 @@
 // Statistical process control on AI-vision inspection records (mw-vision-drift's core).
 export * from './arl';
 export * from './baseline';
+export * from './budget';
 export * from './capability';
 export * from './cusum';
 export * from './defects';

@@ -3,12 +3,13 @@
 // the run rules, the trend window and the rolling capability. Episode transitions come out as drafts.
 import type { Scalar } from '../contracts';
 import { PhaseOne, type Baseline } from './baseline';
-import { RollingCapability, type Capability, type CapabilityState } from './capability';
+import { cpkStandardError, RollingCapability, type Capability, type CapabilityState } from './capability';
 import { Cusum, type CusumState } from './cusum';
 import { forceClear, newEpisode, onInControl, onSignal, type EpisodeState, type Family, type Signal, type Transition } from './episodes';
 import { Ewma, type EwmaState } from './ewma';
 import { RunRules, type RulesState } from './rules';
-import { TREND_POINTS, trendBlockUnits, type Design, type DriftSettings, type SpecRow } from './settings';
+import { designFor, TREND_MIN_POINTS, TREND_POINTS, trendBlockUnits, type Design } from './budget';
+import type { DriftSettings, SpecRow } from './settings';
 import { SpreadMonitor } from './spread';
 import { TrendWindow, type Projection, type TrendState } from './trend';
 
@@ -42,9 +43,9 @@ export interface MonitorState {
 
 const FAMILIES: Family[] = ['mean', 'rules', 'trend', 'capability', 'spread'];
 /** How far above the first capability threshold the index must be before it counts as recovered. */
-export const CAPABILITY_HYSTERESIS = 0.1;
+const CAPABILITY_HYSTERESIS = 0.1;
 /** Below this Mann–Kendall |Z| there is no trend worth the name, so an open trend episode may clear. */
-export const TREND_SETTLED_Z = 2;
+const TREND_SETTLED_Z = 2;
 
 /** Six significant digits: evidence a person reads, not a data dump. */
 export function sig(x: number | null | undefined): number | null {
@@ -67,6 +68,9 @@ export class CharacteristicMonitor {
   /** Units seen since the baseline was frozen. */
   units = 0;
   private d: Detectors | null = null;
+  /** This characteristic's share of the false-alarm budget, fixed when the baseline froze. */
+  design: Design | null = null;
+  private lastSpread: { s: number; points: number } | null = null;
   private blockN = 0;
   private blockSum = 0;
   private blockSumSq = 0;
@@ -81,7 +85,8 @@ export class CharacteristicMonitor {
     readonly characteristic: string,
     readonly spec: SpecRow | undefined,
     private readonly settings: DriftSettings,
-    private readonly design: Design,
+    /** Slots of the false-alarm budget on this line (budget.ts), read when a baseline freezes. */
+    private readonly slots: () => number,
     /** When the series started and the vision model then: a configured baseline counts from there. */
     startedAt: string,
     modelVersion: string | null,
@@ -122,13 +127,15 @@ export class CharacteristicMonitor {
     const s = this.settings;
     this.baseline = b;
     this.learner = null;
+    const design = designFor(s, this.slots(), b.sigmaWithin !== null && b.sigmaWithin > 0);
+    this.design = design;
     this.d = {
-      ewma: new Ewma(b.mean, b.sigma, s.lambda, this.design.ewmaL, true),
-      cusum: new Cusum(b.mean, b.sigma, s.cusumK, this.design.cusumH, s.fir),
+      ewma: new Ewma(b.mean, b.sigma, s.lambda, design.ewmaL, true),
+      cusum: new Cusum(b.mean, b.sigma, s.cusumK, design.cusumH, s.fir),
       rules: s.rules === 'none' ? null : new RunRules(s.rules),
       trend: new TrendWindow(TREND_POINTS),
       capability: new RollingCapability(Math.floor(s.capabilityWindow / s.subgroupSize), b.mean),
-      spread: b.sigmaWithin ? new SpreadMonitor(b.sigmaWithin, s.lambda, this.design.spreadL, this.design.spreadAlpha) : null,
+      spread: b.sigmaWithin ? new SpreadMonitor(b.sigmaWithin, s.lambda, design.spreadL, design.spreadAlpha) : null,
     };
   }
 
@@ -158,12 +165,12 @@ export class CharacteristicMonitor {
       const since = c > 0 ? d.cusum.nHi : d.cusum.nLo;
       this.signal('mean', {
         level: `CUSUM-${side}`, severity: this.settings.severity.mean, value: sig(stat), limit: sig(d.cusum.H),
-        evidence: { statistic: sig(stat), limit: sig(d.cusum.H), k: this.settings.cusumK, h: sig(this.design.cusumH), shiftedMean: sig(d.cusum.shiftedMean(c)), shiftBeganUnitsAgo: since },
+        evidence: { statistic: sig(stat), limit: sig(d.cusum.H), k: this.settings.cusumK, h: sig(d.cusum.h), shiftedMean: sig(d.cusum.shiftedMean(c)), shiftBeganUnitsAgo: since },
       }, ctx, unit, out);
     } else if (e !== 0) {
       this.signal('mean', {
         level: `EWMA-${e > 0 ? 'UP' : 'DOWN'}`, severity: this.settings.severity.mean, value: sig(d.ewma.z), limit: sig(e > 0 ? d.ewma.ucl : d.ewma.lcl),
-        evidence: { statistic: sig(d.ewma.z), ucl: sig(d.ewma.ucl), lcl: sig(d.ewma.lcl), lambda: this.settings.lambda, L: sig(this.design.ewmaL) },
+        evidence: { statistic: sig(d.ewma.z), ucl: sig(d.ewma.ucl), lcl: sig(d.ewma.lcl), lambda: this.settings.lambda, L: sig(d.ewma.L) },
       }, ctx, unit, out);
     } else if (d.cusum.hi < d.cusum.H / 2 && d.cusum.lo < d.cusum.H / 2 && this.meanSettled(d)) {
       this.ok('mean', 1, ctx, out);
@@ -171,6 +178,7 @@ export class CharacteristicMonitor {
 
     if (d.spread && s !== undefined && points > 1) {
       const r = d.spread.update(s, points);
+      this.lastSpread = { s, points };
       if (r.rule) {
         const textbook = d.spread.textbookLimits(points);
         this.signal('spread', {
@@ -204,13 +212,15 @@ export class CharacteristicMonitor {
     this.trendN = 0;
     this.trendSum = 0;
     const { lsl, usl } = this.spec ?? {};
-    if ((lsl === undefined && usl === undefined) || d.trend.size < d.trend.capacity) return;
+    // From a few points on, the window growing to its full length: a tool that starts wearing
+    // right after a tool change (a new baseline) is watched from the first TREND_MIN_POINTS blocks.
+    if ((lsl === undefined && usl === undefined) || d.trend.size < TREND_MIN_POINTS) return;
     const p = d.trend.evaluate(lsl, usl);
     this.lastProjection = p;
     if (p && this.trendDue(p, ctx)) {
       this.signal('trend', {
         level: `TREND-${p.limit}`, severity: this.settings.severity.trend, value: sig(p.level), limit: p.limitValue,
-        evidence: { trendZ: sig(p.z), trendZRequired: sig(this.design.trendZ) },
+        evidence: { trendZ: sig(p.z), trendZRequired: sig((this.design as Design).trendZ), trendPoints: p.n },
       }, ctx, unit, out);
     } else if (!p || p.limit === null || Math.abs(p.z) < TREND_SETTLED_Z) {
       this.ok('trend', n, ctx, out);
@@ -244,12 +254,17 @@ export class CharacteristicMonitor {
       const index = cap ? (this.settings.capabilityIndex === 'cpk' ? cap.cpk : cap.ppk) : null;
       const name = this.settings.capabilityIndex.toUpperCase();
       const s = this.settings;
-      if (index !== null && index < s.cpkMedium) {
-        const high = index < s.cpkHigh;
+      // The alarm needs evidence: the estimate plus z standard errors (Bissell) still below the
+      // threshold. A process truly at Cpk 1.40 wobbles below 1.33 in a 500-unit window now and
+      // then; only a process confidently below it alarms. z is at least 1.645 (one-sided 95 %)
+      // and higher when the capability share of the false-alarm budget demands it.
+      const upper = index !== null && cap ? index + (this.design as Design).capabilityZ * cpkStandardError(index, cap.units) : null;
+      if (index !== null && upper !== null && upper < s.cpkMedium) {
+        const high = upper < s.cpkHigh;
         const threshold = high ? s.cpkHigh : s.cpkMedium;
         this.signal('capability', {
           level: `${name}<${threshold.toFixed(2)}`, severity: high ? s.severity.capHigh : s.severity.capMedium, value: sig(index), limit: threshold,
-          evidence: { index: name, threshold },
+          evidence: { index: name, threshold, upperConfidenceBound: sig(upper), confidenceZ: sig((this.design as Design).capabilityZ) },
         }, ctx, unit, out);
       } else if (index !== null && index >= s.cpkMedium + CAPABILITY_HYSTERESIS) {
         // Between the threshold and the band an open episode neither clears nor escalates: an
@@ -274,7 +289,8 @@ export class CharacteristicMonitor {
   /** A trend counts when it is real (Mann–Kendall) and the limit is inside one of the horizons. */
   private trendDue(p: Projection, ctx: UnitContext): boolean {
     if (p.limit === null || p.unitsToLimit === null) return false;
-    const real = p.limit === 'USL' ? p.z >= this.design.trendZ : p.z <= -this.design.trendZ;
+    const z = (this.design as Design).trendZ;
+    const real = p.limit === 'USL' ? p.z >= z : p.z <= -z;
     if (!real) return false;
     const s = this.settings;
     if (s.horizonUnits > 0 && p.unitsToLimit <= s.horizonUnits) return true;
@@ -404,13 +420,41 @@ export class CharacteristicMonitor {
     this.trendSum = s.block.trendSum;
   }
 
-  /** What output 2 carries per record for charting. */
-  stats(): Record<string, number | string | null> {
+  /**
+   * What output 2 carries per record for charting: every chart's point, centre line and limits
+   * (`charts`), and the flat fields of earlier versions beside them.
+   */
+  stats(): Record<string, unknown> {
     const d = this.d;
     if (!d) return { phase: 'learning', learned: this.learner?.size ?? 0, of: this.settings.phase1Units, value: sig(this.lastValue) };
+    const b = this.baseline as Baseline;
+    const charts: Record<string, unknown> = {
+      value: { point: this.lastValue, centre: b.mean, ucl: b.mean + 3 * b.sigma, lcl: b.mean - 3 * b.sigma },
+      ewma: { point: d.ewma.z, centre: d.ewma.mean, ucl: d.ewma.ucl, lcl: d.ewma.lcl },
+      cusum: { upper: d.cusum.hi, lower: d.cusum.lo, centre: 0, limit: d.cusum.H },
+    };
+    if (d.spread && this.lastSpread) {
+      const t = d.spread.textbookLimits(this.lastSpread.points);
+      charts.spread = {
+        point: this.lastSpread.s, centre: d.spread.centre(this.lastSpread.points), ucl3Sigma: t.ucl, lcl3Sigma: t.lcl,
+        uclProbability: d.spread.probabilityLimit(this.lastSpread.points), logVarianceEwma: d.spread.ewma.z, logVarianceLimit: d.spread.ewma.limit,
+      };
+    }
+    const c = this.lastCapability;
+    if (c) {
+      const index = this.settings.capabilityIndex === 'cpk' ? c.cpk : c.ppk;
+      const se = index !== null && c.units > 1 ? cpkStandardError(index, c.units) : null;
+      const z = (this.design as Design).capabilityZ;
+      charts.capability = {
+        index: this.settings.capabilityIndex, point: index, lower: index !== null && se !== null ? index - z * se : null, upper: index !== null && se !== null ? index + z * se : null,
+        medium: this.settings.cpkMedium, high: this.settings.cpkHigh, units: c.units,
+      };
+    }
+    const p = this.lastProjection;
+    if (p) charts.trend = { level: p.level, slopePerUnit: p.slope, z: p.z, zRequired: (this.design as Design).trendZ, limit: p.limitValue, unitsToLimit: p.unitsToLimit, points: p.n };
     return {
       phase: 'monitoring', value: this.lastValue, ewma: d.ewma.z, ucl: d.ewma.ucl, lcl: d.ewma.lcl,
-      cusumHi: d.cusum.hi, cusumLo: d.cusum.lo, h: d.cusum.H, mean: d.ewma.mean,
+      cusumHi: d.cusum.hi, cusumLo: d.cusum.lo, h: d.cusum.H, mean: d.ewma.mean, charts,
     };
   }
 }

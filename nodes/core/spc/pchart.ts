@@ -1,12 +1,25 @@
 // Defect rate: a p chart with varying subgroup sizes, and a one-sided EWMA of the standardised
 // proportion for slow rises.
-//   textbook limits  p̄ ± 3·√(p̄(1 − p̄)/n_i), LCL floored at 0 — shown as evidence;
-//   trigger          the exact binomial tail P(X ≥ d_i | n_i, p̄) ≤ α_i, α_i = n_i / (target units
-//                    between false alarms). With a few defects per thousand, the normal
-//                    approximation behind the 3σ limits raises a false alarm every few dozen
-//                    subgroups; the exact tail keeps the promised rate at any n·p̄.
+//   textbook limits  p̄₀ ± 3·√(p̄₀(1 − p̄₀)/n_i) on the phase-I p̄₀, LCL floored at 0 — reported for
+//                    dashboards and evidence (`ucl3Sigma`, `lcl3Sigma`), never the trigger;
+//   trigger          P-PROBABILITY-LIMIT: the exact binomial tail P(X ≥ d_i | n_i, p̄c) ≤ α_i on the
+//                    charted rate p̄c (an upper confidence bound of p̄₀, see defects.ts), with
+//                    α_i = n_i × the chart's share of the false-alarm rate, bounded by MAX_ALPHA.
+//                    With a few defects per thousand, the normal approximation behind the 3σ
+//                    limits raises a false alarm every few dozen subgroups; the exact tail keeps
+//                    the promised rate at any n·p̄. A subgroup at or below p̄c never signals.
 import { ReflectedEwma } from './ewma';
 import { binomialUpperTail } from './stats';
+
+/**
+ * The largest chance per subgroup that the probability limit may signal on a good process. Above
+ * it the "limit" sits at or below the expected count and stops meaning anything (at α ≥ 1 even a
+ * subgroup with no defect at all would signal); settings that would need more are rejected.
+ */
+export const MAX_ALPHA = 0.01;
+
+/** The trigger rule's name, as events carry it in `level`. */
+export const P_RULE = 'P-PROBABILITY-LIMIT';
 
 export function pChartLimits(pbar: number, n: number, L = 3): { center: number; ucl: number; lcl: number } {
   const half = L * Math.sqrt((pbar * (1 - pbar)) / n);
@@ -26,7 +39,7 @@ export interface PointResult {
   d: number;
   /** Tail probability of seeing d or more defects at the baseline rate. */
   pValue: number;
-  rule: 'P-CHART' | 'P-EWMA' | null;
+  rule: typeof P_RULE | 'P-EWMA' | null;
   ewma: number;
   ewmaLimit: number;
 }
@@ -39,18 +52,28 @@ export interface ProportionChartState {
 export class ProportionChart {
   readonly ewma: ReflectedEwma;
 
-  constructor(readonly pbar: number, lambda: number, L: number) {
+  /**
+   * `pbar`: the rate the trigger charts against; `phase1Pbar`: the rate phase I measured, the
+   * centre line of the textbook chart; `alpha`: the chart's false-alarm chance per unit.
+   */
+  constructor(readonly pbar: number, readonly phase1Pbar: number, lambda: number, L: number, readonly alphaPerUnit: number) {
     this.ewma = new ReflectedEwma(lambda, L);
   }
 
-  /** A closed subgroup of n units with d defective; alpha is the chance it signals if all is well. */
-  update(d: number, n: number, alpha: number): PointResult {
+  /** The chance that a subgroup of n good units signals: n × the per-unit share, at most MAX_ALPHA. */
+  alphaFor(n: number): number {
+    return Math.min(MAX_ALPHA, n * this.alphaPerUnit);
+  }
+
+  /** A closed subgroup of n units with d defective. */
+  update(d: number, n: number): PointResult {
     const p = d / n;
     const pbar = this.pbar;
-    const pValue = p > pbar ? binomialUpperTail(d, n, pbar) : 1;
+    const alpha = this.alphaFor(n);
+    const pValue = d > 0 && p > pbar ? binomialUpperTail(d, n, pbar) : 1;
     const u = (p - pbar) / Math.sqrt((pbar * (1 - pbar)) / n);
     const ewmaSignal = this.ewma.update(u);
-    const rule = pValue <= alpha ? 'P-CHART' : ewmaSignal ? 'P-EWMA' : null;
+    const rule = pValue <= alpha ? P_RULE : ewmaSignal ? 'P-EWMA' : null;
     return { p, n, d, pValue, rule, ewma: this.ewma.z, ewmaLimit: this.ewma.limit };
   }
 

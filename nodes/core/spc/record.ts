@@ -15,14 +15,14 @@ export interface InspectedUnit {
 export type Normalized = { ok: true; value: InspectedUnit } | { ok: false; reason: 'invalid' | 'no-asset'; errors: string[] };
 
 /** Products are optional on the record; a station making one product need not say so. */
-export const DEFAULT_PRODUCT = 'default';
+const DEFAULT_PRODUCT = 'default';
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** Mapped by mw-asset-map: it carries the resolved asset and keeps the record under `inspection`. */
-export function isAssetReadings(payload: unknown): boolean {
+function isAssetReadings(payload: unknown): boolean {
   return isObject(payload) && 'inspection' in payload && 'asset' in payload;
 }
 

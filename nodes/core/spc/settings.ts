@@ -1,9 +1,8 @@
 // The mw-vision-drift node's settings as the editor stores them (mostly strings), checked once at
-// deploy and turned into numbers, and the chart parameters derived from the target false-alarm rate.
+// deploy and turned into numbers. The chart parameters that follow from them are in budget.ts.
 import { compileValidator } from '../contracts/validate';
 import type { Severity } from '../contracts';
-import { designCusumH, designEwmaL, designReflectedEwmaL } from './arl';
-import { normalQuantile } from './stats';
+import { MAX_ALPHA } from './pchart';
 
 export type RuleChoice = 'none' | 'we' | 'nelson';
 export type SubgroupMode = 'units' | 'batch' | 'time';
@@ -26,6 +25,11 @@ export interface DriftSettings {
   site: string;
   specs: SpecRow[];
   monitorUnspecified: boolean;
+  /** The false-alarm budget as the user states it: one false alarm per line every this many days … */
+  falseAlarmDays: number;
+  /** … at this many inspected units per hour. */
+  unitsPerHour: number;
+  /** The same budget in units: one false alarm per this many units on a line (asset + product). */
   arl0: number;
   lambda: number;
   cusumK: number;
@@ -56,27 +60,6 @@ export interface DriftSettings {
   annotate: boolean;
 }
 
-/** Chart parameters that follow from the settings; computed once per deploy (Markov chains). */
-export interface Design {
-  cusumH: number;
-  ewmaL: number;
-  /** L of the one-sided EWMA of ln s², per part. */
-  spreadL: number;
-  /** L of the one-sided EWMA of the standardised defect proportion, per subgroup. */
-  defectL: number;
-  /** Mann–Kendall Z a trend must pass. */
-  trendZ: number;
-  /** Chance per part that the S chart signals on a good part. */
-  spreadAlpha: number;
-}
-
-/** Points in the trend window: 40 subgroup means give 780 pairwise slopes, a steady median. */
-export const TREND_POINTS = 40;
-
-export function trendBlockUnits(s: Pick<DriftSettings, 'trendWindow'>): number {
-  return Math.max(1, Math.floor(s.trendWindow / TREND_POINTS));
-}
-
 type Loose = string | number | boolean | null | undefined;
 
 const num = { type: ['number', 'string'], maxLength: 40 } as const;
@@ -93,13 +76,13 @@ const schema = {
       items: { type: 'object', properties: { product: { type: 'string', maxLength: 200 }, characteristic: { type: 'string', maxLength: 100 } } },
     },
     monitorUnspecified: { type: 'boolean' },
-    arl0: num, lambda: num, cusumK: num, fir: { type: 'boolean' },
+    falseAlarmDays: num, unitsPerHour: num, lambda: num, cusumK: num, fir: { type: 'boolean' },
     rules: { enum: ['none', 'we', 'nelson'] },
-    subgroupSize: num, trendWindow: num, horizonUnits: num, horizonMinutes: num, horizonBatch: { type: 'boolean' },
-    capabilityWindow: num, capabilityIndex: { enum: ['cpk', 'ppk'] }, cpkMedium: num, cpkHigh: num,
-    defectSubgroup: { enum: ['units', 'batch', 'time'] }, defectSubgroupSize: num, defectSubgroupSeconds: num,
+    subgroupUnits: num, trendWindowUnits: num, horizonUnits: num, horizonMinutes: num, horizonBatch: { type: 'boolean' },
+    capabilityWindowUnits: num, capabilityIndex: { enum: ['cpk', 'ppk'] }, cpkMedium: num, cpkHigh: num,
+    defectSubgroup: { enum: ['units', 'batch', 'time'] }, defectSubgroupUnits: num, defectSubgroupSeconds: num,
     perDefectType: { type: 'boolean' }, minConfidence: num, maxDefectTypes: num,
-    phase1Units: num, phase1Subgroups: num, clearAfter: num,
+    phase1Units: num, phase1Subgroups: num, clearAfterUnits: num,
     sevMean: severity, sevRules: severity, sevTrend: severity, sevCapMedium: severity, sevCapHigh: severity, sevDefects: severity, sevSpread: severity,
     priorityCritical: priorityCell, priorityHigh: priorityCell, priorityMedium: priorityCell, priorityLow: priorityCell,
     maxSeries: num, checkpointSeconds: num, annotate: { type: 'boolean' },
@@ -115,7 +98,7 @@ function cell(v: unknown): number | undefined | 'bad' {
   return Number.isFinite(n) ? n : 'bad';
 }
 
-export function parseSpecRows(rows: readonly unknown[], where = 'specs'): { rows: SpecRow[]; errors: string[] } {
+function parseSpecRows(rows: readonly unknown[], where = 'specs'): { rows: SpecRow[]; errors: string[] } {
   const out: SpecRow[] = [];
   const errors: string[] = [];
   rows.forEach((raw, i) => {
@@ -183,8 +166,47 @@ function priorityValue(v: unknown, fallback: number): number | string {
   return /^\d+$/.test(s) ? Number(s) : s;
 }
 
+/** Setting names of flows saved before units were spelled out in them (issue 11), and their new names. */
+export const RENAMED: Readonly<Record<string, string>> = {
+  subgroupSize: 'subgroupUnits', trendWindow: 'trendWindowUnits', capabilityWindow: 'capabilityWindowUnits',
+  defectSubgroupSize: 'defectSubgroupUnits', clearAfter: 'clearAfterUnits',
+};
+/** Units per hour assumed when an old flow's `arl0` (units between false alarms) becomes days. */
+const DEFAULT_UNITS_PER_HOUR = 3600;
+const NUMBER_TEXT = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+
+/**
+ * A node's config as saved by any version, in today's names and types: old names are read when
+ * the new ones are absent, numbers saved as text become numbers, empty text means "not set", and
+ * the old `arl0` (units between false alarms) becomes days at DEFAULT_UNITS_PER_HOUR — the same
+ * budget. Text that is not a number is kept, for the parser to reject with its name.
+ */
+export function migrate(config: unknown): Record<string, unknown> {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) return {};
+  const out: Record<string, unknown> = { ...(config as Record<string, unknown>) };
+  for (const [old, name] of Object.entries(RENAMED)) {
+    if (old in out) {
+      if (out[name] === undefined || out[name] === '') out[name] = out[old];
+      delete out[old];
+    }
+  }
+  const numbers = new Set(Object.entries(schema.properties).filter(([, v]) => v === num || v === priorityCell).map(([k]) => k));
+  for (const k of numbers) {
+    const v = out[k];
+    if (v === '' || v === null) delete out[k];
+    else if (typeof v === 'string' && NUMBER_TEXT.test(v)) out[k] = Number(v);
+  }
+  const oldArl0 = out.arl0 === '' || out.arl0 === null || out.arl0 === undefined ? undefined : Number(out.arl0);
+  delete out.arl0;
+  if (oldArl0 !== undefined && out.falseAlarmDays === undefined) {
+    out.unitsPerHour = out.unitsPerHour ?? DEFAULT_UNITS_PER_HOUR;
+    out.falseAlarmDays = Number.isFinite(oldArl0) ? oldArl0 / (24 * Number(out.unitsPerHour)) : String(config && (config as Record<string, unknown>).arl0);
+  }
+  return out;
+}
+
 export function parseDriftSettings(raw: unknown): { ok: true; value: DriftSettings } | { ok: false; errors: string[] } {
-  const checked = validate(raw);
+  const checked = validate(migrate(raw));
   if (!checked.ok) return checked;
   const s = checked.value as Record<string, unknown>;
   const errors: string[] = [];
@@ -203,29 +225,31 @@ export function parseDriftSettings(raw: unknown): { ok: true; value: DriftSettin
     site: String(s.site ?? '').trim() || 'SITE',
     specs: specs.rows,
     monitorUnspecified: s.monitorUnspecified !== false,
-    arl0: number('arl0', 10_000_000, 100, 1e12),
-    lambda: number('lambda', 0.1, 0.01, 1),
+    falseAlarmDays: number('falseAlarmDays', 30, 0.001, 36_500),
+    unitsPerHour: number('unitsPerHour', DEFAULT_UNITS_PER_HOUR, 0.01, 1e8),
+    arl0: 0,
+    lambda: number('lambda', 0.05, 0.01, 1),
     cusumK: number('cusumK', 0.5, 0.05, 3),
     fir: s.fir !== false,
     rules: (s.rules as RuleChoice | undefined) ?? 'none',
-    subgroupSize: number('subgroupSize', 10, 2, 1000, true),
-    trendWindow: number('trendWindow', 2000, 40, 100_000_000, true),
+    subgroupSize: number('subgroupUnits', 10, 2, 1000, true),
+    trendWindow: number('trendWindowUnits', 500, 40, 100_000_000, true),
     horizonUnits: number('horizonUnits', 0, 0, 1e12),
     horizonMinutes: number('horizonMinutes', 60, 0, 1e9),
     horizonBatch: s.horizonBatch !== false,
-    capabilityWindow: number('capabilityWindow', 500, 4, 1_000_000, true),
+    capabilityWindow: number('capabilityWindowUnits', 500, 4, 1_000_000, true),
     capabilityIndex: (s.capabilityIndex as 'cpk' | 'ppk' | undefined) ?? 'cpk',
     cpkMedium: number('cpkMedium', 1.33, 0, 10),
     cpkHigh: number('cpkHigh', 1.0, 0, 10),
     defectSubgroup: (s.defectSubgroup as SubgroupMode | undefined) ?? 'units',
-    defectSubgroupSize: number('defectSubgroupSize', 500, 10, 10_000_000, true),
+    defectSubgroupSize: number('defectSubgroupUnits', 500, 10, 10_000_000, true),
     defectSubgroupSeconds: number('defectSubgroupSeconds', 300, 1, 86_400 * 7),
     perDefectType: s.perDefectType !== false,
     minConfidence: number('minConfidence', 0.5, 0, 1),
     maxDefectTypes: number('maxDefectTypes', 20, 0, 200, true),
     phase1Units: number('phase1Units', 1000, 20, 100_000, true),
     phase1Subgroups: number('phase1Subgroups', 20, 2, 1000, true),
-    clearAfter: number('clearAfter', 500, 1, 1e9, true),
+    clearAfter: number('clearAfterUnits', 500, 1, 1e9, true),
     severity: {
       mean: (s.sevMean as Severity | undefined) ?? 'medium',
       rules: (s.sevRules as Severity | undefined) ?? 'low',
@@ -245,23 +269,17 @@ export function parseDriftSettings(raw: unknown): { ok: true; value: DriftSettin
     checkpointSeconds: number('checkpointSeconds', 60, 0, 86_400),
     annotate: s.annotate !== false,
   };
+  value.arl0 = Math.round(value.falseAlarmDays * 24 * value.unitsPerHour);
+  if (value.arl0 < 100) errors.push(`config.falseAlarmDays: one false alarm every ${value.falseAlarmDays} days at ${value.unitsPerHour} units per hour is one per ${Math.round(value.arl0)} units; at least 100 units are needed`);
   const blocks = value.capabilityWindow / value.subgroupSize;
-  if (blocks < 2 || blocks > 1000) errors.push(`config.capabilityWindow: ${value.capabilityWindow} units make ${Math.floor(blocks)} subgroups of ${value.subgroupSize}; keep it between 2 and 1000 subgroups`);
+  if (blocks < 2 || blocks > 1000) errors.push(`config.capabilityWindowUnits: ${value.capabilityWindow} units make ${Math.floor(blocks)} subgroups of ${value.subgroupSize}; keep it between 2 and 1000 subgroups`);
   for (const [severity, p] of Object.entries(value.priority)) {
     if (typeof p === 'number' && p > 1000) errors.push(`config: priority ${p} for ${severity} is above 1000`);
   }
+  if (value.defectSubgroup === 'units' && value.defectSubgroupSize / value.arl0 > MAX_ALPHA) {
+    // α = n / N per subgroup: at n ≥ N the probability limit would sit below one defect and signal on a perfect subgroup.
+    errors.push(`config.defectSubgroupUnits: subgroups of ${value.defectSubgroupSize} units with one false alarm per ${value.arl0} units give each subgroup a ${(100 * value.defectSubgroupSize / value.arl0).toFixed(1)} % false-alarm chance (at most ${100 * MAX_ALPHA} %): use smaller subgroups or fewer false alarms`);
+  }
   if (value.cpkHigh > value.cpkMedium) errors.push(`config.cpkHigh (${value.cpkHigh}) must not be above cpkMedium (${value.cpkMedium})`);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
-}
-
-/** h, L and the significance levels that give each detector about `arl0` units between false alarms. */
-export function designFor(s: DriftSettings): Design {
-  return {
-    cusumH: designCusumH(s.cusumK, s.arl0, s.fir),
-    ewmaL: designEwmaL(s.lambda, s.arl0),
-    spreadL: designReflectedEwmaL(s.lambda, s.arl0),
-    defectL: designReflectedEwmaL(s.lambda, Math.max(10, s.arl0 / s.defectSubgroupSize)),
-    trendZ: normalQuantile(1 - trendBlockUnits(s) / s.arl0),
-    spreadAlpha: 1 / s.arl0,
-  };
 }

@@ -104,6 +104,16 @@ export class SpreadMonitor {
     return Math.exp((this.ewma.z * f.scale) / 2);
   }
 
+  /** Centre line of the S chart for parts of n points: c4·σ. */
+  centre(n: number): number {
+    return c4(n) * this.sigma;
+  }
+
+  /** The probability limit the S-CHART rule triggers above, for parts of n points. */
+  probabilityLimit(n: number): number {
+    return factors(n, this.alpha).probability * this.sigma;
+  }
+
   textbookLimits(n: number): { ucl: number; lcl: number } {
     const f = factors(n, this.alpha);
     return { ucl: f.ucl3 * this.sigma, lcl: f.lcl3 * this.sigma };

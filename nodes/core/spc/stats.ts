@@ -23,7 +23,7 @@ function erfcPositive(z: number): number {
   return Math.exp(-z * z) / SQRT_PI / f;
 }
 
-export function erfc(x: number): number {
+function erfc(x: number): number {
   return x >= 0 ? erfcPositive(x) : 2 - erfcPositive(-x);
 }
 

@@ -1,8 +1,8 @@
 // A seeded camera: inspection records of a machined, coated part, in control or with a wearing
 // tool. Used by the tests (run lengths, lead time before the first bad part), the benchmark and
-// the example flow's description. Nothing here is used on the message path.
-import type { InspectionRecord } from '../contracts';
-import { seeded, type Random } from './random';
+// the example flow's description. A test fixture: it lives outside nodes/ so npm pack does not ship it.
+import type { InspectionRecord } from '../../nodes/core/contracts';
+import { seeded, type Random } from '../../nodes/core/spc/random';
 
 export interface PartSpec {
   /** Bore diameter, mm: one value per part. */
