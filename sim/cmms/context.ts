@@ -16,6 +16,7 @@ export interface SimContext {
   servicenowRateLimit: { perHour: number } | null;
   servicenowClientCredentials: boolean;
   restSigningSecret: string | null;
+  referenceLength: { maximo: number; servicenow: number };
 }
 
 export interface DialectHandler {

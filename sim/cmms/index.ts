@@ -61,6 +61,7 @@ export async function startCmmsSim(opts: CmmsSimOptions = {}): Promise<CmmsSim> 
     servicenowRateLimit: opts.servicenowRateLimit ?? null,
     servicenowClientCredentials: opts.servicenowClientCredentials ?? true,
     restSigningSecret: opts.restSigningSecret ?? null,
+    referenceLength: { maximo: opts.referenceLength?.maximo ?? 10, servicenow: opts.referenceLength?.servicenow ?? 100 },
   };
   dialects.maximo = createMaximo(ctx);
   dialects.servicenow = createServiceNow(ctx);

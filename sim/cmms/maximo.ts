@@ -138,6 +138,10 @@ export function createMaximo(ctx: SimContext): DialectHandler {
     if (typeof f.description === 'string' && f.description.length > DESCRIPTION_MAX) {
       return maximoError(400, CODE.length, `The value specified for Description exceeds the maximum field length of ${DESCRIPTION_MAX}.`, 'description');
     }
+    const refMax = ctx.referenceLength.maximo;
+    if (typeof f.externalrefid === 'string' && f.externalrefid.length > refMax) {
+      return maximoError(400, CODE.length, `The value specified for External Reference ID exceeds the maximum field length of ${refMax}.`, 'externalrefid');
+    }
     if (f.assetnum !== undefined && f.assetnum !== null && f.assetnum !== '') {
       const asset = ctx.assets.find((a) => a.assetnum === f.assetnum && a.siteid === siteid);
       if (!asset || asset.status === 'DECOMMISSIONED') {

@@ -122,6 +122,8 @@ export function createServiceNow(ctx: SimContext): DialectHandler {
       if (!WORK_TABLES[table].fields.includes(k) && !k.startsWith('u_')) continue;
       if (k === 'state') continue;
       let s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+      // A string longer than the column's max_length is stored cut, without an error.
+      if (k === 'correlation_id') s = s.slice(0, ctx.referenceLength.servicenow);
       if (k === 'cmdb_ci' && s) s = ciRows.find((c) => c.sys_id === s || c.name === s)?.sys_id ?? s;
       f[k] = s;
     }

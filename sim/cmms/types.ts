@@ -94,6 +94,12 @@ export interface CmmsSimOptions {
   restSigningSecret?: string;
   /** Outgoing webhook retries: attempts in total (default 5), first delay (default 1000 ms, doubling). */
   webhookRetry?: { attempts?: number; baseMs?: number; timeoutMs?: number };
+  /**
+   * Reference field lengths: Maximo `externalrefid` (stock ALN 10; longer → 400 BMXAA4049E) and
+   * ServiceNow `correlation_id` (max_length 100; longer is stored cut, so it is never found again).
+   * Set them to what the customer's instance has.
+   */
+  referenceLength?: { maximo?: number; servicenow?: number };
   /** Largest accepted request body (default 1 MiB); larger → 413. */
   bodyLimitBytes?: number;
 }

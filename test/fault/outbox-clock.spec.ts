@@ -2,6 +2,7 @@
 // while items are pending, waiting out a Retry-After or a backoff, leased, or queued behind the
 // rate budget. Virtual time keeps a monotonic clock apart from the wall clock the outbox, the
 // client and the simulator read.
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import type { CmmsClient } from '../../nodes/core/cmms';
@@ -58,7 +59,7 @@ describe('outbox with the wall clock stepped ±1 h (virtual time, real client, s
     assert.deepEqual(results.filter((r) => r.outcome !== 'created' && r.outcome !== 'existing').map((r) => `${r.eventId}: ${r.outcome} ${r.error}`), [], 'nothing dead');
     assert.equal(new Set(results.map((r) => r.eventId)).size, ITEMS);
     const refs = sim.workOrders('maximo').map((w) => w.ref).sort();
-    assert.deepEqual(refs, Array.from({ length: ITEMS }, (_, i) => `clk-${i}`).sort(), 'exactly one work order per event');
+    assert.deepEqual(refs, Array.from({ length: ITEMS }, (_, i) => referenceFor('maximo', `clk-${i}`)).sort(), 'exactly one work order per event');
     assert.deepEqual(world.wire.earlyRequests().map(({ hint, request }) => `${request.method} ${request.path} ${request.at - hint.at} ms after "${hint.header}"`), [],
       'no request before a Retry-After ran out, in real (monotonic) time');
   }

@@ -1,6 +1,7 @@
 // The same event 10 000 times, with the outbox closed and reopened on the same file halfway
 // through while that event's create is on the wire (the CMMS committed it, the answer never
 // came), and other events delivered in between: one work order. Real time, real client, simulator.
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -72,7 +73,7 @@ describe('the same event 10 000 times across a restart (real time, simulator)', 
     await flood(first, 'a', counts);
     await until('the 50 other events of the first half', () => firstResults.length === 50);
     assert.ok(firstResults.every((r) => r.outcome === 'created' && r.eventId !== FLOOD));
-    assert.equal(sim.workOrders('maintainx').filter((w) => w.ref?.includes(FLOOD)).length, 1, 'the CMMS has committed the flood event');
+    assert.equal(sim.workOrders('maintainx').filter((w) => w.ref?.includes(referenceFor('maintainx', FLOOD))).length, 1, 'the CMMS has committed the flood event');
     const { unfinished } = await first.stop(100);
     assert.equal(unfinished, 1, 'the flood create was in flight at shutdown');
     first.close();
@@ -85,14 +86,14 @@ describe('the same event 10 000 times across a restart (real time, simulator)', 
       throw new Error(`${e.message}: ${JSON.stringify({ results: secondResults.length, flood: secondResults.filter((r) => r.eventId === FLOOD), m: second.getMetrics(), q: [...second.admin.queue('pending'), ...second.admin.queue('inflight'), ...second.admin.queue('retry-wait')] })}`);
     });
     const floodResult = secondResults.find((r) => r.eventId === FLOOD);
-    const [wo] = sim.workOrders('maintainx').filter((w) => w.ref?.includes(FLOOD));
+    const [wo] = sim.workOrders('maintainx').filter((w) => w.ref?.includes(referenceFor('maintainx', FLOOD)));
     assert.equal(floodResult?.outcome, 'existing', 'adopted by lookup after the restart');
     assert.equal(floodResult?.workOrderId, wo.id);
     assert.equal(second.enqueue(item(FLOOD, 'BEDFORD/PUMP-101')).outcome, 'existing');
 
     assert.equal(counts.queued, 1, `outcomes of 10 000 enqueues: ${JSON.stringify(counts)}`);
     assert.equal((counts['duplicate-pending'] ?? 0) + (counts.existing ?? 0), 9999);
-    const floodPosts = sim.requests().filter((r) => r.method === 'POST' && refOf(r.body) === FLOOD);
+    const floodPosts = sim.requests().filter((r) => r.method === 'POST' && refOf(r.body) === referenceFor('maintainx', FLOOD));
     assert.equal(floodPosts.length, 1, 'one create on the wire for the flood event');
     const refs = sim.workOrders('maintainx').map((w) => w.ref);
     assert.equal(refs.length, 101, 'the flood event and 100 others');

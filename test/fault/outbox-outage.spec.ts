@@ -1,5 +1,6 @@
 // A 72-hour CMMS outage, compressed with virtual time: the outbox, the real Maximo client and the
 // simulator share one clock, so three days pass in seconds while every request is real HTTP.
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { Outbox, type EnqueueInput, type OutboxResult } from '../../nodes/core/outbox';
@@ -132,7 +133,7 @@ describe('outbox through a 72-hour outage (virtual time, real client, simulator)
     const outcomes = results.map((x) => x.r.outcome).sort();
     assert.deepEqual(outcomes, [...Array(38).fill('created'), ...Array(2).fill('existing')], 'the two that reached Maximo are adopted');
     const refs = sim.workOrders('maximo').map((w) => w.ref).sort();
-    assert.deepEqual(refs, items.map((x) => x.eventId).sort(), 'exactly one work order per event');
+    assert.deepEqual(refs, items.map((x) => referenceFor('maximo', x.eventId)).sort(), 'exactly one work order per event');
     assert.equal(sim.requests().filter(isCreate).length, 38, 'the two found by lookup were not sent again');
     assert.equal(outbox.getMetrics().pending, 0);
     outbox.close();

@@ -1,3 +1,4 @@
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -116,11 +117,12 @@ describe('fault: SIGKILL of Node-RED while enqueueing and sending', function () 
     const byRef = new Map<string, number>();
     for (const wo of sim.workOrders('maximo')) if (wo.ref) byRef.set(wo.ref, (byRef.get(wo.ref) ?? 0) + 1);
     assert.ok(acked.size >= KILLS, `enough events were accepted to mean something (${acked.size})`);
-    const missing = [...acked].filter((id) => byRef.get(id) !== 1);
+    const missing = [...acked].filter((id) => byRef.get(referenceFor('maximo', id)) !== 1);
     assert.deepEqual(missing, [], 'every accepted event has exactly one work order');
     const doubled = [...byRef].filter(([, n]) => n > 1);
     assert.deepEqual(doubled, [], 'no event has two work orders');
-    const unknown = [...byRef.keys()].filter((id) => !sent.has(id));
+    const sentRefs = new Set([...sent].map((id) => referenceFor('maximo', id)));
+    const unknown = [...byRef.keys()].filter((ref) => !sentRefs.has(ref));
     assert.deepEqual(unknown, [], 'every work order comes from an event that was sent');
 
     await red.stop('SIGTERM');
@@ -152,7 +154,7 @@ describe('fault: SIGKILL of Node-RED while enqueueing and sending', function () 
       return m && m.pending === 0 ? m : undefined;
     }, 60_000);
     for (const id of acked) {
-      const n = sim.workOrders('maximo').filter((w) => w.ref === id).length;
+      const n = sim.workOrders('maximo').filter((w) => w.ref === referenceFor('maximo', id)).length;
       assert.equal(n, 1, `${id} has ${n} work orders`);
     }
     assert.doesNotMatch(red.log(), /Close timed out|Error stopping node/i);

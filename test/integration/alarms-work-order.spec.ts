@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import type { AssetReadings, MaintenanceEvent } from '../../nodes/core/contracts';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { DEFAULT_ASSETS, SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
@@ -101,7 +102,7 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
     const [first] = events;
     assert.equal(first.state, 'raised');
     assert.equal(workOrders().length, 1);
-    assert.equal(workOrders()[0].ref, first.eventId);
+    assert.equal(workOrders()[0].ref, referenceFor('maximo', first.eventId));
 
     // Chattering inside the deadband, an escalation, a clear and a return while the work order is open.
     for (const v of [84, 86, 83.5, 97, 90, 60, 60, 88, 88]) feed(v);
@@ -128,7 +129,7 @@ describe('mw-threshold with mw-work-order and the CMMS simulator', function () {
     await until('a second work order', () => workOrders().length === 2);
     const second = events[events.length - 1];
     assert.notEqual(second.eventId, first.eventId);
-    assert.deepEqual(workOrders().map((w) => w.ref).sort(), [first.eventId, second.eventId].sort());
+    assert.deepEqual(workOrders().map((w) => w.ref).sort(), [first.eventId, second.eventId].map((id) => referenceFor('maximo', id)).sort());
   });
 
   it('a sustained alarm over 20 polls whose class alternates, then a registry edit and a restart: exactly one work order', async () => {

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import { validateAssetReadings, type AssetReadings, type MaintenanceEvent } from '../../nodes/core/contracts';
 import { startChild } from '../support/package-runtime';
 import { REPO_ROOT } from '../support/package';
@@ -60,7 +61,7 @@ describe('assets: Modbus read node → mw-asset-map → mw-threshold → mw-work
     assert.equal(alarm.workOrders.length, 1, JSON.stringify(alarm.workOrders));
     const raised = events().filter((e) => e.state === 'raised');
     assert.equal(raised.length, 1);
-    assert.equal(alarm.workOrders[0].ref, raised[0].eventId);
+    assert.equal(alarm.workOrders[0].ref, referenceFor('maximo', raised[0].eventId));
     assert.equal(captures.filter((c) => c.kind === 'rejected' || c.kind === 'failed').length, 0);
   });
 
@@ -75,6 +76,6 @@ describe('assets: Modbus read node → mw-asset-map → mw-threshold → mw-work
     assert.equal(faults.length, 1, JSON.stringify(events().map((e) => e.state)));
     const lost = states.find((s) => s.phase === 'link-lost')!;
     assert.equal(lost.workOrders.length, 2, JSON.stringify(lost.workOrders));
-    assert.deepEqual(lost.workOrders.map((w) => w.ref).sort(), [events().find((e) => e.state === 'raised')!.eventId, faults[0].eventId].sort());
+    assert.deepEqual(lost.workOrders.map((w) => w.ref).sort(), [events().find((e) => e.state === 'raised')!.eventId, faults[0].eventId].map((id) => referenceFor('maximo', id)).sort());
   });
 });

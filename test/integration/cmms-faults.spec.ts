@@ -1,3 +1,4 @@
+import { referenceFor } from '../../nodes/core/cmms/reference';
 // Every fault class of the simulator, against every dialect: the client must classify each one the
 // way the outbox needs (retry, re-auth, dead-letter, look up before resending).
 import assert from 'node:assert/strict';
@@ -122,7 +123,7 @@ describe('cmms client: fault classes against the simulator', function () {
         assert.equal(e.kind, 'transient');
         assert.equal(committed(), 1);
         const found = await client.findByReference(reference);
-        assert.equal(found?.reference, reference);
+        assert.equal(found?.reference, referenceFor(dialect, reference));
         if (dialect === 'maximo' || dialect === 'rest') {
           // transactionid / Idempotency-Key: even a blind resend comes back as the same work order.
           const again = await client.createWorkOrder({ reference, body: setup.body });

@@ -1,3 +1,4 @@
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import assert from 'node:assert/strict';
 import type { CmmsClient } from '../../nodes/core/cmms';
 import { DEFAULT_ASSETS, SIM_CREDENTIALS } from '../../sim/cmms';
@@ -28,7 +29,7 @@ describe('cmms client: MaintainX against the simulator', () => {
     assert.match(ref.id, /^\d+$/);
     assert.equal(ref.status, 'OPEN');
     const [stored] = h.sim.workOrders('maintainx');
-    assert.deepEqual(stored.fields.externalData, { line: 'L2', millwrightEventId: 'ev-mx-1' });
+    assert.deepEqual(stored.fields.externalData, { line: 'L2', millwrightEventId: referenceFor('maintainx', 'ev-mx-1') });
     const req = h.sim.requests().find((r) => r.method === 'POST');
     assert.equal(req?.query.skipWebhook, 'true');
     assert.equal(req?.headers['x-organization-id'], '1');
@@ -61,7 +62,7 @@ describe('cmms client: MaintainX against the simulator', () => {
     const ref = await client.createWorkOrder({ reference: 'ev-mx-4', body: wo });
     const found = await client.findByReference('ev-mx-4');
     assert.equal(found?.id, ref.id);
-    assert.equal(found?.reference, 'ev-mx-4');
+    assert.equal(found?.reference, referenceFor('maintainx', 'ev-mx-4'));
     assert.equal(found?.assetId, '5000');
     assert.equal(await client.findByReference('ev-none'), null);
     const lookups = h.sim.requests().filter((r) => r.method === 'GET' && r.path === '/v1/workorders');
@@ -89,7 +90,7 @@ describe('cmms client: MaintainX against the simulator', () => {
       h.clock.advance(1000);
     }
     const { items, pages } = await allPages((c) => client.listChangedSince(watermark, c));
-    assert.deepEqual(items.map((w) => w.reference), Array.from({ length: 10 }, (_, i) => `ev-late-${i}`));
+    assert.deepEqual(items.map((w) => w.reference), Array.from({ length: 10 }, (_, i) => referenceFor('maintainx', `ev-late-${i}`)));
     assert.equal(pages, 2);
     const listed = h.sim.requests().filter((r) => r.query['updatedAt[gte]'] !== undefined);
     assert.ok(listed.length >= 2 && listed.every((r) => r.query['updatedAt[gte]'] === watermark));

@@ -1,3 +1,4 @@
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import assert from 'node:assert/strict';
 import type { CmmsClient } from '../../nodes/core/cmms';
 import { DEFAULT_ASSETS, SIM_CREDENTIALS } from '../../sim/cmms';
@@ -34,11 +35,11 @@ describe('cmms client: Maximo against the simulator', () => {
     assert.equal(ref.status, 'WAPPR');
     assert.equal(ref.existing, undefined);
     const [wo] = h.sim.workOrders('maximo');
-    assert.equal(wo.ref, 'ev-maximo-1');
+    assert.equal(wo.ref, referenceFor('maximo', 'ev-maximo-1'));
     assert.equal(wo.fields.siteid, 'BEDFORD');
     assert.equal(wo.fields.assetnum, 'PUMP-101');
     const req = h.sim.requests().find((r) => r.method === 'POST');
-    assert.equal(req?.headers.transactionid, 'ev-maximo-1');
+    assert.equal(req?.headers.transactionid, referenceFor('maximo', 'ev-maximo-1'));
     assert.equal(req?.headers.properties, 'wonum,workorderid,status,href');
     assert.equal(req?.query.lean, '1');
   });
@@ -92,13 +93,13 @@ describe('cmms client: Maximo against the simulator', () => {
     const ref = await client.createWorkOrder({ reference: 'ev-maximo-6', body: body() });
     const found = await client.findByReference('ev-maximo-6');
     assert.equal(found?.id, ref.id);
-    assert.equal(found?.reference, 'ev-maximo-6');
+    assert.equal(found?.reference, referenceFor('maximo', 'ev-maximo-6'));
     assert.equal(found?.status, 'open');
     assert.equal(found?.assetId, 'PUMP-101');
     assert.equal(found?.changedAt, '2026-03-01T08:00:00.000Z');
     assert.equal(await client.findByReference('ev-never-sent'), null);
     const byId = await client.getWorkOrder({ id: ref.id, href: null });
-    assert.equal(byId.reference, 'ev-maximo-6');
+    assert.equal(byId.reference, referenceFor('maximo', 'ev-maximo-6'));
   });
 
   it('lists every asset across pages and maps their statuses', async () => {
@@ -125,7 +126,7 @@ describe('cmms client: Maximo against the simulator', () => {
       h.clock.advance(1000);
     }
     const { items, pages } = await allPages((c) => client.listChangedSince(watermark, c));
-    assert.deepEqual(items.map((w) => w.reference), Array.from({ length: 9 }, (_, i) => `ev-new-${i}`));
+    assert.deepEqual(items.map((w) => w.reference), Array.from({ length: 9 }, (_, i) => referenceFor('maximo', `ev-new-${i}`)));
     assert.equal(pages, 2);
     const where = h.sim.requests().find((r) => typeof r.query['oslc.where'] === 'string' && String(r.query['oslc.where']).startsWith('changedate'));
     assert.equal(where?.query['oslc.where'], 'changedate>="2026-03-01T08:03:00+00:00" and siteid="BEDFORD"');

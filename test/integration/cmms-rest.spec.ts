@@ -1,3 +1,4 @@
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import assert from 'node:assert/strict';
 import type { AuthConfig, CmmsClient } from '../../nodes/core/cmms';
 import { DEFAULT_ASSETS, SIM_CREDENTIALS } from '../../sim/cmms';
@@ -34,8 +35,8 @@ describe('cmms client: generic REST against the simulator', () => {
     assert.equal(again.existing, true);
     assert.equal(h.sim.workOrders('rest').length, 1);
     const posts = h.sim.requests().filter((r) => r.method === 'POST');
-    assert.deepEqual(posts.map((r) => [r.headers['idempotency-key'], r.status]), [['ev-rest-1', 201], ['ev-rest-1', 200]]);
-    assert.equal((posts[0].body as Record<string, unknown>).reference, 'ev-rest-1');
+    assert.deepEqual(posts.map((r) => [r.headers['idempotency-key'], r.status]), [[referenceFor('rest', 'ev-rest-1'), 201], [referenceFor('rest', 'ev-rest-1'), 200]]);
+    assert.equal((posts[0].body as Record<string, unknown>).reference, referenceFor('rest', 'ev-rest-1'));
   });
 
   it('the same key with a different body is a permanent 422 with the server explanation', async () => {
@@ -59,7 +60,7 @@ describe('cmms client: generic REST against the simulator', () => {
     assert.equal(found?.id, ref.id);
     assert.equal(found?.status, 'done');
     assert.equal(await client.findByReference('ev-none'), null);
-    assert.equal((await client.getWorkOrder({ id: ref.id, href: null })).reference, 'ev-rest-3');
+    assert.equal((await client.getWorkOrder({ id: ref.id, href: null })).reference, referenceFor('rest', 'ev-rest-3'));
   });
 
   it('encodes ids in paths', async () => {
@@ -83,7 +84,7 @@ describe('cmms client: generic REST against the simulator', () => {
       h.clock.advance(1000);
     }
     const changed = await allPages((c) => client.listChangedSince(watermark, c));
-    assert.deepEqual(changed.items.map((w) => w.reference), Array.from({ length: 9 }, (_, i) => `ev-new-${i}`));
+    assert.deepEqual(changed.items.map((w) => w.reference), Array.from({ length: 9 }, (_, i) => referenceFor('rest', `ev-new-${i}`)));
     assert.equal(changed.pages, 2);
   });
 
@@ -93,7 +94,7 @@ describe('cmms client: generic REST against the simulator', () => {
       rest: { renderBody: async ({ body, reference }) => ({ summary: body.title, externalKey: reference, reference }) },
     });
     await rendering.createWorkOrder({ reference: 'ev-render', body: wo });
-    assert.deepEqual(h.sim.workOrders('rest')[0].fields, { summary: wo.title, externalKey: 'ev-render', reference: 'ev-render' });
+    assert.deepEqual(h.sim.workOrders('rest')[0].fields, { summary: wo.title, externalKey: referenceFor('rest', 'ev-render'), reference: referenceFor('rest', 'ev-render') });
   });
 
   it('API key in X-API-Key', async () => {
@@ -124,7 +125,7 @@ describe('cmms client: generic REST against the simulator', () => {
       const ref = await ok.createWorkOrder({ reference: 'ev-signed', body: wo });
       assert.ok(ref.id);
       const req = signed.sim.requests()[0];
-      assert.equal(req.headers['webhook-id'], 'ev-signed');
+      assert.equal(req.headers['webhook-id'], referenceFor('rest', 'ev-signed'));
       assert.match(req.headers['webhook-signature'], /^v1,/);
       const bad = signed.client({ dialect: 'rest', baseUrl: `${signed.sim.url}/rest`, auth: bearer, rest: { signingSecret: 'whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
       const e = await failure(bad.createWorkOrder({ reference: 'ev-signed-2', body: wo }));

@@ -1,3 +1,4 @@
+import { referenceFor } from '../../nodes/core/cmms/reference';
 // The outbox engine with the real CMMS client against the CMMS simulator, on real time and
 // loopback only: exactly one work order per event through drops, Retry-After and an outage.
 import assert from 'node:assert/strict';
@@ -64,7 +65,7 @@ describe('outbox with the real client and the CMMS simulator', function () {
     const [wo] = sim.workOrders('maintainx');
     assert.equal(final()[0].outcome, 'created');
     assert.equal(final()[0].workOrderId, wo.id);
-    assert.equal(wo.ref, JSON.stringify({ millwrightEventId: 'ev-normal' }));
+    assert.equal(wo.ref, JSON.stringify({ millwrightEventId: referenceFor('maintainx', 'ev-normal') }));
     const audit = box.admin.auditLog();
     assert.deepEqual(audit.map((a) => [a.call, a.outcome]), [['createWorkOrder', 'created']]);
   });

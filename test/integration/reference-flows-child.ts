@@ -67,7 +67,9 @@ async function main(): Promise<void> {
   await sleep(22_000);
   const result = {
     healthy,
-    workOrders: cmms.workOrders('maximo').map((w) => ({ id: w.id, ref: w.ref, title: String(w.fields.description ?? '') })),
+    // `ref`: the event id the work order was made for, from its long description (the CMMS reference
+    // itself is a short digest of it, see nodes/core/cmms/reference.ts).
+    workOrders: cmms.workOrders('maximo').map((w) => ({ id: w.id, ref: eventIdOf(w.fields), title: String(w.fields.description ?? '') })),
     seen, unmapped,
   };
   console.log(`MWRESULT ${JSON.stringify(result)}`);
@@ -83,3 +85,7 @@ main().catch((err: unknown) => {
   console.log(`MWFAILED ${err instanceof Error ? err.stack : String(err)}`);
   process.exit(1);
 });
+
+function eventIdOf(fields: Record<string, unknown>): string | null {
+  return /Millwright event (\S+)/.exec(String(fields.description_longdescription ?? ''))?.[1] ?? null;
+}

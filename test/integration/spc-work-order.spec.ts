@@ -3,6 +3,7 @@
 // new baseline starts. Also the shipped example flow, run with its real function nodes: the drift
 // trigger arrives before the first part out of spec.
 import assert from 'node:assert/strict';
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -68,7 +69,7 @@ describe('mw-vision-drift with mw-work-order and a CMMS (integration)', function
     await send(1500, 0.012);
     const raised = events.map((m) => m.payload as MaintenanceEvent).filter((e) => e.state === 'raised');
     assert.ok(raised.length >= 1, 'the shift raises drift episodes');
-    const ids = new Set(raised.map((e) => e.eventId));
+    const ids = new Set(raised.map((e) => referenceFor('maximo', e.eventId)));
     assert.equal(ids.size, raised.length);
     await until('one work order per episode', () => sim.workOrders('maximo').length === ids.size);
     await new Promise((r) => setTimeout(r, 300));
@@ -83,7 +84,7 @@ describe('mw-vision-drift with mw-work-order and a CMMS (integration)', function
     drift.receive({ payload: { workOrderId: '1001', assetId: 'PRS-701', status: 'done', cmmsStatus: 'COMP', changedAt: new Date().toISOString() } } as never);
     await until('cleared events', () => events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length >= ids.size);
     const cleared = events.map((m) => m.payload as MaintenanceEvent).filter((e) => e.state === 'cleared');
-    assert.deepEqual(new Set(cleared.map((e) => e.eventId)), ids);
+    assert.deepEqual(new Set(cleared.map((e) => referenceFor('maximo', e.eventId))), ids);
     await until('work orders closed', () => sim.workOrders('maximo').every((wo) => /COMP|CLOSE/.test(wo.status)));
     assert.ok(results.length > 0);
   });

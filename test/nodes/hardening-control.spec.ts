@@ -3,6 +3,7 @@
 // where the payload is not data, with a warning; control payloads are validated strictly.
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import type { MaintenanceEvent } from '../../nodes/core/contracts';
 import { PartStream, partSpecRows } from '../support/spc-parts';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
@@ -65,7 +66,7 @@ describe('control messages are unambiguous (issue 12, item 10)', function () {
       for (const { topic, e } of events) wo.receive({ topic, payload: e } as never);
       await until(() => got.ok.filter((m) => (m.payload as { outcome?: string }).outcome === 'created').length === events.length);
       assert.equal(sim.workOrders('maximo').length, events.length);
-      assert.deepEqual(new Set(sim.workOrders('maximo').map((w) => w.ref)), new Set(events.map((x) => x.e.eventId)));
+      assert.deepEqual(new Set(sim.workOrders('maximo').map((w) => w.ref)), new Set(events.map((x) => referenceFor('maximo', x.e.eventId))));
     });
 
     it('msg.control runs the command; an unknown one or a wrongly typed payload is an error, not data', async () => {

@@ -1,3 +1,4 @@
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import assert from 'node:assert/strict';
 import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
@@ -76,7 +77,7 @@ describe('mw-work-order node', function () {
     assert.ok(created.payload.workOrderId);
     const wos = sim.workOrders('maximo');
     assert.equal(wos.length, 1);
-    assert.equal(wos[0].ref, e.eventId);
+    assert.equal(wos[0].ref, referenceFor('maximo', e.eventId));
     assert.equal(wos[0].fields.assetnum, 'PUMP-101');
     assert.equal(wos[0].fields.siteid, 'BEDFORD');
     assert.equal(wos[0].fields.worktype, 'CM');
@@ -239,7 +240,7 @@ describe('mw-work-order node', function () {
       const e = event();
       (helper.getNode('wo1') as Node).receive({ payload: e } as never);
       await out.next('results', (m) => m.payload.outcome === 'created');
-      const wos = sim.workOrders(dialect).filter((w) => w.ref === e.eventId || JSON.stringify(w.fields.externalData ?? '').includes(e.eventId));
+      const wos = sim.workOrders(dialect).filter((w) => w.ref === referenceFor(dialect, e.eventId) || JSON.stringify(w.fields.externalData ?? '').includes(referenceFor(dialect, e.eventId)));
       assert.equal(wos.length, 1, `${dialect}: one work order carrying the event id`);
       await helper.unload();
     }

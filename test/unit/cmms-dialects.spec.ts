@@ -8,6 +8,7 @@ import { restAssetState, restState } from '../../nodes/core/cmms/rest';
 import { linkNext, serviceNowAssetState, serviceNowKind, serviceNowState, urgencyImpactFor } from '../../nodes/core/cmms/servicenow';
 import { standardWebhookHeaders, verifyStandardWebhook } from '../../nodes/core/cmms/signing';
 import { toIso, toServiceNowTime } from '../../nodes/core/cmms/values';
+import { referenceFor } from '../../nodes/core/cmms/reference';
 import { json, startServer, type TestServer } from './cmms-server';
 
 describe('cmms dialects (pure parts)', () => {
@@ -109,6 +110,8 @@ describe('cmms dialects (pure parts)', () => {
     let server: TestServer;
     let client: CmmsClient;
     const now = Date.parse('2026-03-01T10:00:00Z');
+    // The dialect sees the compact reference of the event id (reference.ts).
+    const mx = (eventId: string): string => referenceFor('maintainx', eventId);
     const row = (id: number, ref: unknown) => ({ id, status: 'OPEN', externalData: ref, updatedAt: '2026-03-01T09:00:00Z' });
     afterEach(async () => {
       client.close();
@@ -125,13 +128,13 @@ describe('cmms dialects (pure parts)', () => {
         const u = new URL(String(req.url), 'http://x');
         const cursor = u.searchParams.get('cursor');
         // Like the real API: unknown filters are ignored, everything comes back.
-        if (!cursor) json(res, 200, { workOrders: [row(1, { millwrightEventId: 'ev-a' }), row(2, 'ev-b')], nextCursor: 'c2' });
-        else json(res, 200, { workOrders: [row(3, { millwrightEventId: 'ev-target' })], nextCursor: null });
+        if (!cursor) json(res, 200, { workOrders: [row(1, { millwrightEventId: mx('ev-a') }), row(2, mx('ev-b'))], nextCursor: 'c2' });
+        else json(res, 200, { workOrders: [row(3, { millwrightEventId: mx('ev-target') })], nextCursor: null });
       });
       const found = await client.findByReference('ev-target');
       assert.equal(found?.id, '3');
       const queries = server.seen.map((r) => new URL(r.url, 'http://x').searchParams);
-      assert.equal(queries[0].get('externalData'), 'ev-target', 'the filter was tried first');
+      assert.equal(queries[0].get('externalData'), mx('ev-target'), 'the filter was tried first');
       assert.equal(queries[1].get('updatedAt[gte]'), '2026-03-01T08:00:00.000Z', 'then a scan over the look-back window');
       assert.equal(queries[2].get('cursor'), 'c2');
       assert.equal(queries[2].get('updatedAt[gte]'), '2026-03-01T08:00:00.000Z', 'the same filter on every page');
@@ -143,7 +146,7 @@ describe('cmms dialects (pure parts)', () => {
     it('scans when the server refuses the unknown filter with a 400', async () => {
       await start((req, res) => {
         if (String(req.url).includes('externalData')) json(res, 400, { errors: [{ message: 'unknown query parameter', field: 'externalData' }] });
-        else json(res, 200, { workOrders: [row(7, { millwrightEventId: 'ev-z' })], nextCursor: null });
+        else json(res, 200, { workOrders: [row(7, { millwrightEventId: mx('ev-z') })], nextCursor: null });
       });
       assert.equal((await client.findByReference('ev-z'))?.id, '7');
       assert.equal((await client.findByReference('ev-z'))?.id, '7');

@@ -222,6 +222,17 @@ function requestBlock(req: Record<string, unknown>, words: unknown[] | null, ctx
   return { unitId, table, start, count: Math.min(count, MAX_BLOCK), words: words ?? [] };
 }
 
+/** The collector and the registry rows of one block read, or the unmapped answer when none match. */
+function blockRows(block: Block, msg: InputMessage, ctx: MapContext): { c: Collector; rows: readonly Row[]; timestamp: string } | { unmapped: MapResult } {
+  const conn = ctx.connections[0] ?? '*';
+  const ref = `${conn}/${block.unitId ?? '*'}/${block.table}/${block.start}-${block.start + block.count - 1}`;
+  const c = new Collector('modbus', ref, ref, ctx);
+  if (!ctx.registry) return { unmapped: unmapped(c, ctx, ref) };
+  const rows = ctx.registry.lookupModbus(ctx.connections, block.unitId, block.table, block.start, block.count);
+  if (rows.length === 0) return { unmapped: unmapped(c, ctx, `Modbus block ${ref}`) };
+  return { c, rows, timestamp: iso(timeOf(msg.timestamp) ?? ctx.now) };
+}
+
 /**
  * A failed poll (timeout, connection lost, exception response): every reading the block would have
  * given, with quality bad and no value, so mw-threshold raises a sensor fault at once instead of
@@ -230,13 +241,9 @@ function requestBlock(req: Record<string, unknown>, words: unknown[] | null, ctx
 function mapModbusFailure(msg: InputMessage, req: Record<string, unknown>, ctx: MapContext): MapResult {
   const block = requestBlock(req, null, ctx);
   if (typeof block === 'string') return invalid('modbus', null, block);
-  const conn = ctx.connections[0] ?? '*';
-  const ref = `${conn}/${block.unitId ?? '*'}/${block.table}/${block.start}-${block.start + block.count - 1}`;
-  const c = new Collector('modbus', ref, ref, ctx);
-  if (!ctx.registry) return unmapped(c, ctx, ref);
-  const rows = ctx.registry.lookupModbus(ctx.connections, block.unitId, block.table, block.start, block.count);
-  if (rows.length === 0) return unmapped(c, ctx, `Modbus block ${ref}`);
-  const timestamp = iso(timeOf(msg.timestamp) ?? ctx.now);
+  const found = blockRows(block, msg, ctx);
+  if ('unmapped' in found) return found.unmapped;
+  const { c, rows, timestamp } = found;
   const none: Converted = { ok: true, value: '', outOfRange: null };
   for (const row of rows) {
     if (!c.allowed(row)) continue;
@@ -258,13 +265,9 @@ function errorText(e: unknown): string {
 function mapModbus(msg: InputMessage, ctx: MapContext): MapResult {
   const block = modbusBlock(msg, ctx);
   if (typeof block === 'string') return invalid('modbus', null, block);
-  const conn = ctx.connections[0] ?? '*';
-  const ref = `${conn}/${block.unitId ?? '*'}/${block.table}/${block.start}-${block.start + block.count - 1}`;
-  const c = new Collector('modbus', ref, ref, ctx);
-  if (!ctx.registry) return unmapped(c, ctx, ref);
-  const rows = ctx.registry.lookupModbus(ctx.connections, block.unitId, block.table, block.start, block.count);
-  if (rows.length === 0) return unmapped(c, ctx, `Modbus block ${ref}`);
-  const timestamp = iso(timeOf(msg.timestamp) ?? ctx.now);
+  const found = blockRows(block, msg, ctx);
+  if ('unmapped' in found) return found.unmapped;
+  const { c, rows, timestamp } = found;
   for (const row of rows) {
     if (!c.allowed(row)) continue;
     const m = row.modbus!;

@@ -6,6 +6,7 @@ import { Connection } from './http';
 import { createMaintainXClient } from './maintainx';
 import { createMaximoClient } from './maximo';
 import { createRestClient } from './rest';
+import { checkReferenceLength, referenceLengthOf, withCompactReference } from './reference';
 import { createServiceNowClient, serviceNowKind } from './servicenow';
 import type { ClientDeps, CmmsClient, CmmsConfig, DialectName } from './types';
 
@@ -13,6 +14,7 @@ export * from './types';
 export { CmmsError, isCmmsError, kindForStatus, parseVendorError, type CmmsErrorKind } from './errors';
 export { HealthMonitor, runProbe, stateForError, type HealthListener, type HealthOptions, type HealthSnapshot, type HealthState, type HealthTimers } from './health';
 export { parseRetryAfter, retryDelayFromHeaders, RateLimiter, DEFAULT_RATE } from './rate';
+export { compactReference, referenceFor, DEFAULT_REFERENCE_LENGTH, MIN_REFERENCE_LENGTH, MAX_REFERENCE_LENGTH, referenceLengthOf } from './reference';
 export { standardWebhookHeaders, standardWebhookSignature, verifyStandardWebhook } from './signing';
 
 export const DIALECT_LABELS: Record<DialectName, string> = {
@@ -38,6 +40,8 @@ export function checkConfig(config: CmmsConfig): string | null {
   for (const [name, v] of [['timeoutMs', config.timeoutMs], ['connectTimeoutMs', config.connectTimeoutMs], ['maxResponseBytes', config.maxResponseBytes], ['pageSize', config.pageSize]] as const) {
     if (v !== undefined && !(Number.isFinite(v) && v > 0)) return `${name} must be a positive number`;
   }
+  const refProblem = checkReferenceLength(config.referenceLength);
+  if (refProblem) return refProblem;
   const auth = config.auth;
   if (!auth || typeof auth !== 'object') return 'no authentication settings';
   if (auth.kind === 'apikey' && (!auth.header || !auth.key)) return 'API key authentication needs a header name and a key';
@@ -51,6 +55,10 @@ export function createCmmsClient(config: CmmsConfig, deps: ClientDeps = {}): Cmm
   const problem = checkConfig(config);
   if (problem) throw configError(problem);
   const conn = new Connection(config, DIALECT_LABELS[config.dialect], deps, config.dialect === 'servicenow' ? serviceNowKind : undefined);
+  return withCompactReference(createDialect(conn, config), referenceLengthOf(config));
+}
+
+function createDialect(conn: Connection, config: CmmsConfig): CmmsClient {
   switch (config.dialect) {
     case 'maximo': return createMaximoClient(conn, config);
     case 'servicenow': return createServiceNowClient(conn, config);

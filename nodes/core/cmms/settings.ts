@@ -23,6 +23,8 @@ export interface CmmsNodeSettings {
   clientCert?: string;
   proxy?: string;
   maxResponseKB?: number | string;
+  /** Characters of the compact reference; blank = the dialect's default (Maximo 10, others 32). */
+  referenceLength?: number | string;
   ratePerMinute?: number | string;
   rateBurst?: number | string;
   concurrency?: number | string;
@@ -94,6 +96,7 @@ const settingsSchema = {
     clientCert: text(200_000),
     proxy: text(2000),
     maxResponseKB: numberish(16, 512 * 1024),
+    referenceLength: numberish(8, 51),
     ratePerMinute: numberish(1, 100_000),
     rateBurst: numberish(1, 10_000),
     concurrency: numberish(1, 64),
@@ -188,6 +191,7 @@ export function parseCmmsSettings(settings: unknown, credentials: CmmsCredential
     },
     proxy: opt(s.proxy),
     maxResponseBytes: num(s.maxResponseKB, 5120) * 1024,
+    ...(String(s.referenceLength ?? '').trim() === '' ? {} : { referenceLength: num(s.referenceLength, 0) }),
     rate: { perMinute: num(s.ratePerMinute, 60), burst: num(s.rateBurst, 10), concurrency: num(s.concurrency, 4) },
   };
   if (client.tls?.cert && !client.tls.key) errors.push('a client certificate needs its key (Security tab)');

@@ -96,6 +96,11 @@ export interface CmmsConfig {
   maxResponseBytes?: number;
   /** Items per page for list calls; default 100. */
   pageSize?: number;
+  /**
+   * Characters of the compact reference (base32 of SHA-256 of the event id) stored in the CMMS's
+   * reference field; 8–51, default per dialect (Maximo 10, others 32). See reference.ts.
+   */
+  referenceLength?: number;
   rate?: RateConfig;
   maximo?: MaximoOptions;
   servicenow?: ServiceNowOptions;
@@ -118,7 +123,10 @@ export interface WorkOrderRef {
 }
 
 export interface CreateInput {
-  /** Our eventId: the dedupe key carried in the CMMS's reference field. */
+  /**
+   * Our eventId. `createCmmsClient` turns it into the compact reference (reference.ts) before the
+   * dialect sees it; the dialect stores that in its reference field.
+   */
   reference: string;
   /** Dialect field names, already mapped. */
   body: Record<string, unknown>;

@@ -1,9 +1,8 @@
 // Small durable key-value state for nodes that must remember things across restarts and redeploys
 // (alarm episodes, shelving, SPC baselines, verification results). One SQLite file per node,
 // written on transitions, never per sample: a put is a committed, fsynced transaction.
-import { isCorruption, moveAside, quickCheck } from '../storage/move-aside';
-import { boundWal, loadSqlite, prepareDataFile, type Database, type Statement } from '../storage/sqlite';
-import { errorMessage } from '../error-message';
+import type { Database, Statement } from '../storage/sqlite';
+import { openStateFile } from '../storage/state-file';
 
 export interface DurableStateOptions {
   /** Told when a corrupt file was moved aside and a fresh one started. */
@@ -11,23 +10,9 @@ export interface DurableStateOptions {
   now?: () => number;
 }
 
-function openFile(file: string): Database {
-  const Sqlite = loadSqlite();
-  const db = new Sqlite(file, { timeout: 5000 });
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    boundWal(db);
-    db.exec(`CREATE TABLE IF NOT EXISTS state (
-      ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,
-      PRIMARY KEY (ns, key)) WITHOUT ROWID`);
-    quickCheck(db);
-    return db;
-  } catch (e) {
-    db.close();
-    throw e;
-  }
-}
+const SCHEMA = `CREATE TABLE IF NOT EXISTS state (
+  ns TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, updated_at INTEGER NOT NULL,
+  PRIMARY KEY (ns, key)) WITHOUT ROWID`;
 
 export class DurableState {
   private readonly db: Database;
@@ -36,17 +21,7 @@ export class DurableState {
 
   constructor(readonly file: string, opts: DurableStateOptions = {}) {
     this.now = opts.now ?? Date.now;
-    prepareDataFile(file);
-    let db: Database;
-    try {
-      db = openFile(file);
-    } catch (e) {
-      if (!isCorruption(e)) throw e;
-      const movedTo = moveAside(file, this.now());
-      opts.onMovedAside?.(movedTo, errorMessage(e));
-      prepareDataFile(file);
-      db = openFile(file);
-    }
+    const db = openStateFile(file, SCHEMA, { now: this.now, onMovedAside: opts.onMovedAside });
     this.db = db;
     this.stmt = {
       get: db.prepare('SELECT value FROM state WHERE ns = ? AND key = ?'),

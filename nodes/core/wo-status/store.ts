@@ -3,8 +3,8 @@
 // per work order (so an out-of-order delivery does not turn a closed work order back to open) and
 // the work-order → event links already resolved. A change is committed here before the CMMS gets
 // its 2xx, so a crash between the answer and the emit loses nothing: the next start emits it.
-import fs from 'node:fs';
-import { boundWal, loadSqlite, prepareDataFile, sqliteCode, type Database, type Statement } from '../storage/sqlite';
+import type { Database, Statement } from '../storage/sqlite';
+import { openStateFile } from '../storage/state-file';
 
 export interface StoredChange {
   seq: number;
@@ -53,46 +53,14 @@ CREATE TABLE IF NOT EXISTS work_orders (
 CREATE INDEX IF NOT EXISTS work_orders_updated ON work_orders (updated_at);
 `;
 
-const CORRUPT = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB']);
-
-function openFile(file: string): Database {
-  const Sqlite = loadSqlite();
-  const db = new Sqlite(file, { timeout: 5000 });
-  try {
-    db.pragma('journal_mode = WAL');
-    // FULL: the commit before a 2xx must survive a power cut, or the CMMS stops retrying a change we lost.
-    db.pragma('synchronous = FULL');
-    boundWal(db);
-    db.exec(SCHEMA);
-    const check = db.pragma('quick_check', { simple: true });
-    if (check !== 'ok') throw Object.assign(new Error(`quick_check: ${String(check)}`), { code: 'SQLITE_CORRUPT' });
-    return db;
-  } catch (e) {
-    db.close();
-    throw e;
-  }
-}
-
 export class StatusStore {
   private readonly db: Database;
   private readonly s: Record<string, Statement>;
 
   constructor(readonly file: string, private readonly limits: Limits = DEFAULT_LIMITS, onMovedAside?: (to: string, why: string) => void) {
-    // The folder 0700 and the file 0600, like every database of the package.
-    prepareDataFile(file);
-    let db: Database;
-    try {
-      db = openFile(file);
-    } catch (e) {
-      const code = sqliteCode(e) ?? (e as { code?: string }).code;
-      if (!code || !CORRUPT.has(code)) throw e;
-      const to = `${file}.corrupt-${Date.now()}`;
-      fs.renameSync(file, to);
-      for (const x of ['-wal', '-shm']) if (fs.existsSync(file + x)) fs.renameSync(file + x, to + x);
-      onMovedAside?.(to, e instanceof Error ? e.message : String(e));
-      prepareDataFile(file);
-      db = openFile(file);
-    }
+    // FULL (in openStateFile): the commit before a 2xx must survive a power cut, or the CMMS stops
+    // retrying a change we lost. The folder 0700 and the file 0600, like every database of the package.
+    const db = openStateFile(file, SCHEMA, { onMovedAside });
     this.db = db;
     const p = (sql: string): Statement => db.prepare(sql);
     this.s = {
