@@ -12,8 +12,9 @@ import { StatusStore } from './core/wo-status/store';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
+import { controlOf } from './lib/control';
 import { onInput } from './lib/input';
-import type { Node, NodeAPI, NodeDef, NodeMessage } from './lib/red';
+import { registerNode, type Node, type NodeAPI, type NodeDef, type NodeMessage } from './lib/red';
 import { failed, ok, showStatus, warning } from './lib/status';
 import { addWebhookRoute, type RouteHandle } from './lib/webhook-route';
 
@@ -183,13 +184,17 @@ export = function (RED: NodeAPI): void {
 
     onInput(node, (msg, send, done) => {
       if (!service) return done(new Error(lastProblem || RED._('mw-wo-status.errors.not-running')));
-      if (msg.topic === 'poll') {
+      // msg.control, as on every node of the package; this node takes no data, so the topic form
+      // cannot swallow anything and stays accepted without a warning.
+      const which = controlOf(msg, ['poll', 'metrics'] as const, () => true);
+      if (which && 'invalid' in which) return done(new Error(which.invalid));
+      if (which?.name === 'poll') {
         const pollNow = (node as Node & { pollNow?: () => Promise<void> }).pollNow;
         if (!pollNow) return done(new Error(RED._('mw-wo-status.errors.not-polling')));
         if (pollTimer) clearTimeout(pollTimer);
         return pollNow();
       }
-      if (msg.topic === 'metrics') {
+      if (which?.name === 'metrics') {
         send({ ...msg, payload: { ...service.counters, refused: { ...service.counters.refused }, pending: store?.pendingCount() ?? 0, watermark: store?.meta('watermark') ?? null, path: route?.fullPath ?? null } } as NodeMessage);
         return done();
       }
@@ -208,7 +213,7 @@ export = function (RED: NodeAPI): void {
     });
   }
 
-  RED.nodes.registerType('mw-wo-status', MwWoStatusNode as unknown as (this: Node, def: NodeDef) => void, {
+  registerNode(RED, 'mw-wo-status', MwWoStatusNode, {
     credentials: { secret: { type: 'password' }, previousSecret: { type: 'password' } },
   });
 

@@ -165,10 +165,14 @@ describe('mw-wo-status node', function () {
     await new Promise((r) => setTimeout(r, 200));
     assert.equal(statuses.msgs.length, 1, JSON.stringify(statuses.msgs));
     assert.deepEqual(statuses.msgs[0].payload.eventIds, [], 'a work order this gateway did not make');
-    (helper.getNode('wos1') as Node).receive({ topic: 'metrics' } as never);
-    const metrics = await statuses.next((m) => m.topic === 'metrics');
+    // msg.control, as on every node of the package (the topic form is used further down).
+    (helper.getNode('wos1') as Node).receive({ control: 'metrics', topic: 'stats' } as never);
+    const metrics = await statuses.next((m) => m.topic === 'stats');
     const refused = metrics.payload.refused as Record<string, number>;
     assert.deepEqual({ bad: refused['bad-signature'], replay: refused.replay, malformed: refused.malformed, big: refused['too-large'] }, { bad: 1, replay: 1, malformed: 1, big: 1 });
+    const wrongControl = new Promise<string>((resolve) => (helper.getNode('wos1') as unknown as import('node:events').EventEmitter).on('call:error', (call: { args: unknown[] }) => resolve(String((call.args[0] as Error)?.message ?? call.args[0]))));
+    (helper.getNode('wos1') as Node).receive({ control: 'drop-everything' } as never);
+    assert.match(await wrongControl, /msg\.control "drop-everything" is not one of poll, metrics/);
   });
 
   it('the body is checked as sent, even when httpNodeMiddleware parses JSON first', async () => {
