@@ -81,6 +81,14 @@ export = function (RED: NodeAPI): void {
   /** Where each deployed connection's stored secrets were saved for (see the test route). */
   const savedOrigins = new Map<string, string[] | null>();
 
+  function deployedOrigins(id: string): string[] | null {
+    let found: string[] | null = null;
+    RED.nodes.eachNode((n) => {
+      if (n.id === id && n.type === 'mw-cmms') found = secretOrigins(n);
+    });
+    return found;
+  }
+
   function MwCmmsNode(this: CmmsNode, config: CmmsNodeDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
@@ -218,7 +226,8 @@ export = function (RED: NodeAPI): void {
     // browser fills a saved password only on its own site: a changed URL needs the secret typed again.
     const storedKeys = Object.keys(stored ?? {}).filter((k) => !typedKeys.has(k) && k in CREDENTIALS && CREDENTIALS[k as keyof typeof CREDENTIALS].type === 'password');
     if (stored) {
-      const saved = typeof body.id === 'string' ? savedOrigins.get(body.id) : undefined;
+      // A node deployed a moment ago may not be constructed yet: its deployed settings say the same.
+      const saved = typeof body.id === 'string' ? savedOrigins.get(body.id) ?? deployedOrigins(body.id) : undefined;
       const wanted = secretOrigins(body.config);
       const same = !!saved && !!wanted && wanted.every((o) => saved.includes(o));
       if (!same && storedKeys.length > 0) {
