@@ -70,6 +70,16 @@ export interface CmmsNodeOptions {
   probeIntervalMs: number;
   /** Raised in the editor and the log, never blocking: basic auth, TLS checks off, plain http. */
   warnings: string[];
+  /**
+   * Secrets the sign-in needs but the credentials lack (only with `secretsOptional`): the
+   * connection can then keep shadow records but must refuse live sends.
+   */
+  missingSecrets: string[];
+}
+
+export interface ParseOptions {
+  /** Missing secrets are reported in `missingSecrets` instead of failing the parse. */
+  secretsOptional?: boolean;
 }
 
 export type ParseResult = { ok: true; value: CmmsNodeOptions } | { ok: false; errors: string[] };
@@ -120,22 +130,22 @@ function num(v: number | string | undefined, fallback: number): number {
 const blank = (s: string | undefined): s is undefined => s === undefined || s.trim() === '';
 const opt = (s: string | undefined): string | undefined => (blank(s) ? undefined : s.trim());
 
-function authFrom(s: CmmsNodeSettings, c: CmmsCredentials, errors: string[]): AuthConfig {
+function authFrom(s: CmmsNodeSettings, c: CmmsCredentials, errors: string[], secrets: string[]): AuthConfig {
   switch (s.authType) {
     case 'none':
       return { kind: 'none' };
     case 'apikey':
-      if (blank(c.apiKey)) errors.push('the API key is empty');
+      if (blank(c.apiKey)) secrets.push('the API key is empty');
       return { kind: 'apikey', header: opt(s.apiKeyHeader) ?? (s.dialect === 'maximo' ? 'apikey' : 'X-API-Key'), key: c.apiKey ?? '' };
     case 'bearer':
-      if (blank(c.token)) errors.push('the bearer token is empty');
+      if (blank(c.token)) secrets.push('the bearer token is empty');
       return { kind: 'bearer', token: c.token ?? '' };
     case 'basic':
-      if (blank(c.username)) errors.push('the user name is empty');
+      if (blank(c.username)) secrets.push('the user name is empty');
       return { kind: 'basic', username: c.username ?? '', password: c.password ?? '' };
     case 'oauth2': {
       if (blank(s.tokenUrl)) errors.push('the OAuth token URL is empty');
-      if (blank(c.clientId) || blank(c.clientSecret)) errors.push('the OAuth client ID or secret is empty');
+      if (blank(c.clientId) || blank(c.clientSecret)) secrets.push('the OAuth client ID or secret is empty');
       let tokenUrl = opt(s.tokenUrl) ?? '';
       // A relative token path (ServiceNow's /oauth_token.do) is resolved against the base URL.
       if (tokenUrl.startsWith('/')) tokenUrl = s.baseUrl.replace(/\/+$/, '') + tokenUrl;
@@ -164,14 +174,16 @@ function headersFrom(raw: string | undefined, errors: string[]): Record<string, 
   }
 }
 
-export function parseCmmsSettings(settings: unknown, credentials: CmmsCredentials = {}): ParseResult {
+export function parseCmmsSettings(settings: unknown, credentials: CmmsCredentials = {}, options: ParseOptions = {}): ParseResult {
   const checked = validateSettings(settings);
   if (!checked.ok) return checked;
   const s = checked.value;
   const errors: string[] = [];
   const warnings: string[] = [];
+  // Secrets are kept apart: a connection used only in shadow mode needs none of them.
+  const secrets: string[] = [];
   const baseUrl = s.baseUrl.trim().replace(/\/+$/, '');
-  const auth = authFrom({ ...s, baseUrl }, credentials, errors);
+  const auth = authFrom({ ...s, baseUrl }, credentials, errors, secrets);
 
   if (s.authType === 'basic') warnings.push('basic');
   if (s.tlsVerify === false) warnings.push('tlsOff');
@@ -231,9 +243,11 @@ export function parseCmmsSettings(settings: unknown, credentials: CmmsCredential
         idempotencyHeader: opt(s.restIdempotencyHeader),
         signingSecret: s.restSign ? opt(credentials.signingSecret) : undefined,
       };
-      if (s.restSign && blank(credentials.signingSecret)) errors.push('body signing is on but the signing secret is empty');
+      if (s.restSign && blank(credentials.signingSecret)) secrets.push('body signing is on but the signing secret is empty');
       break;
   }
+  if (!options.secretsOptional) errors.push(...secrets);
   if (errors.length > 0) return { ok: false, errors };
-  return { ok: true, value: { client, probeIntervalMs: num(s.probeIntervalSec, 30) * 1000, warnings } };
+  const missingSecrets = options.secretsOptional ? secrets : [];
+  return { ok: true, value: { client, probeIntervalMs: num(s.probeIntervalSec, 30) * 1000, warnings, missingSecrets } };
 }
