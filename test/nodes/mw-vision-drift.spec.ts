@@ -81,7 +81,7 @@ describe('mw-vision-drift node', function () {
     assert.ok(typeof last.spc?.series.bore.ucl === 'number');
     // Every chart's point, centre line and limits for dashboards, the p chart too (issue 15 item 16).
     const charts = (last.spc?.series.bore as unknown as { charts: Record<string, Record<string, number>> }).charts;
-    assert.equal(typeof charts.ewma.centre, 'number');
+    assert.equal(typeof charts.cusumLarge.limit, 'number');
     assert.equal(typeof charts.cusum.limit, 'number');
     const p = (last.spc as unknown as { defectCharts: { phase: string; charts: Record<string, Record<string, number>> } }).defectCharts;
     assert.equal(p.phase, 'monitoring');
@@ -289,15 +289,34 @@ describe('mw-vision-drift node', function () {
     assert.ok(node.error.args.some((a) => /mw-vision-drift\.errors\.invalid-config/.test(String(a[0]))));
   });
 
+  it('the editor converts days into units with the rate the deployed node measured, not the rate typed (issue 15 item 13)', async () => {
+    await helper.load([drift()], flow());
+    const out = outputs();
+    // One part every 2 s by the records' own timestamps: 1 800 units per hour, typed 3 600.
+    await feed(new PartStream({ seed: 3, unitsPerSecond: 0.5 }), 400, out);
+    const q = 'falseAlarmDays=30&unitsPerHour=3600&k=0.5&fir=true&characteristics=1';
+    const measured = await helper.request().get(`/mw-vision-drift/design?${q}&node=vd1`).expect(200);
+    assert.equal(measured.body.rateSource, 'measured');
+    assert.equal(measured.body.unitsPerHour, 1800);
+    assert.equal(measured.body.arl0, 30 * 24 * 1800);
+    const typed = await helper.request().get(`/mw-vision-drift/design?${q}&node=vd1&rate=typed`).expect(200);
+    assert.equal(typed.body.rateSource, 'typed');
+    assert.equal(typed.body.arl0, 30 * 24 * 3600);
+    const other = await helper.request().get(`/mw-vision-drift/design?${q}&node=nosuchnode`).expect(200);
+    assert.equal(other.body.rateSource, 'typed', 'a node that has measured nothing converts with the typed rate');
+  });
+
   it('the editor endpoint turns a time budget into units and shows detection delays for mid-run shifts', async () => {
     await helper.load([drift()], flow());
     // One false alarm a month at one unit a second, two characteristics and the defect rate (2.15 budget slots).
     const r = await helper.request().get('/mw-vision-drift/design?falseAlarmDays=30&unitsPerHour=3600&lambda=0.05&k=0.5&fir=true&characteristics=2').expect(200);
     assert.equal(r.body.arl0, 2_592_000);
     assert.equal(r.body.slots, 2.15);
-    assert.ok(Math.abs(r.body.cusumArl0 - (2_592_000 * 2.15) / 0.475) < 1, `CUSUM share ${r.body.cusumArl0}`);
-    const delays = r.body.arl as Array<{ shift: number; cusum: number; ewma: number }>;
-    assert.deepEqual(delays.map((a) => a.shift), [0.5, 1, 2]);
+    assert.ok(Math.abs(r.body.cusumArl0 - (2_592_000 * 2.15) / 0.6) < 1, `CUSUM share ${r.body.cusumArl0}`);
+    assert.equal(r.body.rateSource, 'typed', 'nothing measured yet');
+    const delays = r.body.arl as Array<{ shift: number; cusum: number; cusumLarge: number }>;
+    assert.deepEqual(delays.map((a) => a.shift), [0.5, 1, 2, 3]);
+    assert.ok(delays[2].cusumLarge < delays[2].cusum, 'the large-shift CUSUM is the faster at 2σ');
     const one = delays[1];
     // Mid-run, without the FIR head start: about 30 parts for 1σ at h ≈ 15 (a FIR start would show about 16).
     assert.ok(one.cusum > 25 && one.cusum < 40, `1σ: ${one.cusum}`);
