@@ -263,6 +263,35 @@ describe('mw-vision-drift node', function () {
     assert.equal(out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'raised' && (m.payload as MaintenanceEvent).details.family === 'mean').length, 0);
   });
 
+  it('defect phase I, first and after a re-baseline, resumes across a restart instead of starting over (issue 15 item 15)', async () => {
+    type Defects = { phase: string; learned?: number; of?: number };
+    const defects = (out: Outputs): Defects => (out.records[out.records.length - 1].spc as unknown as { defectCharts: Defects }).defectCharts;
+    // FAST: phase I of 3 subgroups × 100 units.
+    await helper.load([drift()], flow());
+    let out = outputs();
+    const stream = new PartStream({ seed: 8 });
+    await feed(stream, 250, out);
+    assert.equal(defects(out).phase, 'learning');
+    assert.equal(defects(out).learned, 2);
+    await helper.unload();
+    await helper.load([drift()], flow());
+    out = outputs();
+    await feed(stream, 60, out);
+    assert.equal(defects(out).phase, 'monitoring', 'the third subgroup closed at unit 300, counting the 250 before the restart');
+
+    // After a re-baseline the previous p̄ is charted while phase I confirms it; a restart keeps that progress too.
+    (helper.getNode('vd1') as Node).receive({ control: 'rebaseline', payload: { asset: 'CNC-07' } } as never);
+    await new Promise((r) => setTimeout(r, 50));
+    await feed(stream, 250, out);
+    assert.equal(defects(out).phase, 'confirming');
+    assert.equal(defects(out).learned, 2);
+    await helper.unload();
+    await helper.load([drift()], flow());
+    out = outputs();
+    await feed(stream, 60, out);
+    assert.equal(defects(out).phase, 'monitoring', 'the confirmation ended at its third subgroup, across the restart');
+  });
+
   it('refuses invalid settings with a clear error and rejects input until fixed', async () => {
     await helper.load([drift()], flow({ lambda: '7', specs: [{ characteristic: 'bore', lsl: '3', usl: '2' }] }));
     const out = outputs();

@@ -248,7 +248,8 @@ export function parseDriftSettings(raw: unknown): { ok: true; value: DriftSettin
     cpkMedium: number('cpkMedium', 1.33, 0, 10),
     cpkHigh: number('cpkHigh', 1.0, 0, 10),
     defectSubgroup: (s.defectSubgroup as SubgroupMode | undefined) ?? 'units',
-    defectSubgroupSize: number('defectSubgroupUnits', 500, 10, 10_000_000, true),
+    // 100 × 20 subgroups: the first defect baseline after 2 000 units (0.2: 500, so 10 000 blind units).
+    defectSubgroupSize: number('defectSubgroupUnits', 100, 10, 10_000_000, true),
     defectSubgroupSeconds: number('defectSubgroupSeconds', 300, 1, 86_400 * 7),
     perDefectType: s.perDefectType !== false,
     minConfidence: number('minConfidence', 0.5, 0, 1),
