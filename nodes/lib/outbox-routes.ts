@@ -31,9 +31,13 @@ function sendLines(res: Response, name: string, lines: Iterable<string>): void {
   res.end();
 }
 
-export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup): void {
-  const read = RED.auth.needsPermission('mw-outbox.read');
-  const write = RED.auth.needsPermission('mw-outbox.write');
+/**
+ * The same routes serve the old `/mw-outbox` prefix (kept for scripts that use it) and the
+ * sidebar's `/millwright/outbox`, each with its own permission name.
+ */
+export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup, prefix = OUTBOX_ROUTE_PREFIX, permission = 'mw-outbox'): void {
+  const read = RED.auth.needsPermission(`${permission}.read`);
+  const write = RED.auth.needsPermission(`${permission}.write`);
 
   const withOutbox = (fn: (box: Outbox, req: Request, res: Response) => void) => (req: Request, res: Response): void => {
     const box = lookup(String(req.params.id));
@@ -48,7 +52,7 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup): void {
     }
   };
 
-  const p = OUTBOX_ROUTE_PREFIX;
+  const p = prefix;
   RED.httpAdmin.get(`${p}/:id/metrics`, read, withOutbox((box, _req, res) => { res.json(box.getMetrics()); }));
   RED.httpAdmin.get(`${p}/:id/queue`, read, withOutbox((box, req, res) => {
     const state = String(req.query.state ?? 'pending');
