@@ -31,8 +31,19 @@ async function main(): Promise<void> {
     { ...drift, id: 'sb-drift', z: 'sb-tab', name: 'bore and coating', phase1Units: 20, phase1Subgroups: 4, x: 300, y: 200, wires: [[], [], []] },
     { id: 'sb-registry', type: 'mw-asset-registry', name: 'plant assets', cmms: 'sb-cmms', file: '', fileFormat: 'auto', watch: true, requireVerified: false,
       opcuaNamespaces: '', autoVerifyHours: 0,
-      rows: [{ kind: 'exact', identifier: 'plant/line2/p101/vib', assetId: 'PUMP-101', siteId: 'BEDFORD', location: 'AREA1/LINE2/PUMP-101', metric: 'vibration' }] },
-    { id: 'sb-in-reading', type: 'http in', z: 'sb-tab', url: '/reading', method: 'post', upload: false, x: 100, y: 320, wires: [['sb-map', 'sb-ok-reading']] },
+      // One good row, and the three mistakes verification finds: a decommissioned look-alike (letter O),
+      // an asset at another site, and one the CMMS does not have.
+      rows: [
+        { kind: 'exact', identifier: 'plant/line2/p101/vib', assetId: 'PUMP-101', siteId: 'BEDFORD', location: 'AREA1/LINE2/PUMP-101', metric: 'vibration' },
+        { kind: 'exact', identifier: 'plant/line2/p1o1/vib', assetId: 'PUMP-1O1', siteId: 'BEDFORD', location: 'AREA1/LINE2/PUMP-1O1', metric: 'vibration' },
+        { kind: 'exact', identifier: 'plant/line1/p201/vib', assetId: 'PUMP-201', siteId: 'BEDFORD', location: 'AREA1/LINE1/PUMP-201', metric: 'vibration' },
+        { kind: 'exact', identifier: 'plant/line1/p555/vib', assetId: 'PUMP-555', siteId: 'BEDFORD', location: 'AREA1/LINE1/PUMP-555', metric: 'vibration' },
+      ] },
+    { id: 'sb-in-reading', type: 'http in', z: 'sb-tab', url: '/reading', method: 'post', upload: false, x: 100, y: 320, wires: [['sb-topic', 'sb-ok-reading']] },
+    // {topic, value} posted → an MQTT-like message, as mqtt in would give it.
+    { id: 'sb-topic', type: 'change', z: 'sb-tab', name: 'as MQTT', rules: [
+      { t: 'set', p: 'topic', pt: 'msg', to: 'payload.topic', tot: 'msg' }, { t: 'set', p: 'payload', pt: 'msg', to: 'payload.value', tot: 'msg' },
+    ], x: 200, y: 400, wires: [['sb-map']] },
     { id: 'sb-ok-reading', type: 'http response', z: 'sb-tab', statusCode: '', x: 300, y: 360, wires: [] },
     { id: 'sb-map', type: 'mw-asset-map', z: 'sb-tab', name: 'asset map', registry: 'sb-registry', source: 'auto', connection: '', x: 300, y: 320, wires: [[], []] },
   ];

@@ -179,6 +179,33 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
     }
   });
 
+  it('the Assets pane shows the verification problems with suggestions, and "add a row" opens the registry with the identifier filled in', async function () {
+    const { page } = browser;
+    const verify = await fetch(`${editor}/mw-asset-registry/sb-registry/verify`, { method: 'POST', headers: { authorization: `Bearer ${admin}` } });
+    assert.equal(verify.status, 200, await verify.text());
+    assert.equal(await postJson(`${editor}/api/reading`, { topic: 'plant/line9/p901/temp', value: 71.5 }), 200);
+    await pane(page, 'assets');
+    const registry = page.locator('.mw-sb-registry');
+    await registry.waitFor({ timeout: 10_000 });
+    const problems = await registry.locator('.mw-sb-problem').allInnerTexts();
+    assert.ok(problems.some((p) => /^PUMP-1O1@BEDFORD: decommissioned · did you mean .*PUMP-101/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /^PUMP-201@BEDFORD: at another site/.test(p)), problems.join('\n'));
+    assert.ok(problems.some((p) => /^PUMP-555@BEDFORD: missing in the CMMS/.test(p)), problems.join('\n'));
+    const unmapped = page.locator('.mw-sb-unmapped[data-identifier="plant/line9/p901/temp"]');
+    await unmapped.waitFor({ timeout: 10_000 });
+    console.log(`    ${await browser.shot('sidebar-07-assets')}`);
+    await unmapped.locator('.mw-sb-add-row').click();
+    const identifier = page.locator('#mw-reg-f-identifier');
+    await identifier.waitFor({ state: 'visible', timeout: 10_000 });
+    assert.equal(await identifier.inputValue(), 'plant/line9/p901/temp');
+    console.log(`    ${await browser.shot('sidebar-08-add-row')}`);
+    // Cancel keeps the registry as it was: the row was only on screen.
+    await page.click('#node-config-dialog-cancel');
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    assert.equal(await page.evaluate(() => (window as any).RED.nodes.node('sb-registry').rows.length), 4);
+    assert.deepEqual(browser.errors, []);
+  });
+
   it('the SPC pane draws the chart of a vision series with centre line, limits, spec limits and episode marks', async function () {
     const { page } = browser;
     const t0 = Date.now() - 60 * 60_000;
