@@ -52,11 +52,19 @@ const num = (v: unknown): number | undefined => {
 /** The deployed nodes of one type, with their live instance (null when not constructed). */
 function deployed<T>(RED: NodeAPI, type: string): Array<{ id: string; name: string; def: Record<string, unknown>; live: (Node & T) | null }> {
   const out: Array<{ id: string; name: string; def: Record<string, unknown>; live: (Node & T) | null }> = [];
+  const tabs = new Map<string, string>();
+  const found: Array<Record<string, unknown>> = [];
   RED.nodes.eachNode((d) => {
-    if (d.type !== type) return;
     const def = d as unknown as Record<string, unknown>;
-    out.push({ id: d.id, name: typeof def.name === 'string' && def.name ? def.name : d.id, def, live: RED.nodes.getNode(d.id) as (Node & T) | null });
+    if (d.type === 'tab' && typeof def.label === 'string') tabs.set(d.id, def.label);
+    if (d.type === type) found.push(def);
   });
+  for (const def of found) {
+    const id = String(def.id);
+    // A node without a name is shown by its flow tab's label, as a plant engineer finds it in the editor.
+    const name = typeof def.name === 'string' && def.name ? def.name : `${type} (${tabs.get(String(def.z)) ?? id})`;
+    out.push({ id, name, def, live: RED.nodes.getNode(id) as (Node & T) | null });
+  }
   return out;
 }
 
