@@ -150,8 +150,36 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
     const href = await row.locator('a').getAttribute('href');
     assert.ok(href && href.startsWith(sim), `link into the CMMS: ${href}`);
     console.log(`    ${await browser.shot('sidebar-04-work-order-delivered')}`);
-    const state = (await (await fetch(`${sim}/__sim/state`)).json()) as { workOrders: Array<{ fields?: { assetnum?: string } }> };
-    assert.equal(state.workOrders.filter((w) => w.fields?.assetnum === 'PUMP-999').length, 1);
+    const state = (await (await fetch(`${sim}/__sim/state`)).json()) as { workOrders: Array<{ id: string; fields?: { assetnum?: string } }> };
+    const made = state.workOrders.filter((w) => w.fields?.assetnum === 'PUMP-999');
+    assert.equal(made.length, 1);
+    // The planner starts the work in the CMMS; mw-wo-status polls it back; the list shows the status.
+    const moved = await postJson(`${sim}/__sim/status`, { dialect: 'maximo', id: made[0].id, status: 'INPRG' });
+    assert.equal(moved, 200);
+    assert.equal(await postJson(`${editor}/api/poll`, {}), 200);
+    await waitFor('the status in the Work orders pane', async () => {
+      await pane(page, 'workOrders');
+      await row.waitFor({ timeout: 5000 });
+      return /in-progress \(INPRG\)/.test(await row.innerText()) ? true : undefined;
+    }, 30_000);
+    await browser.shot('sidebar-04b-work-order-status');
+    // The audit log filtered to failures holds the refused create and nothing that succeeded.
+    await pane(page, 'audit');
+    await page.selectOption('.mw-sb-outcome', 'failed');
+    await page.click('.mw-sb-apply');
+    await page.locator('.mw-sb-audit').first().waitFor({ timeout: 10_000 });
+    const failures = await page.locator('.mw-sb-audit').allInnerTexts();
+    assert.ok(failures.length >= 1 && failures.every((f) => /BMXAA2661E/.test(f)), failures.join('\n'));
+    await page.selectOption('.mw-sb-outcome', '');
+    await page.fill('.mw-sb-event', String(ev.eventId));
+    await page.click('.mw-sb-apply');
+    await waitFor('the event filter', async () => ((await page.locator('.mw-sb-audit').allInnerTexts()).some((r) => /created/.test(r)) ? true : undefined), 10_000);
+    const forEvent = await page.locator('.mw-sb-audit').allInnerTexts();
+    assert.ok(forEvent.every((r) => r.includes(String(ev.eventId))), forEvent.join('\n'));
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('.mw-sb-export-audit')]);
+    const lines = fs.readFileSync(await download.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { eventId: string });
+    assert.equal(lines.length, forEvent.length);
+    await browser.shot('sidebar-04c-audit');
     await pane(page, 'connections');
     await card.locator('.mw-sb-dead', { hasText: 'need a decision: 0' }).waitFor({ timeout: 30_000 });
     assert.deepEqual(browser.errors, []);
@@ -168,6 +196,9 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
       await letter.waitFor({ timeout: 30_000 });
       assert.equal(await reader.page.locator('.mw-sb-replay, .mw-sb-discard, .mw-sb-replay-all').count(), 0);
       assert.equal(await reader.page.locator('.mw-sb-export-dead').count(), 1, 'export is a read');
+      const [download] = await Promise.all([reader.page.waitForEvent('download'), reader.page.click('.mw-sb-export-dead')]);
+      const exported = fs.readFileSync(await download.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { eventId: string; reason: string });
+      assert.ok(exported.some((d) => d.eventId === ev.eventId && d.reason === 'permanent'), JSON.stringify(exported));
       console.log(`    ${await reader.shot('sidebar-05-reader-dead-letter')}`);
       const itemId = Number(await letter.getAttribute('data-item'));
       const status = await postJson(`${editor}/millwright/outbox/${CONNECTION}/dead-letters/replay`, { ids: [itemId] }, await token(editor, 'reader'));
