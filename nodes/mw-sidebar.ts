@@ -18,6 +18,8 @@ const SIDEBAR_TOPIC = 'millwright/connections';
 const PUBLISH_MS = 500;
 /** Ages and per-minute rates move without events: refreshed this often while there are connections. */
 const REFRESH_MS = 5000;
+/** Stops the live feed of the previous load of this plugin in this process, if any. */
+let stopFeed: (() => void) | null = null;
 
 function connectionSummary(c: SidebarConnection): ConnectionSummary {
   const box = c.outbox();
@@ -142,12 +144,15 @@ export = function (RED: NodeAPI): void {
 
   // The live feed: connection summaries after each change (coalesced), and on a slow refresh for
   // the figures that move by themselves (ages, requests per minute).
+  // A runtime started again in the same process (tests, embedding) loads the plugin again: the
+  // previous feed stops first, so listeners and timers do not pile up.
+  stopFeed?.();
   let timer: NodeJS.Timeout | null = null;
   const publish = (): void => {
     timer = null;
     RED.comms.publish(SIDEBAR_TOPIC, allSummaries(), true);
   };
-  sidebarRegistry.onChange(() => {
+  const unsubscribe = sidebarRegistry.onChange(() => {
     if (!timer) {
       timer = setTimeout(publish, PUBLISH_MS);
       timer.unref?.();
@@ -155,4 +160,10 @@ export = function (RED: NodeAPI): void {
   });
   const refresh = setInterval(() => { if (sidebarRegistry.all().length > 0) publish(); }, REFRESH_MS);
   refresh.unref?.();
+  stopFeed = (): void => {
+    unsubscribe();
+    clearInterval(refresh);
+    if (timer) clearTimeout(timer);
+    timer = null;
+  };
 };
