@@ -1,7 +1,7 @@
 // The Millwright sidebar's runtime half (a Node-RED plugin, see package.json "plugins"): read
 // routes for the panes and the live feed. Every route sits under /millwright and needs
-// `millwright.read`; the outbox changes (replay, discard) need `millwright.write` and are the outbox
-// admin routes themselves, mounted under this prefix. The editor half is mw-sidebar.html.
+// `millwright.read`; the outbox changes (replay, discard) and the bulk export of dead letters and
+// shadow records need `millwright.write`; they are the outbox admin routes, mounted under this prefix. The editor half is mw-sidebar.html.
 import type { Request, Response } from 'express';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
 import { errorMessage } from './core/error-message';
@@ -111,7 +111,7 @@ export = function (RED: NodeAPI): void {
   registerOutboxRoutes(RED, (id) => {
     const box = sidebarRegistry.get(id)?.outbox() ?? null;
     return box?.isOpen ? box : undefined;
-  }, `${p}/outbox`, 'millwright');
+  }, `${p}/outbox`, 'millwright', 'write');
 
   RED.httpAdmin.get(`${p}/assets`, read, guarded((_req, res) => {
     const registries = deployed<RegistryHandle>(RED, 'mw-asset-registry').map((r) => ({

@@ -88,11 +88,12 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('every sidebar route refuses anonymous callers; a reader may read but not replay or discard', async function () {
+  it('every sidebar route refuses anonymous callers; a reader may read but not replay, discard or export in bulk', async function () {
     const reads = ['connections', `connections/${CONNECTION}/work-orders`, `connections/${CONNECTION}/audit`, `outbox/${CONNECTION}/metrics`,
       `outbox/${CONNECTION}/queue`, `outbox/${CONNECTION}/dead-letters`, `outbox/${CONNECTION}/dead-letters/export`, `outbox/${CONNECTION}/shadow`,
       `outbox/${CONNECTION}/shadow/export`, `outbox/${CONNECTION}/audit`, `outbox/${CONNECTION}/audit/export`, 'assets', 'spc', `spc/${DRIFT}/chart?key=x`];
     const writes = [`outbox/${CONNECTION}/dead-letters/replay`, `outbox/${CONNECTION}/dead-letters/discard`];
+    const bulkExports = [`outbox/${CONNECTION}/dead-letters/export`, `outbox/${CONNECTION}/shadow/export`];
     const open: string[] = [];
     for (const r of reads) {
       const res = await fetch(`${editor}/millwright/${r}`);
@@ -108,6 +109,11 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
     const got = await fetch(`${editor}/millwright/connections`, { headers: { authorization: `Bearer ${reader}` } });
     assert.equal(got.status, 200);
     for (const r of writes) assert.ok([401, 403].includes(await postJson(`${editor}/millwright/${r}`, { ids: 'all' }, reader)), `reader POST ${r}`);
+    for (const r of bulkExports) {
+      const res = await fetch(`${editor}/millwright/${r}`, { headers: { authorization: `Bearer ${reader}` } });
+      await res.arrayBuffer();
+      assert.ok([401, 403].includes(res.status), `reader GET ${r}: ${res.status}`);
+    }
   });
 
   it("the sidebar shows a connection's health in plant words and its counts", async function () {
@@ -140,6 +146,10 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
     assert.match(text, /attempts: 1/);
     assert.match(text, /BMXAA2661E/);
     console.log(`    ${await browser.shot('sidebar-03-dead-letter')}`);
+    // Export through the editor's authenticated request: the file holds the dead letter with its reason.
+    const [deadFile] = await Promise.all([page.waitForEvent('download'), page.click('.mw-sb-export-dead')]);
+    const exported = fs.readFileSync(await deadFile.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { eventId: string; reason: string });
+    assert.deepEqual(exported.map((d) => [d.eventId, d.reason]), [[ev.eventId, 'permanent']]);
     // The fix happens in the CMMS: the asset is entered there; then Replay.
     assert.equal(await postJson(`${sim}/__sim/assets`, { assetnum: 'PUMP-999', siteid: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-999', description: 'Cooling pump 999' }), 201);
     await letter.locator('.mw-sb-replay').click();
@@ -185,7 +195,7 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
     assert.deepEqual(browser.errors, []);
   });
 
-  it('a reader sees the dead letter but no replay or discard button, and a direct POST is refused', async function () {
+  it('a reader sees the dead letter but no replay, discard or export button, and a direct POST is refused', async function () {
     const ev = event('PUMP-998', 2);
     assert.equal(await postJson(`${editor}/api/event`, ev), 200);
     const reader = await launch(chromiumPath as string);
@@ -194,11 +204,7 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
       await pane(reader.page, 'dead');
       const letter = reader.page.locator(`.mw-sb-dead-letter[data-event="${String(ev.eventId)}"]`);
       await letter.waitFor({ timeout: 30_000 });
-      assert.equal(await reader.page.locator('.mw-sb-replay, .mw-sb-discard, .mw-sb-replay-all').count(), 0);
-      assert.equal(await reader.page.locator('.mw-sb-export-dead').count(), 1, 'export is a read');
-      const [download] = await Promise.all([reader.page.waitForEvent('download'), reader.page.click('.mw-sb-export-dead')]);
-      const exported = fs.readFileSync(await download.path(), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { eventId: string; reason: string });
-      assert.ok(exported.some((d) => d.eventId === ev.eventId && d.reason === 'permanent'), JSON.stringify(exported));
+      assert.equal(await reader.page.locator('.mw-sb-replay, .mw-sb-discard, .mw-sb-replay-all, .mw-sb-export-dead, .mw-sb-export-shadow').count(), 0);
       console.log(`    ${await reader.shot('sidebar-05-reader-dead-letter')}`);
       const itemId = Number(await letter.getAttribute('data-item'));
       const status = await postJson(`${editor}/millwright/outbox/${CONNECTION}/dead-letters/replay`, { ids: [itemId] }, await token(editor, 'reader'));
