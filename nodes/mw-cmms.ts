@@ -11,7 +11,7 @@ import type { CmmsConnection, HealthHandler } from './lib/cmms-connection';
 import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
 import { registerOutboxRoutes } from './lib/outbox-routes';
-import { sidebarRegistry } from './lib/sidebar-registry';
+import { sidebarRegistry, type SidebarConnection } from './lib/sidebar-registry';
 import { RequestMeter } from './core/cmms/request-meter';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { registerNode } from './lib/red';
@@ -191,7 +191,7 @@ export = function (RED: NodeAPI): void {
       return box;
     };
 
-    sidebarRegistry.add({
+    const entry: SidebarConnection = {
       id: node.id,
       name: config.name || node.id,
       dialect: parsed.ok ? parsed.value.client.dialect : null,
@@ -201,7 +201,8 @@ export = function (RED: NodeAPI): void {
       outbox: () => outbox,
       meter,
       budgetPerMinute: parsed.ok ? parsed.value.client.rate?.perMinute ?? null : null,
-    });
+    };
+    sidebarRegistry.add(entry);
 
     node.onResult = (nodeId: string, handler: (r: OutboxResult) => void): (() => void) => {
       resultHandlers.set(nodeId, handler);
@@ -212,7 +213,7 @@ export = function (RED: NodeAPI): void {
 
     onClose(node, async () => {
       savedOrigins.delete(node.id);
-      sidebarRegistry.remove(node.id);
+      sidebarRegistry.remove(entry);
       monitor?.stop();
       users.clear();
       if (outbox) {

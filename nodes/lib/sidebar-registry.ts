@@ -31,8 +31,11 @@ export const sidebarRegistry = {
     connections.set(c.id, c);
     this.changed(c.id);
   },
-  remove(id: string): void {
-    if (connections.delete(id)) this.changed(null);
+  /** Removes `c` if it is still the entry of its id (a redeployed node of the same id may have replaced it). */
+  remove(c: SidebarConnection): void {
+    if (connections.get(c.id) !== c) return;
+    connections.delete(c.id);
+    this.changed(null);
   },
   get(id: string): SidebarConnection | undefined {
     return connections.get(id);
