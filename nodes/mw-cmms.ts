@@ -13,6 +13,7 @@ import { nodeDataFile } from './lib/files';
 import { registerOutboxRoutes } from './lib/outbox-routes';
 import { sidebarRegistry, type SidebarConnection } from './lib/sidebar-registry';
 import { RequestMeter } from './core/cmms/request-meter';
+import { resolveAddressRefs } from './core/cmms/env-refs';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { registerNode } from './lib/red';
 import { busy, failed, idle, ok, renderStatus, warning, type StatusSpec } from './lib/status';
@@ -83,10 +84,23 @@ export = function (RED: NodeAPI): void {
   /** Where each deployed connection's stored secrets were saved for (see the test route). */
   const savedOrigins = new Map<string, string[] | null>();
 
+  /**
+   * Resolves `${VAR}` in the address fields as the runtime does when it starts the node: through the
+   * deployed node (its flow and global env, then process.env) when there is one, else process.env.
+   */
+  function resolveAddresses(id: unknown, settings: unknown): ReturnType<typeof resolveAddressRefs> {
+    const deployed = typeof id === 'string' ? RED.nodes.getNode(id) : null;
+    return resolveAddressRefs(settings, (name) => {
+      const v: unknown = deployed ? RED.util.getSetting(deployed, name) : process.env[name];
+      return v === undefined || v === null ? undefined : String(v);
+    });
+  }
+
   function deployedOrigins(id: string): string[] | null {
     let found: string[] | null = null;
     RED.nodes.eachNode((n) => {
-      if (n.id === id && n.type === 'mw-cmms') found = secretOrigins(n);
+      // The saved flow holds the typed `${VAR}`; the secret was saved for what it resolves to.
+      if (n.id === id && n.type === 'mw-cmms') found = secretOrigins(resolveAddresses(id, n).settings);
     });
     return found;
   }
@@ -254,6 +268,13 @@ export = function (RED: NodeAPI): void {
   // The editor's "Test connection" button. Write permission: it makes the gateway call out with secrets.
   RED.httpAdmin.post('/mw-cmms/test', RED.auth.needsPermission('mw-cmms.write'), (req: Request, res: Response) => {
     const body = (req.body ?? {}) as { id?: unknown; config?: unknown; credentials?: Record<string, unknown> };
+    // A `${VAR}` address is checked and called as the runtime would use it; an unset one is named.
+    const resolved = resolveAddresses(body.id, body.config);
+    if (resolved.unset.length > 0) {
+      res.json({ ok: false, state: 'env-unset', variables: resolved.unset, text: RED._('mw-cmms.test.env-unset', { names: resolved.unset.join(', ') }) });
+      return;
+    }
+    const config = resolved.settings;
     const stored = (typeof body.id === 'string' ? RED.nodes.getCredentials(body.id) : undefined) as CmmsCredentials | undefined;
     const credentials: CmmsCredentials = {};
     const typedKeys = new Set<string>();
@@ -270,7 +291,7 @@ export = function (RED: NodeAPI): void {
     if (stored) {
       // A node deployed a moment ago may not be constructed yet: its deployed settings say the same.
       const saved = typeof body.id === 'string' ? savedOrigins.get(body.id) ?? deployedOrigins(body.id) : undefined;
-      const wanted = secretOrigins(body.config);
+      const wanted = secretOrigins(config);
       const same = !!saved && !!wanted && wanted.every((o) => saved.includes(o));
       if (!same && storedKeys.length > 0) {
         res.json({ ok: false, state: 'secret-needed', text: RED._('mw-cmms.test.secret-needed') });
@@ -278,7 +299,7 @@ export = function (RED: NodeAPI): void {
       }
       for (const [k, v] of Object.entries(stored)) if (!typedKeys.has(k)) (credentials as Record<string, unknown>)[k] = v;
     }
-    testConnection(RED, body.config, credentials).then(
+    testConnection(RED, config, credentials).then(
       (r) => res.json(r),
       (e: unknown) => res.status(500).json({ ok: false, state: 'error', text: RED._('mw-cmms.test.failed', { message: errorMessage(e) }) }),
     );

@@ -202,6 +202,41 @@ describe('mw-cmms config node', function () {
       }
     });
 
+    it('resolves ${VAR} in the address as the runtime does, compares resolved addresses for a saved secret, and names an unset variable (issue 17)', async () => {
+      const vars = { MW_T17_CMMS_URL: sim.url, MW_T17_OTHER_URL: 'http://127.0.0.1:9', MW_T17_UNSET: undefined };
+      const before = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
+      for (const [k, v] of Object.entries(vars)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+      try {
+        // Saved with the variable: the runtime resolved it when it started the node.
+        await helper.load([cmmsModule()], [{ id: 'conn1', type: 'mw-cmms', ...settings('${MW_T17_CMMS_URL}') }], { conn1: { apiKey: SIM_CREDENTIALS.maximo.apiKey } });
+        const viaEnv = await helper.request().post('/mw-cmms/test')
+          .send({ id: 'conn1', config: settings('${MW_T17_CMMS_URL}'), credentials: { apiKey: '__PWRD__' } }).expect(200);
+        assert.equal(viaEnv.body.state, 'connected', JSON.stringify(viaEnv.body));
+        // The literal address it resolves to is the same address: the saved secret may go there.
+        const literal = await helper.request().post('/mw-cmms/test')
+          .send({ id: 'conn1', config: settings(sim.url), credentials: { apiKey: '__PWRD__' } }).expect(200);
+        assert.equal(literal.body.state, 'connected');
+        // A variable that resolves elsewhere is another address: the saved secret is not sent.
+        const elsewhere = await helper.request().post('/mw-cmms/test')
+          .send({ id: 'conn1', config: settings('${MW_T17_OTHER_URL}'), credentials: { apiKey: '__PWRD__' } }).expect(200);
+        assert.equal(elsewhere.body.state, 'secret-needed');
+        // A new connection (not deployed yet) with a typed key resolves from process.env.
+        const fresh = await helper.request().post('/mw-cmms/test')
+          .send({ config: settings('${MW_T17_CMMS_URL}'), credentials: { apiKey: SIM_CREDENTIALS.maximo.apiKey } }).expect(200);
+        assert.equal(fresh.body.state, 'connected');
+        // An unset variable is named, in the base URL, the token URL or the proxy.
+        for (const config of [settings('${MW_T17_UNSET}'), { ...settings(sim.url), proxy: '${MW_T17_UNSET}' }, { ...settings(sim.url), authType: 'oauth2', tokenUrl: '$(MW_T17_UNSET)' }]) {
+          const unset = await helper.request().post('/mw-cmms/test').send({ config, credentials: { apiKey: 'typed' } }).expect(200);
+          assert.equal(unset.body.ok, false);
+          assert.equal(unset.body.state, 'env-unset');
+          assert.deepEqual(unset.body.variables, ['MW_T17_UNSET']);
+          assert.equal(unset.body.text, 'mw-cmms.test.env-unset');
+        }
+      } finally {
+        for (const [k, v] of Object.entries(before)) { if (v === undefined) delete process.env[k]; else process.env[k] = v; }
+      }
+    });
+
     it('reports a refused key and invalid settings without echoing secrets', async () => {
       await helper.load([cmmsModule()], [], {});
       const refused = await helper.request().post('/mw-cmms/test')
