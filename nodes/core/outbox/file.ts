@@ -5,6 +5,7 @@ import type { OutboxSignals } from './events';
 import { openDatabase, wrapStorageError } from './open';
 import type { Settings } from './settings';
 import { Store } from './store';
+import { currentOwner, decodeOwner, encodeOwner, ownerGone } from '../storage/process-owner';
 
 /** How the delivery loop and the admin reach the store. */
 export interface StoreAccess {
@@ -55,8 +56,14 @@ export class OutboxFile implements StoreAccess {
       // as can be seen (the downtime hides the rest), so none lasts longer than it had left.
       const seen = store.lastSeen();
       if (seen !== null && seen - now >= 1000) store.shiftWaits(now - seen);
-      // A previous process died with these in flight; their leases have run out.
-      store.reclaimExpired(now, []);
+      // A previous process died with these in flight. When it is certainly gone (killed, the
+      // gateway rebooted), nothing of it can still answer: take its leases back now rather than
+      // after they run out (a lease is 60 s; a whole drain waited for it). Leases of this process
+      // (an earlier deploy whose request may still finish) or of one that may be alive wait it out.
+      const before = decodeOwner(store.owner());
+      if (before && ownerGone(before)) store.reclaimAll(now);
+      else store.reclaimExpired(now, []);
+      store.setOwner(encodeOwner(currentOwner()));
       this.store = store;
     } catch (e) {
       db.close();
