@@ -6,6 +6,8 @@ import { openDatabase, wrapStorageError } from './open';
 import type { Settings } from './settings';
 import { Store } from './store';
 import { currentOwner, decodeOwner, encodeOwner, ownerGone } from '../storage/process-owner';
+import { lostSinceMark, readMark, writeMark, type Loss } from '../storage/high-water';
+import { randomUUID } from 'node:crypto';
 
 /** How the delivery loop and the admin reach the store. */
 export interface StoreAccess {
@@ -15,13 +17,35 @@ export interface StoreAccess {
   get(): Store;
 }
 
-/** Lets the next start see whether the clock was set back while the process was down. */
+/** The files whose high-water mark is kept, by store (set at open). */
+const marked = new WeakMap<Store, { file: string; generation: string }>();
+
+/**
+ * Lets the next start see whether the clock was set back while the process was down, and writes
+ * the high-water mark beside the file (at open, at every housekeeping pass and at close), so the
+ * next open can tell when committed items went missing.
+ */
 export function noteSeen(store: Store, now: number): void {
   try {
     store.noteSeen(now);
   } catch {
     // Only a hint for the next start; a full disk is reported by the writes that matter.
   }
+  const m = marked.get(store);
+  if (!m) return;
+  try {
+    writeMark(m.file, { generation: m.generation, highWater: store.highWater(), at: now, undelivered: store.held.rows });
+  } catch {
+    // The mark only guards against silent loss; failing to write it costs the next check, nothing else.
+  }
+}
+
+function describeLoss(file: string, loss: Loss): string {
+  const when = new Date(loss.mark.at).toISOString();
+  const what = loss.kind === 'older'
+    ? `the outbox ${file} came back older than it was: ${loss.missing} item(s) committed before ${when} are missing (a restored backup, or a deleted or damaged -wal file)`
+    : `the outbox ${file} is not the file it was at ${when}: it was deleted, replaced or emptied, and up to ${loss.missing} item(s) committed to the old file are not in it`;
+  return `${what}; ${loss.mark.undelivered} item(s) were still undelivered then. Events that were lost are not sent; look for a moved-aside copy (.corrupt-*) or a backup.`;
 }
 
 export class OutboxFile implements StoreAccess {
@@ -64,6 +88,12 @@ export class OutboxFile implements StoreAccess {
       if (before && ownerGone(before)) store.reclaimAll(now);
       else store.reclaimExpired(now, []);
       store.setOwner(encodeOwner(currentOwner()));
+      // Committed data gone without SQLite noticing (see ../storage/high-water.ts): said, never silent.
+      const generation = store.generation(randomUUID);
+      const loss = lostSinceMark(readMark(s.file), generation.id, store.highWater());
+      if (loss) this.signals.problem({ code: 'data-lost', file: s.file, missing: loss.missing, message: describeLoss(s.file, loss) });
+      marked.set(store, { file: s.file, generation: generation.id });
+      noteSeen(store, now);
       this.store = store;
     } catch (e) {
       db.close();

@@ -310,6 +310,20 @@ export class Store {
     return this.s.reclaimAll.run(now).changes;
   }
 
+  /** The highest item id ever handed out (deleted rows included). */
+  highWater(): number {
+    return this.nextId - 1;
+  }
+
+  /** The random id this file got when it was created (see ../storage/high-water.ts); made on first call. */
+  generation(make: () => string): { id: string; isNew: boolean } {
+    const id = this.metaGet('generation');
+    if (id) return { id, isNew: false };
+    const made = make();
+    this.s.metaSet.run('generation', made);
+    return { id: made, isNew: true };
+  }
+
   /** The process that last opened this file, as `encodeOwner` wrote it; null for a new file. */
   owner(): string | null {
     return this.metaGet('owner') ?? null;
