@@ -5,6 +5,7 @@ import type { OutboxSignals } from './events';
 import { openDatabase, wrapStorageError } from './open';
 import type { Settings } from './settings';
 import { Store } from './store';
+import { salvage } from './salvage';
 import { currentOwner, decodeOwner, encodeOwner, ownerGone } from '../storage/process-owner';
 import { lostSinceMark, readMark, writeMark, type Loss } from '../storage/high-water';
 import { randomUUID } from 'node:crypto';
@@ -66,12 +67,10 @@ export class OutboxFile implements StoreAccess {
   open(): void {
     if (this.store) return;
     const s = this.s;
+    let moved: { to: string; why: string } | null = null;
     const db = openDatabase(s.file, {
       check: s.checkOnOpen, maxDatabasePages: s.maxDatabasePages, now: s.now,
-      onMovedAside: (to, why) => this.signals.problem({
-        code: 'corrupt-moved-aside', file: to,
-        message: `the outbox ${s.file} was corrupt (${why}); it was moved to ${to} and a fresh outbox started. Items in the old file were not delivered: inspect it.`,
-      }),
+      onMovedAside: (to, why) => { moved = { to, why }; },
     });
     try {
       const store = new Store(db);
@@ -90,8 +89,21 @@ export class OutboxFile implements StoreAccess {
       store.setOwner(encodeOwner(currentOwner()));
       // Committed data gone without SQLite noticing (see ../storage/high-water.ts): said, never silent.
       const generation = store.generation(randomUUID);
-      const loss = lostSinceMark(readMark(s.file), generation.id, store.highWater());
-      if (loss) this.signals.problem({ code: 'data-lost', file: s.file, missing: loss.missing, message: describeLoss(s.file, loss) });
+      const mark = readMark(s.file);
+      if (moved) {
+        // The damaged file is read for what it still holds; the mark says how much that misses.
+        const requeued = this.reportMoved(store, moved, now);
+        const missing = (mark?.undelivered ?? 0) - requeued;
+        if (mark && missing > 0) {
+          this.signals.problem({
+            code: 'data-lost', file: s.file, missing,
+            message: `the outbox ${s.file} held ${mark.undelivered} undelivered item(s) at ${new Date(mark.at).toISOString()}; ${requeued} could be read back from the damaged file, ${missing} are lost. Events that were lost are not sent.`,
+          });
+        }
+      } else {
+        const loss = lostSinceMark(mark, generation.id, store.highWater());
+        if (loss) this.signals.problem({ code: 'data-lost', file: s.file, missing: loss.missing, message: describeLoss(s.file, loss) });
+      }
       marked.set(store, { file: s.file, generation: generation.id });
       noteSeen(store, now);
       this.store = store;
@@ -99,6 +111,18 @@ export class OutboxFile implements StoreAccess {
       db.close();
       throw wrapStorageError(e, `cannot open the outbox ${s.file}`);
     }
+  }
+
+  /** A corrupt file was moved aside: what can still be read of it is queued again here, and said. */
+  private reportMoved(store: Store, moved: { to: string; why: string }, now: number): number {
+    const got = salvage(moved.to, store, now);
+    const lostRows = got.unreadable > 0 ? ` ${got.unreadable} row(s) could not be read: inspect it.` : '';
+    this.signals.problem({
+      code: 'corrupt-moved-aside', file: moved.to,
+      message: `the outbox ${this.s.file} was corrupt (${moved.why}); it was moved to ${moved.to} and a fresh outbox started. `
+        + `${got.requeued} undelivered item(s) read from it were queued again (creates are looked up in the CMMS first).${lostRows}`,
+    });
+    return got.requeued;
   }
 
   close(): void {
