@@ -6,6 +6,7 @@ import { isCmmsError } from './errors';
 import { runProbe } from './health';
 import { joinUrl, withQuery, type Connection } from './http';
 import type { CmmsAsset, CmmsClient, CmmsConfig, CmmsWorkOrder, Page, SettableStatus, WorkOrderRef, WorkOrderState } from './types';
+import { allowedPriorities, maintainxWord } from './priority';
 import { setStatusIdempotent } from './workflow';
 import { asRecord, badInput, requireArray, requireRecord, requireText, requireTime, text, toIso, type Json } from './values';
 
@@ -33,14 +34,14 @@ export function maintainxAssetState(status: string): CmmsAsset['status'] {
 
 const TARGET_STATUS: Record<SettableStatus, string> = { done: 'DONE', cancelled: 'CANCELED', 'in-progress': 'IN_PROGRESS' };
 
-/** Numbers (1 = most urgent) and words to MaintainX's NONE/LOW/MEDIUM/HIGH. */
-export function maintainxPriority(p: number | string): string {
-  const s = String(p).trim().toUpperCase();
-  if (['NONE', 'LOW', 'MEDIUM', 'HIGH'].includes(s)) return s;
-  if (s === 'CRITICAL' || s === 'URGENT') return 'HIGH';
-  const n = Number(s);
-  if (Number.isFinite(n) && s !== '') return n <= 2 ? 'HIGH' : n === 3 ? 'MEDIUM' : n === 4 ? 'LOW' : 'NONE';
-  throw badInput(`"${String(p)}" is not a MaintainX priority (NONE, LOW, MEDIUM, HIGH or 1–5)`);
+/**
+ * MaintainX's NONE/LOW/MEDIUM/HIGH (the OpenAPI enum; other values get a 400) from a word in any
+ * case or a number 1 (most urgent) … 5; anything else is refused here, before it is sent.
+ */
+export function maintainxPriority(p: unknown): string {
+  const word = typeof p === 'number' || typeof p === 'string' ? maintainxWord(p) : null;
+  if (word === null) throw badInput(`"${String(p)}" is not a MaintainX priority: use ${allowedPriorities('maintainx')}`);
+  return word;
 }
 
 /** Our reference from `externalData`, stored either as our object or as the bare string. */
@@ -143,6 +144,7 @@ export function createMaintainXClient(conn: Connection, config: CmmsConfig): Cmm
       const reference = requireText(input.reference, 'reference');
       const given = asRecord(input.body.externalData);
       const body: Json = { ...input.body, externalData: { ...given, [REFERENCE_KEY]: reference } };
+      if (body.priority !== undefined && body.priority !== null) body.priority = maintainxPriority(body.priority);
       // skipWebhook: our own creation should not come back to us as a "new work order" event.
       const res = await conn.send({ method: 'POST', url: withQuery(joinUrl(base, 'workorders'), { skipWebhook: 'true' }), headers, body });
       const created = requireRecord(res.data, LABEL, 'the created work order');

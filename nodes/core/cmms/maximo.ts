@@ -4,6 +4,7 @@
 import { runProbe } from './health';
 import { joinUrl, onOrigin, withQuery, type Connection } from './http';
 import type { CmmsAsset, CmmsClient, CmmsConfig, CmmsWorkOrder, Page, SettableStatus, WorkOrderRef, WorkOrderState } from './types';
+import { allowedPriorities, normalisePriority } from './priority';
 import { createOrFindOnConflict, setStatusIdempotent } from './workflow';
 import { asRecord, badInput, requireArray, requireRecord, requireText, requireTime, text, toIso, type Json } from './values';
 
@@ -50,6 +51,13 @@ function quoted(value: string, what: string): string {
   // oslc.where has no documented escape for a double quote; refuse rather than build a wrong query.
   if (value.includes('"')) throw badInput(`${what} must not contain a double quote for Maximo queries`);
   return `"${value}"`;
+}
+
+/** wopriority as Maximo takes it (1–5); anything else is refused here so it never reaches Maximo (BMXAA4194E). */
+function checkedPriority(v: unknown): number {
+  const n = typeof v === 'number' || typeof v === 'string' ? normalisePriority('maximo', v) : null;
+  if (n === null) throw badInput(`priority "${String(v)}" is not a Maximo priority: use ${allowedPriorities('maximo')}`);
+  return n as number;
 }
 
 export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsClient {
@@ -123,6 +131,7 @@ export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsCl
       if (opts.siteId) body.siteid = opts.siteId;
       if (opts.orgId) body.orgid = opts.orgId;
       Object.assign(body, input.body, { [refAttr]: reference });
+      if (body.wopriority !== undefined && body.wopriority !== null) body.wopriority = checkedPriority(body.wopriority);
       // transactionid replay (409): the first request got through; hand back that work order.
       return createOrFindOnConflict(reference, async () => {
         const res = await conn.send({
@@ -145,10 +154,7 @@ export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsCl
 
     async updateWorkOrder(ref, change) {
       const body: Json = {};
-      if (change.priority !== undefined) {
-        const n = Number(change.priority);
-        body.wopriority = Number.isFinite(n) && String(change.priority).trim() !== '' ? n : change.priority;
-      }
+      if (change.priority !== undefined) body.wopriority = checkedPriority(change.priority);
       if (change.note) {
         // Work log descriptions are 100 characters; the whole note goes in the long description.
         body.worklog = [{ description: change.note.slice(0, 100), description_longdescription: change.note }];

@@ -6,6 +6,7 @@ import { runProbe } from './health';
 import { joinUrl, onOrigin, withQuery, type Connection } from './http';
 import type { HeaderBag } from './rate';
 import type { CmmsAsset, CmmsClient, CmmsConfig, CmmsWorkOrder, Page, SettableStatus, WorkOrderRef, WorkOrderState } from './types';
+import { allowedPriorities, serviceNowPair } from './priority';
 import { setStatusIdempotent } from './workflow';
 import { asRecord, badInput, referenceValue, requireArray, requireRecord, requireText, text, toIso, toServiceNowTime, type Json } from './values';
 
@@ -42,13 +43,13 @@ export function serviceNowKind(status: number, vendor: VendorError): CmmsErrorKi
 const TARGET_STATE: Record<SettableStatus, string> = { done: '6', cancelled: '8', 'in-progress': '2' };
 
 /**
- * Incident priority is calculated from urgency and impact, so a priority is asked for through the
- * pair that yields it in the default matrix (1 = 1/1, 2 = 1/2, 3 = 2/2, 4 = 2/3, 5 = 3/3).
+ * Incident priority is calculated from impact and urgency (an explicit `priority` is overwritten),
+ * so a priority is asked for through the pair: "impact/urgency", or a priority 1–5 read through the
+ * default matrix (impact/urgency 1 = 1/1, 2 = 2/1, 3 = 2/2, 4 = 3/2, 5 = 3/3).
  */
-export function urgencyImpactFor(priority: number): { urgency: string; impact: string } | null {
-  const pairs: Record<number, [number, number]> = { 1: [1, 1], 2: [1, 2], 3: [2, 2], 4: [2, 3], 5: [3, 3] };
-  const p = pairs[priority];
-  return p ? { urgency: String(p[0]), impact: String(p[1]) } : null;
+export function urgencyImpactFor(priority: number | string): { urgency: string; impact: string } | null {
+  const p = serviceNowPair(priority);
+  return p ? { urgency: String(p.urgency), impact: String(p.impact) } : null;
 }
 
 /** An encoded-query value. `^` separates terms and has no documented escape, so it is refused. */
@@ -140,6 +141,11 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
 
     async createWorkOrder(input) {
       const reference = requireText(input.reference, 'reference');
+      for (const f of ['impact', 'urgency']) {
+        const v = input.body[f];
+        // Choice values 1–3; anything else would be stored as sent and break the priority matrix.
+        if (v !== undefined && v !== null && !/^[1-3]$/.test(String(v).trim())) throw badInput(`${f} "${String(v)}" must be 1, 2 or 3`);
+      }
       const res = await conn.send({
         method: 'POST',
         url: withQuery(tableUrl, { ...plain, sysparm_fields: woFields }),
@@ -159,10 +165,9 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
     async updateWorkOrder(ref, change) {
       const body: Json = {};
       if (change.priority !== undefined) {
-        const n = Number(change.priority);
-        const pair = table === 'incident' && Number.isInteger(n) ? urgencyImpactFor(n) : null;
-        if (pair) Object.assign(body, pair);
-        else body.priority = String(change.priority);
+        const pair = urgencyImpactFor(change.priority);
+        if (!pair) throw badInput(`priority "${String(change.priority)}" is not a ServiceNow priority: use ${allowedPriorities('servicenow')}`);
+        Object.assign(body, pair);
       }
       if (change.note) body.work_notes = change.note;
       if (Object.keys(body).length > 0) await patch(ref, body);

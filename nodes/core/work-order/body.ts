@@ -5,6 +5,7 @@
 // by the CMMS client, not here, so no mapping can forget it.
 import type { MaintenanceEvent, Severity } from '../contracts';
 import type { DialectName } from '../cmms/types';
+import { resolvePriority, serviceNowPair } from '../cmms/priority';
 
 export interface MappingOptions {
   /** Overrides the event's own priority per severity; values are the CMMS's own (1, "HIGH", …). */
@@ -23,22 +24,13 @@ const MAXIMO_DESCRIPTION = 100;
 const SERVICENOW_SHORT = 160;
 const MAINTAINX_TITLE = 200;
 
-const SN_URGENCY_IMPACT: Record<Severity, { urgency: number; impact: number }> = {
-  critical: { urgency: 1, impact: 1 },
-  high: { urgency: 1, impact: 2 },
-  medium: { urgency: 2, impact: 2 },
-  low: { urgency: 3, impact: 3 },
-};
-
-const MAINTAINX_PRIORITY: Record<Severity, string> = { critical: 'HIGH', high: 'HIGH', medium: 'MEDIUM', low: 'LOW' };
-
 export function cut(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-/** The priority to send: the table's entry for this severity, else the event's own. */
-export function priorityFor(event: MaintenanceEvent, opts: MappingOptions): number | string {
-  return opts.priorityBySeverity?.[event.severity] ?? event.priority;
+/** The priority to send, always one the dialect accepts (priority.ts). */
+export function priorityFor(event: MaintenanceEvent, opts: MappingOptions, dialect: DialectName = 'rest'): number | string {
+  return resolvePriority(dialect, event, opts.priorityBySeverity);
 }
 
 /** Human-readable evidence: what a technician reads before walking to the machine. */
@@ -65,7 +57,7 @@ function customString(event: MaintenanceEvent, key: string): string | undefined 
 }
 
 export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts: MappingOptions = {}): Record<string, unknown> {
-  const priority = priorityFor(event, opts);
+  const priority = priorityFor(event, opts, dialect);
   const evidence = evidenceText(event);
   switch (dialect) {
     case 'maximo': {
@@ -75,7 +67,7 @@ export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts:
         assetnum: event.asset.id,
         siteid: event.asset.siteId,
         worktype: opts.workType ?? DEFAULT_WORK_TYPE,
-        wopriority: typeof priority === 'number' ? priority : Number.parseInt(priority, 10) || undefined,
+        wopriority: priority,
         reportedby: opts.reportedBy ?? DEFAULT_REPORTED_BY,
       };
       // Maximo validates location codes; our ISA-95 path is not one, so only an explicit code is sent.
@@ -84,15 +76,14 @@ export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts:
       return body;
     }
     case 'servicenow': {
-      const { urgency, impact } = SN_URGENCY_IMPACT[event.severity];
+      // ServiceNow computes priority from impact × urgency and overwrites an explicit one: send the pair.
+      const { impact, urgency } = serviceNowPair(priority) ?? { impact: 2, urgency: 2 };
       return {
         short_description: cut(event.summary, SERVICENOW_SHORT),
         description: evidence,
         cmdb_ci: customString(event, 'cmdbCi') ?? event.asset.id,
-        urgency,
-        impact,
-        // ServiceNow derives priority from urgency × impact unless the table says otherwise.
-        ...(opts.priorityBySeverity?.[event.severity] !== undefined ? { priority } : {}),
+        impact: String(impact),
+        urgency: String(urgency),
         category: 'hardware',
       };
     }
@@ -101,7 +92,7 @@ export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts:
       return {
         title: cut(event.summary, MAINTAINX_TITLE),
         description: evidence,
-        priority: opts.priorityBySeverity?.[event.severity] ?? MAINTAINX_PRIORITY[event.severity],
+        priority,
         type: 'REACTIVE',
         ...(assetId && /^\d+$/.test(assetId) ? { assetId: Number(assetId) } : {}),
       };
@@ -120,9 +111,7 @@ export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts:
 
 /** Body of an escalation update: the new priority and a note saying why. */
 export function escalationChange(dialect: DialectName, event: MaintenanceEvent, opts: MappingOptions = {}): { priority: number | string; note: string } {
-  const priority = dialect === 'maintainx'
-    ? opts.priorityBySeverity?.[event.severity] ?? MAINTAINX_PRIORITY[event.severity]
-    : priorityFor(event, opts);
+  const priority = priorityFor(event, opts, dialect);
   return { priority, note: `Escalated to ${event.level} (${event.severity}): ${event.summary}\n\n${evidenceText(event)}` };
 }
 

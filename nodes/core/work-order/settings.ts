@@ -2,6 +2,8 @@
 import { compileValidator } from '../contracts/validate';
 import type { Severity } from '../contracts';
 import type { MappingOptions } from './body';
+import type { DialectName } from '../cmms/types';
+import { checkPriorityTable, normalisePriority } from '../cmms/priority';
 
 export type ClearedAction = 'ignore' | 'note' | 'close';
 
@@ -54,7 +56,11 @@ function priority(cell: string | undefined): number | string | undefined {
   return /^\d+$/.test(v) ? Number(v) : v;
 }
 
-export function parseWorkOrderSettings(raw: unknown): { ok: true; value: WorkOrderOptions } | { ok: false; errors: string[] } {
+/**
+ * `dialect` is the connection's, when known at deploy: then every priority cell is checked against
+ * what that CMMS accepts (priority.ts) and a bad one makes the whole node's settings invalid.
+ */
+export function parseWorkOrderSettings(raw: unknown, dialect?: DialectName): { ok: true; value: WorkOrderOptions } | { ok: false; errors: string[] } {
   const checked = validate(raw);
   if (!checked.ok) return checked;
   const s = checked.value;
@@ -65,6 +71,11 @@ export function parseWorkOrderSettings(raw: unknown): { ok: true; value: WorkOrd
   for (const [severity, cell] of cells) {
     const p = priority(cell);
     if (p !== undefined) table[severity] = p;
+  }
+  if (dialect) {
+    const errors = checkPriorityTable(dialect, table).map((e) => `config: ${e}`);
+    if (errors.length > 0) return { ok: false, errors };
+    for (const [severity, p] of Object.entries(table) as Array<[Severity, number | string]>) table[severity] = normalisePriority(dialect, p) ?? p;
   }
   return {
     ok: true,
