@@ -88,7 +88,9 @@ describe('cmms: priority mapping per dialect against the strict simulator', () =
     const c = h.client(CONFIGS.servicenow);
     const settings = parseWorkOrderSettings({ cmms: 'c', priorityHigh: '2', priorityCritical: '1/1' }, 'servicenow');
     assert.ok(settings.ok);
-    const body = defaultBody('servicenow', event({ severity: 'high', priority: 900 }), settings.value.mapping);
+    // PUMP-102: one CI of that name (PUMP-101 exists at two sites, and an ambiguous CI is refused).
+    const e = event({ severity: 'high', priority: 900 });
+    const body = defaultBody('servicenow', { ...e, asset: { ...e.asset, id: 'PUMP-102' } }, settings.value.mapping);
     assert.equal(body.priority, undefined);
     assert.deepEqual([body.impact, body.urgency], ['2', '1']);
     await c.createWorkOrder({ reference: 'sn-prio-1', body });
