@@ -12,6 +12,11 @@ const WO_STRUCTURES = ['mxapiwodetail', 'mxapiwo', 'mxwo', 'mxwodetail'];
 const ASSET_STRUCTURES = ['mxapiasset', 'mxasset'];
 const TXN_WINDOW_MS = 5 * 60_000;
 const DESCRIPTION_MAX = 100;
+/**
+ * Status-history memo (WOSTATUS.MEMO): short in stock Maximo (issue 14's field report). The exact
+ * stock length was not found in IBM's pages available here; 50 is the simulator's strict stand-in.
+ */
+const MEMO_MAX = 50;
 /** Stock work-order priority range; the field report of issue 14 saw BMXAA4194E outside it. */
 const PRIORITY_MIN = 1;
 const PRIORITY_MAX = 5;
@@ -200,6 +205,9 @@ export function createMaximo(ctx: SimContext): DialectHandler {
   const changeStatus = (wo: SimWorkOrder, body: Record<string, unknown>): SimResponse | null => {
     if (typeof body.status !== 'string' || body.status === '') {
       return maximoError(400, CODE.required, 'A value is required for the Status field.', 'status');
+    }
+    if (typeof body.memo === 'string' && body.memo.length > MEMO_MAX) {
+      return maximoError(400, CODE.length, `The value specified for Memo exceeds the maximum field length of ${MEMO_MAX}.`, 'memo');
     }
     const to = MACHINES.maximo.normalize(body.status);
     if (to === wo.status) return maximoError(400, CODE.status, `Work order ${wo.id} is already in status ${wo.status}.`, 'status');

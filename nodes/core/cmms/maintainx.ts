@@ -52,7 +52,8 @@ export function maintainxAssetState(status: string): CmmsAsset['status'] {
   return 'inactive';
 }
 
-const TARGET_STATUS: Record<SettableStatus, string> = { done: 'DONE', cancelled: 'CANCELED', 'in-progress': 'IN_PROGRESS' };
+/** MaintainX has no state after DONE, so "close" is DONE too. */
+const TARGET_STATUS: Record<SettableStatus, string> = { done: 'DONE', closed: 'DONE', cancelled: 'CANCELED', 'in-progress': 'IN_PROGRESS' };
 
 /**
  * MaintainX's NONE/LOW/MEDIUM/HIGH (the OpenAPI enum; other values get a 400) from a word in any

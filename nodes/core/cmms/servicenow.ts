@@ -41,7 +41,7 @@ export function serviceNowKind(status: number, vendor: VendorError): CmmsErrorKi
   return /\bACL\b|security constraints|not authori[sz]ed|Operation Failed|Data Policy|Invalid state/i.test(vendor.message) ? 'permanent' : undefined;
 }
 
-const TARGET_STATE: Record<SettableStatus, string> = { done: '6', cancelled: '8', 'in-progress': '2' };
+const TARGET_STATE: Record<SettableStatus, string> = { done: '6', closed: '7', cancelled: '8', 'in-progress': '2' };
 
 /**
  * Incident priority is calculated from impact and urgency (an explicit `priority` is overwritten),
@@ -211,15 +211,24 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
         if (note) await patch(ref, { work_notes: note });
         return;
       }
-      const body: Json = { state };
+      const body: Json = { state: status === 'closed' ? '6' : state };
       if (note) body.work_notes = note;
-      if (status === 'done') {
+      if (status === 'done' || status === 'closed') {
         body.close_notes = note ?? opts.closeNotes ?? 'Resolved by Millwright';
         if (table === 'incident') body.close_code = opts.closeCode ?? 'Solution provided';
       }
       // Read first: a repeated "done" must not overwrite the resolution notes, and Closed (7)
       // already counts as done although 7 → 6 is not allowed.
-      if ((await getWorkOrder(ref)).status === status) return;
+      const current = await getWorkOrder(ref);
+      const isClosed = (wo: CmmsWorkOrder): boolean => wo.cmmsStatus === '7';
+      if (status === 'closed') {
+        // Resolved (6) first — close code and notes go with it — then Closed (7), the incident's final state.
+        if (isClosed(current)) return;
+        if (current.cmmsStatus !== '6') await setStatusIdempotent('done', () => patch(ref, body), () => getWorkOrder(ref));
+        await setStatusIdempotent(isClosed, () => patch(ref, { state: '7' }), () => getWorkOrder(ref));
+        return;
+      }
+      if (current.status === status) return;
       await setStatusIdempotent(status, () => patch(ref, body), () => getWorkOrder(ref));
     },
 

@@ -146,7 +146,12 @@ export interface WorkOrderChange {
   note?: string;
 }
 
-export type SettableStatus = 'done' | 'cancelled' | 'in-progress';
+/**
+ * `done` is the CMMS's "work complete" (Maximo COMP, ServiceNow Resolved, MaintainX DONE);
+ * `closed` goes on to its final state where it has one (Maximo CLOSE, ServiceNow Closed; MaintainX
+ * and REST have none, so DONE / done).
+ */
+export type SettableStatus = 'done' | 'closed' | 'cancelled' | 'in-progress';
 
 export interface CmmsWorkOrder {
   id: string;

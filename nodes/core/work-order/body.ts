@@ -12,20 +12,35 @@ export interface MappingOptions {
   priorityBySeverity?: Partial<Record<Severity, number | string>>;
   /** Maximo work type; corrective maintenance by default. */
   workType?: string;
-  /** Maximo `reportedby`: who the CMMS shows as the requester. */
+  /**
+   * Maximo `reportedby`: who the CMMS shows as the requester. It must be an existing person, so it
+   * is sent only when set; without it Maximo records the API key's user.
+   */
   reportedBy?: string;
 }
 
 export const DEFAULT_WORK_TYPE = 'CM';
-export const DEFAULT_REPORTED_BY = 'MILLWRIGHT';
+/** The value older editors saved by default; read as "not set" (see settings.ts migrate). */
+export const LEGACY_REPORTED_BY = 'MILLWRIGHT';
 
 /** Field lengths of the stock CMMS schemas: longer text is cut, not rejected by the CMMS. */
 const MAXIMO_DESCRIPTION = 100;
 const SERVICENOW_SHORT = 160;
 const MAINTAINX_TITLE = 200;
 
+/** What a cut text ends with: ASCII, so it is one character in every CMMS's counting. */
+export const CUT_MARKER = '...';
+
+/**
+ * `text` in at most `max` UTF-16 code units (how Maximo's Java and ServiceNow count a field's
+ * length), ending in an ASCII marker when cut, and never cut between the halves of a surrogate pair.
+ */
 export function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - CUT_MARKER.length);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}${CUT_MARKER}`;
 }
 
 /** The priority to send, always one the dialect accepts (priority.ts). */
@@ -68,8 +83,8 @@ export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts:
         siteid: event.asset.siteId,
         worktype: opts.workType ?? DEFAULT_WORK_TYPE,
         wopriority: priority,
-        reportedby: opts.reportedBy ?? DEFAULT_REPORTED_BY,
       };
+      if (opts.reportedBy) body.reportedby = opts.reportedBy;
       // Maximo validates location codes; our ISA-95 path is not one, so only an explicit code is sent.
       const location = customString(event, 'cmmsLocation');
       if (location) body.location = location;

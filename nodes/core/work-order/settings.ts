@@ -1,11 +1,12 @@
 // The mw-work-order node's settings, checked once at deploy.
 import { compileValidator } from '../contracts/validate';
 import type { Severity } from '../contracts';
-import type { MappingOptions } from './body';
+import { LEGACY_REPORTED_BY, type MappingOptions } from './body';
 import type { DialectName } from '../cmms/types';
 import { checkPriorityTable, normalisePriority } from '../cmms/priority';
 
-export type ClearedAction = 'ignore' | 'note' | 'close';
+/** `complete`: Maximo COMP, ServiceNow Resolved, MaintainX DONE; `close`: Maximo CLOSE, ServiceNow Closed (MaintainX DONE). */
+export type ClearedAction = 'ignore' | 'note' | 'complete' | 'close';
 
 export interface WorkOrderNodeSettings {
   cmms?: string;
@@ -35,7 +36,7 @@ const schema = {
   required: ['cmms'],
   properties: {
     cmms: { type: 'string', minLength: 1, maxLength: 200 },
-    onCleared: { enum: ['ignore', 'note', 'close'] },
+    onCleared: { enum: ['ignore', 'note', 'complete', 'close'] },
     priorityCritical: priorityCell,
     priorityHigh: priorityCell,
     priorityMedium: priorityCell,
@@ -84,7 +85,8 @@ export function parseWorkOrderSettings(raw: unknown, dialect?: DialectName): { o
       mapping: {
         priorityBySeverity: Object.keys(table).length > 0 ? table : undefined,
         workType: s.workType?.trim() || undefined,
-        reportedBy: s.reportedBy?.trim() || undefined,
+        // The old editors' default "MILLWRIGHT" was never a person the plant chose: not sent.
+        reportedBy: s.reportedBy?.trim() && s.reportedBy.trim() !== LEGACY_REPORTED_BY ? s.reportedBy.trim() : undefined,
       },
       bodyExpression: s.bodyExpression?.trim() || null,
       shadow: s.shadow === true,
