@@ -60,7 +60,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const conn = RED.nodes.getNode(config.cmms ?? '') as CmmsConnection | null;
-    const settings = parseWorkOrderSettings(config);
+    // Checked against the connection's dialect, so a priority that CMMS refuses fails at deploy.
+    const settings = parseWorkOrderSettings(config, conn?.client?.dialect);
     const options = settings.ok ? settings.value : null;
     const expression = options?.bodyExpression ? RED.util.prepareJSONataExpression(options.bodyExpression, node) : null;
     let lastOutcome = '';
