@@ -11,6 +11,8 @@ import type { CmmsConnection, HealthHandler } from './lib/cmms-connection';
 import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
 import { registerOutboxRoutes } from './lib/outbox-routes';
+import { sidebarRegistry, type SidebarConnection } from './lib/sidebar-registry';
+import { RequestMeter } from './core/cmms/request-meter';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { registerNode } from './lib/red';
 import { busy, failed, ok, renderStatus, warning, type StatusSpec } from './lib/status';
@@ -100,6 +102,8 @@ export = function (RED: NodeAPI): void {
     node.client = null;
     node.configErrors = [];
     savedOrigins.set(node.id, secretOrigins(config));
+    const meter = new RequestMeter();
+    const changed = (): void => sidebarRegistry.changed(node.id);
 
     const parsed = parseCmmsSettings(config, node.credentials ?? {});
     if (!parsed.ok) {
@@ -117,6 +121,8 @@ export = function (RED: NodeAPI): void {
           else node.debug(message);
         },
         onOutcome: (outcome) => {
+          meter.observe(outcome);
+          if (!outcome.ok) changed();
           health?.observe(outcome);
           // The outbox keeps only the requests of its own deliveries, for its audit log.
           outbox?.observe(outcome);
@@ -126,6 +132,7 @@ export = function (RED: NodeAPI): void {
       monitor = health;
       node.client = client;
       health.onChange((snap, previous) => {
+        changed();
         if (snap.state !== 'connected' && snap.state !== 'unknown') node.warn(`${snap.state}: ${snap.message}`);
         else if (previous !== 'unknown' && snap.state === 'connected') node.log('CMMS connection restored');
         const status = renderStatus(RED, statusFor(snap.state));
@@ -174,12 +181,28 @@ export = function (RED: NodeAPI): void {
         if (e.level !== 'ok') node.warn(RED._(`mw-cmms.outbox.capacity-${e.level}`, { rows: e.rows, percent: Math.round(e.fraction * 100) }));
       });
       box.on('problem', (p) => node.error(p.message));
-      box.on('link', (e) => node.debug(`outbox link ${e.state}: ${e.message}`));
+      box.on('link', (e) => { node.debug(`outbox link ${e.state}: ${e.message}`); changed(); });
+      box.on('result', changed);
+      box.on('capacity', changed);
       box.start();
       outbox = box;
       outboxes.set(node.id, box);
+      changed();
       return box;
     };
+
+    const entry: SidebarConnection = {
+      id: node.id,
+      name: config.name || node.id,
+      dialect: parsed.ok ? parsed.value.client.dialect : null,
+      baseUrl: parsed.ok ? parsed.value.client.baseUrl : null,
+      configErrors: node.configErrors,
+      health: () => node.health,
+      outbox: () => outbox,
+      meter,
+      budgetPerMinute: parsed.ok ? parsed.value.client.rate?.perMinute ?? null : null,
+    };
+    sidebarRegistry.add(entry);
 
     node.onResult = (nodeId: string, handler: (r: OutboxResult) => void): (() => void) => {
       resultHandlers.set(nodeId, handler);
@@ -190,6 +213,7 @@ export = function (RED: NodeAPI): void {
 
     onClose(node, async () => {
       savedOrigins.delete(node.id);
+      sidebarRegistry.remove(entry);
       monitor?.stop();
       users.clear();
       if (outbox) {
