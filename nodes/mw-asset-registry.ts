@@ -103,7 +103,7 @@ export = function (RED: NodeAPI): void {
       service.start();
     }
 
-    onClose(node, async () => {
+    onClose(RED, node, async () => {
       listeners.clear();
       usedConn?.deregister(node);
       usedConn = null;

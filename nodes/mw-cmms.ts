@@ -126,8 +126,9 @@ export = function (RED: NodeAPI): void {
       monitor = health;
       node.client = client;
       health.onChange((snap, previous) => {
-        if (snap.state !== 'connected' && snap.state !== 'unknown') node.warn(`${snap.state}: ${snap.message}`);
-        else if (previous !== 'unknown' && snap.state === 'connected') node.log('CMMS connection restored');
+        // The state in the plant's words (the status text), then the CMMS's own message.
+        if (snap.state !== 'connected' && snap.state !== 'unknown') node.warn(RED._('mw-cmms.log.health', { state: RED._(`mw-cmms.status.${snap.state}`), message: snap.message }));
+        else if (previous !== 'unknown' && snap.state === 'connected') node.log(RED._('mw-cmms.log.restored'));
         const status = renderStatus(RED, statusFor(snap.state));
         for (const [user, handler] of users) {
           if (handler) handler(snap, status);
@@ -174,7 +175,7 @@ export = function (RED: NodeAPI): void {
         if (e.level !== 'ok') node.warn(RED._(`mw-cmms.outbox.capacity-${e.level}`, { rows: e.rows, percent: Math.round(e.fraction * 100) }));
       });
       box.on('problem', (p) => node.error(p.message));
-      box.on('link', (e) => node.debug(`outbox link ${e.state}: ${e.message}`));
+      box.on('link', (e) => node.debug(RED._('mw-cmms.log.outbox-link', { state: e.state, message: e.message })));
       box.start();
       outbox = box;
       outboxes.set(node.id, box);
@@ -188,7 +189,7 @@ export = function (RED: NodeAPI): void {
       };
     };
 
-    onClose(node, async () => {
+    onClose(RED, node, async () => {
       savedOrigins.delete(node.id);
       monitor?.stop();
       users.clear();
