@@ -42,7 +42,7 @@ function checkRoute(RED: NodeAPI) {
     const read = file === '' ? Promise.resolve(undefined) : readConfined(file, access).then((r) => (r.ok ? r.text : r));
     read.then((text) => {
       if (typeof text === 'object') {
-        res.json({ ok: false, errors: [RED._('mw-threshold.check.file-error', { error: text.error })] });
+        res.json({ ok: false, errors: [`${RED._('mw-threshold.check.file')} ${text.error}`] });
         return;
       }
       answer(res, loadRules(rules, file, access, text));
