@@ -48,7 +48,8 @@ export = function (RED: NodeAPI): void {
     const problem = (key: string, params?: Record<string, string>): void => {
       lastProblem = RED._(key, params);
       node.error(lastProblem);
-      showStatus(RED, node, failed('mw-wo-status.status.error', { problem: lastProblem }));
+      // The status names the problem in a few words (the full text is in the log): a long status runs into the next node.
+      showStatus(RED, node, failed(`mw-wo-status.status.${key.replace('mw-wo-status.errors.', 'problem-')}`));
     };
 
     function refreshStatus(): void {
