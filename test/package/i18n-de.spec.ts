@@ -41,6 +41,24 @@ describe('package: German translation (locales/de)', function () {
     }
   });
 
+  it('status texts are short in every language (a long status runs into the neighbouring node)', function () {
+    // Each part as it renders with two-digit counts; texts made only of parts (__summary__) are checked per part.
+    const MAX = 30;
+    const long: string[] = [];
+    for (const lang of ['en-US', 'de']) {
+      for (const f of fs.readdirSync(path.join(LOCALES, lang)).filter((x) => x.endsWith('.json'))) {
+        const catalogue = JSON.parse(fs.readFileSync(path.join(LOCALES, lang, f), 'utf8')) as Record<string, { status?: Record<string, string> }>;
+        for (const [node, section] of Object.entries(catalogue)) {
+          for (const [key, text] of Object.entries(section.status ?? {})) {
+            const shown = text.replace(/__(summary|attention|problems|problem)__/g, '').replace(/__[A-Za-z0-9]+__/g, '12');
+            if (shown.length > MAX) long.push(`${lang} ${node}.status.${key}: "${shown}" (${shown.length})`);
+          }
+        }
+      }
+    }
+    assert.deepEqual(long, []);
+  });
+
   it("Node-RED's i18n picks singular and plural by count from our catalogues, in en-US and de", async function () {
     // The same module the runtime uses to serve catalogues to the editor (it maps FOO_plural for i18next v4).
     // eslint-disable-next-line @typescript-eslint/no-require-imports
