@@ -146,11 +146,11 @@ export = function (RED: NodeAPI): void {
     function refreshStatus(): void {
       if (!engine) return showStatus(RED, node, failed('mw-threshold.status.invalid-config'));
       const lastError = runtime?.committer.lastError;
-      if (lastError) return showStatus(RED, node, failed('mw-threshold.status.not-saved', { message: lastError.message.slice(0, 24) }));
+      if (lastError) return showStatus(RED, node, failed('mw-threshold.status.not-saved', { message: lastError.message.slice(0, 18) }));
       const h = engine.health();
       const part = (key: string, n: number): string => countPart(RED, `mw-threshold.status.${key}`, n);
       const params = { count: h.keys, rate: h.alarmsLast10Min, keys: h.keys, active: h.active,
-        summary: joinParts(part('active', h.active), part('signals', h.keys)),
+        summary: joinParts(part('active', h.active), part('signals', h.keys)) || RED._('mw-threshold.status.ready'),
         attention: joinParts(part('active', h.active), part('chattering', h.chattering), part('stale', h.stale), part('shelved', h.shelved), part('oos', h.outOfService)) };
       if (loaded?.ok && loaded.warnings.length > 0) return showStatus(RED, node, warning('mw-threshold.status.no-rules'));
       if (h.flood) return showStatus(RED, node, failed('mw-threshold.status.flood', params));
