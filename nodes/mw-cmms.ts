@@ -11,6 +11,8 @@ import type { CmmsConnection, HealthHandler } from './lib/cmms-connection';
 import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
 import { registerOutboxRoutes } from './lib/outbox-routes';
+import { sidebarRegistry, type SidebarConnection } from './lib/sidebar-registry';
+import { RequestMeter } from './core/cmms/request-meter';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { registerNode } from './lib/red';
 import { busy, failed, ok, renderStatus, warning, type StatusSpec } from './lib/status';
@@ -100,6 +102,8 @@ export = function (RED: NodeAPI): void {
     node.client = null;
     node.configErrors = [];
     savedOrigins.set(node.id, secretOrigins(config));
+    const meter = new RequestMeter();
+    const changed = (): void => sidebarRegistry.changed(node.id);
 
     const parsed = parseCmmsSettings(config, node.credentials ?? {});
     if (!parsed.ok) {
@@ -117,6 +121,8 @@ export = function (RED: NodeAPI): void {
           else node.debug(message);
         },
         onOutcome: (outcome) => {
+          meter.observe(outcome);
+          if (!outcome.ok) changed();
           health?.observe(outcome);
           // The outbox keeps only the requests of its own deliveries, for its audit log.
           outbox?.observe(outcome);
@@ -126,6 +132,7 @@ export = function (RED: NodeAPI): void {
       monitor = health;
       node.client = client;
       health.onChange((snap, previous) => {
+        changed();
         // The state in the plant's words (the status text), then the CMMS's own message.
         if (snap.state !== 'connected' && snap.state !== 'unknown') node.warn(RED._('mw-cmms.log.health', { state: RED._(`mw-cmms.status.${snap.state}`), message: snap.message }));
         else if (previous !== 'unknown' && snap.state === 'connected') node.log(RED._('mw-cmms.log.restored'));
@@ -175,12 +182,28 @@ export = function (RED: NodeAPI): void {
         if (e.level !== 'ok') node.warn(RED._(`mw-cmms.outbox.capacity-${e.level}`, { rows: e.rows, percent: Math.round(e.fraction * 100) }));
       });
       box.on('problem', (p) => node.error(p.message));
-      box.on('link', (e) => node.debug(RED._('mw-cmms.log.outbox-link', { state: e.state, message: e.message })));
+      box.on('link', (e) => { node.debug(RED._('mw-cmms.log.outbox-link', { state: e.state, message: e.message })); changed(); });
+      box.on('result', changed);
+      box.on('capacity', changed);
       box.start();
       outbox = box;
       outboxes.set(node.id, box);
+      changed();
       return box;
     };
+
+    const entry: SidebarConnection = {
+      id: node.id,
+      name: config.name || node.id,
+      dialect: parsed.ok ? parsed.value.client.dialect : null,
+      baseUrl: parsed.ok ? parsed.value.client.baseUrl : null,
+      configErrors: node.configErrors,
+      health: () => node.health,
+      outbox: () => outbox,
+      meter,
+      budgetPerMinute: parsed.ok ? parsed.value.client.rate?.perMinute ?? null : null,
+    };
+    sidebarRegistry.add(entry);
 
     node.onResult = (nodeId: string, handler: (r: OutboxResult) => void): (() => void) => {
       resultHandlers.set(nodeId, handler);
@@ -191,6 +214,7 @@ export = function (RED: NodeAPI): void {
 
     onClose(RED, node, async () => {
       savedOrigins.delete(node.id);
+      sidebarRegistry.remove(entry);
       monitor?.stop();
       users.clear();
       if (outbox) {

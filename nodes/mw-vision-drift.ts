@@ -11,6 +11,7 @@ import {
   cusumArl, designFor, DriftEngine, lineSlots, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
   type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
+import { ChartCache } from './core/spc/chart-cache';
 import { onClose } from './lib/close';
 import { readConfinedSync } from './core/storage/confined-file';
 import { fileAccess, nodeDataFile } from './lib/files';
@@ -130,6 +131,9 @@ export = function (RED: NodeAPI): void {
     let lastWarned = 0;
     let rejected = 0;
     let storageProblem = false;
+    // Recent points per series for the Millwright sidebar's SPC pane (read by the sidebar plugin).
+    const charts = new ChartCache();
+    (node as Node & { sidebarCharts?: ChartCache }).sidebarCharts = charts;
 
     if (settings) {
       const design = designFor(settings);
@@ -207,6 +211,7 @@ export = function (RED: NodeAPI): void {
       const e = engine as DriftEngine;
       const r = e.rebaseline(filter, reason, atMs);
       persist(r.groups);
+      for (const ev of r.events) charts.mark(ev.asset.id, String(ev.details.product ?? ''), ev);
       send([eventMessages(r.events), { ...msg, payload: { rebaselined: r.groups.map((g) => ({ asset: g.asset.id, product: g.product })), reason } } as NodeMessage, null]);
       scheduleStatus();
     }
@@ -299,6 +304,14 @@ export = function (RED: NodeAPI): void {
       }
       const r = engine.process(unit.value);
       if (r.transition && r.group) persist([r.group]);
+      if (r.group) {
+        const g = r.group;
+        for (const c in unit.value.record.measurements ?? {}) {
+          const m = g.monitors.get(c);
+          if (m) charts.point(g.asset.id, g.product, m, unit.value.tMs);
+        }
+        for (const e of r.events) charts.mark(g.asset.id, g.product, e);
+      }
       if (r.untracked.length > 0) {
         const now = Date.now();
         if (now - lastWarned > UNTRACKED_WARN_MS) {
@@ -327,6 +340,7 @@ export = function (RED: NodeAPI): void {
       if (checkpointTimer) clearInterval(checkpointTimer);
       status.stop();
       checkpointTimer = null;
+      charts.clear();
       checkpoint();
       state?.close();
       state = null;

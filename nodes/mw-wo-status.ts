@@ -17,6 +17,7 @@ import { onInput } from './lib/input';
 import { registerNode, type Node, type NodeAPI, type NodeDef, type NodeMessage } from './lib/red';
 import { countPart, joinParts, failed, ok, showStatus, warning } from './lib/status';
 import { addWebhookRoute, type RouteHandle } from './lib/webhook-route';
+import { woStatuses } from './lib/sidebar-registry';
 
 type WoStatusNodeDef = NodeDef & WoStatusNodeSettings;
 interface Credentials { secret?: string; previousSecret?: string }
@@ -76,6 +77,8 @@ export = function (RED: NodeAPI): void {
       for (const { seq, status } of batch) {
         node.send({ topic: 'work-order-status', payload: status } as NodeMessage);
         service.emitted(seq);
+        // The sidebar's work-order list shows the last status of each work order of this connection.
+        if (conn) woStatuses.record(conn.id, status);
       }
       if (batch.length === EMIT_BATCH) emitTimer = setImmediate(drain);
       scheduleStatus();

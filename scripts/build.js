@@ -22,4 +22,12 @@ for (const f of fs.readdirSync(path.join(root, 'nodes'))) {
 for (const dir of ['icons', 'locales']) {
   fs.cpSync(path.join(root, dir), path.join(out, dir), { recursive: true });
 }
+// The sidebar's chart library, served by Node-RED from the package's resources/ folder (offline,
+// no CDN). Build output like dist/: not committed, shipped through package.json "files".
+const resources = path.join(root, 'resources');
+const uplot = path.dirname(require.resolve('uplot/package.json'));
+fs.mkdirSync(resources, { recursive: true });
+for (const [from, to] of [['dist/uPlot.iife.min.js', 'uPlot.iife.min.js'], ['dist/uPlot.min.css', 'uPlot.min.css'], ['LICENSE', 'uPlot.LICENSE']]) {
+  fs.copyFileSync(path.join(uplot, from), path.join(resources, to));
+}
 console.log(`build: ${path.relative(root, dist) || dist} ready`);

@@ -2,4 +2,4 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
-for (const d of ['dist', '.demo', '.bench']) fs.rmSync(path.join(__dirname, '..', d), { recursive: true, force: true });
+for (const d of ['dist', 'resources', '.demo', '.bench']) fs.rmSync(path.join(__dirname, '..', d), { recursive: true, force: true });

@@ -75,6 +75,9 @@ function installPrivateBuild(dir: string): void {
   fs.symlinkSync(BUILD_ROOT, path.join(dir, 'dist'), 'dir');
   const examples = path.join(REPO_ROOT, 'examples');
   if (fs.existsSync(examples)) fs.symlinkSync(examples, path.join(dir, 'examples'), 'dir');
+  // The sidebar's chart library (built into the repository's resources/, served by Node-RED).
+  const resources = path.join(REPO_ROOT, 'resources');
+  if (fs.existsSync(resources)) fs.symlinkSync(resources, path.join(dir, 'resources'), 'dir');
 }
 
 export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime> {

@@ -31,9 +31,16 @@ function sendLines(res: Response, name: string, lines: Iterable<string>): void {
   res.end();
 }
 
-export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup): void {
-  const read = RED.auth.needsPermission('mw-outbox.read');
-  const write = RED.auth.needsPermission('mw-outbox.write');
+/**
+ * The same routes serve the old `/mw-outbox` prefix (kept for scripts that use it) and the
+ * sidebar's `/millwright/outbox`, each with its own permission name.
+ */
+export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup, prefix = OUTBOX_ROUTE_PREFIX, permission = 'mw-outbox',
+  /** The sidebar treats the bulk export of dead letters and shadow records (whole events and bodies) as a write. */
+  exportNeeds: 'read' | 'write' = 'read'): void {
+  const read = RED.auth.needsPermission(`${permission}.read`);
+  const write = RED.auth.needsPermission(`${permission}.write`);
+  const bulk = exportNeeds === 'write' ? write : read;
 
   const withOutbox = (fn: (box: Outbox, req: Request, res: Response) => void) => (req: Request, res: Response): void => {
     const box = lookup(String(req.params.id));
@@ -48,7 +55,7 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup): void {
     }
   };
 
-  const p = OUTBOX_ROUTE_PREFIX;
+  const p = prefix;
   RED.httpAdmin.get(`${p}/:id/metrics`, read, withOutbox((box, _req, res) => { res.json(box.getMetrics()); }));
   RED.httpAdmin.get(`${p}/:id/queue`, read, withOutbox((box, req, res) => {
     const state = String(req.query.state ?? 'pending');
@@ -59,7 +66,7 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup): void {
     res.json(box.admin.queue(state as 'pending', page(req)));
   }));
   RED.httpAdmin.get(`${p}/:id/dead-letters`, read, withOutbox((box, req, res) => { res.json(box.admin.deadLetters(page(req))); }));
-  RED.httpAdmin.get(`${p}/:id/dead-letters/export`, read, withOutbox((box, req, res) => {
+  RED.httpAdmin.get(`${p}/:id/dead-letters/export`, bulk, withOutbox((box, req, res) => {
     sendLines(res, `dead-letters-${String(req.params.id)}`, box.admin.exportDeadLetters());
   }));
   RED.httpAdmin.post(`${p}/:id/dead-letters/replay`, write, withOutbox((box, req, res) => {
@@ -79,7 +86,7 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup): void {
     res.json({ discarded: box.admin.discard(which) });
   }));
   RED.httpAdmin.get(`${p}/:id/shadow`, read, withOutbox((box, req, res) => { res.json(box.admin.shadowRecords(page(req))); }));
-  RED.httpAdmin.get(`${p}/:id/shadow/export`, read, withOutbox((box, req, res) => {
+  RED.httpAdmin.get(`${p}/:id/shadow/export`, bulk, withOutbox((box, req, res) => {
     sendLines(res, `shadow-${String(req.params.id)}`, box.admin.exportShadow());
   }));
   RED.httpAdmin.get(`${p}/:id/audit`, read, withOutbox((box, req, res) => {

@@ -61,3 +61,25 @@ export function assetSysId(a: SimAsset): string {
 export function assetNumericId(index: number): number {
   return 5000 + index;
 }
+
+const STATUSES: readonly AssetStatus[] = ['OPERATING', 'NOT READY', 'DECOMMISSIONED'];
+
+/**
+ * The control API's new asset: at a known site (its organisation follows), a new asset number there,
+ * a location under SITE/…; returns the problem, or null once added.
+ */
+export function addAsset(list: SimAsset[], body: unknown): string | null {
+  const b = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<string, unknown>;
+  const text = (k: string): string => (typeof b[k] === 'string' ? (b[k] as string).trim() : '');
+  const assetnum = text('assetnum');
+  const siteid = text('siteid');
+  if (!assetnum || !siteid) return 'body must be {assetnum, siteid, location?, description?, status?, assetClass?}';
+  if (!ORGS[siteid]) return `unknown site ${siteid}: one of ${Object.keys(ORGS).join(', ')}`;
+  if (list.some((a) => a.assetnum === assetnum && a.siteid === siteid)) return `asset ${assetnum} already exists at ${siteid}`;
+  const location = text('location') || `${siteid}/${assetnum}`;
+  if (!location.startsWith(`${siteid}/`)) return `location must start with ${siteid}/`;
+  const status = (text('status') || 'OPERATING') as AssetStatus;
+  if (!STATUSES.includes(status)) return `status must be one of ${STATUSES.join(', ')}`;
+  list.push({ assetnum, siteid, orgid: ORGS[siteid], location, description: text('description') || assetnum, status, assetClass: text('assetClass') || undefined });
+  return null;
+}

@@ -16,6 +16,8 @@ export interface ControlDeps {
   workOrders(): SimWorkOrder[];
   wire(wo: SimWorkOrder, baseUrl: string): unknown;
   setStatus(dialect: Dialect, id: string, status: string): StatusResult;
+  /** Adds an asset to the master data (Maximo's view); an error text when the body is not one. */
+  addAsset(body: unknown): string | null;
   reset(): void;
 }
 
@@ -85,6 +87,14 @@ export function handleControl(req: SimRequest, deps: ControlDeps): SimResponse {
     if (r.ok) return json(200, structuredClone(r.workOrder));
     if (r.reason === 'not-found') return bad(404, `no ${String(b.dialect)} work order ${b.id}`);
     return bad(409, r.reason === 'unknown-status' ? `unknown status ${r.to}` : `cannot move from ${r.from} to ${r.to}`);
+  }
+  if (route === '/__sim/assets' && method === 'POST') {
+    // Master data changes as a CMMS administrator would make them (a new asset entered in Maximo),
+    // e.g. to fix the cause of a dead letter and replay it. Reset restores the default assets.
+    const parsed = jsonBody(req);
+    if (!parsed.ok) return bad(400, parsed.error);
+    const problem = deps.addAsset(parsed.value);
+    return problem ? bad(400, problem) : { status: 201 };
   }
   if (route === '/__sim/reset' && method === 'POST') {
     deps.reset();

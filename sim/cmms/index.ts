@@ -1,7 +1,7 @@
 // CMMS simulator: one HTTP(S) server on 127.0.0.1 speaking IBM Maximo, ServiceNow, MaintainX and a
 // generic REST dialect, with fault injection, request recording and signed webhooks.
 // See README.md in this folder for the endpoints, credentials and the control API.
-import { DEFAULT_ASSETS } from './assets';
+import { addAsset, DEFAULT_ASSETS } from './assets';
 import type { DialectHandler, SimContext } from './context';
 import { FaultRegistry } from './faults';
 import { createMaintainx, MAINTAINX_TOKEN } from './maintainx';
@@ -12,7 +12,7 @@ import { createRest, REST_CREDENTIALS } from './rest';
 import { listen } from './server';
 import { createServiceNow, SERVICENOW_CREDENTIALS } from './servicenow';
 import { WorkOrderStore } from './store';
-import type { CmmsSim, CmmsSimOptions, Dialect, RecordedRequest } from './types';
+import type { CmmsSim, CmmsSimOptions, Dialect, RecordedRequest, SimAsset } from './types';
 import { WebhookDispatcher } from './webhooks';
 
 export * from './types';
@@ -52,10 +52,13 @@ export async function startCmmsSim(opts: CmmsSimOptions = {}): Promise<CmmsSim> 
   });
   const store = new WorkOrderStore(now, (change) => webhooks.notify(change));
 
+  // A copy the control API can add to (POST /__sim/assets); reset restores the given list.
+  const initialAssets = opts.assets ?? DEFAULT_ASSETS;
+  const assets: SimAsset[] = [...initialAssets];
   const rate = opts.maintainxRateLimit;
   const ctx: SimContext = {
     now, random: idRandom, store, tokens,
-    assets: opts.assets ?? DEFAULT_ASSETS,
+    assets,
     pageSizeMax: opts.pageSizeMax ?? 1000,
     maintainxRateLimit: rate === true ? { limit: 100, windowSec: 60 } : rate ? rate : null,
     servicenowRateLimit: opts.servicenowRateLimit ?? null,
@@ -71,6 +74,7 @@ export async function startCmmsSim(opts: CmmsSimOptions = {}): Promise<CmmsSim> 
 
   const setStatus = (dialect: Dialect, id: string, status: string) => store.changeStatus(dialect, id, status);
   const reset = (): void => {
+    assets.splice(0, assets.length, ...initialAssets);
     store.clear();
     recorded = [];
     faults.clear();
@@ -98,6 +102,7 @@ export async function startCmmsSim(opts: CmmsSimOptions = {}): Promise<CmmsSim> 
       workOrders: () => store.list(),
       wire: (wo, url) => dialects[wo.dialect].wire(wo, url),
       setStatus,
+      addAsset: (body) => addAsset(assets, body),
       reset,
     },
   }, { port: opts.port ?? 0, tls: opts.tls });

@@ -148,7 +148,10 @@ export function createMaximo(ctx: SimContext): DialectHandler {
         return maximoError(400, CODE.asset, `Asset ${String(f.assetnum)} is not a valid asset, or its status is not an operating status.`, 'assetnum');
       }
     }
-    if (f.location !== undefined && f.location !== null && f.location !== '' && !locations.has(`${siteid}:${String(f.location)}`)) {
+    // Locations of assets added through the control API count too.
+    const knownLocation = (loc: string): boolean => locations.has(`${siteid}:${loc}`)
+      || ctx.assets.some((a) => a.siteid === siteid && (a.location === loc || a.location.startsWith(`${loc}/`)));
+    if (f.location !== undefined && f.location !== null && f.location !== '' && !knownLocation(String(f.location))) {
       return maximoError(400, CODE.location, `Location ${String(f.location)} is not a valid location in site ${siteid}.`, 'location');
     }
     if (f.wopriority !== undefined && f.wopriority !== null && !/^\d+$/.test(String(f.wopriority))) {

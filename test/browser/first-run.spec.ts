@@ -149,6 +149,19 @@ describe('browser: first run (npm start, editor, demo, examples, edit dialogs)',
     assert.equal(state.workOrders.filter((w) => /Millwright event BEDFORD\.PUMP-101\.vibration\./.test(w.fields?.description_longdescription ?? '')).length, 1);
   });
 
+  it("the Millwright sidebar shows the demo's connection and draws the SPC chart of the demo's vision series", async function () {
+    const { page } = browser;
+    await page.evaluate(() => (window as unknown as { RED: { sidebar: { show(id: string): void } } }).RED.sidebar.show('millwright'));
+    await page.locator('.mw-sb-conn[data-id="mw-sim-cmms"] .mw-sb-words[data-words="ok"]').waitFor({ timeout: 30_000 });
+    await page.click('.mw-sb-panes button[data-pane="spc"]');
+    // The demo's camera clock sends a record every 0.4 s from the start, so the series is there by now.
+    await page.locator('.mw-sb-chart .uplot canvas').waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('.mw-sb-series option:checked').innerText(), /PRS-701/);
+    console.log(`    ${await browser.shot('04b-sidebar-spc-demo')}`);
+    await page.click('.mw-sb-panes button[data-pane="connections"]');
+    assert.deepEqual(browser.errors, []);
+  });
+
   const examples = fs.readdirSync(path.join(REPO_ROOT, 'examples')).filter((f) => f.endsWith('.json')).sort();
   for (const file of examples) {
     const label = file.replace(/\.json$/, '');

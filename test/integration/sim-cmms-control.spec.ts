@@ -70,6 +70,28 @@ describe('CMMS simulator: page, control API and recording', function () {
     assert.equal(state.counters.requests, 1, 'control calls are not recorded');
   });
 
+  it('adds an asset through POST /__sim/assets: Maximo then accepts work orders for it, reset forgets it', async function () {
+    const headers = { apikey: SIM_CREDENTIALS.maximo.apiKey, 'content-type': 'application/json' };
+    const create = (): Promise<Response> => fetch(`${sim.url}/maximo/api/os/mxapiwodetail?lean=1`, {
+      method: 'POST', headers, body: JSON.stringify({ description: 'Seal leak', assetnum: 'PUMP-999', siteid: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-999' }),
+    });
+    const add = (body: unknown): Promise<Response> => fetch(`${sim.url}/__sim/assets`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const refused = await create();
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /BMXAA2661E/);
+    assert.equal((await add({ assetnum: 'PUMP-999', siteid: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-999' })).status, 201);
+    assert.equal((await add({ assetnum: 'PUMP-999', siteid: 'BEDFORD' })).status, 400, 'already there');
+    assert.equal((await add({ assetnum: 'X-1', siteid: 'NOWHERE' })).status, 400, 'unknown site');
+    assert.equal((await add({ assetnum: 'X-1', siteid: 'BEDFORD', location: 'NASHUA/X-1' })).status, 400, 'location at another site');
+    assert.equal((await add({ assetnum: 'X-1', siteid: 'BEDFORD', status: 'BROKEN' })).status, 400, 'unknown status');
+    assert.equal((await add([])).status, 400);
+    assert.equal((await create()).status, 201);
+    const assets = await (await fetch(`${sim.url}/maximo/api/os/mxapiasset?lean=1&oslc.pageSize=1000&oslc.select=assetnum,siteid`, { headers })).json() as { member: Array<{ assetnum: string }> };
+    assert.ok(assets.member.some((a) => a.assetnum === 'PUMP-999'), 'listed with the other assets');
+    assert.equal((await fetch(`${sim.url}/__sim/reset`, { method: 'POST' })).status, 204);
+    assert.equal((await create()).status, 400, 'reset restores the default assets');
+  });
+
   it('records requests with every credential redacted, and clears them', async function () {
     const secrets = [SIM_CREDENTIALS.maximo.apiKey, SIM_CREDENTIALS.servicenow.password, SIM_CREDENTIALS.maintainx.token,
       SIM_CREDENTIALS.rest.apiKey, SIM_CREDENTIALS.servicenow.clientSecret, 'session-cookie-value', Buffer.from('admin:sim-pass').toString('base64')];

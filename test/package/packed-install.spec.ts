@@ -15,6 +15,7 @@ describe('package: packed tarball installed into a real Node-RED', function () {
   this.timeout(300_000);
   const pkg = readPackageJson();
   const nodes = pkg['node-red']?.nodes ?? {};
+  const plugins = pkg['node-red']?.plugins ?? {};
   const types = editorTypes(nodeSets());
   let packed: PackedInstall;
 
@@ -59,6 +60,13 @@ describe('package: packed tarball installed into a real Node-RED', function () {
         need(`dist/nodes/locales/en-US/${t.set.file}.json`);
         need(`dist/nodes/locales/en-US/${t.set.file}.html`);
       }
+      // The sidebar plugin, its catalogue, and its chart library served from resources/ (offline).
+      for (const rel of Object.values(plugins)) {
+        need(rel.replace(/^\.\//, ''));
+        need(rel.replace(/^\.\//, '').replace(/\.c?js$/, '.html'));
+        need(`dist/nodes/locales/en-US/${path.basename(rel).replace(/\.c?js$/, '.json')}`);
+      }
+      for (const f of ['uPlot.iife.min.js', 'uPlot.min.css', 'uPlot.LICENSE']) need(`resources/${f}`);
       need('LICENSE');
       need('README.md');
       for (const example of listFiles(path.join(packed.stage, 'examples'), (f) => f.endsWith('.json'))) {
@@ -105,6 +113,21 @@ describe('package: packed tarball installed into a real Node-RED', function () {
       assert.equal(res.version, pkg.version);
       assert.equal(res.nodes.length, Object.keys(nodes).length);
       for (const set of res.nodes) assert.equal(set.err, undefined, `${set.id}: ${JSON.stringify(set.err)}`);
+    });
+
+    it('loads the sidebar plugin with its catalogue, and serves its chart library from the package', async function () {
+      const list = JSON.parse((await httpGet(`${red!.url}/plugins`, { Accept: 'application/json' })).body) as Array<{ id: string; enabled: boolean; err?: unknown }>;
+      for (const key of Object.keys(plugins)) {
+        const p = list.find((x) => x.id === `${pkg.name}/${key}`);
+        assert.ok(p, `plugin ${key} not loaded: ${JSON.stringify(list)}`);
+        assert.equal(p.err, undefined);
+        assert.equal(p.enabled, true);
+      }
+      const messages = JSON.parse((await httpGet(`${red!.url}/plugins/messages?lng=en-US`)).body) as Record<string, { label?: { tab?: string } }>;
+      assert.equal(messages[`${pkg.name}/mw-sidebar`]?.label?.tab, 'Millwright');
+      const lib = await httpGet(`${red!.url}/resources/${pkg.name}/uPlot.iife.min.js`);
+      assert.equal(lib.status, 200);
+      assert.match(lib.body, /uPlot/);
     });
 
     it('logs no error or load warning about the module', function () {

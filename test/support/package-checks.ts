@@ -218,10 +218,12 @@ export function checkI18n(root: string, sets: NodeSet[]): string[] {
 /** Node sources and editor files in nodes/ that package.json does not list: Node-RED would never load them. */
 export function unlistedNodeFiles(root: string, sets: NodeSet[]): string[] {
   const listed = new Set(sets.map((s) => s.file));
+  // Editor plugins (the sidebar) are listed under node-red.plugins, and load the same way.
+  for (const rel of Object.values(readPackageJson(root)['node-red']?.plugins ?? {})) listed.add(path.basename(rel).replace(/\.c?js$/, ''));
   const dir = path.join(root, 'nodes');
   if (!fs.existsSync(dir)) return [];
   return fs.readdirSync(dir).filter((f) => /\.(ts|html)$/.test(f) && !f.endsWith('.d.ts') && !listed.has(f.replace(/\.(ts|html)$/, '')))
-    .map((f) => `nodes/${f}: package.json's node-red.nodes does not list its node file, so Node-RED never loads it`);
+    .map((f) => `nodes/${f}: package.json's node-red.nodes (or .plugins) does not list its file, so Node-RED never loads it`);
 }
 
 /** Every non-config node type is used in some examples/**.json flow, and the flows are valid. */

@@ -5,3 +5,4 @@ export { backoffDelay, retryDelay, describeFailure, decide, scrubSecrets, type B
 export { percentile } from './metrics';
 export * from './types';
 export type { WorkOrderLinks } from './work-order-links';
+export type { AuditFilter, RecentWorkOrder } from './recent';

@@ -16,8 +16,9 @@ import { wrapStorageError } from './open';
 import { checkInput, fullMessage, occurredMs, settle, type Settings } from './settings';
 import { itemBytes, type ItemRow } from './store';
 import { workOrderLinks, type WorkOrderLinks } from './work-order-links';
+import { auditFiltered, recentWorkOrders, type AuditFilter, type RecentWorkOrder } from './recent';
 import {
-  OutboxFullError, type CapacityEvent, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
+  OutboxFullError, type AuditRecord, type CapacityEvent, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
 } from './types';
 
 export class Outbox {
@@ -177,6 +178,16 @@ export class Outbox {
   /** Read-only: the events a work order was made from (mw-wo-status links statuses back with it). */
   linksFor(workOrderId: string, reference?: string | null): WorkOrderLinks | null {
     return workOrderLinks(this.file.get().db, workOrderId, reference);
+  }
+
+  /** Read-only, for the sidebar: creates that reached the CMMS, newest first. */
+  recentWorkOrders(limit?: number): RecentWorkOrder[] {
+    return recentWorkOrders(this.file.get().db, limit);
+  }
+
+  /** Read-only, for the sidebar: the audit log newest first, filtered by time, outcome and event. */
+  auditFiltered(filter?: AuditFilter): AuditRecord[] {
+    return auditFiltered(this.file.get().db, filter);
   }
 
   /** Resolves once nothing is in flight (for tests and for an orderly shutdown). */
