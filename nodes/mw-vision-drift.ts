@@ -8,7 +8,7 @@ import type { MaintenanceEvent } from './core/contracts';
 import { compileInputValidator, validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import {
-  cusumArl, designFor, DriftEngine, lineSlots, ewmaArl, normalizeInput, parseDriftSettings, parseSpecText,
+  cusumArl, designFor, DriftEngine, lineSlots, normalizeInput, parseDriftSettings, parseSpecText, RateMeter,
   type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
 import { ChartCache } from './core/spc/chart-cache';
@@ -32,6 +32,9 @@ const COMPLETED: readonly string[] = ['done', 'closed'];
 /** Warn about a characteristic the series limit keeps out at most this often. */
 const UNTRACKED_WARN_MS = 60_000;
 
+/** Each deployed node's measured line rates, for the editor's conversion of days into units. */
+const meters = new Map<string, RateMeter>();
+
 const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-vision-drift', id);
 
 const CONTROLS = ['rebaseline', 'baselines'] as const;
@@ -52,7 +55,7 @@ const validateFilter = compileInputValidator<RebaselineFilter>({
 
 /** The settings that shape detector state: when they change, the running sums start over. */
 function fingerprint(s: DriftSettings): string {
-  return JSON.stringify([s.arl0, s.lambda, s.cusumK, s.fir, s.rules, s.subgroupSize, s.trendWindow, s.capabilityWindow,
+  return JSON.stringify([s.arl0, s.lambda, s.cusumK, s.largeShiftK, s.fir, s.rules, s.subgroupSize, s.trendWindow, s.capabilityWindow,
     s.defectSubgroup, s.defectSubgroupSize, s.defectSubgroupSeconds, s.perDefectType, s.minConfidence]);
 }
 
@@ -73,10 +76,14 @@ function registerDesignRoute(RED: NodeAPI): void {
   // The editor shows what a setting costs before it is deployed: the budget in units, and the
   // parts it takes to detect a mean shift that arises mid-run (zero-state, no FIR head start:
   // the head start only helps right after a baseline).
+  // The days → units conversion uses the rate the deployed node measured on its lines (the
+  // fastest one) when it has one and the editor did not ask for the typed rate (`rate=typed`).
   RED.httpAdmin.get('/mw-vision-drift/design', RED.auth.needsPermission('mw-vision-drift.read'), (req: Request, res: Response) => {
     const q = req.query;
+    const measured = typeof q.node === 'string' && q.rate !== 'typed' ? meters.get(q.node)?.fastest() ?? null : null;
     const parsed = parseDriftSettings({
-      falseAlarmDays: q.falseAlarmDays, unitsPerHour: q.unitsPerHour, arl0: q.arl0, lambda: q.lambda, cusumK: q.k, fir: q.fir !== 'false',
+      falseAlarmDays: q.falseAlarmDays, unitsPerHour: measured ? Number(measured.unitsPerHour.toPrecision(4)) : q.unitsPerHour, arl0: q.arl0,
+      lambda: q.lambda, cusumK: q.k, largeShiftK: q.largeShiftK, fir: q.fir !== 'false',
       // The defect subgroup is checked against the budget only when the editor sends it.
       defectSubgroupUnits: q.defectSubgroupUnits, defectSubgroup: q.defectSubgroupUnits ? 'units' : 'batch',
     });
@@ -90,11 +97,12 @@ function registerDesignRoute(RED: NodeAPI): void {
     const d = designFor(s, slots, q.multiPoint === 'true');
     res.json({
       arl0: s.arl0, falseAlarmDays: s.falseAlarmDays, unitsPerHour: s.unitsPerHour, slots,
-      h: d.cusumH, L: d.ewmaL, cusumArl0: d.arl0.cusum, ewmaArl0: d.arl0.ewma,
-      arl: [0.5, 1, 2].map((shift) => {
+      rateSource: measured ? 'measured' : 'typed', measuredLines: measured ? measured.lines : 0,
+      h: d.cusumH, hLarge: d.cusumLargeH, k: s.cusumK, kLarge: s.largeShiftK, cusumArl0: d.arl0.cusum, cusumLargeArl0: d.arl0.cusumLarge,
+      arl: [0.5, 1, 2, 3].map((shift) => {
         const cusum = cusumArl({ k: s.cusumK, h: d.cusumH, fir: false }, shift, 80);
-        const ewma = ewmaArl(s.lambda, d.ewmaL, shift, 40);
-        return { shift, cusum, ewma, fastest: Math.min(cusum, ewma) };
+        const cusumLarge = cusumArl({ k: s.largeShiftK, h: d.cusumLargeH, fir: false }, shift, 80);
+        return { shift, cusum, cusumLarge, fastest: Math.min(cusum, cusumLarge) };
       }),
     });
   });
@@ -131,6 +139,8 @@ export = function (RED: NodeAPI): void {
     let lastWarned = 0;
     let rejected = 0;
     let storageProblem = false;
+    const meter = new RateMeter();
+    meters.set(node.id, meter);
     // Recent points per series for the Millwright sidebar's SPC pane (read by the sidebar plugin).
     const charts = new ChartCache();
     (node as Node & { sidebarCharts?: ChartCache }).sidebarCharts = charts;
@@ -303,6 +313,7 @@ export = function (RED: NodeAPI): void {
         return;
       }
       const r = engine.process(unit.value);
+      meter.add(`${unit.value.asset.id}\u0000${unit.value.product}`, unit.value.tMs);
       if (r.transition && r.group) persist([r.group]);
       if (r.group) {
         const g = r.group;
@@ -337,6 +348,7 @@ export = function (RED: NodeAPI): void {
     });
 
     onClose(RED, node, () => {
+      if (meters.get(node.id) === meter) meters.delete(node.id);
       if (checkpointTimer) clearInterval(checkpointTimer);
       status.stop();
       checkpointTimer = null;

@@ -81,7 +81,7 @@ describe('mw-vision-drift node', function () {
     assert.ok(typeof last.spc?.series.bore.ucl === 'number');
     // Every chart's point, centre line and limits for dashboards, the p chart too (issue 15 item 16).
     const charts = (last.spc?.series.bore as unknown as { charts: Record<string, Record<string, number>> }).charts;
-    assert.equal(typeof charts.ewma.centre, 'number');
+    assert.equal(typeof charts.cusumLarge.limit, 'number');
     assert.equal(typeof charts.cusum.limit, 'number');
     const p = (last.spc as unknown as { defectCharts: { phase: string; charts: Record<string, Record<string, number>> } }).defectCharts;
     assert.equal(p.phase, 'monitoring');
@@ -263,6 +263,35 @@ describe('mw-vision-drift node', function () {
     assert.equal(out.events.filter((m) => (m.payload as MaintenanceEvent).state === 'raised' && (m.payload as MaintenanceEvent).details.family === 'mean').length, 0);
   });
 
+  it('defect phase I, first and after a re-baseline, resumes across a restart instead of starting over (issue 15 item 15)', async () => {
+    type Defects = { phase: string; learned?: number; of?: number };
+    const defects = (out: Outputs): Defects => (out.records[out.records.length - 1].spc as unknown as { defectCharts: Defects }).defectCharts;
+    // FAST: phase I of 3 subgroups × 100 units.
+    await helper.load([drift()], flow());
+    let out = outputs();
+    const stream = new PartStream({ seed: 8 });
+    await feed(stream, 250, out);
+    assert.equal(defects(out).phase, 'learning');
+    assert.equal(defects(out).learned, 2);
+    await helper.unload();
+    await helper.load([drift()], flow());
+    out = outputs();
+    await feed(stream, 60, out);
+    assert.equal(defects(out).phase, 'monitoring', 'the third subgroup closed at unit 300, counting the 250 before the restart');
+
+    // After a re-baseline the previous p̄ is charted while phase I confirms it; a restart keeps that progress too.
+    (helper.getNode('vd1') as Node).receive({ control: 'rebaseline', payload: { asset: 'CNC-07' } } as never);
+    await new Promise((r) => setTimeout(r, 50));
+    await feed(stream, 250, out);
+    assert.equal(defects(out).phase, 'confirming');
+    assert.equal(defects(out).learned, 2);
+    await helper.unload();
+    await helper.load([drift()], flow());
+    out = outputs();
+    await feed(stream, 60, out);
+    assert.equal(defects(out).phase, 'monitoring', 'the confirmation ended at its third subgroup, across the restart');
+  });
+
   it('refuses invalid settings with a clear error and rejects input until fixed', async () => {
     await helper.load([drift()], flow({ lambda: '7', specs: [{ characteristic: 'bore', lsl: '3', usl: '2' }] }));
     const out = outputs();
@@ -289,15 +318,34 @@ describe('mw-vision-drift node', function () {
     assert.ok(node.error.args.some((a) => /mw-vision-drift\.errors\.invalid-config/.test(String(a[0]))));
   });
 
+  it('the editor converts days into units with the rate the deployed node measured, not the rate typed (issue 15 item 13)', async () => {
+    await helper.load([drift()], flow());
+    const out = outputs();
+    // One part every 2 s by the records' own timestamps: 1 800 units per hour, typed 3 600.
+    await feed(new PartStream({ seed: 3, unitsPerSecond: 0.5 }), 400, out);
+    const q = 'falseAlarmDays=30&unitsPerHour=3600&k=0.5&fir=true&characteristics=1';
+    const measured = await helper.request().get(`/mw-vision-drift/design?${q}&node=vd1`).expect(200);
+    assert.equal(measured.body.rateSource, 'measured');
+    assert.equal(measured.body.unitsPerHour, 1800);
+    assert.equal(measured.body.arl0, 30 * 24 * 1800);
+    const typed = await helper.request().get(`/mw-vision-drift/design?${q}&node=vd1&rate=typed`).expect(200);
+    assert.equal(typed.body.rateSource, 'typed');
+    assert.equal(typed.body.arl0, 30 * 24 * 3600);
+    const other = await helper.request().get(`/mw-vision-drift/design?${q}&node=nosuchnode`).expect(200);
+    assert.equal(other.body.rateSource, 'typed', 'a node that has measured nothing converts with the typed rate');
+  });
+
   it('the editor endpoint turns a time budget into units and shows detection delays for mid-run shifts', async () => {
     await helper.load([drift()], flow());
     // One false alarm a month at one unit a second, two characteristics and the defect rate (2.15 budget slots).
     const r = await helper.request().get('/mw-vision-drift/design?falseAlarmDays=30&unitsPerHour=3600&lambda=0.05&k=0.5&fir=true&characteristics=2').expect(200);
     assert.equal(r.body.arl0, 2_592_000);
     assert.equal(r.body.slots, 2.15);
-    assert.ok(Math.abs(r.body.cusumArl0 - (2_592_000 * 2.15) / 0.475) < 1, `CUSUM share ${r.body.cusumArl0}`);
-    const delays = r.body.arl as Array<{ shift: number; cusum: number; ewma: number }>;
-    assert.deepEqual(delays.map((a) => a.shift), [0.5, 1, 2]);
+    assert.ok(Math.abs(r.body.cusumArl0 - (2_592_000 * 2.15) / 0.6) < 1, `CUSUM share ${r.body.cusumArl0}`);
+    assert.equal(r.body.rateSource, 'typed', 'nothing measured yet');
+    const delays = r.body.arl as Array<{ shift: number; cusum: number; cusumLarge: number }>;
+    assert.deepEqual(delays.map((a) => a.shift), [0.5, 1, 2, 3]);
+    assert.ok(delays[2].cusumLarge < delays[2].cusum, 'the large-shift CUSUM is the faster at 2σ');
     const one = delays[1];
     // Mid-run, without the FIR head start: about 30 parts for 1σ at h ≈ 15 (a FIR start would show about 16).
     assert.ok(one.cusum > 25 && one.cusum < 40, `1σ: ${one.cusum}`);

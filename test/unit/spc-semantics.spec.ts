@@ -94,8 +94,8 @@ describe('spc semantics (issue 15)', function () {
     run(e, cam, 1000 + 400);
     const g = [...e.groups.values()][0];
     const bore = g.monitors.get('bore')?.stats() as { charts: Record<string, Record<string, unknown>> };
-    for (const chart of ['value', 'ewma']) for (const k of ['point', 'centre', 'ucl', 'lcl']) assert.equal(typeof bore.charts[chart][k], 'number', `${chart}.${k}`);
-    for (const k of ['upper', 'lower', 'limit']) assert.equal(typeof bore.charts.cusum[k], 'number', `cusum.${k}`);
+    for (const k of ['point', 'centre', 'ucl', 'lcl']) assert.equal(typeof bore.charts.value[k], 'number', `value.${k}`);
+    for (const chart of ['cusum', 'cusumLarge']) for (const k of ['upper', 'lower', 'limit']) assert.equal(typeof bore.charts[chart][k], 'number', `${chart}.${k}`);
     for (const k of ['point', 'lower', 'upper', 'medium']) assert.equal(typeof bore.charts.capability[k], 'number', `capability.${k}`);
     const defects = g.defects.stats() as { phase: string; charts: Record<string, Record<string, number>> };
     assert.equal(defects.phase, 'monitoring');

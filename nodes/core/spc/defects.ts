@@ -70,6 +70,13 @@ export interface DefectState {
   episodes: Record<string, EpisodeState>;
   /** The baseline is a prior still being confirmed by phase I (absent in states of older versions). */
   confirming?: boolean;
+  /**
+   * Phase I so far (first baseline or confirmation) and the open subgroup, so a restart resumes
+   * learning instead of starting it over (issue 15 item 15). Absent in states of 0.2 and before.
+   */
+  phase1?: PhaseOneSubgroup[];
+  phase1Types?: Record<string, number>;
+  current?: { n: number; d: number; types: Record<string, number>; batch: string | null; startMs: number };
 }
 
 function emptySubgroup(batch: string | null, startMs: number): Subgroup {
@@ -298,20 +305,41 @@ export class DefectMonitor {
     for (const [name, c] of this.charts) ewma[name] = c.ewma.z;
     const episodes: Record<string, EpisodeState> = {};
     for (const [name, e] of this.episodes) if (e.open) episodes[name] = { ...e };
-    return { baseline: this.baseline, ewma, episodes, confirming: this.confirming };
+    const c = this.current;
+    return {
+      baseline: this.baseline, ewma, episodes, confirming: this.confirming,
+      phase1: this.phase1.map((g) => ({ n: g.n, d: g.d })), phase1Types: Object.fromEntries(this.phase1Types),
+      current: { n: c.n, d: c.d, types: Object.fromEntries(c.types), batch: c.batch, startMs: c.startMs },
+    };
   }
 
   restore(s: DefectState, detectorsToo: boolean): void {
     for (const [name, e] of Object.entries(s.episodes)) this.episodes.set(name, { ...e });
-    if (!s.baseline) return;
-    this.freeze(s.baseline);
-    // The phase-I subgroups of a confirmation are not saved: it starts over, still charting against the prior.
-    this.confirming = s.confirming === true;
-    if (!detectorsToo) return;
+    if (s.baseline) {
+      this.freeze(s.baseline);
+      this.confirming = s.confirming === true;
+    }
+    // Phase I resumes where it was, unless the subgrouping settings changed (then it starts over).
+    if (detectorsToo && (!s.baseline || this.confirming)) this.resumePhaseOne(s);
+    if (!s.baseline || !detectorsToo) return;
     for (const [name, z] of Object.entries(s.ewma)) {
       if (!this.charts.has(name) && name.startsWith(`${OVERALL}:`) && this.charts.size <= this.settings.maxDefectTypes) this.addChart(name.slice(OVERALL.length + 1), 0);
       const chart = this.charts.get(name);
       if (chart) chart.ewma.z = z;
+    }
+  }
+
+  private resumePhaseOne(s: DefectState): void {
+    const count = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
+    const limit = this.settings.phase1Subgroups;
+    this.phase1 = (Array.isArray(s.phase1) ? s.phase1 : []).slice(0, limit).map((g) => ({ n: count(g.n), d: Math.min(count(g.d), count(g.n)) })).filter((g) => g.n > 0);
+    this.phase1Types = new Map(Object.entries(s.phase1Types ?? {}).slice(0, this.settings.maxDefectTypes).map(([t, k]) => [t, count(k)]));
+    const c = s.current;
+    if (c && count(c.n) > 0) {
+      this.current = {
+        n: count(c.n), d: Math.min(count(c.d), count(c.n)), batch: typeof c.batch === 'string' ? c.batch : null, startMs: count(c.startMs),
+        types: new Map(Object.entries(c.types ?? {}).slice(0, this.settings.maxDefectTypes).map(([t, k]) => [t, count(k)])),
+      };
     }
   }
 }

@@ -12,6 +12,7 @@ export * from './group';
 export * from './monitor';
 export * from './pchart';
 export * from './random';
+export * from './rate';
 export * from './record';
 export * from './rules';
 export * from './settings';

@@ -1,12 +1,11 @@
-// Every detector for one (asset, product, characteristic): phase-I learning, then per unit the
-// EWMA and CUSUM on the part value and the spread charts on its points; per subgroup of units
+// Every detector for one (asset, product, characteristic): phase-I learning, then per unit two
+// CUSUMs on the part value (small and large shifts) and the spread charts on its points; per subgroup of units
 // the run rules, the trend window and the rolling capability. Episode transitions come out as drafts.
 import type { Scalar } from '../contracts';
 import { PhaseOne, type Baseline } from './baseline';
 import { cpkStandardError, RollingCapability, type Capability, type CapabilityState } from './capability';
 import { Cusum, type CusumState } from './cusum';
 import { forceClear, newEpisode, onInControl, onSignal, type EpisodeState, type Family, type Signal, type Transition } from './episodes';
-import { Ewma, type EwmaState } from './ewma';
 import { RunRules, type RulesState } from './rules';
 import { designFor, TREND_MIN_POINTS, TREND_POINTS, trendBlockUnits, type Design } from './budget';
 import type { DriftSettings, SpecRow } from './settings';
@@ -31,7 +30,8 @@ export interface UnitContext {
 export interface MonitorState {
   baseline: Baseline | null;
   units: number;
-  ewma: EwmaState | null;
+  /** The large-shift CUSUM (absent in snapshots of 0.2, whose second detector was an EWMA: it then starts over). */
+  cusumLarge?: CusumState | null;
   cusum: CusumState | null;
   rules: RulesState | null;
   trend: TrendState | null;
@@ -54,8 +54,8 @@ export function sig(x: number | null | undefined): number | null {
 }
 
 interface Detectors {
-  ewma: Ewma;
   cusum: Cusum;
+  cusumLarge: Cusum;
   rules: RunRules | null;
   trend: TrendWindow;
   capability: RollingCapability;
@@ -130,8 +130,8 @@ export class CharacteristicMonitor {
     const design = designFor(s, this.slots(), b.sigmaWithin !== null && b.sigmaWithin > 0);
     this.design = design;
     this.d = {
-      ewma: new Ewma(b.mean, b.sigma, s.lambda, design.ewmaL, true),
       cusum: new Cusum(b.mean, b.sigma, s.cusumK, design.cusumH, s.fir),
+      cusumLarge: new Cusum(b.mean, b.sigma, s.largeShiftK, design.cusumLargeH, s.fir),
       rules: s.rules === 'none' ? null : new RunRules(s.rules),
       trend: new TrendWindow(TREND_POINTS),
       capability: new RollingCapability(Math.floor(s.capabilityWindow / s.subgroupSize), b.mean),
@@ -158,21 +158,18 @@ export class CharacteristicMonitor {
     const unit = ++this.units;
 
     const c = d.cusum.update(x);
-    const e = d.ewma.update(x);
-    if (c !== 0) {
-      const side = c > 0 ? 'UP' : 'DOWN';
-      const stat = c > 0 ? d.cusum.hi : d.cusum.lo;
-      const since = c > 0 ? d.cusum.nHi : d.cusum.nLo;
+    const l = d.cusumLarge.update(x);
+    if (c !== 0 || l !== 0) {
+      // The small-shift CUSUM names the episode when both signal: its sums say more about a slow drift.
+      const chart = c !== 0 ? d.cusum : d.cusumLarge;
+      const side = c !== 0 ? c : l;
+      const stat = side > 0 ? chart.hi : chart.lo;
+      const since = side > 0 ? chart.nHi : chart.nLo;
       this.signal('mean', {
-        level: `CUSUM-${side}`, severity: this.settings.severity.mean, value: sig(stat), limit: sig(d.cusum.H),
-        evidence: { statistic: sig(stat), limit: sig(d.cusum.H), k: this.settings.cusumK, h: sig(d.cusum.h), shiftedMean: sig(d.cusum.shiftedMean(c)), shiftBeganUnitsAgo: since },
+        level: `${c !== 0 ? 'CUSUM' : 'CUSUM-LARGE'}-${side > 0 ? 'UP' : 'DOWN'}`, severity: this.settings.severity.mean, value: sig(stat), limit: sig(chart.H),
+        evidence: { statistic: sig(stat), limit: sig(chart.H), k: chart.k, h: sig(chart.h), shiftedMean: sig(chart.shiftedMean(side)), shiftBeganUnitsAgo: since },
       }, ctx, unit, out);
-    } else if (e !== 0) {
-      this.signal('mean', {
-        level: `EWMA-${e > 0 ? 'UP' : 'DOWN'}`, severity: this.settings.severity.mean, value: sig(d.ewma.z), limit: sig(e > 0 ? d.ewma.ucl : d.ewma.lcl),
-        evidence: { statistic: sig(d.ewma.z), ucl: sig(d.ewma.ucl), lcl: sig(d.ewma.lcl), lambda: this.settings.lambda, L: sig(d.ewma.L) },
-      }, ctx, unit, out);
-    } else if (d.cusum.hi < d.cusum.H / 2 && d.cusum.lo < d.cusum.H / 2 && this.meanSettled(d)) {
+    } else if (d.cusum.hi < d.cusum.H / 2 && d.cusum.lo < d.cusum.H / 2 && d.cusumLarge.hi < d.cusumLarge.H / 2 && d.cusumLarge.lo < d.cusumLarge.H / 2 && this.meanSettled()) {
       this.ok('mean', 1, ctx, out);
     }
 
@@ -279,11 +276,11 @@ export class CharacteristicMonitor {
    * within three standard errors of the baseline: a tool still worn by half a σ keeps its one
    * episode (and work order) instead of clearing and re-raising every few hundred units.
    */
-  private meanSettled(d: Detectors): boolean {
+  private meanSettled(): boolean {
     const r = this.lastCapability;
     const b = this.baseline as Baseline;
     if (!r || r.units < 2 || !this.episodes.mean.open) return true;
-    return Math.abs(r.mean - b.mean) <= (3 * b.sigma) / Math.sqrt(r.units) && d.ewma.t > 0;
+    return Math.abs(r.mean - b.mean) <= (3 * b.sigma) / Math.sqrt(r.units);
   }
 
   /** A trend counts when it is real (Mann–Kendall) and the limit is inside one of the horizons. */
@@ -379,8 +376,8 @@ export class CharacteristicMonitor {
     return {
       baseline: this.baseline,
       units: this.units,
-      ewma: d ? d.ewma.snapshot() : null,
       cusum: d ? d.cusum.snapshot() : null,
+      cusumLarge: d ? d.cusumLarge.snapshot() : null,
       rules: d?.rules ? d.rules.snapshot() : null,
       trend: d ? d.trend.snapshot() : null,
       capability: d ? d.capability.snapshot() : null,
@@ -407,8 +404,8 @@ export class CharacteristicMonitor {
     this.units = s.units;
     const d = this.d as Detectors;
     if (!detectorsToo) return;
-    if (s.ewma) d.ewma.restore(s.ewma);
     if (s.cusum) d.cusum.restore(s.cusum);
+    if (s.cusumLarge) d.cusumLarge.restore(s.cusumLarge);
     if (s.rules && d.rules) d.rules.restore(s.rules);
     if (s.trend) d.trend.restore(s.trend);
     if (s.capability) d.capability.restore(s.capability);
@@ -430,8 +427,8 @@ export class CharacteristicMonitor {
     const b = this.baseline as Baseline;
     const charts: Record<string, unknown> = {
       value: { point: this.lastValue, centre: b.mean, ucl: b.mean + 3 * b.sigma, lcl: b.mean - 3 * b.sigma },
-      ewma: { point: d.ewma.z, centre: d.ewma.mean, ucl: d.ewma.ucl, lcl: d.ewma.lcl },
       cusum: { upper: d.cusum.hi, lower: d.cusum.lo, centre: 0, limit: d.cusum.H },
+      cusumLarge: { upper: d.cusumLarge.hi, lower: d.cusumLarge.lo, centre: 0, limit: d.cusumLarge.H },
     };
     if (d.spread && this.lastSpread) {
       const t = d.spread.textbookLimits(this.lastSpread.points);
@@ -453,8 +450,10 @@ export class CharacteristicMonitor {
     const p = this.lastProjection;
     if (p) charts.trend = { level: p.level, slopePerUnit: p.slope, z: p.z, zRequired: (this.design as Design).trendZ, limit: p.limitValue, unitsToLimit: p.unitsToLimit, points: p.n };
     return {
-      phase: 'monitoring', value: this.lastValue, ewma: d.ewma.z, ucl: d.ewma.ucl, lcl: d.ewma.lcl,
-      cusumHi: d.cusum.hi, cusumLo: d.cusum.lo, h: d.cusum.H, mean: d.ewma.mean, charts,
+      // The flat fields of 0.2 (before `charts`): ucl/lcl were the mean EWMA's; with the EWMA gone
+      // they are the individuals chart's 3σ limits, the nearest thing a dashboard can draw.
+      phase: 'monitoring', value: this.lastValue, ucl: b.mean + 3 * b.sigma, lcl: b.mean - 3 * b.sigma,
+      cusumHi: d.cusum.hi, cusumLo: d.cusum.lo, h: d.cusum.H, mean: b.mean, charts,
     };
   }
 }

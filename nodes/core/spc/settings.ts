@@ -32,8 +32,12 @@ export interface DriftSettings {
   unitsPerHour: number;
   /** The same budget in units: one false alarm per this many units on a line (asset + product). */
   arl0: number;
+  /** λ of the one-sided EWMAs: ln s² (spread) and the defect rate. The mean has two CUSUMs, no EWMA. */
   lambda: number;
+  /** Reference k of the mean's main CUSUM (small shifts: k = δ/2 for δ = 1σ) … */
   cusumK: number;
+  /** … and of its second CUSUM, tuned for large shifts (k = 1: optimal for a 2σ shift). */
+  largeShiftK: number;
   fir: boolean;
   rules: RuleChoice;
   subgroupSize: number;
@@ -77,7 +81,7 @@ const schema = {
       items: { type: 'object', properties: { product: { type: 'string', maxLength: 200 }, characteristic: { type: 'string', maxLength: 100 } } },
     },
     monitorUnspecified: { type: 'boolean' },
-    falseAlarmDays: num, unitsPerHour: num, lambda: num, cusumK: num, fir: { type: 'boolean' },
+    falseAlarmDays: num, unitsPerHour: num, lambda: num, cusumK: num, largeShiftK: num, fir: { type: 'boolean' },
     rules: { enum: ['none', 'we', 'nelson'] },
     subgroupUnits: num, trendWindowUnits: num, horizonUnits: num, horizonMinutes: num, horizonBatch: { type: 'boolean' },
     capabilityWindowUnits: num, capabilityIndex: { enum: ['cpk', 'ppk'] }, cpkMedium: num, cpkHigh: num,
@@ -231,6 +235,7 @@ export function parseDriftSettings(raw: unknown): { ok: true; value: DriftSettin
     arl0: 0,
     lambda: number('lambda', 0.05, 0.01, 1),
     cusumK: number('cusumK', 0.5, 0.05, 3),
+    largeShiftK: number('largeShiftK', 1, 0.25, 5),
     fir: s.fir !== false,
     rules: (s.rules as RuleChoice | undefined) ?? 'none',
     subgroupSize: number('subgroupUnits', 10, 2, 1000, true),
@@ -243,7 +248,8 @@ export function parseDriftSettings(raw: unknown): { ok: true; value: DriftSettin
     cpkMedium: number('cpkMedium', 1.33, 0, 10),
     cpkHigh: number('cpkHigh', 1.0, 0, 10),
     defectSubgroup: (s.defectSubgroup as SubgroupMode | undefined) ?? 'units',
-    defectSubgroupSize: number('defectSubgroupUnits', 500, 10, 10_000_000, true),
+    // 100 × 20 subgroups: the first defect baseline after 2 000 units (0.2: 500, so 10 000 blind units).
+    defectSubgroupSize: number('defectSubgroupUnits', 100, 10, 10_000_000, true),
     defectSubgroupSeconds: number('defectSubgroupSeconds', 300, 1, 86_400 * 7),
     perDefectType: s.perDefectType !== false,
     minConfidence: number('minConfidence', 0.5, 0, 1),
@@ -281,6 +287,7 @@ export function parseDriftSettings(raw: unknown): { ok: true; value: DriftSettin
     // α = n / N per subgroup: at n ≥ N the probability limit would sit below one defect and signal on a perfect subgroup.
     errors.push(`config.defectSubgroupUnits: subgroups of ${value.defectSubgroupSize} units with one false alarm per ${value.arl0} units give each subgroup a ${(100 * value.defectSubgroupSize / value.arl0).toFixed(1)} % false-alarm chance (at most ${100 * MAX_ALPHA} %): use smaller subgroups or fewer false alarms`);
   }
+  if (value.largeShiftK <= value.cusumK) errors.push(`config.largeShiftK (${value.largeShiftK}) must be above cusumK (${value.cusumK}): the second CUSUM is for larger shifts than the first`);
   if (value.cpkHigh > value.cpkMedium) errors.push(`config.cpkHigh (${value.cpkHigh}) must not be above cpkMedium (${value.cpkMedium})`);
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value };
 }
