@@ -15,7 +15,7 @@ const CONFIGS: Partial<Record<Dialect, (url: string) => CmmsConfig>> = {
   servicenow: (url) => ({ dialect: 'servicenow', baseUrl: url, auth: { kind: 'basic', username: 'admin', password: SIM_CREDENTIALS.servicenow.password } }),
 };
 const CREATE_PATH: Partial<Record<Dialect, string>> = { maintainx: '/v1/workorders', servicenow: '/api/now/table/incident' };
-const PROBE_PATH: Partial<Record<Dialect, string>> = { maintainx: '/v1/users/me' };
+const PROBE_PATH: Partial<Record<Dialect, string>> = { maintainx: '/v1/organizations' };
 
 function item(eventId: string, assetKey: string, dialect: Dialect): EnqueueInput {
   const body = dialect === 'servicenow' ? { short_description: `HiHi vibration ${assetKey}` } : { title: `HiHi vibration ${assetKey}` };
