@@ -15,7 +15,7 @@ import { nodeDataFile } from './lib/files';
 import { controlOf } from './lib/control';
 import { onInput } from './lib/input';
 import { registerNode, type Node, type NodeAPI, type NodeDef, type NodeMessage } from './lib/red';
-import { failed, ok, showStatus, warning } from './lib/status';
+import { countPart, joinParts, failed, ok, showStatus, warning } from './lib/status';
 import { addWebhookRoute, type RouteHandle } from './lib/webhook-route';
 import { woStatuses } from './lib/sidebar-registry';
 
@@ -49,7 +49,8 @@ export = function (RED: NodeAPI): void {
     const problem = (key: string, params?: Record<string, string>): void => {
       lastProblem = RED._(key, params);
       node.error(lastProblem);
-      showStatus(RED, node, failed('mw-wo-status.status.error', { problem: lastProblem }));
+      // The status names the problem in a few words (the full text is in the log): a long status runs into the next node.
+      showStatus(RED, node, failed(`mw-wo-status.status.${key.replace('mw-wo-status.errors.', 'problem-')}`));
     };
 
     function refreshStatus(): void {
@@ -57,8 +58,10 @@ export = function (RED: NodeAPI): void {
       if (!service || closed) return;
       const c = service.counters;
       const refused = Object.values(c.refused).reduce((a, b) => a + b, 0);
-      const params = { emitted: c.emitted, refused, pending: store?.pendingCount() ?? 0 };
-      if (failures > 0) return showStatus(RED, node, warning('mw-wo-status.status.poll-failing', { ...params, failures }));
+      const pending = store?.pendingCount() ?? 0;
+      const changes = countPart(RED, 'mw-wo-status.status.changes', c.emitted);
+      const params = { failures, summary: joinParts(changes, countPart(RED, 'mw-wo-status.status.pending', pending), countPart(RED, 'mw-wo-status.status.refused', refused)) || RED._('mw-wo-status.status.ready') };
+      if (failures > 0) return showStatus(RED, node, warning('mw-wo-status.status.poll-failing', params));
       if (refused > 0) return showStatus(RED, node, warning('mw-wo-status.status.counts-refused', params));
       showStatus(RED, node, ok('mw-wo-status.status.counts', params));
     }
@@ -205,7 +208,7 @@ export = function (RED: NodeAPI): void {
       done(new Error(RED._('mw-wo-status.errors.unknown-input')));
     });
 
-    onClose(node, () => {
+    onClose(RED, node, () => {
       closed = true;
       route?.remove();
       for (const t of [pollTimer, statusTimer]) if (t) clearTimeout(t);
