@@ -125,6 +125,13 @@ export class StatusService {
    */
   processInbox(limit = 100): Map<number, number> {
     const done = new Map<number, number>();
+    // One transaction for the batch (each body a savepoint): one fsync, not one per body, so the
+    // processing of a burst does not hold the event loop (and the next answers) for long.
+    this.deps.store.batch(() => this.processRows(limit, done));
+    return done;
+  }
+
+  private processRows(limit: number, done: Map<number, number>): void {
     for (const row of this.deps.store.inbox(limit)) {
       let raw: RawChange[] | null;
       try {
@@ -143,7 +150,6 @@ export class StatusService {
       const r = this.commit(null, messages as Array<WorkOrderStatus | 'filtered'>, row.receivedAt, () => this.deps.store.processed(row.seq));
       done.set(row.seq, r === 'replay' ? 0 : r.accepted);
     }
-    return done;
   }
 
   /** Receive and process at once (tests and tools; the node answers first, then processes). */
