@@ -84,7 +84,12 @@ export = function (RED: NodeAPI): void {
       }
       const params = { rows: s.registry.rowCount, mapped: counts.readings, unmapped: unmapped.size, errors: counts.exceptions - (counts.unmapped ?? 0) };
       if (s.isVerifying) return showStatus(RED, node, idle('mw-asset-map.status.verifying', params));
-      if (s.lastLoad && !s.lastLoad.ok) return showStatus(RED, node, warning('mw-asset-map.status.file-error', params));
+      if (s.lastLoad && !s.lastLoad.ok) {
+        // Which row broke the new map ("editor row 9", "map.csv line 3"); the whole list is in the log.
+        const first = s.lastLoad.errors[0] ?? '';
+        const where = first.includes(':') ? first.slice(0, first.indexOf(':')) : first;
+        return showStatus(RED, node, warning('mw-asset-map.status.map-kept', { ...params, where: where.slice(0, 40), count: s.lastLoad.errorCount }));
+      }
       if (unmapped.size > 0 || params.errors > 0) return showStatus(RED, node, warning('mw-asset-map.status.counts', params));
       showStatus(RED, node, ok('mw-asset-map.status.counts', params));
     }

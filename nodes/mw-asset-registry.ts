@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { parseRegistrySettings, type RegistryNodeSettings } from './core/assets/settings';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
 import { emptyNamespaces, parseNamespaces } from './core/assets/opcua';
-import { RegistryLoader } from './core/assets/registry';
+import { RegistryLoader, type Registry } from './core/assets/registry';
 import { rowKey } from './core/assets/rows';
 import { RegistryService, type VerifyingClient } from './core/assets/service';
 import { addRecords, importText, type FileFormat } from './core/assets/sources';
@@ -25,6 +25,14 @@ type RegistryNode = Node & RegistryHandle & { service: RegistryService | null; c
 const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-asset-registry', id);
 
 const STATUSES: readonly VerificationStatus[] = ['unchecked', 'ok', 'missing', 'wrong-site', 'wrong-location', 'inactive', 'decommissioned'];
+
+/**
+ * The last map each registry node loaded well, by node id, kept across redeploys (a redeploy makes a
+ * new node with the same id): a deploy whose rows have an error keeps mapping with it instead of
+ * sending every reading out as unmapped. Dropped when the node is deleted. In memory only: after a
+ * restart of Node-RED the deployed settings must load.
+ */
+const lastGood = new Map<string, Registry>();
 
 function intParam(v: unknown, fallback: number, max: number): number {
   const n = Number(v);
@@ -70,19 +78,20 @@ export = function (RED: NodeAPI): void {
           conn.register(node, () => undefined);
           usedConn = conn;
         }
-        if (!conn.client) return RED._('mw-asset-registry.errors.cmms-invalid', { errors: conn.configErrors.join('; ') });
+        if (!conn.client || conn.missingSecrets.length > 0) return RED._('mw-asset-registry.errors.cmms-invalid', { errors: [...conn.configErrors, ...conn.missingSecrets].join('; ') });
         return { id: conn.id, dialect: conn.client.dialect, client: conn.client };
       };
       let service: RegistryService;
       try {
-        service = new RegistryService(options, { stateFile: stateFile(RED, node.id), cmms });
+        service = new RegistryService(options, { stateFile: stateFile(RED, node.id), cmms, previous: lastGood.get(node.id) ?? null });
       } catch (e) {
         // A disk problem must not cost the map: verification results then live in memory only.
         node.warn(RED._('mw-asset-registry.errors.state-file', { message: errorMessage(e) }));
-        service = new RegistryService(options, { stateFile: null, cmms });
+        service = new RegistryService(options, { stateFile: null, cmms, previous: lastGood.get(node.id) ?? null });
       }
       node.service = service;
       service.on('loaded', (r) => {
+        if (service.registry) lastGood.set(node.id, service.registry);
         node.log(RED._('mw-asset-registry.log.loaded', { rows: r.rows, targets: r.targets, ms: r.ms, slice: r.longestSliceMs }));
         notify();
       });
@@ -103,7 +112,8 @@ export = function (RED: NodeAPI): void {
       service.start();
     }
 
-    onClose(node, async () => {
+    onClose(node, async (removed) => {
+      if (removed) lastGood.delete(node.id);
       listeners.clear();
       usedConn?.deregister(node);
       usedConn = null;

@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import {
   AlarmEngine, AlarmRuntime, acknowledge, CONTROL_TOPICS, ControlError, healthRequest, loadRules, markClean,
-  parseThresholdSettings, restoreFromStore, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
+  parseSeries, parseThresholdSettings, previewSeries, restoreFromStore, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
   type ControlTopic, type ThresholdNodeSettings,
 } from './core/alarms';
 import type { MaintenanceEvent } from './core/contracts';
@@ -60,7 +60,37 @@ function answer(res: Response, loaded: ReturnType<typeof loadRules>): void {
   res.json({ ok: true, errors: [], warnings: loaded.chatterRisks, counts: { classes: classes.length, rules: count, assets: Object.keys(loaded.set.assets ?? {}).length } });
 }
 
+const text = (v: unknown, max: number): string => (typeof v === 'string' ? v.trim().slice(0, max) : '');
+
+/**
+ * The editor's "preview": the editor's rules (not the file: that needs write permission to read)
+ * and a pasted series, played through the real engine on a simulated clock. Read permission: it
+ * changes nothing and reads nothing on the server.
+ */
+function previewRoute(req: Request, res: Response): void {
+  const body = (req.body ?? {}) as { rules?: unknown; asset?: { id?: unknown; siteId?: unknown; class?: unknown }; metric?: unknown; series?: unknown; stepSeconds?: unknown; tailSeconds?: unknown };
+  const asset = { id: text(body.asset?.id, 200) || 'ASSET', siteId: text(body.asset?.siteId, 200) || 'SITE', class: text(body.asset?.class, 200) || undefined };
+  const metric = text(body.metric, 200);
+  const errors: string[] = [];
+  if (metric === '') errors.push('metric: give the metric the series is of');
+  const step = Number(body.stepSeconds ?? 1);
+  const tail = Number(body.tailSeconds ?? 0);
+  if (!(step > 0 && step <= 86_400)) errors.push('stepSeconds: 0 < step ≤ 86400');
+  if (!(tail >= 0 && tail <= 86_400)) errors.push('tailSeconds: 0 to 86400');
+  const series = parseSeries(typeof body.series === 'string' ? body.series.slice(0, 500_000) : '', step);
+  if (!series.ok) errors.push(...series.errors.map((e) => `series ${e}`));
+  const loaded = loadRules(typeof body.rules === 'string' ? body.rules : '', '', '');
+  if (!loaded.ok) errors.push(...loaded.errors);
+  if (errors.length > 0 || !series.ok || !loaded.ok) {
+    res.status(400).json({ ok: false, errors });
+    return;
+  }
+  const events = previewSeries(loaded.book, asset, metric, series.points, tail);
+  res.json({ ok: true, errors: [], points: series.points, events });
+}
+
 export = function (RED: NodeAPI): void {
+  RED.httpAdmin.post('/mw-threshold/preview', RED.auth.needsPermission('mw-threshold.read'), previewRoute);
   // Write permission: checking reads a file on the server (issue 12: a reader could read any file).
   RED.httpAdmin.post('/mw-threshold/check', RED.auth.needsPermission('mw-threshold.write'), checkRoute(RED));
 

@@ -290,7 +290,44 @@ describe('mw-asset-map node', function () {
     map().receive({ topic: 'file/a', payload: 3 } as never);
     await out.next('readings', (m) => (m.payload as AssetReadings).readings[0].value === 3 && (m.payload as AssetReadings).asset.id === 'PUMP-301');
     await settle(600);
-    assert.deepEqual([lastStatus(map()).fill, lastStatus(map()).text], ['yellow', 'mw-asset-map.status.file-error']);
+    assert.deepEqual([lastStatus(map()).fill, lastStatus(map()).text], ['yellow', 'mw-asset-map.status.map-kept']);
+  });
+
+  it('a redeploy whose editor rows have an error keeps mapping with the last good map, and says which row', async () => {
+    const out = await load();
+    map().receive({ topic: 'plant/line2/p101/vib', payload: 1 } as never);
+    await out.next('readings', (m) => (m.payload as AssetReadings).readings[0].value === 1);
+    // The case: a pasted row without location (and one with kind foo) deployed.
+    const bad = [...ROWS, { kind: 'exact', identifier: 'plant/new/x', assetId: 'PUMP-9', siteId: 'BEDFORD', metric: 'temp' }];
+    await helper.setFlows(flow({ rows: bad }), 'full', creds());
+    const again = outputs();
+    const s = registry().service!;
+    await s.whenSettled();
+    assert.equal(s.lastLoad?.ok, false);
+    assert.match(s.lastLoad!.errors[0], /^editor row 8: field "location" is missing/);
+    assert.equal(s.keptLastGood, true);
+    const reg = helper.getNode('reg1') as Node & { error: { args: unknown[][] } };
+    assert.match(String(reg.error.args.at(-1)?.[0]), /mw-asset-registry\.errors\.load-kept/);
+    map().receive({ topic: 'plant/line2/p101/vib', payload: 2 } as never);
+    const kept = await again.next('readings', (m) => (m.payload as AssetReadings).readings[0].value === 2);
+    assert.equal((kept.payload as AssetReadings).asset.id, 'PUMP-101');
+    assert.equal(again.failures.filter((m) => m.reason === 'unmapped').length, 0);
+    await settle(600);
+    assert.deepEqual([lastStatus(map()).fill, lastStatus(map()).text], ['yellow', 'mw-asset-map.status.map-kept']);
+    // A second bad deploy still has the map; the first good one replaces it.
+    await helper.setFlows(flow({ rows: bad }), 'full', creds());
+    const third = outputs();
+    await registry().service!.whenSettled();
+    map().receive({ topic: 'plant/line2/p101/vib', payload: 3 } as never);
+    await third.next('readings', (m) => (m.payload as AssetReadings).readings[0].value === 3);
+    const fixed = [...ROWS.slice(1), { ...ROWS[0], assetId: 'PUMP-777', location: 'AREA1/LINE2/PUMP-777' }];
+    await helper.setFlows(flow({ rows: fixed }), 'full', creds());
+    const fourth = outputs();
+    await registry().service!.whenSettled();
+    assert.equal(registry().service!.keptLastGood, false);
+    map().receive({ topic: 'plant/line2/p101/vib', payload: 4 } as never);
+    const now = await fourth.next('readings', (m) => (m.payload as AssetReadings).readings[0].value === 4);
+    assert.equal((now.payload as AssetReadings).asset.id, 'PUMP-777');
   });
 
   it('holds messages that arrive while the map loads for the first time, then maps them', async () => {

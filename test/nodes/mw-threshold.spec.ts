@@ -234,6 +234,17 @@ describe('mw-threshold node', function () {
     assert.match(missing.body.errors[0], /nope\.json/);
   });
 
+  it('the editor\'s "preview" plays a pasted series through the posted rules with the real engine: a raise and a clear', async () => {
+    await helper.load(modules(), flow());
+    const rules = { classes: { pump: [{ id: 'temp-high', metric: 'temp', limits: { H: { value: 80, severity: 'high' } }, deadband: 2, onDelay: { seconds: 2 } }] } };
+    const r = await helper.request().post('/mw-threshold/preview')
+      .send({ rules: JSON.stringify(rules), asset: { id: 'P-101', siteId: 'BEDFORD', class: 'pump' }, metric: 'temp', series: '0,70\n10,85\n11,85\n20,85\n30,79\n40,77' }).expect(200);
+    assert.deepEqual(r.body.events.map((e: { state: string; level: string; at: number }) => [e.state, e.level, e.at]), [['raised', 'H', 12], ['cleared', 'H', 40]]);
+    const bad = await helper.request().post('/mw-threshold/preview').send({ rules: '{"classes": {"pump": [{"id": "t", "metric": "t", "deadband": -1}]}}', metric: 'temp', series: 'x,1' }).expect(400);
+    assert.match(bad.body.errors.join('\n'), /series line 1: "x" is not a time/);
+    assert.match(bad.body.errors.join('\n'), /class "pump", rule "t": deadband/);
+  });
+
   it('issue 15 item 8: deadband 0 with no delay is a warning in the editor check and at deploy', async () => {
     const risky: RuleSet = { classes: { pump: [{ id: 'flat', metric: 'bearing_temp', limits: { H: { value: 85, severity: 'high' } } }, { id: 'ok', metric: 'bearing_temp', limits: { H: { value: 85, severity: 'high' } }, onDelay: { seconds: 5 } }] } };
     await helper.load(modules(), flow({ rules: JSON.stringify(risky) }));

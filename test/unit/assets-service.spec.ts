@@ -59,7 +59,7 @@ describe('assets: the registry service', function () {
     const failed = once(s, 'load-failed') as Promise<[LoadReport]>;
     fs.writeFileSync(file, `${HEADER + line('a', 'PUMP-104')}exact,c,PUMP-105,BEDFORD,,vibration\n`);
     const [bad] = await withTimeout(failed, 15000, 'failed reload');
-    assert.deepEqual(bad.errors, ['map.csv line 3: field "location" is missing']);
+    assert.deepEqual(bad.errors, ['map.csv line 3: field "location" is missing (required: the asset\'s ISA-95 path, e.g. AREA1/LINE2/PUMP-101)']);
     assert.equal(s.registry?.lookupId('a')?.target.id, 'PUMP-102', 'the last good map stays in use');
     assert.equal(s.state, 'ready');
     assert.equal(s.lastLoad?.ok, false);
@@ -73,6 +73,42 @@ describe('assets: the registry service', function () {
     assert.match(r.errors[0], /missing\.csv: cannot read/);
     assert.equal(s.state, 'failed');
     assert.equal(s.registry, null);
+  });
+
+  it('a redeploy whose editor rows have an error keeps the last good map and names the row; the next good load replaces it', async () => {
+    const good = { kind: 'exact', identifier: 'plant/p101/vib', assetId: 'PUMP-101', siteId: 'BEDFORD', location: 'AREA1/PUMP-101', metric: 'vibration' };
+    const first = make(options({ rows: [good] }));
+    first.start();
+    assert.equal((await first.whenSettled()).ok, true);
+    const before = first.registry!;
+    await first.close();
+
+    // The redeploy: a new service for the same node with a pasted row that has no location.
+    const { location: _dropped, ...noLocation } = { ...good, identifier: 'plant/p102/vib', assetId: 'PUMP-102' };
+    const second = make(options({ rows: [good, noLocation] }));
+    const secondService = new RegistryService(options({ rows: [good, noLocation] }), { stateFile: null, cmms: () => 'no CMMS', previous: before });
+    services.push(secondService);
+    assert.equal(secondService.registry, null, 'the old map does not serve while the new one loads');
+    const failed = once(secondService, 'load-failed') as Promise<[LoadReport]>;
+    secondService.start();
+    const [r] = await withTimeout(failed, 5000, 'failed load');
+    assert.match(r.errors[0], /^editor row 2: field "location" is missing/);
+    assert.equal(secondService.state, 'ready');
+    assert.equal(secondService.registry, before);
+    assert.equal(secondService.keptLastGood, true);
+    // Without the map from before (what a redeploy did until now) nothing maps at all.
+    second.start();
+    await second.whenSettled();
+    assert.equal(second.registry, null);
+    assert.equal(second.state, 'failed');
+
+    const third = new RegistryService(options({ rows: [{ ...good, assetId: 'PUMP-201' }] }), { stateFile: null, cmms: () => 'no CMMS', previous: before });
+    services.push(third);
+    third.start();
+    assert.equal((await third.whenSettled()).ok, true);
+    assert.notEqual(third.registry, before);
+    assert.equal(third.keptLastGood, false);
+    assert.deepEqual(third.registry!.targets.map((t) => t.assetId), ['PUMP-201']);
   });
 
   it('verifies against the CMMS, and the results survive a restart', async () => {

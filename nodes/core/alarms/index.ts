@@ -13,3 +13,4 @@ export { eventIdFor, episodeIdFor, type CondKind } from './ids';
 export type { HealthFigures } from './health';
 export * from './load';
 export { surelyValidReadings } from './fast-readings';
+export * from './preview';

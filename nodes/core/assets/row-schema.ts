@@ -169,6 +169,9 @@ export function checkRowShape(row: RawRow): { ok: true; value: RawRow } | { ok: 
     ok: false,
     errors: r.errors.map((e) => e
       .replace(/^field: missing required property "([^"]+)"$/, 'field "$1" is missing')
+      // location is required, not derived: it is part of the asset's identity (asset + site + location),
+      // verification compares it with the CMMS, and a made-up path would look real in every event.
+      .replace(/^field "location" is missing$/, 'field "location" is missing (required: the asset\'s ISA-95 path, e.g. AREA1/LINE2/PUMP-101)')
       .replace(/^field: unexpected property "([^"]+)"$/, 'unknown column "$1"')
       .replace(/^field\.([A-Za-z]+)(\.[^:]*)?: /, (_m, f: string, sub?: string) => `field "${f}${sub ?? ''}": `)),
   };

@@ -35,6 +35,12 @@ export interface ServiceDeps {
   /** The CMMS connection to verify against, or why there is none. */
   cmms: () => VerifyingClient | string;
   now?: () => number;
+  /**
+   * The map this registry served before a redeploy (same node id). It serves again when the new
+   * settings do not load — a bad editor row costs the edit, never the whole map — and is dropped by
+   * the first good load. Not used while the first load runs: messages then wait for the new map.
+   */
+  previous?: Registry | null;
 }
 
 export interface LoadReport {
@@ -79,6 +85,7 @@ export class RegistryService extends EventEmitter<ServiceEvents> {
   private learned: string[] = [];
   private readonly now: () => number;
   private closed = false;
+  private fallback: Registry | null;
 
   constructor(private readonly opts: RegistryOptions, private readonly deps: ServiceDeps) {
     super();
@@ -90,6 +97,12 @@ export class RegistryService extends EventEmitter<ServiceEvents> {
       this.summary = kept.summary;
       this.checks = kept.checks;
     }
+    this.fallback = deps.previous ?? null;
+  }
+
+  /** True while the map in use is an older one because the current settings or file did not load. */
+  get keptLastGood(): boolean {
+    return this.registry !== null && this.lastLoad !== null && !this.lastLoad.ok;
   }
 
   /** The dialect of the CMMS the current results came from. */
@@ -178,10 +191,14 @@ export class RegistryService extends EventEmitter<ServiceEvents> {
     if (this.closed) return report;
     if (result.ok && result.registry) {
       this.registry = result.registry;
+      this.fallback = null;
       this.state = 'ready';
       this.emit('loaded', report);
     } else {
-      // A bad file never replaces a good map: the last good one keeps serving.
+      // A bad file or editor row never replaces a good map: the last good one keeps serving (also the
+      // one from before a redeploy).
+      if (!this.registry && this.fallback) this.registry = this.fallback;
+      this.fallback = null;
       this.state = this.registry ? 'ready' : 'failed';
       this.emit('load-failed', report);
     }
