@@ -78,7 +78,7 @@ export = function (RED: NodeAPI): void {
           conn.register(node, () => undefined);
           usedConn = conn;
         }
-        if (!conn.client) return RED._('mw-asset-registry.errors.cmms-invalid', { errors: conn.configErrors.join('; ') });
+        if (!conn.client || conn.missingSecrets.length > 0) return RED._('mw-asset-registry.errors.cmms-invalid', { errors: [...conn.configErrors, ...conn.missingSecrets].join('; ') });
         return { id: conn.id, dialect: conn.client.dialect, client: conn.client };
       };
       let service: RegistryService;

@@ -15,11 +15,11 @@ import { sidebarRegistry, type SidebarConnection } from './lib/sidebar-registry'
 import { RequestMeter } from './core/cmms/request-meter';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { registerNode } from './lib/red';
-import { busy, failed, ok, renderStatus, warning, type StatusSpec } from './lib/status';
+import { busy, failed, idle, ok, renderStatus, warning, type StatusSpec } from './lib/status';
 import { errorMessage } from './core/error-message';
 
 type CmmsNodeDef = NodeDef & CmmsNodeSettings;
-type CmmsNode = Node<CmmsCredentials> & Omit<CmmsConnection, keyof Node> & { client: CmmsClient | null; configErrors: string[] };
+type CmmsNode = Node<CmmsCredentials> & Omit<CmmsConnection, keyof Node> & { client: CmmsClient | null; configErrors: string[]; missingSecrets: string[] };
 
 const CREDENTIALS = {
   apiKey: { type: 'password' },
@@ -101,20 +101,31 @@ export = function (RED: NodeAPI): void {
     let invalid: StatusSpec | null = null;
     node.client = null;
     node.configErrors = [];
+    node.missingSecrets = [];
     savedOrigins.set(node.id, secretOrigins(config));
     const meter = new RequestMeter();
     const changed = (): void => sidebarRegistry.changed(node.id);
 
-    const parsed = parseCmmsSettings(config, node.credentials ?? {});
+    // Secrets may be missing: shadow mode records what would be sent and needs none, so a
+    // connection without its key still opens its outbox; it never probes and never delivers.
+    const parsed = parseCmmsSettings(config, node.credentials ?? {}, { secretsOptional: true });
     if (!parsed.ok) {
       node.configErrors = parsed.errors;
       invalid = failed('mw-cmms.status.invalid-config');
       node.error(RED._('mw-cmms.errors.invalid-config', { name: config.name || config.id, errors: parsed.errors.join('; ') }));
     } else {
       for (const w of parsed.value.warnings) node.warn(RED._(`mw-cmms.hint.${w}`));
+      node.missingSecrets = parsed.value.missingSecrets;
+      if (node.missingSecrets.length > 0) {
+        invalid = idle('mw-cmms.status.shadow-only');
+        node.warn(RED._('mw-cmms.errors.shadow-only', { name: config.name || config.id, errors: node.missingSecrets.join('; ') }));
+      }
       const probeMs = parsed.value.probeIntervalMs;
       let health: HealthMonitor | null = null;
-      const client = createCmmsClient(parsed.value.client, {
+      // The client refuses an empty key; without secrets it builds shadow requests only (it is never
+      // started, never probed), so it is made without a sign-in rather than with a blank one.
+      const clientConfig = node.missingSecrets.length > 0 ? { ...parsed.value.client, auth: { kind: 'none' as const } } : parsed.value.client;
+      const client = createCmmsClient(clientConfig, {
         log: (level, message) => {
           if (level === 'warn') node.warn(message);
           else if (level === 'info') node.log(message);
@@ -144,7 +155,11 @@ export = function (RED: NodeAPI): void {
     }
 
     Object.defineProperty(node, 'health', {
-      get: (): HealthSnapshot => monitor?.snapshot ?? { state: 'error', message: node.configErrors.join('; '), since: 0, failures: 0, nextProbeAt: null },
+      get: (): HealthSnapshot => {
+        // Without secrets the link is neither up nor down: it is never tried.
+        if (node.missingSecrets.length > 0) return { state: 'unknown', message: node.missingSecrets.join('; '), since: 0, failures: 0, nextProbeAt: null };
+        return monitor?.snapshot ?? { state: 'error', message: node.configErrors.join('; '), since: 0, failures: 0, nextProbeAt: null };
+      },
     });
 
     node.healthStatus = (): NodeStatus => renderStatus(RED, invalid ?? statusFor(monitor?.snapshot.state ?? 'unknown'));
@@ -154,8 +169,9 @@ export = function (RED: NodeAPI): void {
       const status = node.healthStatus();
       if (onHealth) onHealth(node.health, status);
       else user.status(status);
-      // The first user starts the probing, as core's MQTT broker connects on first use.
-      monitor?.start();
+      // The first user starts the probing, as core's MQTT broker connects on first use; without
+      // its secrets the connection has nothing to probe with.
+      if (node.missingSecrets.length === 0) monitor?.start();
     };
 
     node.deregister = (user: Node): void => {
@@ -184,7 +200,9 @@ export = function (RED: NodeAPI): void {
       box.on('link', (e) => { node.debug(`outbox link ${e.state}: ${e.message}`); changed(); });
       box.on('result', changed);
       box.on('capacity', changed);
-      box.start();
+      // Without the secrets nothing is delivered: rows left by an earlier run stay pending on disk.
+      if (node.missingSecrets.length === 0) box.start();
+      else box.open();
       outbox = box;
       outboxes.set(node.id, box);
       changed();

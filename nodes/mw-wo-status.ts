@@ -88,8 +88,9 @@ export = function (RED: NodeAPI): void {
       problem('mw-wo-status.errors.invalid-config', { errors: parsed.errors.join('; ') });
     } else if (!conn) {
       problem('mw-wo-status.errors.no-connection');
-    } else if (!conn.client) {
-      problem('mw-wo-status.errors.connection-invalid', { errors: conn.configErrors.join('; ') });
+    } else if (!conn.client || conn.missingSecrets.length > 0) {
+      // A connection without its secret serves shadow mode only: nothing to poll or sign with.
+      problem('mw-wo-status.errors.connection-invalid', { errors: [...conn.configErrors, ...conn.missingSecrets].join('; ') });
     } else {
       const options: WoStatusOptions = parsed.value;
       const client = conn.client;

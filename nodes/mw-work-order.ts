@@ -60,7 +60,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const conn = RED.nodes.getNode(config.cmms ?? '') as CmmsConnection | null;
-    const settings = parseWorkOrderSettings(config);
+    // Checked against the connection's dialect, so a priority that CMMS refuses fails at deploy.
+    const settings = parseWorkOrderSettings(config, conn?.client?.dialect);
     const options = settings.ok ? settings.value : null;
     const expression = options?.bodyExpression ? RED.util.prepareJSONataExpression(options.bodyExpression, node) : null;
     let lastOutcome = '';
@@ -86,6 +87,7 @@ export = function (RED: NodeAPI): void {
         return node.status(conn.healthStatus());
       }
       const params = { pending, dead, shadow, last: lastOutcome };
+      if (!options.shadow && conn.missingSecrets.length > 0) return showStatus(RED, node, failed('mw-work-order.status.no-secret'));
       if (linkDown) return node.status({ ...conn.healthStatus(), text: `${conn.healthStatus().text} · ${RED._('mw-work-order.status.counts', params)}` });
       if (options.shadow) return showStatus(RED, node, idle('mw-work-order.status.shadow', params));
       if (dead > 0) return showStatus(RED, node, warning('mw-work-order.status.counts', params));
@@ -256,6 +258,13 @@ export = function (RED: NodeAPI): void {
         const message = errorMessage(e);
         reject(send, msg, { eventId: event.eventId, outcome: 'rejected', reason: 'no-connection', errors: [message] });
         done(e instanceof Error ? e : new Error(message));
+        return;
+      }
+      if (!options.shadow && conn.missingSecrets.length > 0) {
+        // Sending with an empty key would only make a dead letter 'auth' at the CMMS; say it here.
+        const message = RED._('mw-work-order.errors.no-secret', { missing: conn.missingSecrets.join('; ') });
+        reject(send, msg, { eventId: event.eventId, outcome: 'rejected', reason: 'no-connection', errors: [message] });
+        done(new Error(message));
         return;
       }
       const dialect = conn?.client?.dialect ?? 'rest';

@@ -12,6 +12,11 @@ export interface CmmsConnection extends Node {
   /** Null when the connection's settings are invalid; the reason is in `configErrors`. */
   readonly client: CmmsClient | null;
   readonly configErrors: string[];
+  /**
+   * The secrets the sign-in lacks (empty when all are there): the connection then keeps shadow
+   * records only; live sends must be refused.
+   */
+  readonly missingSecrets: string[];
   readonly health: HealthSnapshot;
   /** The status text for the current link state, translated. */
   healthStatus(): NodeStatus;

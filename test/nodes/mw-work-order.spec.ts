@@ -219,6 +219,47 @@ describe('mw-work-order node', function () {
     assert.equal(sim.requests().filter((r) => r.method === 'POST').length, 0);
   });
 
+  it('shadow mode works without any secret: the connection opens, records, never calls the CMMS', async () => {
+    // No credentials at all: before, mw-cmms refused to open ("the API key is empty") and the
+    // shadow node rejected every event with no-connection.
+    await helper.load(modules(), flow({ shadow: true }), { conn1: {} });
+    const out = outputs();
+    const e = event();
+    const wo = helper.getNode('wo1') as Node;
+    wo.receive({ payload: e } as never);
+    await new Promise((r) => setTimeout(r, 200));
+    wo.receive({ control: 'export-shadow' } as never);
+    const exported = await out.next('results', (m) => (m as { control?: string }).control === 'export-shadow');
+    const lines = String(exported.payload).split('\n').filter(Boolean).map((l) => JSON.parse(l) as { eventId: string; request: unknown });
+    assert.deepEqual(lines.map((l) => l.eventId), [e.eventId]);
+    assert.match(JSON.stringify(lines[0].request), /PUMP-101/);
+    assert.equal(out.failures.length, 0, JSON.stringify(out.failures));
+    const conn = helper.getNode('conn1') as unknown as { missingSecrets: string[]; healthStatus(): { text?: string } };
+    assert.deepEqual(conn.missingSecrets, ['the API key is empty']);
+    assert.equal(conn.healthStatus().text, 'mw-cmms.status.shadow-only');
+    // Not even a health probe goes out without the key.
+    assert.equal(sim.requests().length, 0);
+  });
+
+  it('a live node on a connection without its secret refuses each event with a clear reason and status', async () => {
+    await helper.load(modules(), flow(), { conn1: {} });
+    const out = outputs();
+    const wo = helper.getNode('wo1') as Node & { status: (s: unknown) => void };
+    const statuses: Array<{ text?: string }> = [];
+    const origStatus = wo.status.bind(wo);
+    wo.status = (st: unknown) => { statuses.push(st as { text?: string }); origStatus(st); };
+    const e = event();
+    wo.receive({ payload: e } as never);
+    const refused = await out.next('failures');
+    assert.equal(refused.reason, 'no-connection');
+    assert.equal(refused.payload.eventId, e.eventId);
+    assert.match(JSON.stringify(refused.payload.errors), /mw-work-order\.errors\.no-secret/);
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(statuses[statuses.length - 1]?.text, 'mw-work-order.status.no-secret');
+    assert.equal(sim.requests().length, 0);
+    assert.equal(sim.workOrders('maximo').length, 0);
+  });
+
   it('applies the severity→priority table and the JSONata body expression', async () => {
     await helper.load(modules(), flow({ priorityHigh: '1', bodyExpression: '$merge([body, {"worktype": "EM"}])' }), creds);
     const out = outputs();
@@ -237,7 +278,9 @@ describe('mw-work-order node', function () {
     for (const [cmms, c, dialect] of cases) {
       await helper.load(modules(), flow({}, cmms), { conn1: c });
       const out = outputs();
-      const e = event();
+      // ServiceNow stores the CI as a sys_id: the name must be unique (PUMP-101 is at two sites),
+      // or the registry gives the sys_id in custom.cmdbCi.
+      const e = dialect === 'servicenow' ? event({ asset: { id: 'PUMP-102', siteId: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-102' } }) : event();
       (helper.getNode('wo1') as Node).receive({ payload: e } as never);
       await out.next('results', (m) => m.payload.outcome === 'created');
       const wos = sim.workOrders(dialect).filter((w) => w.ref === referenceFor(dialect, e.eventId) || JSON.stringify(w.fields.externalData ?? '').includes(referenceFor(dialect, e.eventId)));
