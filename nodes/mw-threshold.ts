@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import {
   AlarmEngine, AlarmRuntime, acknowledge, CONTROL_TOPICS, ControlError, healthRequest, loadRules, markClean,
-  parseSeries, parseThresholdSettings, previewSeries, restoreFromStore, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
+  parseSeries, parseThresholdSettings, previewSeries, restoreFromStore, RULE_SCHEMA, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
   type ControlTopic, type ThresholdNodeSettings,
 } from './core/alarms';
 import type { MaintenanceEvent } from './core/contracts';
@@ -90,6 +90,8 @@ function previewRoute(req: Request, res: Response): void {
 }
 
 export = function (RED: NodeAPI): void {
+  // The rule table in the editor checks each field as typed against the runtime's own schema.
+  RED.httpAdmin.get('/mw-threshold/rule-schema', RED.auth.needsPermission('mw-threshold.read'), (_req: Request, res: Response) => { res.json(RULE_SCHEMA); });
   RED.httpAdmin.post('/mw-threshold/preview', RED.auth.needsPermission('mw-threshold.read'), previewRoute);
   // Write permission: checking reads a file on the server (issue 12: a reader could read any file).
   RED.httpAdmin.post('/mw-threshold/check', RED.auth.needsPermission('mw-threshold.write'), checkRoute(RED));
