@@ -3,7 +3,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.build/**', 'dist/**', 'node_modules/**', '.demo/**', '.compat/**', '.bench/**', 'coverage/**'] },
+  { ignores: ['.build/**', 'dist/**', 'node_modules/**', '.demo/**', '.compat/**', '.bench/**', 'coverage/**', 'resources/**'] /* resources/: third-party files the build copies in */ },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

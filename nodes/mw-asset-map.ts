@@ -13,7 +13,7 @@ import { onClose } from './lib/close';
 import { containPayload, onInput } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { registerNode } from './lib/red';
-import { failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
+import { countPart, joinParts, failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
 
 type MapNodeDef = NodeDef & MapNodeSettings;
 
@@ -80,9 +80,12 @@ export = function (RED: NodeAPI): void {
       if (!handle) return showStatus(RED, node, failed('mw-asset-map.status.no-registry'));
       if (!s) return showStatus(RED, node, failed('mw-asset-map.status.registry-invalid'));
       if (!s.registry) {
-        return showStatus(RED, node, s.state === 'failed' ? failed('mw-asset-map.status.map-failed', { errors: s.lastLoad?.errorCount ?? 0 }) : idle('mw-asset-map.status.loading'));
+        return showStatus(RED, node, s.state === 'failed' ? failed('mw-asset-map.status.map-failed', { count: s.lastLoad?.errorCount ?? 0 }) : idle('mw-asset-map.status.loading'));
       }
-      const params = { rows: s.registry.rowCount, mapped: counts.readings, unmapped: unmapped.size, errors: counts.exceptions - (counts.unmapped ?? 0) };
+      const errors = counts.exceptions - (counts.unmapped ?? 0);
+      // Short parts, only the non-zero ones, so the text stays clear of the neighbouring nodes.
+      const problems = joinParts(countPart(RED, 'mw-asset-map.status.unmapped', unmapped.size), countPart(RED, 'mw-asset-map.status.exceptions', errors));
+      const params = { mapped: counts.readings, count: counts.readings, problems: problems === '' ? '' : ` · ${problems}` };
       if (s.isVerifying) return showStatus(RED, node, idle('mw-asset-map.status.verifying', params));
       if (s.lastLoad && !s.lastLoad.ok) {
         // Which row broke the new map ("editor row 9", "map.csv line 3"); the whole list is in the log.
@@ -90,7 +93,7 @@ export = function (RED: NodeAPI): void {
         const where = first.includes(':') ? first.slice(0, first.indexOf(':')) : first;
         return showStatus(RED, node, warning('mw-asset-map.status.map-kept', { ...params, where: where.slice(0, 40), count: s.lastLoad.errorCount }));
       }
-      if (unmapped.size > 0 || params.errors > 0) return showStatus(RED, node, warning('mw-asset-map.status.counts', params));
+      if (unmapped.size > 0 || errors > 0) return showStatus(RED, node, warning('mw-asset-map.status.counts', params));
       showStatus(RED, node, ok('mw-asset-map.status.counts', params));
     }
     const status = throttledStatus(STATUS_INTERVAL_MS, refreshStatus);
@@ -276,7 +279,7 @@ export = function (RED: NodeAPI): void {
     /** The counters behind the status (messages, readings, each exception reason, housekeeping), for tests and diagnostics. */
     (node as Node & { counters?: () => Record<string, number> }).counters = () => ({ ...counts });
 
-    onClose(node, () => {
+    onClose(RED, node, () => {
       status.stop();
       unsubscribe?.();
       const waiting = held;

@@ -112,7 +112,7 @@ export = function (RED: NodeAPI): void {
       service.start();
     }
 
-    onClose(node, async (removed) => {
+    onClose(RED, node, async (removed) => {
       if (removed) lastGood.delete(node.id);
       listeners.clear();
       usedConn?.deregister(node);

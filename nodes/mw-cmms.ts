@@ -158,8 +158,9 @@ export = function (RED: NodeAPI): void {
       node.client = client;
       health.onChange((snap, previous) => {
         changed();
-        if (snap.state !== 'connected' && snap.state !== 'unknown') node.warn(`${snap.state}: ${snap.message}`);
-        else if (previous !== 'unknown' && snap.state === 'connected') node.log('CMMS connection restored');
+        // The state in the plant's words (the status text), then the CMMS's own message.
+        if (snap.state !== 'connected' && snap.state !== 'unknown') node.warn(RED._('mw-cmms.log.health', { state: RED._(`mw-cmms.status.${snap.state}`), message: snap.message }));
+        else if (previous !== 'unknown' && snap.state === 'connected') node.log(RED._('mw-cmms.log.restored'));
         const status = renderStatus(RED, statusFor(snap.state));
         for (const [user, handler] of users) {
           if (handler) handler(snap, status);
@@ -211,7 +212,7 @@ export = function (RED: NodeAPI): void {
         if (e.level !== 'ok') node.warn(RED._(`mw-cmms.outbox.capacity-${e.level}`, { rows: e.rows, percent: Math.round(e.fraction * 100) }));
       });
       box.on('problem', (p) => node.error(p.message));
-      box.on('link', (e) => { node.debug(`outbox link ${e.state}: ${e.message}`); changed(); });
+      box.on('link', (e) => { node.debug(RED._('mw-cmms.log.outbox-link', { state: e.state, message: e.message })); changed(); });
       box.on('result', changed);
       box.on('capacity', changed);
       // Without the secrets nothing is delivered: rows left by an earlier run stay pending on disk.
@@ -243,7 +244,7 @@ export = function (RED: NodeAPI): void {
       };
     };
 
-    onClose(node, async () => {
+    onClose(RED, node, async () => {
       savedOrigins.delete(node.id);
       sidebarRegistry.remove(entry);
       monitor?.stop();

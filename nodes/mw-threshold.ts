@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import {
   AlarmEngine, AlarmRuntime, acknowledge, CONTROL_TOPICS, ControlError, healthRequest, loadRules, markClean,
-  parseSeries, parseThresholdSettings, previewSeries, restoreFromStore, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
+  parseSeries, parseThresholdSettings, previewSeries, restoreFromStore, RULE_SCHEMA, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
   type ControlTopic, type ThresholdNodeSettings,
 } from './core/alarms';
 import type { MaintenanceEvent } from './core/contracts';
@@ -18,7 +18,7 @@ import { controlOf, warnLegacyControl } from './lib/control';
 import { containPayload, onInput } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { registerNode } from './lib/red';
-import { failed, ok, showStatus, warning } from './lib/status';
+import { countPart, joinParts, failed, ok, showStatus, warning } from './lib/status';
 import { errorMessage } from './core/error-message';
 
 type ThresholdNodeDef = NodeDef & ThresholdNodeSettings;
@@ -42,11 +42,11 @@ function checkRoute(RED: NodeAPI) {
     const read = file === '' ? Promise.resolve(undefined) : readConfined(file, access).then((r) => (r.ok ? r.text : r));
     read.then((text) => {
       if (typeof text === 'object') {
-        res.json({ ok: false, errors: [`rules file ${text.error}`] });
+        res.json({ ok: false, errors: [`${RED._('mw-threshold.check.file')} ${text.error}`] });
         return;
       }
       answer(res, loadRules(rules, file, access, text));
-    }, () => res.status(500).json({ ok: false, errors: ['rules file: cannot be read'] }));
+    }, () => res.status(500).json({ ok: false, errors: [RED._('mw-threshold.check.file-unreadable')] }));
   };
 }
 
@@ -90,6 +90,8 @@ function previewRoute(req: Request, res: Response): void {
 }
 
 export = function (RED: NodeAPI): void {
+  // The rule table in the editor checks each field as typed against the runtime's own schema.
+  RED.httpAdmin.get('/mw-threshold/rule-schema', RED.auth.needsPermission('mw-threshold.read'), (_req: Request, res: Response) => { res.json(RULE_SCHEMA); });
   RED.httpAdmin.post('/mw-threshold/preview', RED.auth.needsPermission('mw-threshold.read'), previewRoute);
   // Write permission: checking reads a file on the server (issue 12: a reader could read any file).
   RED.httpAdmin.post('/mw-threshold/check', RED.auth.needsPermission('mw-threshold.write'), checkRoute(RED));
@@ -176,13 +178,16 @@ export = function (RED: NodeAPI): void {
     function refreshStatus(): void {
       if (!engine) return showStatus(RED, node, failed('mw-threshold.status.invalid-config'));
       const lastError = runtime?.committer.lastError;
-      if (lastError) return showStatus(RED, node, failed('mw-threshold.status.not-saved', { message: lastError.message.slice(0, 60) }));
+      if (lastError) return showStatus(RED, node, failed('mw-threshold.status.not-saved', { message: lastError.message.slice(0, 18) }));
       const h = engine.health();
-      const params = { active: h.active, rate: h.alarmsLast10Min, keys: h.keys, chattering: h.chattering, stale: h.stale, shelved: h.shelved };
+      const part = (key: string, n: number): string => countPart(RED, `mw-threshold.status.${key}`, n);
+      const params = { count: h.keys, rate: h.alarmsLast10Min, keys: h.keys, active: h.active,
+        summary: joinParts(part('active', h.active), part('signals', h.keys)) || RED._('mw-threshold.status.ready'),
+        attention: joinParts(part('active', h.active), part('chattering', h.chattering), part('stale', h.stale), part('shelved', h.shelved), part('oos', h.outOfService)) };
       if (loaded?.ok && loaded.warnings.length > 0) return showStatus(RED, node, warning('mw-threshold.status.no-rules'));
       if (h.flood) return showStatus(RED, node, failed('mw-threshold.status.flood', params));
       if (engine.counters.refused > 0) return showStatus(RED, node, warning('mw-threshold.status.full', { keys: h.keys }));
-      if (h.chattering > 0 || h.stale > 0 || h.shelved > 0 || h.outOfService > 0) return showStatus(RED, node, warning('mw-threshold.status.attention', { ...params, oos: h.outOfService }));
+      if (h.chattering > 0 || h.stale > 0 || h.shelved > 0 || h.outOfService > 0) return showStatus(RED, node, warning('mw-threshold.status.attention', params));
       showStatus(RED, node, ok('mw-threshold.status.ok', params));
     }
 
@@ -262,7 +267,7 @@ export = function (RED: NodeAPI): void {
       reject(msg, send, done, { reason: 'invalid', errors: [RED._('mw-threshold.errors.unknown-input')] });
     });
 
-    onClose(node, () => {
+    onClose(RED, node, () => {
       try {
         // Whatever changed since the last commit reaches disk before the redeploy starts a new node.
         runtime?.close();

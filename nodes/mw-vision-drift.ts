@@ -195,7 +195,7 @@ export = function (RED: NodeAPI): void {
     function refreshStatus(): void {
       if (!engine) return showStatus(RED, node, failed('mw-vision-drift.status.invalid-config'));
       const c = engine.counts();
-      const params = { series: c.series, learning: c.learning, open: c.open, rejected };
+      const params = { series: c.series, learning: c.learning, open: c.open, count: c.open, rejected };
       if (storageProblem) return showStatus(RED, node, failed('mw-vision-drift.status.storage', params));
       if (c.series === 0) return showStatus(RED, node, idle('mw-vision-drift.status.waiting'));
       if (c.open > 0) return showStatus(RED, node, warning('mw-vision-drift.status.drift', params));
@@ -347,7 +347,7 @@ export = function (RED: NodeAPI): void {
       done();
     });
 
-    onClose(node, () => {
+    onClose(RED, node, () => {
       if (meters.get(node.id) === meter) meters.delete(node.id);
       if (checkpointTimer) clearInterval(checkpointTimer);
       status.stop();

@@ -6,7 +6,7 @@ import type { Request, Response } from 'express';
 import { isCmmsError } from './core/cmms/errors';
 import { stockTable, type StatusDialect } from './core/wo-status/normalise';
 import { nextPollDelay, Poller } from './core/wo-status/poller';
-import { StatusService } from './core/wo-status/service';
+import { StatusService, type WebhookAnswer } from './core/wo-status/service';
 import { parseWoStatusSettings, schemeFor, type WoStatusNodeSettings, type WoStatusOptions } from './core/wo-status/settings';
 import { StatusStore } from './core/wo-status/store';
 import type { CmmsConnection } from './lib/cmms-connection';
@@ -15,7 +15,7 @@ import { nodeDataFile } from './lib/files';
 import { controlOf } from './lib/control';
 import { onInput } from './lib/input';
 import { registerNode, type Node, type NodeAPI, type NodeDef, type NodeMessage } from './lib/red';
-import { failed, ok, showStatus, warning } from './lib/status';
+import { countPart, joinParts, failed, ok, showStatus, warning } from './lib/status';
 import { addWebhookRoute, type RouteHandle } from './lib/webhook-route';
 import { woStatuses } from './lib/sidebar-registry';
 
@@ -40,6 +40,7 @@ export = function (RED: NodeAPI): void {
     let pollTimer: NodeJS.Timeout | null = null;
     let statusTimer: NodeJS.Timeout | null = null;
     let emitTimer: NodeJS.Immediate | null = null;
+    let processTimer: NodeJS.Immediate | null = null;
     let polling = false;
     let pollAgain = false;
     let failures = 0;
@@ -49,7 +50,8 @@ export = function (RED: NodeAPI): void {
     const problem = (key: string, params?: Record<string, string>): void => {
       lastProblem = RED._(key, params);
       node.error(lastProblem);
-      showStatus(RED, node, failed('mw-wo-status.status.error', { problem: lastProblem }));
+      // The status names the problem in a few words (the full text is in the log): a long status runs into the next node.
+      showStatus(RED, node, failed(`mw-wo-status.status.${key.replace('mw-wo-status.errors.', 'problem-')}`));
     };
 
     function refreshStatus(): void {
@@ -57,8 +59,10 @@ export = function (RED: NodeAPI): void {
       if (!service || closed) return;
       const c = service.counters;
       const refused = Object.values(c.refused).reduce((a, b) => a + b, 0);
-      const params = { emitted: c.emitted, refused, pending: store?.pendingCount() ?? 0 };
-      if (failures > 0) return showStatus(RED, node, warning('mw-wo-status.status.poll-failing', { ...params, failures }));
+      const pending = (store?.pendingCount() ?? 0) + (store?.inboxCount() ?? 0);
+      const changes = countPart(RED, 'mw-wo-status.status.changes', c.emitted);
+      const params = { failures, summary: joinParts(changes, countPart(RED, 'mw-wo-status.status.pending', pending), countPart(RED, 'mw-wo-status.status.refused', refused)) || RED._('mw-wo-status.status.ready') };
+      if (failures > 0) return showStatus(RED, node, warning('mw-wo-status.status.poll-failing', params));
       if (refused > 0) return showStatus(RED, node, warning('mw-wo-status.status.counts-refused', params));
       showStatus(RED, node, ok('mw-wo-status.status.counts', params));
     }
@@ -82,6 +86,29 @@ export = function (RED: NodeAPI): void {
     }
     const scheduleDrain = (): void => {
       if (emitTimer === null && !closed) emitTimer = setImmediate(drain);
+    };
+
+    /**
+     * Webhook bodies recorded (and answered) but not yet processed: linked to the outbox, normalised
+     * and stored as changes, a batch per turn of the event loop so answers to a burst are not held up.
+     */
+    function processRecorded(): void {
+      processTimer = null;
+      if (!service || closed) return;
+      let done: Map<number, number>;
+      try {
+        done = service.processInbox(EMIT_BATCH);
+      } catch (e) {
+        // The file is locked or full: the bodies stay recorded; the next webhook or start tries again.
+        node.error(e instanceof Error ? e.message : String(e));
+        return;
+      }
+      if ([...done.values()].some((n) => n > 0)) scheduleDrain();
+      if (done.size === EMIT_BATCH) processTimer = setImmediate(processRecorded);
+      scheduleStatus();
+    }
+    const scheduleProcess = (): void => {
+      if (processTimer === null && !closed) processTimer = setImmediate(processRecorded);
     };
 
     if (!parsed.ok) {
@@ -115,7 +142,8 @@ export = function (RED: NodeAPI): void {
           if (!node.credentials?.secret && !node.credentials?.previousSecret) node.warn(RED._('mw-wo-status.errors.no-secret'));
           try {
             // Requests that arrive within a few ms share one commit (group commit): under a burst each
-            // answer still waits for its own change to be on disk, but the burst pays one fsync per group.
+            // answer still waits for its verified body to be on disk, but the burst pays one fsync per
+            // group; linking and storing the changes come after the answers (processRecorded).
             let queue: Array<{ req: Request; res: Response; raw: Buffer | null }> = [];
             const flush = (): void => {
               const batch = queue;
@@ -124,15 +152,15 @@ export = function (RED: NodeAPI): void {
                 for (const q of batch) q.res.status(503).json({ error: 'stopping' });
                 return;
               }
-              let answers;
+              let answers: WebhookAnswer[];
               try {
-                answers = svc.handleWebhooks(batch.map((q) => ({ headers: q.req.headers, rawBody: q.raw })));
+                answers = svc.receiveWebhooks(batch.map((q) => ({ headers: q.req.headers, rawBody: q.raw })));
               } catch (e) {
                 node.error(e instanceof Error ? e.message : String(e));
                 answers = batch.map(() => ({ status: 500, body: { error: 'internal' }, accepted: 0 }));
               }
               batch.forEach((q, i) => q.res.status(answers[i].status).json(answers[i].body));
-              if (answers.some((a) => a.accepted > 0)) scheduleDrain();
+              if (answers.some((a) => a.inboxSeq !== undefined)) scheduleProcess();
               scheduleStatus();
             };
             route = addWebhookRoute(RED, options.path, options.maxBodyBytes, (req: Request, res: Response, raw: Buffer | null) => {
@@ -180,7 +208,9 @@ export = function (RED: NodeAPI): void {
           (node as Node & { pollNow?: () => Promise<void> }).pollNow = runPoll;
           pollTimer = setTimeout(() => void runPoll(), 0);
         }
-        // Whatever a previous run committed but did not emit (a crash, a kill) goes out now.
+        // Whatever a previous run recorded but did not process, or committed but did not emit (a
+        // crash, a kill), goes out now.
+        scheduleProcess();
         scheduleDrain();
         scheduleStatus();
       }
@@ -199,17 +229,18 @@ export = function (RED: NodeAPI): void {
         return pollNow();
       }
       if (which?.name === 'metrics') {
-        send({ ...msg, payload: { ...service.counters, refused: { ...service.counters.refused }, pending: store?.pendingCount() ?? 0, watermark: store?.meta('watermark') ?? null, path: route?.fullPath ?? null } } as NodeMessage);
+        send({ ...msg, payload: { ...service.counters, refused: { ...service.counters.refused }, pending: store?.pendingCount() ?? 0, unprocessed: store?.inboxCount() ?? 0, watermark: store?.meta('watermark') ?? null, path: route?.fullPath ?? null } } as NodeMessage);
         return done();
       }
       done(new Error(RED._('mw-wo-status.errors.unknown-input')));
     });
 
-    onClose(node, () => {
+    onClose(RED, node, () => {
       closed = true;
       route?.remove();
       for (const t of [pollTimer, statusTimer]) if (t) clearTimeout(t);
       if (emitTimer) clearImmediate(emitTimer);
+      if (processTimer) clearImmediate(processTimer);
       conn?.deregister(node);
       store?.close();
       store = null;

@@ -12,7 +12,7 @@ import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
 import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { registerNode } from './lib/red';
-import { failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
+import { countPart, joinParts, failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
 import { errorMessage } from './core/error-message';
 
 type WorkOrderNodeDef = NodeDef & WorkOrderNodeSettings;
@@ -24,7 +24,7 @@ type ControlTopic = (typeof CONTROL_TOPICS)[number];
 /** The status shows counts; recomputing them on every message would cost a query each. */
 const STATUS_INTERVAL_MS = 500;
 /** A status line is one short line under the node; the full reason is in the log and on output 2. */
-const STATUS_REASON_CHARS = 80;
+const STATUS_REASON_CHARS = 41;
 
 interface Rejection {
   eventId: string | null;
@@ -60,7 +60,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const conn = RED.nodes.getNode(config.cmms ?? '') as CmmsConnection | null;
-    const settings = parseWorkOrderSettings(config);
+    // Checked against the connection's dialect, so a priority that CMMS refuses fails at deploy.
+    const settings = parseWorkOrderSettings(config, conn?.client?.dialect);
     const options = settings.ok ? settings.value : null;
     const expression = options?.bodyExpression ? RED.util.prepareJSONataExpression(options.bodyExpression, node) : null;
     let lastOutcome = '';
@@ -85,9 +86,10 @@ export = function (RED: NodeAPI): void {
       } catch {
         return node.status(conn.healthStatus());
       }
-      const params = { pending, dead, shadow, last: lastOutcome };
+      const counted = joinParts(countPart(RED, 'mw-work-order.status.pending', pending), countPart(RED, 'mw-work-order.status.dead', dead));
+      const params = { count: shadow, last: lastOutcome, summary: joinParts(lastOutcome, counted) || RED._('mw-work-order.status.ready') };
       if (!options.shadow && conn.missingSecrets.length > 0) return showStatus(RED, node, failed('mw-work-order.status.no-secret'));
-      if (linkDown) return node.status({ ...conn.healthStatus(), text: `${conn.healthStatus().text} · ${RED._('mw-work-order.status.counts', params)}` });
+      if (linkDown) return node.status({ ...conn.healthStatus(), text: joinParts(String(conn.healthStatus().text ?? ''), counted) });
       if (options.shadow) return showStatus(RED, node, idle('mw-work-order.status.shadow', params));
       if (dead > 0) return showStatus(RED, node, warning('mw-work-order.status.counts', params));
       showStatus(RED, node, ok('mw-work-order.status.counts', params));
@@ -289,7 +291,7 @@ export = function (RED: NodeAPI): void {
       done();
     });
 
-    onClose(node, () => {
+    onClose(RED, node, () => {
       status.stop();
       unsubscribe?.();
       conn?.deregister(node);

@@ -30,4 +30,6 @@ fs.mkdirSync(resources, { recursive: true });
 for (const [from, to] of [['dist/uPlot.iife.min.js', 'uPlot.iife.min.js'], ['dist/uPlot.min.css', 'uPlot.min.css'], ['LICENSE', 'uPlot.LICENSE']]) {
   fs.copyFileSync(path.join(uplot, from), path.join(resources, to));
 }
+// The editor's own scripts (committed in editor/), served the same way.
+for (const f of fs.readdirSync(path.join(root, 'editor'))) fs.copyFileSync(path.join(root, 'editor', f), path.join(resources, f));
 console.log(`build: ${path.relative(root, dist) || dist} ready`);

@@ -25,10 +25,12 @@ export interface RuntimeOptions {
   /** Any further Node-RED settings. */
   settings?: Record<string, unknown>;
   logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Called after RED.init, before the nodes load (e.g. to watch which routes they register). */
+  beforeStart?: (RED: NodeRedModule) => void;
 }
 
 /** The parts of the node-red module used here; its published types omit several of them. */
-interface NodeRedModule {
+export interface NodeRedModule {
   init(server: http.Server, settings: Record<string, unknown>): void;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -109,6 +111,7 @@ export async function startRuntime(opts: RuntimeOptions): Promise<RunningRuntime
   RED.init(server, settings);
   app.use('/api', RED.httpNode);
   app.use('/', RED.httpAdmin);
+  opts.beforeStart?.(RED);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());

@@ -1,4 +1,4 @@
-import type { Node } from './red';
+import type { Node, NodeAPI } from './red';
 import { errorMessage } from '../core/error-message';
 
 /** Node-RED waits this long for a close handler before it logs an error and moves on. */
@@ -8,6 +8,9 @@ export const CLOSE_BUDGET_MS = 10_000;
 
 export type CloseHandler = (removed: boolean) => void | Promise<void>;
 
+/** Shared by every node; kept in mw-cmms's catalogue and named with its namespace so any node's RED._ finds it. */
+const CLOSE_TIMEOUT_KEY = '@millwright/node-red-maintenance/mw-cmms:mw-cmms.common.close-timeout';
+
 /**
  * Registers a close handler that Node-RED calls as `(removed, done)`.
  *
@@ -16,7 +19,7 @@ export type CloseHandler = (removed: boolean) => void | Promise<void>;
  * cleanup. The wrapper is always arity 2, always calls `done` exactly once, and never waits longer
  * than `budgetMs` for the handler.
  */
-export function onClose(node: Node, handler: CloseHandler, budgetMs: number = CLOSE_BUDGET_MS): void {
+export function onClose(RED: Pick<NodeAPI, '_'>, node: Node, handler: CloseHandler, budgetMs: number = CLOSE_BUDGET_MS): void {
   node.on('close', function mwClose(removed: boolean, done: () => void) {
     let finished = false;
     const finish = (): void => {
@@ -26,7 +29,7 @@ export function onClose(node: Node, handler: CloseHandler, budgetMs: number = CL
       done();
     };
     const timer = setTimeout(() => {
-      node.warn(`close did not finish within ${budgetMs} ms; continuing`);
+      node.warn((RED._ as (key: string, params?: Record<string, number>) => string)(CLOSE_TIMEOUT_KEY, { ms: budgetMs }));
       finish();
     }, budgetMs);
     let result: void | Promise<void>;

@@ -60,3 +60,19 @@ export function throttledStatus(intervalMs: number, refresh: () => void): Thrott
     },
   };
 }
+
+/**
+ * One counted part of a status text, e.g. "2 unmapped ids", or '' when the count is 0: a status
+ * lists only what is there, so it stays short enough not to run into the next node. The key has a
+ * singular and a `_plural` form in the catalogue (i18next picks one by `count`).
+ */
+export function countPart(RED: NodeAPI, key: string, count: number): string {
+  if (!count) return '';
+  const translate = RED._ as (key: string, params?: Record<string, string | number>) => string;
+  return translate(key, { count });
+}
+
+/** The non-empty parts of a status text, joined the same way on every node. */
+export function joinParts(...parts: string[]): string {
+  return parts.filter((p) => p !== '').join(' · ');
+}

@@ -101,7 +101,7 @@ export function addWebhookRoute(RED: NodeAPI, path: string, limit: number, handl
   const app = RED.httpNode as unknown as ExpressLike;
   const routes = registryFor(RED);
   const fullPath = collapse(`${app.path()}/${path}`);
-  if (routes.has(fullPath)) throw new Error(`the path ${fullPath} is already used by another mw-wo-status node`);
+  if (routes.has(fullPath)) throw new Error(RED._('mw-wo-status.errors.path-taken', { path: fullPath }));
   routes.set(fullPath, limit);
   const settings = RED.settings as { httpNodeMiddleware?: unknown };
   const middleware = typeof settings.httpNodeMiddleware === 'function' || Array.isArray(settings.httpNodeMiddleware)

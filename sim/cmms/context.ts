@@ -17,6 +17,8 @@ export interface SimContext {
   servicenowClientCredentials: boolean;
   restSigningSecret: string | null;
   referenceLength: { maximo: number; servicenow: number };
+  /** Conveniences the real APIs lack (see CmmsSimOptions.lenient); off unless asked for. */
+  lenient: boolean;
 }
 
 export interface DialectHandler {

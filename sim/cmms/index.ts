@@ -65,6 +65,7 @@ export async function startCmmsSim(opts: CmmsSimOptions = {}): Promise<CmmsSim> 
     servicenowClientCredentials: opts.servicenowClientCredentials ?? true,
     restSigningSecret: opts.restSigningSecret ?? null,
     referenceLength: { maximo: opts.referenceLength?.maximo ?? 10, servicenow: opts.referenceLength?.servicenow ?? 100 },
+    lenient: opts.lenient === true,
   };
   dialects.maximo = createMaximo(ctx);
   dialects.servicenow = createServiceNow(ctx);

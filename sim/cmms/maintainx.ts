@@ -1,5 +1,10 @@
-// MaintainX public API v1 (/v1): work orders with numeric ids, status changes, comments, assets,
-// locations and users/me as the probe. Bearer token auth; an optional per-token request window.
+// MaintainX public API v1 (/v1), as its published OpenAPI specification describes it
+// (api.getmaintainx.com/v1/docs; the copy read is api-evangelist/maintainx
+// openapi/_original/maintainx-openapi-original.json): work orders with numeric ids (create answers
+// 200 {id}; GET/PATCH answers are {workOrder}), status changes, comments, assets (status, barcode and
+// custom fields only with `expand`), locations, organizations and users. Errors are
+// {errors: [{error, fieldPath}]}. Bearer token auth; an optional per-token request window.
+// `ctx.lenient` brings back conveniences the real API lacks, for old tests only.
 import { assetNumericId } from './assets';
 import type { DialectHandler, SimContext } from './context';
 import { bearer, decodeCursor, encodeCursor, intParam, isoZ, isRecord, json, jsonBody, type SimRequest, type SimResponse } from './http';
@@ -13,7 +18,7 @@ const TYPES = ['OTHER', 'REACTIVE', 'PREVENTIVE'];
 const LIMIT_MAX = 200;
 const EDITABLE = ['title', 'description', 'priority', 'assetId', 'locationId', 'externalData', 'type', 'categories', 'dueDate', 'startDate', 'extraFields'];
 
-type Issue = { message: string; field?: string };
+type Issue = { error: string; fieldPath?: string };
 
 export function mxErrors(status: number, errors: Issue[], headers: Record<string, string | number> = {}): SimResponse {
   return json(status, { errors }, headers);
@@ -34,13 +39,35 @@ export function createMaintainx(ctx: SimContext): DialectHandler {
   const assets = ctx.assets.map((a, i) => ({
     id: assetNumericId(i), name: a.assetnum, description: a.description, barcode: a.assetnum,
     locationId: locationIdOf(a.location.split('/').slice(0, -1).join('/')) ?? null,
-    status: a.status === 'OPERATING' ? 'ONLINE' : 'OFFLINE', archived: a.status === 'DECOMMISSIONED',
+    // There is no `archived` field; a decommissioned asset is OFFLINE (its status enum: ONLINE, OFFLINE, IGNORE).
+    status: { id: 300 + i, status: a.status === 'OPERATING' ? 'ONLINE' : 'OFFLINE' },
     extraFields: { Site: a.siteid, 'Asset Number': a.assetnum, Class: a.assetClass ?? '' },
   }));
+  /** An asset as listed: barcode, status and custom fields only when `expand` names them. */
+  const assetWire = (a: (typeof assets)[number], req: SimRequest): Record<string, unknown> => {
+    const expand = new Set(req.query.getAll('expand').flatMap((v) => v.split(',')).map((v) => v.trim()));
+    const { barcode, status, extraFields, ...rest } = a;
+    return {
+      ...rest,
+      ...(expand.has('barcode') ? { barcode } : {}),
+      ...(expand.has('status') ? { status } : {}),
+      ...(expand.has('extra_fields') ? { extraFields } : {}),
+    };
+  };
 
   ctx.store.onTransition('maintainx', (wo, _from, to, at) => {
     wo.fields.completedAt = to === 'DONE' ? isoZ(at) : null;
   });
+
+  /** A list item: the OpenAPI's list schema has no `externalData` and no `assetId`. */
+  const listWire = (wo: SimWorkOrder): Record<string, unknown> => {
+    const w = toWire(wo);
+    if (ctx.lenient) return w;
+    const { externalData: _e, assetId: _a, ...rest } = w;
+    return rest;
+  };
+  /** GET/PATCH answers: `{workOrder}` as the OpenAPI says; bare only when lenient. */
+  const one = (wo: SimWorkOrder): Record<string, unknown> => (ctx.lenient ? toWire(wo) : { workOrder: toWire(wo) });
 
   const toWire = (wo: SimWorkOrder): Record<string, unknown> => {
     const f = wo.fields;
@@ -53,7 +80,7 @@ export function createMaintainx(ctx: SimContext): DialectHandler {
     };
   };
 
-  const unauthorized = (): SimResponse => mxErrors(401, [{ message: 'Unauthorized' }]);
+  const unauthorized = (): SimResponse => mxErrors(401, [{ error: 'Unauthorized' }]);
 
   const rate = (token: string): { headers: Record<string, string | number>; exceeded: boolean } => {
     const cfg = ctx.maintainxRateLimit;
@@ -73,17 +100,17 @@ export function createMaintainx(ctx: SimContext): DialectHandler {
   const check = (body: Record<string, unknown>, creating: boolean): Issue[] => {
     const issues: Issue[] = [];
     if (creating || 'title' in body) {
-      if (typeof body.title !== 'string' || body.title.trim() === '') issues.push({ message: 'title is required', field: 'title' });
+      if (typeof body.title !== 'string' || body.title.trim() === '') issues.push({ error: 'title is required', fieldPath: 'title' });
     }
     if (body.priority !== undefined && !PRIORITIES.includes(String(body.priority))) {
-      issues.push({ message: `priority must be one of ${PRIORITIES.join(', ')}`, field: 'priority' });
+      issues.push({ error: `priority must be one of ${PRIORITIES.join(', ')}`, fieldPath: 'priority' });
     }
-    if (body.type !== undefined && !TYPES.includes(String(body.type))) issues.push({ message: `type must be one of ${TYPES.join(', ')}`, field: 'type' });
+    if (body.type !== undefined && !TYPES.includes(String(body.type))) issues.push({ error: `type must be one of ${TYPES.join(', ')}`, fieldPath: 'type' });
     if (body.assetId !== undefined && body.assetId !== null && !assets.some((a) => a.id === body.assetId)) {
-      issues.push({ message: `Asset ${String(body.assetId)} not found`, field: 'assetId' });
+      issues.push({ error: `Asset ${String(body.assetId)} not found`, fieldPath: 'assetId' });
     }
     if (body.locationId !== undefined && body.locationId !== null && !locations.some((l) => l.id === body.locationId)) {
-      issues.push({ message: `Location ${String(body.locationId)} not found`, field: 'locationId' });
+      issues.push({ error: `Location ${String(body.locationId)} not found`, fieldPath: 'locationId' });
     }
     return issues;
   };
@@ -93,8 +120,8 @@ export function createMaintainx(ctx: SimContext): DialectHandler {
     const multi = (name: string): string[] => q.getAll(name).flatMap((v) => v.split(',')).map((v) => v.trim()).filter(Boolean);
     const limit = intParam(q, 'limit', 100);
     const offset = decodeCursor(q.get('cursor'));
-    if (limit === null || limit < 1 || limit > LIMIT_MAX) return mxErrors(400, [{ message: `limit must be between 1 and ${LIMIT_MAX}`, field: 'limit' }]);
-    if (offset === null) return mxErrors(400, [{ message: 'cursor is invalid', field: 'cursor' }]);
+    if (limit === null || limit < 1 || limit > LIMIT_MAX) return mxErrors(400, [{ error: `limit must be between 1 and ${LIMIT_MAX}`, fieldPath: 'limit' }]);
+    if (offset === null) return mxErrors(400, [{ error: 'cursor is invalid', fieldPath: 'cursor' }]);
     const bounds: [string, (w: SimWorkOrder) => number, (a: number, b: number) => boolean][] = [
       ['updatedAt[gte]', (w) => w.updatedAt, (a, b) => a >= b], ['updatedAt[lte]', (w) => w.updatedAt, (a, b) => a <= b],
       ['createdAt[gte]', (w) => w.createdAt, (a, b) => a >= b], ['createdAt[lte]', (w) => w.createdAt, (a, b) => a <= b],
@@ -104,35 +131,35 @@ export function createMaintainx(ctx: SimContext): DialectHandler {
       const raw = q.get(name);
       if (raw === null) continue;
       const t = Date.parse(raw);
-      if (Number.isNaN(t)) return mxErrors(400, [{ message: `${name} must be an ISO 8601 date`, field: name }]);
+      if (Number.isNaN(t)) return mxErrors(400, [{ error: `${name} must be an ISO 8601 date`, fieldPath: name }]);
       rows = rows.filter((w) => ok(get(w), t));
     }
     const statuses = multi('statuses');
     if (statuses.length) rows = rows.filter((w) => statuses.includes(w.status));
     const assetIds = multi('assets').map(Number);
     if (assetIds.length) rows = rows.filter((w) => assetIds.includes(Number(w.fields.assetId)));
-    // Simulator extension: MaintainX has no documented filter on externalData.
-    const ext = q.get('externalData');
+    // Lenient only: MaintainX has no filter on externalData (an unknown parameter is ignored here).
+    const ext = ctx.lenient ? q.get('externalData') : null;
     if (ext !== null) {
       rows = rows.filter((w) => w.ref === ext || (isRecord(w.fields.externalData) && Object.values(w.fields.externalData).includes(ext)));
     }
     const sort = q.get('sort') ?? 'id';
     const key = sort.replace(/^-/, '');
     const keyOf = (w: SimWorkOrder): number => (key === 'updatedAt' ? w.updatedAt : key === 'createdAt' ? w.createdAt : Number(w.id));
-    if (!['id', 'updatedAt', 'createdAt'].includes(key)) return mxErrors(400, [{ message: 'sort must be id, createdAt or updatedAt', field: 'sort' }]);
+    if (!['id', 'updatedAt', 'createdAt', 'dueDate', 'startedAt', 'completedAt'].includes(key)) return mxErrors(400, [{ error: 'sort must be id, createdAt or updatedAt', fieldPath: 'sort' }]);
     rows = [...rows].sort((a, b) => (keyOf(a) - keyOf(b) || Number(a.id) - Number(b.id)) * (sort.startsWith('-') ? -1 : 1));
     const page = rows.slice(offset, offset + limit);
     const nextCursor = offset + limit < rows.length ? encodeCursor(offset + limit) : null;
-    return json(200, { workOrders: page.map(toWire), nextCursor });
+    return json(200, { workOrders: page.map(listWire), nextCursor });
   };
 
   const workOrders = (req: SimRequest, id: string | undefined, sub: string | undefined): SimResponse => {
     const skipWebhook = ['true', '1', 'yes'].includes(req.query.get('skipWebhook') ?? '');
     if (!id) {
       if (req.method === 'GET') return listWorkOrders(req);
-      if (req.method !== 'POST') return mxErrors(405, [{ message: `${req.method} not allowed` }]);
+      if (req.method !== 'POST') return mxErrors(405, [{ error: `${req.method} not allowed` }]);
       const parsed = jsonBody(req);
-      if (!parsed.ok || !isRecord(parsed.value)) return mxErrors(400, [{ message: parsed.ok ? 'body must be a JSON object' : parsed.error }]);
+      if (!parsed.ok || !isRecord(parsed.value)) return mxErrors(400, [{ error: parsed.ok ? 'body must be a JSON object' : parsed.error }]);
       const body = parsed.value;
       const issues = check(body, true);
       if (issues.length) return mxErrors(400, issues);
@@ -140,52 +167,52 @@ export function createMaintainx(ctx: SimContext): DialectHandler {
       const fields: Record<string, unknown> = { priority: 'NONE', type: 'OTHER', sequentialId: n - 40000, comments: [], completedAt: null };
       for (const k of EDITABLE) if (body[k] !== undefined) fields[k] = body[k];
       const wo = ctx.store.create('maintainx', String(n), refOf(body.externalData), fields);
-      return json(201, toWire(wo));
+      return ctx.lenient ? json(201, toWire(wo)) : json(200, { id: n });
     }
     const wo = ctx.store.get('maintainx', id);
-    if (!wo) return mxErrors(404, [{ message: `Work order ${id} not found` }]);
+    if (!wo) return mxErrors(404, [{ error: `Work order ${id} not found` }]);
     if (!sub) {
-      if (req.method === 'GET') return json(200, toWire(wo));
-      if (req.method !== 'PATCH') return mxErrors(405, [{ message: `${req.method} not allowed` }]);
+      if (req.method === 'GET') return json(200, one(wo));
+      if (req.method !== 'PATCH') return mxErrors(405, [{ error: `${req.method} not allowed` }]);
       const parsed = jsonBody(req);
-      if (!parsed.ok || !isRecord(parsed.value)) return mxErrors(400, [{ message: parsed.ok ? 'body must be a JSON object' : parsed.error }]);
+      if (!parsed.ok || !isRecord(parsed.value)) return mxErrors(400, [{ error: parsed.ok ? 'body must be a JSON object' : parsed.error }]);
       const issues = check(parsed.value, false);
-      if ('status' in parsed.value) issues.push({ message: 'status is changed through PATCH /workorders/{id}/status', field: 'status' });
+      if ('status' in parsed.value) issues.push({ error: 'status is changed through PATCH /workorders/{id}/status', fieldPath: 'status' });
       if (issues.length) return mxErrors(400, issues);
       for (const k of EDITABLE) if (parsed.value[k] !== undefined) wo.fields[k] = parsed.value[k];
       if ('externalData' in parsed.value) wo.ref = refOf(parsed.value.externalData);
       ctx.store.touch(wo);
-      return json(200, toWire(wo));
+      return json(200, one(wo));
     }
     if (sub === 'status') {
-      if (req.method !== 'PATCH') return mxErrors(405, [{ message: `${req.method} not allowed` }]);
+      if (req.method !== 'PATCH') return mxErrors(405, [{ error: `${req.method} not allowed` }]);
       const parsed = jsonBody(req);
       const status = parsed.ok && isRecord(parsed.value) ? parsed.value.status : undefined;
       if (typeof status !== 'string' || MACHINES.maintainx.normalize(status) === null || status !== status.toUpperCase()) {
-        return mxErrors(400, [{ message: `status must be one of ${MACHINES.maintainx.all.join(', ')}`, field: 'status' }]);
+        return mxErrors(400, [{ error: `status must be one of ${MACHINES.maintainx.all.join(', ')}`, fieldPath: 'status' }]);
       }
       const r = ctx.store.changeStatus('maintainx', id, status, { silent: skipWebhook });
-      if (!r.ok) return mxErrors(400, [{ message: `Cannot change status from ${r.from} to ${r.to}`, field: 'status' }]);
-      return json(200, toWire(wo));
+      if (!r.ok) return mxErrors(400, [{ error: `Cannot change status from ${r.from} to ${r.to}`, fieldPath: 'status' }]);
+      return json(200, one(wo));
     }
     if (sub === 'comments') {
-      if (req.method !== 'POST') return mxErrors(405, [{ message: `${req.method} not allowed` }]);
+      if (req.method !== 'POST') return mxErrors(405, [{ error: `${req.method} not allowed` }]);
       const parsed = jsonBody(req);
       const content = parsed.ok && isRecord(parsed.value) ? parsed.value.content : undefined;
-      if (typeof content !== 'string' || content.trim() === '') return mxErrors(400, [{ message: 'content is required', field: 'content' }]);
+      if (typeof content !== 'string' || content.trim() === '') return mxErrors(400, [{ error: 'content is required', fieldPath: 'content' }]);
       const comment = { id: ctx.store.nextSeq('maintainx.comment', 90001), content, authorId: 1, createdAt: isoZ(ctx.now()) };
       (wo.fields.comments as unknown[]).push(comment);
       ctx.store.touch(wo);
-      return json(201, comment);
+      return json(201, ctx.lenient ? comment : { id: comment.id });
     }
-    return mxErrors(404, [{ message: `No route for ${req.path}` }]);
+    return mxErrors(404, [{ error: `No route for ${req.path}` }]);
   };
 
-  const paged = <T>(req: SimRequest, items: T[], key: string): SimResponse => {
+  const paged = (req: SimRequest, items: unknown[], key: string): SimResponse => {
     const limit = intParam(req.query, 'limit', 100);
     const offset = decodeCursor(req.query.get('cursor'));
-    if (limit === null || limit < 1 || limit > LIMIT_MAX) return mxErrors(400, [{ message: `limit must be between 1 and ${LIMIT_MAX}`, field: 'limit' }]);
-    if (offset === null) return mxErrors(400, [{ message: 'cursor is invalid', field: 'cursor' }]);
+    if (limit === null || limit < 1 || limit > LIMIT_MAX) return mxErrors(400, [{ error: `limit must be between 1 and ${LIMIT_MAX}`, fieldPath: 'limit' }]);
+    if (offset === null) return mxErrors(400, [{ error: 'cursor is invalid', fieldPath: 'cursor' }]);
     const nextCursor = offset + limit < items.length ? encodeCursor(offset + limit) : null;
     return json(200, { [key]: items.slice(offset, offset + limit), nextCursor });
   };
@@ -195,28 +222,31 @@ export function createMaintainx(ctx: SimContext): DialectHandler {
     if (token !== MAINTAINX_TOKEN) return unauthorized();
     const limits = rate(token);
     const withRate = (r: SimResponse): SimResponse => ({ ...r, headers: { ...limits.headers, ...r.headers } });
-    if (limits.exceeded) return withRate(mxErrors(429, [{ message: 'Too many requests' }]));
+    if (limits.exceeded) return withRate(mxErrors(429, [{ error: 'Too many requests' }]));
     const m = /^\/v1\/([a-z]+)(?:\/([^/]+))?(?:\/([a-z]+))?\/?$/i.exec(req.path);
-    if (!m) return withRate(mxErrors(404, [{ message: `No route for ${req.path}` }]));
+    if (!m) return withRate(mxErrors(404, [{ error: `No route for ${req.path}` }]));
     const [, resource, id, sub] = m;
     if (resource === 'workorders') return withRate(workOrders(req, id, sub));
-    if (req.method !== 'GET') return withRate(mxErrors(405, [{ message: `${req.method} not allowed` }]));
-    if (resource === 'users' && id === 'me' && !sub) {
-      return withRate(json(200, { id: 1, firstName: 'Sim', lastName: 'Integration', email: 'integration@example.com', role: 'ADMIN', organizationId: 1 }));
-    }
-    if (resource === 'assets' && !id) return withRate(paged(req, assets, 'assets'));
+    if (req.method !== 'GET') return withRate(mxErrors(405, [{ error: `${req.method} not allowed` }]));
+    const user = { id: 1, firstName: 'Sim', lastName: 'Integration', email: 'integration@example.com', role: 'ADMIN', organizationId: 1 };
+    // Lenient only: the specification has /users and /users/{id}, no /users/me.
+    if (ctx.lenient && resource === 'users' && id === 'me' && !sub) return withRate(json(200, user));
+    if (resource === 'users' && !id) return withRate(paged(req, [user], 'users'));
+    if (resource === 'users' && id === '1' && !sub) return withRate(json(200, { user }));
+    if (resource === 'organizations' && !id) return withRate(paged(req, [{ id: 1, name: 'Sim Plant', timeZone: 'Etc/UTC' }], 'organizations'));
+    if (resource === 'assets' && !id) return withRate(paged(req, assets.map((a) => assetWire(a, req)), 'assets'));
     if (resource === 'assets' && id && !sub) {
       const a = assets.find((x) => String(x.id) === id);
-      return withRate(a ? json(200, a) : mxErrors(404, [{ message: `Asset ${id} not found` }]));
+      return withRate(a ? json(200, { asset: assetWire(a, req) }) : mxErrors(404, [{ error: `Asset ${id} not found` }]));
     }
     if (resource === 'locations' && !id) return withRate(paged(req, locations, 'locations'));
-    return withRate(mxErrors(404, [{ message: `No route for ${req.path}` }]));
+    return withRate(mxErrors(404, [{ error: `No route for ${req.path}` }]));
   };
 
   return {
     handle,
     unauthorized,
-    error: (status, message) => mxErrors(status, [{ message }]),
+    error: (status, message) => mxErrors(status, [{ error: message }]),
     wire: (wo) => toWire(wo),
     reset: () => windows.clear(),
   };

@@ -12,6 +12,14 @@ const WO_STRUCTURES = ['mxapiwodetail', 'mxapiwo', 'mxwo', 'mxwodetail'];
 const ASSET_STRUCTURES = ['mxapiasset', 'mxasset'];
 const TXN_WINDOW_MS = 5 * 60_000;
 const DESCRIPTION_MAX = 100;
+/**
+ * Status-history memo (WOSTATUS.MEMO): short in stock Maximo (issue 14's field report). The exact
+ * stock length was not found in IBM's pages available here; 50 is the simulator's strict stand-in.
+ */
+const MEMO_MAX = 50;
+/** Stock work-order priority range; the field report of issue 14 saw BMXAA4194E outside it. */
+const PRIORITY_MIN = 1;
+const PRIORITY_MAX = 5;
 /** Attributes the simulator knows on a work order; an unknown one in oslc.where is an error. */
 const WO_ATTRS = new Set([
   'wonum', 'workorderid', 'siteid', 'orgid', 'description', 'description_longdescription', 'assetnum', 'location',
@@ -25,7 +33,7 @@ const ASSET_CHANGEDATE = '2024-01-15T08:00:00+00:00';
 // 4049E (length), 4129E (exists). BMXAA90xxE are the simulator's stand-ins where the real code varies.
 const CODE = {
   login: 'BMXAA7901E', site: 'BMXAA4153E', required: 'BMXAA4195E', asset: 'BMXAA2661E', length: 'BMXAA4049E',
-  exists: 'BMXAA4129E', badRequest: 'BMXAA9001E', notFound: 'BMXAA9002E', duplicateTxn: 'BMXAA9003E',
+  exists: 'BMXAA4129E', priority: 'BMXAA4194E', badRequest: 'BMXAA9001E', notFound: 'BMXAA9002E', duplicateTxn: 'BMXAA9003E',
   status: 'BMXAA9004E', pageSize: 'BMXAA9005E', stale: 'BMXAA9006E', location: 'BMXAA9007E', server: 'BMXAA9099E',
 };
 
@@ -157,6 +165,9 @@ export function createMaximo(ctx: SimContext): DialectHandler {
     if (f.wopriority !== undefined && f.wopriority !== null && !/^\d+$/.test(String(f.wopriority))) {
       return maximoError(400, CODE.badRequest, `The value ${String(f.wopriority)} is not a valid integer for Priority.`, 'wopriority');
     }
+    if (f.wopriority !== undefined && f.wopriority !== null && (Number(f.wopriority) < PRIORITY_MIN || Number(f.wopriority) > PRIORITY_MAX)) {
+      return maximoError(400, CODE.priority, `Priority ${String(f.wopriority)} is not in the range ${PRIORITY_MIN} to ${PRIORITY_MAX}.`, 'wopriority');
+    }
     return null;
   };
 
@@ -197,6 +208,9 @@ export function createMaximo(ctx: SimContext): DialectHandler {
   const changeStatus = (wo: SimWorkOrder, body: Record<string, unknown>): SimResponse | null => {
     if (typeof body.status !== 'string' || body.status === '') {
       return maximoError(400, CODE.required, 'A value is required for the Status field.', 'status');
+    }
+    if (typeof body.memo === 'string' && body.memo.length > MEMO_MAX) {
+      return maximoError(400, CODE.length, `The value specified for Memo exceeds the maximum field length of ${MEMO_MAX}.`, 'memo');
     }
     const to = MACHINES.maximo.normalize(body.status);
     if (to === wo.status) return maximoError(400, CODE.status, `Work order ${wo.id} is already in status ${wo.status}.`, 'status');

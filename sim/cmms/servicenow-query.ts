@@ -12,13 +12,17 @@ export interface EncodedQuery {
 
 const COND = /^([a-z0-9_.]+?)(!=|>=|<=|=|>|<|NOT LIKE|LIKE|STARTSWITH|ENDSWITH|NOT IN|IN|ISNOTEMPTY|ISEMPTY)(.*)$/;
 
-/** `javascript:gs.dateGenerate('2025-01-01','00:00:00')` → `2025-01-01 00:00:00`. */
-function literal(value: string): string {
+/**
+ * `javascript:gs.dateGenerate('2025-01-01','00:00:00')` → `2025-01-01 00:00:00`;
+ * `javascript:gs.getUserID()` → the caller's sys_user sys_id (GlideSystem, documented).
+ */
+function literal(value: string, userId: string): string {
+  if (value.trim() === 'javascript:gs.getUserID()') return userId;
   const m = /^javascript:gs\.dateGenerate\('([\d-]+)',\s*'([\d:]+)'\)$/.exec(value.trim());
   return m ? `${m[1]} ${m[2]}` : value;
 }
 
-export function parseEncodedQuery(q: string, fields: ReadonlySet<string>): EncodedQuery {
+export function parseEncodedQuery(q: string, fields: ReadonlySet<string>, userId = ''): EncodedQuery {
   const out: EncodedQuery = { groups: [], order: [] };
   if (!q) return out;
   for (const raw of q.split('^')) {
@@ -32,7 +36,7 @@ export function parseEncodedQuery(q: string, fields: ReadonlySet<string>): Encod
     const isOr = term.startsWith('OR') && out.groups.length > 0;
     const m = COND.exec(isOr ? term.slice(2) : term);
     if (!m || !fields.has(m[1])) continue;
-    const cond: Cond = { field: m[1], op: m[2] as Op, value: literal(m[3]) };
+    const cond: Cond = { field: m[1], op: m[2] as Op, value: literal(m[3], userId) };
     if (isOr) out.groups[out.groups.length - 1].push(cond);
     else out.groups.push([cond]);
   }

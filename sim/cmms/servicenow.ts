@@ -107,9 +107,11 @@ export function createServiceNow(ctx: SimContext): DialectHandler {
     return out;
   };
 
+  const displayInput = (req: SimRequest): boolean => req.query.get('sysparm_input_display_value') === 'true';
+
   const rowsOf = (table: string): SimWorkOrder[] => ctx.store.list('servicenow').filter((w) => w.fields.sys_class_name === table);
 
-  const assign = (wo: SimWorkOrder, body: Record<string, unknown>, table: string): void => {
+  const assign = (wo: SimWorkOrder, body: Record<string, unknown>, table: string, displayInput: boolean): void => {
     const f = wo.fields as Record<string, unknown>;
     for (const [k, v] of Object.entries(body)) {
       if (JOURNAL.includes(k)) {
@@ -124,7 +126,9 @@ export function createServiceNow(ctx: SimContext): DialectHandler {
       let s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
       // A string longer than the column's max_length is stored cut, without an error.
       if (k === 'correlation_id') s = s.slice(0, ctx.referenceLength.servicenow);
-      if (k === 'cmdb_ci' && s) s = ciRows.find((c) => c.sys_id === s || c.name === s)?.sys_id ?? s;
+      // A reference takes a sys_id; a name is resolved only with sysparm_input_display_value=true
+      // (Table API docs), else it is stored as sent and links to nothing.
+      if (k === 'cmdb_ci' && s && (displayInput || ctx.lenient)) s = ciRows.find((c) => c.sys_id === s || c.name === s)?.sys_id ?? s;
       f[k] = s;
     }
     if (table === 'incident') f.priority = derivePriority(String(f.impact ?? ''), String(f.urgency ?? ''));
@@ -156,7 +160,7 @@ export function createServiceNow(ctx: SimContext): DialectHandler {
       ...Object.fromEntries(Object.entries(r).map(([k, v]) => [k, isRecord(v) ? String(v.value) : String(v)])),
       __row: String(i),
     }));
-    const hits = runQuery(strings, parseEncodedQuery(req.query.get('sysparm_query') ?? '', new Set(fieldNames)));
+    const hits = runQuery(strings, parseEncodedQuery(req.query.get('sysparm_query') ?? '', new Set(fieldNames), USER.sys_id));
     const limit = intParam(req.query, 'sysparm_limit', 10000);
     const offset = intParam(req.query, 'sysparm_offset', 0);
     if (limit === null || offset === null) return snError(400, 'Invalid sysparm_limit or sysparm_offset');
@@ -201,7 +205,7 @@ export function createServiceNow(ctx: SimContext): DialectHandler {
         sys_updated_by: 'admin', sys_mod_count: '0', opened_at: now, resolved_at: '', closed_at: '', active: 'true',
         impact: '3', urgency: '3', _journal: [],
       });
-      assign(wo, parsed.value, table);
+      assign(wo, parsed.value, table, displayInput(req));
       const href = `${req.baseUrl}/api/now/table/${table}/${sys_id}`;
       if (quiet) return withRate({ status: 201, headers: { Location: href } });
       return withRate(json(201, { result: project(toWire(wo, req), req) }, { Location: href }));
@@ -216,11 +220,13 @@ export function createServiceNow(ctx: SimContext): DialectHandler {
     const parsed = jsonBody(req);
     if (!parsed.ok || !isRecord(parsed.value)) return withRate(snError(400, 'Exception while reading request', parsed.ok ? 'Expected a JSON object' : parsed.error));
     const body = parsed.value;
+    // wm_order's State is read-only (it follows the order's tasks): a written state is ignored.
+    if (table === 'wm_order' && !ctx.lenient) delete body.state;
     if (body.state !== undefined && body.state !== '') {
       const failed = setState(wo, body.state, table, body);
       if (failed) return withRate(failed);
     }
-    assign(wo, body, table);
+    assign(wo, body, table, displayInput(req));
     const f = wo.fields as Record<string, string>;
     f.sys_updated_on = snDate(ctx.now());
     f.sys_mod_count = String(Number(f.sys_mod_count) + 1);

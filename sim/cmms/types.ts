@@ -100,6 +100,13 @@ export interface CmmsSimOptions {
    * Set them to what the customer's instance has.
    */
   referenceLength?: { maximo?: number; servicenow?: number };
+  /**
+   * Off by default. On, the simulator adds conveniences the real APIs do not have, for old tests
+   * only: MaintainX `?externalData=` filter, `externalData`/`assetId` in list items, `/v1/users/me`,
+   * 201 with the whole work order and unwrapped answers; ServiceNow reference fields resolved from
+   * a name without `sysparm_input_display_value=true`. Never use it to make a client test pass.
+   */
+  lenient?: boolean;
   /** Largest accepted request body (default 1 MiB); larger → 413. */
   bodyLimitBytes?: number;
 }

@@ -41,11 +41,12 @@ export interface Browser {
   close(): Promise<void>;
 }
 
-export async function launch(executablePath: string): Promise<Browser> {
+/** `locale` sets the browser's language (navigator.language and Accept-Language), e.g. 'de-DE'. */
+export async function launch(executablePath: string, opts: { locale?: string } = {}): Promise<Browser> {
   const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath, headless: true, viewport: { width: 1600, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    executablePath, headless: true, viewport: { width: 1600, height: 1000 }, locale: opts.locale,
+    args: [...(opts.locale ? [`--lang=${opts.locale}`] : []), '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
       '--disable-component-update', '--disable-sync'],
   });
   const errors: string[] = [];

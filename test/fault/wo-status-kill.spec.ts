@@ -66,12 +66,14 @@ describe('mw-wo-status: SIGKILL between receipt and emit', function () {
       });
       assert.equal(first.signal, 'SIGKILL');
       assert.equal(answered, 200);
+      assert.ok(!first.lines.includes('LINKS'), 'the answer came before the outbox lookup');
       const second = await run(['emit', file, secret], () => undefined);
       const emitted = second.lines.filter((l) => l.startsWith('EMIT ')).map((l) => JSON.parse(l.slice(5)) as { workOrderId: string; status: string; eventIds: string[] });
       assert.equal(emitted.length, 1, second.lines.join('\n'));
       assert.deepEqual([emitted[0].workOrderId, emitted[0].status, emitted[0].eventIds], ['42', 'done', ['BEDFORD.PUMP-101.vib-hh.limit.20261204T100000000Z']]);
       const third = await run(['emit', file, secret], () => undefined);
       assert.equal(third.lines.filter((l) => l.startsWith('EMIT ')).length, 0, 'not again');
+      assert.ok(!third.lines.includes('LINKS'), 'the recorded body was processed once');
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -67,7 +67,8 @@ describe('assets: verification against the CMMS simulator, every dialect', funct
         const checks = ROWS.map((_, i) => service.registry!.findTarget(key(i))!.check);
         const statuses = checks.map((c) => c.status);
         // MaintainX keeps locations as numeric ids, which cannot be compared with a plant path.
-        const expected: VerificationStatus[] = ['ok', 'decommissioned', 'missing', 'wrong-site', dialect === 'maintainx' ? 'ok' : 'wrong-location', 'inactive', 'decommissioned'];
+        // MaintainX has no archived field: a retired asset reads as OFFLINE, i.e. inactive (issue 14 item 16).
+        const expected: VerificationStatus[] = ['ok', dialect === 'maintainx' ? 'inactive' : 'decommissioned', 'missing', 'wrong-site', dialect === 'maintainx' ? 'ok' : 'wrong-location', 'inactive', dialect === 'maintainx' ? 'inactive' : 'decommissioned'];
         assert.deepEqual(statuses, expected);
         assert.equal(checks[1].suggestions?.[0].assetId, 'PUMP-101', 'the active PUMP-101 next to the decommissioned PUMP-1O1');
         assert.deepEqual(checks[2].suggestions?.map((s) => s.assetId), ['HX-601', 'HX-601A']);

@@ -18,21 +18,30 @@ describe('cmms client: MaintainX against the simulator', () => {
 
   const wo = { title: 'HiHi vibration PUMP-101', description: 'Vibration 11.2 mm/s', priority: 'HIGH', assetId: 5000 };
 
-  it('probes with users/me', async () => {
+  it('probes with the documented GET /organizations (there is no /users/me), naming the organisation', async () => {
     const p = await client.probe();
     assert.equal(p.state, 'connected');
-    assert.equal(p.detail, 'integration@example.com');
+    assert.equal(p.detail, 'Sim Plant');
+    assert.deepEqual(h.sim.requests().map((r) => r.path), ['/v1/organizations']);
+    const me = await fetch(`${h.sim.url}/v1/users/me`, { headers: { authorization: `Bearer ${SIM_CREDENTIALS.maintainx.token}` } });
+    assert.equal(me.status, 404, 'the strict simulator has no /users/me');
   });
 
-  it('creates with externalData carrying our reference, without echoing a webhook', async () => {
+  it('creates from the specified 200 {id} answer, with externalData and the reference line; skipWebhook only when set', async () => {
     const ref = await client.createWorkOrder({ reference: 'ev-mx-1', body: { ...wo, externalData: { line: 'L2' } } });
     assert.match(ref.id, /^\d+$/);
-    assert.equal(ref.status, 'OPEN');
+    assert.equal(ref.href, null, 'no web-app link configured, and never the API URL');
     const [stored] = h.sim.workOrders('maintainx');
     assert.deepEqual(stored.fields.externalData, { line: 'L2', millwrightEventId: referenceFor('maintainx', 'ev-mx-1') });
+    assert.equal(stored.fields.description, `Vibration 11.2 mm/s\n\nMillwright reference: ${referenceFor('maintainx', 'ev-mx-1')}`);
     const req = h.sim.requests().find((r) => r.method === 'POST');
-    assert.equal(req?.query.skipWebhook, 'true');
+    assert.equal(req?.status, 200);
+    assert.equal(req?.query.skipWebhook, undefined, 'other integrations see our work orders by default');
     assert.equal(req?.headers['x-organization-id'], '1');
+    const quiet = h.client({ dialect: 'maintainx', auth, maintainx: { skipWebhook: true, workOrderLink: 'https://app.example/wo/{id}' } });
+    const q = await quiet.createWorkOrder({ reference: 'ev-mx-1q', body: wo });
+    assert.equal(q.href, `https://app.example/wo/${q.id}`);
+    assert.equal(h.sim.requests().filter((r) => r.method === 'POST')[1].query.skipWebhook, 'true');
   });
 
   it('updates priority (numbers mapped to words) and adds comments', async () => {
@@ -57,24 +66,31 @@ describe('cmms client: MaintainX against the simulator', () => {
     assert.equal((await client.getWorkOrder(ref)).status, 'done');
   });
 
-  it('finds by reference through the externalData filter', async () => {
+  it('finds by reference with what the API offers: created since, the description line, one read to confirm', async () => {
     await client.createWorkOrder({ reference: 'ev-mx-other', body: wo });
     const ref = await client.createWorkOrder({ reference: 'ev-mx-4', body: wo });
+    h.sim.clearRequests();
     const found = await client.findByReference('ev-mx-4');
     assert.equal(found?.id, ref.id);
     assert.equal(found?.reference, referenceFor('maintainx', 'ev-mx-4'));
     assert.equal(found?.assetId, '5000');
+    assert.deepEqual(h.sim.requests().map((r) => r.path), ['/v1/workorders', `/v1/workorders/${ref.id}`], 'one list page, one read');
+    assert.equal(h.sim.requests()[0].query.externalData, undefined);
     assert.equal(await client.findByReference('ev-none'), null);
-    const lookups = h.sim.requests().filter((r) => r.method === 'GET' && r.path === '/v1/workorders');
-    assert.ok(lookups.every((r) => typeof r.query.externalData === 'string'), 'the filter was honoured, so no scan was needed');
+    // Older than the look-back window (72 h): not found, which is the documented limit of this lookup.
+    h.clock.advance(73 * 3600_000);
+    assert.equal(await client.findByReference('ev-mx-4'), null);
   });
 
-  it('lists assets across cursor pages, archived ones as decommissioned, site from the custom field', async () => {
+  it('lists assets across cursor pages with status, barcode and custom fields expanded; OFFLINE is inactive', async () => {
     const { items, pages } = await allPages((c) => client.listAssets(c));
     assert.equal(items.length, DEFAULT_ASSETS.length);
     assert.equal(pages, Math.ceil(DEFAULT_ASSETS.length / 7));
     const byName = (n: string) => items.filter((a) => a.description === n);
-    assert.equal(byName('PUMP-1O1')[0].status, 'decommissioned');
+    // No `archived` field exists: a retired asset shows as OFFLINE.
+    assert.equal(byName('PUMP-1O1')[0].status, 'inactive');
+    assert.equal(byName('PUMP-1O1')[0].tag, 'PUMP-1O1');
+    assert.ok(h.sim.requests().every((r) => String(r.query.expand) === 'status,barcode,extra_fields'), JSON.stringify(h.sim.requests()[0].query));
     assert.equal(byName('PUMP-110')[0].status, 'inactive');
     assert.equal(byName('PUMP-110')[0].cmmsStatus, 'OFFLINE');
     assert.deepEqual(byName('PUMP-101').map((a) => a.siteId).sort(), ['BEDFORD', 'NASHUA']);

@@ -21,7 +21,7 @@ describe('cmms client: ServiceNow against the simulator', () => {
   afterEach(() => h.sim.reset());
 
   const tokenCalls = () => h.sim.requests().filter((r) => r.path === '/oauth_token.do').length;
-  const incident = { short_description: 'HiHi vibration PUMP-101', description: 'Vibration 11.2 mm/s', urgency: 2, impact: 2, cmdb_ci: 'PUMP-101' };
+  const incident = { short_description: 'HiHi vibration PUMP-101', description: 'Vibration 11.2 mm/s', urgency: 2, impact: 2, cmdb_ci: 'PUMP-102' };
 
   it('probes the table with basic auth', async () => {
     const p = await client.probe();
@@ -33,7 +33,8 @@ describe('cmms client: ServiceNow against the simulator', () => {
     assert.match(ref.id, /^[0-9a-f]{32}$/);
     assert.match(String(ref.displayId), /^INC\d{7}$/);
     assert.equal(ref.status, '1');
-    assert.equal(ref.href, `${h.sim.url}/api/now/table/incident/${ref.id}`);
+    // A link a person can open in the instance, not the Table API URL (issue 14 item 17).
+    assert.equal(ref.href, `${h.sim.url}/nav_to.do?uri=incident.do?sys_id=${ref.id}`);
     const [wo] = h.sim.workOrders('servicenow');
     assert.equal(wo.ref, referenceFor('servicenow', 'ev-sn-1'));
   });
@@ -56,7 +57,7 @@ describe('cmms client: ServiceNow against the simulator', () => {
     await client.setStatus(ref, 'done');
     const wo = h.sim.workOrders('servicenow')[0];
     assert.equal(wo.status, '6');
-    assert.equal(wo.fields.close_code, 'Solved (Permanently)');
+    assert.equal(wo.fields.close_code, 'Solution provided', 'today\'s out-of-box code, not the legacy Solved (Permanently)');
     assert.equal(wo.fields.close_notes, 'Bearing replaced');
     const other = await client.createWorkOrder({ reference: 'ev-sn-3b', body: incident });
     await client.setStatus(other, 'cancelled');

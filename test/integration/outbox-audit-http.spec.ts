@@ -66,7 +66,9 @@ describe('outbox audit log of HTTP requests', function () {
       await until('the escalation', () => results.length === 3);
 
       const log = outbox.admin.auditLog();
-      const first = log[0];
+      // Every create is preceded by a lookup by reference (issue 14 item 1).
+      assert.deepEqual([log[0].call, log[0].method, log[0].status, log[0].outcome], ['findByReference', 'GET', 200, 'not-found']);
+      const first = log[1];
       assert.equal(first.call, 'createWorkOrder');
       assert.equal(first.method, 'POST');
       assert.equal(first.path, `${WO_PATH}?lean=1`);
@@ -78,10 +80,11 @@ describe('outbox audit log of HTTP requests', function () {
 
       const ev2 = outbox.admin.auditLog({ eventId: 'ev-2' });
       assert.deepEqual(ev2.map((a) => [a.call, a.method, a.status, a.outcome, a.errorClass, a.attempt]), [
+        ['findByReference', 'GET', 200, 'not-found', null, 1],
         ['createWorkOrder', 'POST', null, 'error', 'transient/ambiguous', 1],
         ['findByReference', 'GET', 200, 'found', null, 2],
       ]);
-      assert.ok((ev2[1].path ?? '').startsWith(`/maximo/api/os/mxapiwodetail?lean=1&oslc.where=externalrefid%3D%22${referenceFor('maximo', 'ev-2')}%22`), ev2[1].path ?? '');
+      assert.ok((ev2[2].path ?? '').startsWith(`/maximo/api/os/mxapiwodetail?lean=1&oslc.where=externalrefid%3D%22${referenceFor('maximo', 'ev-2')}%22`), ev2[2].path ?? '');
 
       const update = log.filter((a) => a.call === 'updateWorkOrder');
       assert.equal(update.length, 1);
@@ -143,7 +146,9 @@ describe('outbox audit log of HTTP requests', function () {
 
       const res = await helper.request().get('/mw-outbox/conn1/audit').expect(200);
       const log = res.body as AuditRecord[];
-      assert.deepEqual(log.map(row), [`createWorkOrder POST ${WO_PATH}?lean=1 201 created`]);
+      assert.equal(log.length, 2, log.map(row).join('\n'));
+      assert.ok(row(log[0]).startsWith(`findByReference GET ${WO_PATH}?lean=1&oslc.where=externalrefid%3D%22`) && row(log[0]).endsWith(' 200 not-found'), row(log[0]));
+      assert.equal(row(log[1]), `createWorkOrder POST ${WO_PATH}?lean=1 201 created`);
       const exported = await helper.request().get('/mw-outbox/conn1/audit/export').expect(200);
       assert.match(exported.text, /"method":"POST"/);
       assert.ok(!exported.text.includes(MAXIMO_KEY));

@@ -15,7 +15,7 @@ const CONFIGS: Partial<Record<Dialect, (url: string) => CmmsConfig>> = {
   servicenow: (url) => ({ dialect: 'servicenow', baseUrl: url, auth: { kind: 'basic', username: 'admin', password: SIM_CREDENTIALS.servicenow.password } }),
 };
 const CREATE_PATH: Partial<Record<Dialect, string>> = { maintainx: '/v1/workorders', servicenow: '/api/now/table/incident' };
-const PROBE_PATH: Partial<Record<Dialect, string>> = { maintainx: '/v1/users/me' };
+const PROBE_PATH: Partial<Record<Dialect, string>> = { maintainx: '/v1/organizations' };
 
 function item(eventId: string, assetKey: string, dialect: Dialect): EnqueueInput {
   const body = dialect === 'servicenow' ? { short_description: `HiHi vibration ${assetKey}` } : { title: `HiHi vibration ${assetKey}` };
@@ -67,7 +67,7 @@ describe('outbox with the real client and the CMMS simulator', function () {
     assert.equal(final()[0].workOrderId, wo.id);
     assert.equal(wo.ref, JSON.stringify({ millwrightEventId: referenceFor('maintainx', 'ev-normal') }));
     const audit = box.admin.auditLog();
-    assert.deepEqual(audit.map((a) => [a.call, a.outcome]), [['createWorkOrder', 'created']]);
+    assert.deepEqual(audit.map((a) => [a.call, a.outcome]), [['findByReference', 'not-found'], ['createWorkOrder', 'created']]);
   });
 
   for (const dialect of ['maintainx', 'servicenow'] as const) {
@@ -87,17 +87,19 @@ describe('outbox with the real client and the CMMS simulator', function () {
     sim.faults.add({ dialect: 'maintainx', method: 'POST', pathIncludes: '/v1/workorders', kind: 'status', status: 503, retryAfter: { seconds: 1 }, times: 1 });
     const box = start('maintainx');
     box.enqueue(item('ev-ra-1', 'A', 'maintainx'));
-    await until('the 503', () => sim.requests().length === 1);
+    // The lookup by reference goes first (issue 14 item 1), then the create that gets the 503.
+    await until('the 503', () => sim.requests().some((r) => r.status === 503));
     box.enqueue(item('ev-ra-2', 'B', 'maintainx'));
     await until('both results', () => final().length === 2);
     const reqs = sim.requests();
-    const refused = reqs[0];
-    assert.equal(refused.status, 503);
-    const later = reqs.slice(1);
+    const at = reqs.findIndex((r) => r.status === 503);
+    assert.equal(at, 1, 'one lookup, then the refused create');
+    const refused = reqs[at];
+    const later = reqs.slice(at + 1);
     assert.ok(later.length >= 2);
     for (const r of later) assert.ok(r.at >= refused.at + 1000, `${r.method} ${r.path} came ${r.at - refused.at} ms after the 503`);
     // The outbox itself held back (not only the client's limiter): its own calls started after it.
-    const calls = box.admin.auditLog().slice(1);
+    const calls = box.admin.auditLog().slice(2);
     assert.ok(calls.length >= 2);
     for (const c of calls) assert.ok(c.at >= refused.at + 1000, `${c.call} started ${c.at - refused.at} ms after the 503`);
     assert.equal(sim.workOrders('maintainx').length, 2);

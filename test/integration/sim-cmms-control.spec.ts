@@ -120,7 +120,7 @@ describe('CMMS simulator: page, control API and recording', function () {
     assert.equal((fromApi[4].body as Record<string, string>).client_secret, 'REDACTED');
     assert.equal((fromApi[4].body as Record<string, string>).grant_type, 'password');
     const mx = fromApi[5];
-    assert.deepEqual([mx.method, mx.path, mx.dialect, mx.status, mx.at], ['POST', '/v1/workorders', 'maintainx', 201, T0]);
+    assert.deepEqual([mx.method, mx.path, mx.dialect, mx.status, mx.at], ['POST', '/v1/workorders', 'maintainx', 200, T0]);
     assert.deepEqual(mx.body, { title: 't', priority: 'HIGH' });
     assert.equal(mx.headers.authorization, 'Bearer REDACTED');
     assert.equal(fromApi[6].dialect, 'rest');

@@ -59,7 +59,7 @@ describe('CMMS simulator: faults', function () {
     sim.faults.add({ dialect: 'servicenow', kind: 'status', status: 429, resetHeader: 1740823260, times: 1 });
     assert.equal((await snList()).headers.get('x-ratelimit-reset'), '1740823260');
     sim.faults.add({ dialect: 'maintainx', kind: 'status', status: 429, resetHeader: 12, times: 1 });
-    const mx = await fetch(`${sim.url}/v1/users/me`, { headers: MX });
+    const mx = await fetch(`${sim.url}/v1/organizations`, { headers: MX });
     assert.equal(mx.status, 429);
     assert.equal(mx.headers.get('x-rate-limit-reset'), '12');
     assert.equal(mx.headers.get('x-rate-limit-remaining'), '0');
@@ -93,7 +93,7 @@ describe('CMMS simulator: faults', function () {
 
   it('trickles a slow body that still arrives whole', async function () {
     sim.faults.add({ kind: 'slow-body', dialect: 'maintainx', delayMs: 15, times: 1 });
-    const res = await fetch(`${sim.url}/v1/users/me`, { headers: MX });
+    const res = await fetch(`${sim.url}/v1/organizations`, { headers: MX });
     assert.equal(res.status, 200);
     const reader = (res.body as ReadableStream<Uint8Array>).getReader();
     const chunks: Uint8Array[] = [];
@@ -104,7 +104,7 @@ describe('CMMS simulator: faults', function () {
     }
     assert.ok(chunks.length > 1, `expected several chunks, got ${chunks.length}`);
     const text = Buffer.concat(chunks).toString('utf8');
-    assert.equal((JSON.parse(text) as { firstName: string }).firstName, 'Sim');
+    assert.equal((JSON.parse(text) as { organizations: { name: string }[] }).organizations[0].name, 'Sim Plant');
   });
 
   it('commit-then-drop: the record exists, the request failed, and a keyed retry resolves it', async function () {
@@ -168,7 +168,7 @@ describe('CMMS simulator: faults', function () {
 
     sim.faults.add({ kind: 'garbage', dialect: 'maintainx', times: 1 });
     const cut = await fetch(`${sim.url}/v1/workorders`, { method: 'POST', headers: MX, body: '{"title":"t"}' });
-    assert.equal(cut.status, 201);
+    assert.equal(cut.status, 200);
     assert.equal(cut.headers.get('content-type'), 'application/json');
     await assert.rejects(cut.json(), SyntaxError);
     assert.equal(sim.workOrders('maintainx').length, 1);
@@ -222,10 +222,10 @@ describe('CMMS simulator: faults', function () {
     assert.equal(created.status, 201);
     const { id } = await created.json() as { id: string };
     assert.deepEqual(await (await fetch(`${sim.url}/__sim/faults`)).json(), [{ ...spec, id }]);
-    assert.equal((await fetch(`${sim.url}/v1/users/me`, { headers: MX })).status, 200, 'GET does not match a POST fault');
+    assert.equal((await fetch(`${sim.url}/v1/organizations`, { headers: MX })).status, 200, 'GET does not match a POST fault');
     assert.equal((await fetch(`${sim.url}/v1/workorders`, { method: 'POST', headers: MX, body: '{"title":"t"}' })).status, 500);
     assert.equal((await fetch(`${sim.url}/__sim/faults/${id}`, { method: 'DELETE' })).status, 204);
-    assert.equal((await fetch(`${sim.url}/v1/workorders`, { method: 'POST', headers: MX, body: '{"title":"t"}' })).status, 201);
+    assert.equal((await fetch(`${sim.url}/v1/workorders`, { method: 'POST', headers: MX, body: '{"title":"t"}' })).status, 200);
     assert.equal((await fetch(`${sim.url}/__sim/faults/${id}`, { method: 'DELETE' })).status, 404);
   });
 });

@@ -28,33 +28,53 @@ describe('CMMS simulator: MaintainX', function () {
     fetch(`${sim.url}/v1/workorders/${String(id)}/status`, { method: 'PATCH', headers: JSON_AUTH, body: JSON.stringify({ status }) });
 
   it('accepts the bearer token and refuses others with the MaintainX error shape', async function () {
-    assert.equal((await fetch(`${sim.url}/v1/users/me`, { headers: AUTH })).status, 200);
+    assert.equal((await fetch(`${sim.url}/v1/organizations`, { headers: AUTH })).status, 200);
     for (const headers of [{}, { authorization: 'Bearer wrong' }] as Record<string, string>[]) {
       const res = await fetch(`${sim.url}/v1/workorders`, { headers });
       assert.equal(res.status, 401);
-      assert.deepEqual(await res.json(), { errors: [{ message: 'Unauthorized' }] });
+      assert.deepEqual(await res.json(), { errors: [{ error: 'Unauthorized' }] });
     }
   });
 
-  it('creates a work order with externalData and reads it back by id and by reference', async function () {
+  it('creates as the OpenAPI says (200 {id}, {workOrder} on read, errors {error, fieldPath}); lists without externalData or assetId and has no externalData filter', async function () {
     const missing = await create({ description: 'no title' });
     assert.equal(missing.status, 400);
-    assert.deepEqual(await missing.json(), { errors: [{ message: 'title is required', field: 'title' }] });
+    assert.deepEqual(await missing.json(), { errors: [{ error: 'title is required', fieldPath: 'title' }] });
     assert.equal((await create({ title: 't', priority: 'URGENT' })).status, 400);
+    assert.equal((await create({ title: 't', priority: 'high' })).status, 400, 'the enum is upper case');
 
     const assets = (await (await fetch(`${sim.url}/v1/assets?limit=1`, { headers: AUTH })).json() as { assets: Row[] }).assets;
+    assert.equal(assets[0].archived, undefined, 'assets have no archived field');
+    assert.equal(assets[0].status, undefined, 'status only with expand=status');
     const res = await create({ title: 'HiHi vibration', priority: 'HIGH', assetId: assets[0].id, externalData: { eventId: 'ep-1' } }, '?skipWebhook=true');
-    assert.equal(res.status, 201);
-    const wo = await res.json() as Row;
-    assert.equal(typeof wo.id, 'number');
-    assert.equal(wo.status, 'OPEN');
-    assert.deepEqual(wo.externalData, { eventId: 'ep-1' });
+    assert.equal(res.status, 200);
+    const created = await res.json() as Row;
+    assert.deepEqual(Object.keys(created), ['id']);
+    assert.equal(typeof created.id, 'number');
+    await create({ title: 'another', externalData: { eventId: 'ep-2' } });
 
-    const one = await (await fetch(`${sim.url}/v1/workorders/${String(wo.id)}`, { headers: AUTH })).json() as Row;
+    const one = (await (await fetch(`${sim.url}/v1/workorders/${String(created.id)}`, { headers: AUTH })).json() as { workOrder: Row }).workOrder;
     assert.equal(one.title, 'HiHi vibration');
-    const byRef = await (await fetch(`${sim.url}/v1/workorders?externalData=ep-1`, { headers: AUTH })).json() as { workOrders: Row[] };
-    assert.deepEqual(byRef.workOrders.map((w) => w.id), [wo.id]);
+    assert.equal(one.status, 'OPEN');
+    assert.deepEqual(one.externalData, { eventId: 'ep-1' });
+    assert.equal(one.assetId, assets[0].id);
+    const listed = await (await fetch(`${sim.url}/v1/workorders?externalData=ep-1`, { headers: AUTH })).json() as { workOrders: Row[] };
+    assert.equal(listed.workOrders.length, 2, 'an unknown filter is ignored');
+    assert.ok(listed.workOrders.every((w) => !('externalData' in w) && !('assetId' in w)));
     assert.equal((await fetch(`${sim.url}/v1/workorders/999999`, { headers: AUTH })).status, 404);
+  });
+
+  it('lenient (off by default) brings back the old conveniences', async function () {
+    const lenient = await startCmmsSim({ lenient: true });
+    try {
+      const post = await fetch(`${lenient.url}/v1/workorders`, { method: 'POST', headers: JSON_AUTH, body: JSON.stringify({ title: 'x', externalData: 'ep-9' }) });
+      assert.equal(post.status, 201);
+      assert.equal((await fetch(`${lenient.url}/v1/users/me`, { headers: AUTH })).status, 200);
+      const byRef = await (await fetch(`${lenient.url}/v1/workorders?externalData=ep-9`, { headers: AUTH })).json() as { workOrders: Row[] };
+      assert.equal(byRef.workOrders[0].externalData, 'ep-9');
+    } finally {
+      await lenient.stop();
+    }
   });
 
   it('polls with updatedAt[gte] across cursor pages', async function () {
@@ -85,7 +105,7 @@ describe('CMMS simulator: MaintainX', function () {
     assert.ok(done.fields.completedAt);
     const invalid = await setStatus(id, 'IN_PROGRESS');
     assert.equal(invalid.status, 400);
-    assert.match((await invalid.json() as { errors: { message: string }[] }).errors[0].message, /from DONE to IN_PROGRESS/);
+    assert.match((await invalid.json() as { errors: { error: string }[] }).errors[0].error, /from DONE to IN_PROGRESS/);
     assert.equal((await setStatus(id, 'COMPLETE')).status, 400);
     assert.equal((await setStatus(id, 'OPEN')).status, 200);
 
@@ -110,7 +130,7 @@ describe('CMMS simulator: MaintainX', function () {
   it('throttles per token with X-Rate-Limit-* headers when the window is enabled', async function () {
     const limited = await startCmmsSim({ now: () => clock, maintainxRateLimit: { limit: 3, windowSec: 60 } });
     try {
-      const hit = (): Promise<Response> => fetch(`${limited.url}/v1/users/me`, { headers: AUTH });
+      const hit = (): Promise<Response> => fetch(`${limited.url}/v1/organizations`, { headers: AUTH });
       const remaining: (string | null)[] = [];
       for (let i = 0; i < 3; i++) {
         const res = await hit();

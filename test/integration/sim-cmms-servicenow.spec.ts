@@ -84,7 +84,11 @@ describe('CMMS simulator: ServiceNow', function () {
     assert.equal('externalrefid' in result, false);
     assert.match(String(result.sys_updated_on), /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
     const ci = result.cmdb_ci as { link: string; value: string };
-    assert.match(ci.value, /^[0-9a-f]{32}$/, 'a CI name resolves to its sys_id');
+    assert.equal(ci.value, 'PUMP-101', 'without sysparm_input_display_value a name is stored as sent (it links to nothing)');
+    const display = await fetch(`${sim.url}/api/now/table/incident?sysparm_input_display_value=true`, {
+      method: 'POST', headers: { ...BASIC, 'content-type': 'application/json' }, body: JSON.stringify({ short_description: 'x', cmdb_ci: 'PUMP-102' }),
+    });
+    assert.match(((await display.json() as { result: { cmdb_ci: { value: string } } }).result.cmdb_ci.value), /^[0-9a-f]{32}$/, 'with it, the name resolves');
     assert.equal(res.headers.get('location'), `${sim.url}/api/now/table/incident/${String(result.sys_id)}`);
 
     const q = encodeURIComponent('correlation_id=ep-1^active=true');

@@ -25,7 +25,7 @@ const CASES = [
 
 function reading(value: number): AssetReadings {
   return {
-    asset: { id: 'PUMP-101', siteId: 'BEDFORD', location: 'BEDFORD/PUMPHOUSE/LINE1/PUMP-101', class: 'pump' },
+    asset: { id: 'PUMP-102', siteId: 'BEDFORD', location: 'BEDFORD/PUMPHOUSE/LINE1/PUMP-102', class: 'pump' },
     readings: [{ metric: 'bearing_temp', value, unit: '°C', quality: 'good', timestamp: new Date().toISOString() }],
     source: { kind: 'opcua', ref: 'ns=2;s=BearingTemp' },
   };
@@ -80,7 +80,7 @@ describe('mw-wo-status closes the loop in a real Node-RED', function () {
     await until('the first work order', () => seen.results.some((m) => m.payload.outcome === 'created'));
     const first = String(seen.results[0].payload.eventId);
     feed(60); feed(60);
-    await until('the close delivered', () => sim.workOrders('maximo')[0]?.status === 'COMP' && seen.results.some((m) => (m as { action?: string }).action === 'close'));
+    await until('the close delivered', () => sim.workOrders('maximo')[0]?.status === 'CLOSE' && seen.results.some((m) => (m as { action?: string }).action === 'close'));
     await new Promise((r) => setTimeout(r, 300));
     feed(90); feed(90);
     await until('a second work order', () => sim.workOrders('maximo').length === 2);

@@ -3,7 +3,7 @@ import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
 import { validateMaintenanceEvent, type AssetReadings, type MaintenanceEvent } from '../../nodes/core/contracts';
-import type { RuleSet } from '../../nodes/core/alarms';
+import { RULE_SCHEMA, type RuleSet } from '../../nodes/core/alarms';
 import { DurableState } from '../../nodes/core/state/durable-state';
 import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { helper, nodeModule, withUserDir } from '../support/node-red';
@@ -243,6 +243,13 @@ describe('mw-threshold node', function () {
     const bad = await helper.request().post('/mw-threshold/preview').send({ rules: '{"classes": {"pump": [{"id": "t", "metric": "t", "deadband": -1}]}}', metric: 'temp', series: 'x,1' }).expect(400);
     assert.match(bad.body.errors.join('\n'), /series line 1: "x" is not a time/);
     assert.match(bad.body.errors.join('\n'), /class "pump", rule "t": deadband/);
+  });
+
+  it('the editor\'s rule table reads the runtime\'s own rule schema (GET mw-threshold/rule-schema)', async () => {
+    await helper.load(modules(), flow());
+    const r = await helper.request().get('/mw-threshold/rule-schema').expect(200);
+    assert.deepEqual(r.body, JSON.parse(JSON.stringify(RULE_SCHEMA)));
+    assert.deepEqual(r.body.properties.limits.properties.H.properties.severity.enum, ['critical', 'high', 'medium', 'low']);
   });
 
   it('issue 15 item 8: deadband 0 with no delay is a warning in the editor check and at deploy', async () => {

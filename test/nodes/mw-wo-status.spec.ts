@@ -34,10 +34,10 @@ let seq = 0;
 function event(): MaintenanceEvent {
   seq += 1;
   return {
-    kind: 'alarm', state: 'raised', eventId: `BEDFORD.PUMP-101.vib-hh.limit.t${Date.now()}${seq}`, episodeId: `ep-${seq}`, ruleId: 'vib-hh',
-    asset: { id: 'PUMP-101', siteId: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-101' },
+    kind: 'alarm', state: 'raised', eventId: `BEDFORD.PUMP-102.vib-hh.limit.t${Date.now()}${seq}`, episodeId: `ep-${seq}`, ruleId: 'vib-hh',
+    asset: { id: 'PUMP-102', siteId: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-102' },
     metric: 'vibration', value: 13.1, limit: 12.5, level: 'HH', severity: 'high', priority: 2,
-    summary: 'Vibration high-high on PUMP-101', details: { peak: 13.1 }, occurredAt: new Date().toISOString(),
+    summary: 'Vibration high-high on PUMP-102', details: { peak: 13.1 }, occurredAt: new Date().toISOString(),
   };
 }
 
@@ -139,7 +139,7 @@ describe('mw-wo-status node', function () {
       assert.equal(p.workOrderId, workOrderId);
       assert.deepEqual(p.eventIds, [eventId]);
       assert.equal(p.eventId, eventId);
-      assert.equal(p.assetId, 'PUMP-101');
+      assert.equal(p.assetId, 'PUMP-102');
       assert.equal(p.cmmsStatus, cfg.done);
       assert.equal(p.source, 'webhook');
       const delivered = sim.webhooks.deliveries();

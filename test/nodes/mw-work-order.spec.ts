@@ -278,7 +278,9 @@ describe('mw-work-order node', function () {
     for (const [cmms, c, dialect] of cases) {
       await helper.load(modules(), flow({}, cmms), { conn1: c });
       const out = outputs();
-      const e = event();
+      // ServiceNow stores the CI as a sys_id: the name must be unique (PUMP-101 is at two sites),
+      // or the registry gives the sys_id in custom.cmdbCi.
+      const e = dialect === 'servicenow' ? event({ asset: { id: 'PUMP-102', siteId: 'BEDFORD', location: 'BEDFORD/AREA1/LINE2/PUMP-102' } }) : event();
       (helper.getNode('wo1') as Node).receive({ payload: e } as never);
       await out.next('results', (m) => m.payload.outcome === 'created');
       const wos = sim.workOrders(dialect).filter((w) => w.ref === referenceFor(dialect, e.eventId) || JSON.stringify(w.fields.externalData ?? '').includes(referenceFor(dialect, e.eventId)));

@@ -66,7 +66,8 @@ describe('package: packed tarball installed into a real Node-RED', function () {
         need(rel.replace(/^\.\//, '').replace(/\.c?js$/, '.html'));
         need(`dist/nodes/locales/en-US/${path.basename(rel).replace(/\.c?js$/, '.json')}`);
       }
-      for (const f of ['uPlot.iife.min.js', 'uPlot.min.css', 'uPlot.LICENSE']) need(`resources/${f}`);
+      // ... and mw-threshold's rule table script (editor/, copied by the build).
+      for (const f of ['uPlot.iife.min.js', 'uPlot.min.css', 'uPlot.LICENSE', 'mw-threshold-form.js']) need(`resources/${f}`);
       need('LICENSE');
       need('README.md');
       for (const example of listFiles(path.join(packed.stage, 'examples'), (f) => f.endsWith('.json'))) {

@@ -255,3 +255,59 @@ export function checkExamples(root: string, sets: NodeSet[]): string[] {
   }
   return problems;
 }
+
+// ---- translations ----------------------------------------------------------------------------
+
+/** Every leaf of a catalogue as "a.b.c" → text. */
+function flatten(value: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else {
+    out.set(prefix, String(value));
+  }
+  return out;
+}
+
+const placeholders = (text: string): string => [...new Set(text.match(/__[A-Za-z0-9]+__/g) ?? [])].sort().join(',');
+const helpNames = (html: string): string => [...html.matchAll(/data-help-name="([^"]+)"/g)].map((m) => m[1]).sort().join(',');
+
+/**
+ * The `lang` translation matches en-US (the language Node-RED falls back to): the same catalogue
+ * files with the same keys both ways, the same __placeholders__ per key (a lost one would show an
+ * empty hole), no value left empty, and the same help pages with the same node types.
+ */
+export function checkTranslation(localesDir: string, lang: string): string[] {
+  const problems: string[] = [];
+  const base = path.join(localesDir, 'en-US');
+  const other = path.join(localesDir, lang);
+  const files = (dir: string): string[] => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => /\.(json|html)$/.test(f)).sort() : []);
+  const enFiles = files(base);
+  const langFiles = files(other);
+  for (const f of enFiles) if (!langFiles.includes(f)) problems.push(`${lang}/${f} is missing`);
+  for (const f of langFiles) if (!enFiles.includes(f)) problems.push(`${lang}/${f} has no en-US original`);
+  for (const f of enFiles.filter((x) => langFiles.includes(x))) {
+    const en = fs.readFileSync(path.join(base, f), 'utf8');
+    const tr = fs.readFileSync(path.join(other, f), 'utf8');
+    if (f.endsWith('.html')) {
+      if (helpNames(en) !== helpNames(tr)) problems.push(`${lang}/${f}: help for [${helpNames(tr)}], en-US has [${helpNames(en)}]`);
+      continue;
+    }
+    let enKeys: Map<string, string>;
+    let trKeys: Map<string, string>;
+    try {
+      enKeys = flatten(JSON.parse(en));
+      trKeys = flatten(JSON.parse(tr));
+    } catch (e) {
+      problems.push(`${lang}/${f}: ${(e as Error).message}`);
+      continue;
+    }
+    for (const [k, v] of enKeys) {
+      const t = trKeys.get(k);
+      if (t === undefined) problems.push(`${lang}/${f}: "${k}" is missing`);
+      else if (t.trim() === '' && v.trim() !== '') problems.push(`${lang}/${f}: "${k}" is empty`);
+      else if (placeholders(t) !== placeholders(v)) problems.push(`${lang}/${f}: "${k}" has placeholders [${placeholders(t)}], en-US [${placeholders(v)}]`);
+    }
+    for (const k of trKeys.keys()) if (!enKeys.has(k)) problems.push(`${lang}/${f}: "${k}" is not in en-US`);
+  }
+  return problems;
+}

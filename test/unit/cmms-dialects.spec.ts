@@ -34,7 +34,8 @@ describe('cmms dialects (pure parts)', () => {
     ]);
     assert.equal(urgencyImpactFor(9), null);
     assert.equal(serviceNowKind(403, { message: 'Operation Failed: Data Policy Exception: close_code is mandatory' }), 'permanent');
-    assert.equal(serviceNowKind(403, { message: 'Operation Failed: ACL Exception Insert Failed due to security constraints' }), 'auth');
+    // An ACL refusal is about one record (closed incidents are read-only for non-admins), not the sign-in.
+    assert.equal(serviceNowKind(403, { message: 'Operation Failed: ACL Exception Insert Failed due to security constraints' }), 'permanent');
     assert.equal(serviceNowKind(403, { message: 'Forbidden' }), undefined);
     assert.equal(serviceNowKind(400, { message: 'Operation Failed' }), undefined);
   });
@@ -106,13 +107,14 @@ describe('cmms dialects (pure parts)', () => {
     assert.throws(() => createCmmsClient({ ...ok, baseUrl: 'nope' }), (e: unknown) => e instanceof CmmsError && e.code === 'EBADCONFIG');
   });
 
-  describe('MaintainX lookup when the server ignores the externalData filter', () => {
+  describe('MaintainX lookup as the published API allows it (issue 14 item 13)', () => {
     let server: TestServer;
     let client: CmmsClient;
     const now = Date.parse('2026-03-01T10:00:00Z');
     // The dialect sees the compact reference of the event id (reference.ts).
     const mx = (eventId: string): string => referenceFor('maintainx', eventId);
-    const row = (id: number, ref: unknown) => ({ id, status: 'OPEN', externalData: ref, updatedAt: '2026-03-01T09:00:00Z' });
+    // A list item as the OpenAPI has it: description, no externalData, no assetId.
+    const item = (id: number, ref: string | null) => ({ id, status: 'OPEN', title: 't', description: ref ? `Evidence\n\nMillwright reference: ${ref}` : 'typed by hand', createdAt: '2026-03-01T09:00:00Z', updatedAt: '2026-03-01T09:00:00Z' });
     afterEach(async () => {
       client.close();
       await server.close();
@@ -123,40 +125,35 @@ describe('cmms dialects (pure parts)', () => {
       client = createCmmsClient({ dialect: 'maintainx', baseUrl: server.url, auth: { kind: 'bearer', token: 't0ken-xyz' }, maintainx: { lookbackHours: 2 } }, { now: () => now });
     }
 
-    it('falls back to scanning recent work orders page by page, and remembers to', async () => {
+    it('lists by createdAt[gte] newest first, matches the description line, and confirms by reading the candidate', async () => {
       await start((req, res) => {
         const u = new URL(String(req.url), 'http://x');
+        if (u.pathname === '/v1/workorders/3') return json(res, 200, { workOrder: { ...item(3, mx('ev-target')), externalData: { millwrightEventId: mx('ev-target') }, assetId: 5000 } });
+        if (u.pathname === '/v1/workorders/9') return json(res, 200, { workOrder: { ...item(9, mx('ev-copy')), externalData: null } });
         const cursor = u.searchParams.get('cursor');
-        // Like the real API: unknown filters are ignored, everything comes back.
-        if (!cursor) json(res, 200, { workOrders: [row(1, { millwrightEventId: mx('ev-a') }), row(2, mx('ev-b'))], nextCursor: 'c2' });
-        else json(res, 200, { workOrders: [row(3, { millwrightEventId: mx('ev-target') })], nextCursor: null });
+        if (!cursor) json(res, 200, { workOrders: [item(1, mx('ev-a')), item(2, null)], nextCursor: 'c2' });
+        else json(res, 200, { workOrders: [item(3, mx('ev-target'))], nextCursor: null });
       });
       const found = await client.findByReference('ev-target');
       assert.equal(found?.id, '3');
-      const queries = server.seen.map((r) => new URL(r.url, 'http://x').searchParams);
-      assert.equal(queries[0].get('externalData'), mx('ev-target'), 'the filter was tried first');
-      assert.equal(queries[1].get('updatedAt[gte]'), '2026-03-01T08:00:00.000Z', 'then a scan over the look-back window');
-      assert.equal(queries[2].get('cursor'), 'c2');
-      assert.equal(queries[2].get('updatedAt[gte]'), '2026-03-01T08:00:00.000Z', 'the same filter on every page');
-      assert.equal((await client.findByReference('ev-b'))?.id, '2', 'a bare string in externalData counts too');
-      assert.equal(new URL(server.seen[3].url, 'http://x').searchParams.get('externalData'), null, 'the ignored filter is not tried again');
+      assert.equal(found?.assetId, '5000', 'read in full, so the asset is known');
+      const urls = server.seen.map((r) => new URL(r.url, 'http://x'));
+      assert.equal(urls[0].searchParams.get('createdAt[gte]'), '2026-03-01T08:00:00.000Z', 'only work orders created in the look-back window');
+      assert.equal(urls[0].searchParams.get('sort'), '-createdAt');
+      assert.equal(urls[0].searchParams.get('externalData'), null, 'no filter the API does not have');
+      assert.equal(urls[1].searchParams.get('cursor'), 'c2');
+      assert.equal(urls[2].pathname, '/v1/workorders/3', 'only the matching candidate is read');
+      assert.equal(server.seen.length, 3);
       assert.equal(await client.findByReference('ev-missing'), null);
     });
 
-    it('scans when the server refuses the unknown filter with a 400', async () => {
+    it('a candidate whose full record carries another reference is not ours', async () => {
       await start((req, res) => {
-        if (String(req.url).includes('externalData')) json(res, 400, { errors: [{ message: 'unknown query parameter', field: 'externalData' }] });
-        else json(res, 200, { workOrders: [row(7, { millwrightEventId: mx('ev-z') })], nextCursor: null });
+        const u = new URL(String(req.url), 'http://x');
+        if (u.pathname === '/v1/workorders/9') return json(res, 200, { workOrder: { ...item(9, mx('ev-other')), externalData: { millwrightEventId: mx('ev-other') } } });
+        json(res, 200, { workOrders: [{ ...item(9, mx('ev-copy')) }], nextCursor: null });
       });
-      assert.equal((await client.findByReference('ev-z'))?.id, '7');
-      assert.equal((await client.findByReference('ev-z'))?.id, '7');
-      assert.equal(server.seen.length, 3, 'the refused filter was tried once only');
-    });
-
-    it('trusts an honoured filter: no answers means not there', async () => {
-      await start((_req, res) => json(res, 200, { workOrders: [], nextCursor: null }));
-      assert.equal(await client.findByReference('ev-x'), null);
-      assert.equal(server.seen.length, 1);
+      assert.equal(await client.findByReference('ev-copy'), null);
     });
   });
 });

@@ -46,7 +46,11 @@ describe('mw-cmms settings', () => {
       { clientId: 'c', clientSecret: 's' });
     assert.equal(v.client.auth.kind, 'oauth2');
     assert.equal(v.client.auth.kind === 'oauth2' && v.client.auth.tokenUrl, 'https://x.service-now.com/oauth_token.do');
-    assert.deepEqual(v.client.servicenow, { table: 'incident', assetTable: 'cmdb_ci', referenceField: 'correlation_id' });
+    assert.deepEqual(v.client.servicenow, {
+      table: 'incident', assetTable: 'cmdb_ci', referenceField: 'correlation_id',
+      // Today's out-of-box resolution code, a setting (issue 14 item 18).
+      closeCode: 'Solution provided', closeNotes: 'Resolved by Millwright: the condition that raised this incident has cleared.',
+    });
   });
 
   it('warns about basic sign-in, plain http and switched-off certificate checks', () => {

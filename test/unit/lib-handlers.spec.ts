@@ -4,7 +4,7 @@ import sinon from 'sinon';
 import { onClose } from '../../nodes/lib/close';
 import { onInput } from '../../nodes/lib/input';
 import type { Node } from '../../nodes/lib/red';
-import { busy, failed, showStatus, throttledStatus } from '../../nodes/lib/status';
+import { busy, countPart, failed, joinParts, showStatus, throttledStatus } from '../../nodes/lib/status';
 
 /** Just enough of a node for the wrappers: an emitter with warn/error/status spies. */
 function fakeNode(): Node & { warn: sinon.SinonSpy; error: sinon.SinonSpy; status: sinon.SinonSpy } {
@@ -19,6 +19,9 @@ function handlerOf(node: Node, event: string): (...args: unknown[]) => void {
   const [h] = node.listeners(event) as Array<(...args: unknown[]) => void>;
   return h;
 }
+
+/** Like the test helper's RED._: returns the key, so a test sees which message was chosen. */
+const FAKE_RED = { _: (key: string): string => key } as unknown as Parameters<typeof onClose>[0];
 
 const tick = (): Promise<void> => new Promise((r) => setImmediate(r));
 
@@ -92,7 +95,7 @@ describe('nodes/lib handlers', () => {
   describe('onClose', () => {
     it('registers a handler of arity 2, so Node-RED passes (removed, done)', () => {
       const node = fakeNode();
-      onClose(node, async () => undefined);
+      onClose(FAKE_RED, node, async () => undefined);
       assert.equal(handlerOf(node, 'close').length, 2);
     });
 
@@ -100,7 +103,7 @@ describe('nodes/lib handlers', () => {
       const node = fakeNode();
       let finishCleanup: (() => void) | undefined;
       const seen: boolean[] = [];
-      onClose(node, (removed) => { seen.push(removed); return new Promise<void>((r) => { finishCleanup = r; }); });
+      onClose(FAKE_RED, node, (removed) => { seen.push(removed); return new Promise<void>((r) => { finishCleanup = r; }); });
       const done = sinon.spy();
       handlerOf(node, 'close')(true, done);
       await tick();
@@ -113,7 +116,7 @@ describe('nodes/lib handlers', () => {
 
     it('calls done after a failing cleanup and reports the error', async () => {
       const node = fakeNode();
-      onClose(node, async () => { throw new Error('socket stuck'); });
+      onClose(FAKE_RED, node, async () => { throw new Error('socket stuck'); });
       const done = sinon.spy();
       handlerOf(node, 'close')(false, done);
       await tick();
@@ -125,7 +128,7 @@ describe('nodes/lib handlers', () => {
       const clock = sinon.useFakeTimers();
       try {
         const node = fakeNode();
-        onClose(node, () => new Promise<void>(() => undefined), 2000);
+        onClose(FAKE_RED, node, () => new Promise<void>(() => undefined), 2000);
         const done = sinon.spy();
         handlerOf(node, 'close')(false, done);
         clock.tick(1999);
@@ -133,6 +136,7 @@ describe('nodes/lib handlers', () => {
         clock.tick(1);
         assert.equal(done.callCount, 1);
         assert.equal(node.warn.callCount, 1);
+        assert.equal(node.warn.firstCall.args[0], '@millwright/node-red-maintenance/mw-cmms:mw-cmms.common.close-timeout');
       } finally {
         clock.restore();
       }
@@ -146,6 +150,17 @@ describe('nodes/lib handlers', () => {
       showStatus(RED, node, busy('mw-work-order.status.pending', { count: 3 }));
       assert.deepEqual(node.status.firstCall.args[0], { fill: 'blue', shape: 'dot', text: '3 pending' });
       assert.deepEqual((RED._ as sinon.SinonStub).firstCall.args, ['mw-work-order.status.pending', { count: 3 }]);
+    });
+
+    it('countPart leaves out a zero count and passes the count for i18next to pick singular or plural', () => {
+      const _ = sinon.stub().callsFake((key: string, p: { count: number }) => `${p.count} ${key}`);
+      const RED = { _ } as unknown as Parameters<typeof countPart>[0];
+      assert.equal(countPart(RED, 'unmapped', 0), '');
+      assert.equal(_.callCount, 0);
+      assert.equal(countPart(RED, 'unmapped', 2), '2 unmapped');
+      assert.deepEqual(_.firstCall.args, ['unmapped', { count: 2 }]);
+      assert.equal(joinParts('created 1', '', '2 pending'), 'created 1 · 2 pending');
+      assert.equal(joinParts('', ''), '');
     });
 
     it('failed statuses are red rings', () => {

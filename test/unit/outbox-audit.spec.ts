@@ -16,17 +16,20 @@ describe('outbox audit log and metrics', () => {
     await h.clock.advance(10_000);
     const log = h.outbox.admin.auditLog();
     assert.deepEqual(log.map((a) => [a.call, a.action, a.outcome, a.status, a.errorClass, a.attempt]), [
+      // Every create attempt looks the work order up first (issue 14 item 1).
+      ['findByReference', 'create', 'not-found', null, null, 1],
       ['createWorkOrder', 'create', 'error', 401, 'auth', 1],
+      ['findByReference', 'create', 'not-found', null, null, 2],
       ['createWorkOrder', 'create', 'created', null, null, 2],
     ]);
-    assert.equal(log[0].eventId, 'ev-1');
-    assert.equal(log[0].connection, 'cmms-1');
-    assert.equal(log[0].at, T0);
-    assert.equal(typeof log[0].latencyMs, 'number');
-    assert.equal(log[0].errorMessage, 'rejected Authorization: *** for user x');
+    assert.equal(log[1].eventId, 'ev-1');
+    assert.equal(log[1].connection, 'cmms-1');
+    assert.equal(log[1].at, T0);
+    assert.equal(typeof log[1].latencyMs, 'number');
+    assert.equal(log[1].errorMessage, 'rejected Authorization: *** for user x');
     const everything = [...h.outbox.admin.exportAudit(), ...h.outbox.admin.exportDeadLetters()].join('');
     assert.ok(!everything.includes('abc.def.ghi'));
-    assert.deepEqual(h.outbox.admin.auditLog({ eventId: 'ev-1' }).length, 2);
+    assert.deepEqual(h.outbox.admin.auditLog({ eventId: 'ev-1' }).length, 4);
   });
 
   it('records probes and lookups too', async () => {
@@ -37,11 +40,12 @@ describe('outbox audit log and metrics', () => {
     await h.clock.advance(10_000);
     const log = h.outbox.admin.auditLog();
     assert.deepEqual(log.map((a) => [a.call, a.outcome, a.errorClass]), [
+      ['findByReference', 'not-found', null],
       ['createWorkOrder', 'error', 'transient/ambiguous'],
       ['probe', 'ok', null],
       ['findByReference', 'found', null],
     ]);
-    assert.equal(log[1].eventId, null);
+    assert.equal(log[2].eventId, null);
   });
 
   it('prunes audit rows past the retention, and delivered rows past theirs', async () => {
@@ -53,9 +57,9 @@ describe('outbox audit log and metrics', () => {
     h.outbox.enqueue(event('ev-new'));
     await h.clock.settle();
     assert.equal(h.outbox.admin.queue('sent').length, 1, 'the day-old delivered row is gone');
-    assert.equal(h.outbox.admin.auditLog().length, 2);
+    assert.equal(h.outbox.admin.auditLog().length, 4, 'a lookup and a create per event');
     await h.clock.advance(DAY + 3600_000);
-    assert.deepEqual(h.outbox.admin.auditLog().map((a) => a.eventId), ['ev-new']);
+    assert.deepEqual(h.outbox.admin.auditLog().map((a) => a.eventId), ['ev-new', 'ev-new']);
   });
 
   it('prunes shadow records past the audit retention and frees their room', async () => {
@@ -87,9 +91,10 @@ describe('outbox audit log and metrics', () => {
     assert.equal(m.pending, 0);
     assert.equal(m.oldestPendingAgeMs, null);
     assert.equal(m.dead, 1);
-    assert.equal(m.calls, 5);
+    // Five create attempts, each a lookup and a create (issue 14 item 1).
+    assert.equal(m.calls, 10);
     assert.deepEqual(m.errors, { permanent: 1, transient: 1 });
-    assert.deepEqual(m.errorRate, { permanent: 0.2, transient: 0.2 });
+    assert.deepEqual(m.errorRate, { permanent: 0.1, transient: 0.1 });
     assert.equal(m.latencyMs.samples, 3);
     // ev-1 created at +5 s (occurred 2 s before T0): 7 s; ev-2 retried at +6 s (3 s before): 9 s; ev-3 at +6 s: 10 s.
     assert.deepEqual([m.latencyMs.p50, m.latencyMs.p95, m.latencyMs.p99], [9_000, 10_000, 10_000]);

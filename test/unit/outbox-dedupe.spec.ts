@@ -75,6 +75,8 @@ describe('outbox: one work order per event', () => {
   it('a replayed create whose work order exists (the failure was a lie) adopts it', async () => {
     h = harness({ deadlineMs: 10_000 });
     for (let i = 0; i < 50; i++) h.client.script('createWorkOrder', { commitThen: cmmsError({ kind: 'transient', status: 504, ambiguous: true }) });
+    // The lookup before the first create answers; every later one fails.
+    h.client.script('findByReference', 'ok');
     for (let i = 0; i < 50; i++) h.client.script('findByReference', cmmsError({ kind: 'transient', status: 502 }));
     h.outbox.start();
     h.outbox.enqueue(event('ev-1'));

@@ -99,6 +99,14 @@ export class FakeClient implements CmmsClient {
     return this;
   }
 
+  /**
+   * The calls that change something in the CMMS, without the lookups. Every create is preceded by
+   * a lookup by reference (issue 14 item 1); tests about order and pacing read the writes.
+   */
+  writes(): Call[] {
+    return this.calls.filter((c) => c.method !== 'findByReference' && c.method !== 'probe');
+  }
+
   count(method: string): number {
     return this.calls.filter((c) => c.method === method).length;
   }

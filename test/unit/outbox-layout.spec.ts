@@ -157,7 +157,7 @@ describe('outbox storage layout', () => {
       h.outbox.start();
       await h.clock.settle();
       // A1 and B1 go; A2 waits behind A1: the order survived the rebuild.
-      assert.deepEqual(h.client.calls.map((c) => c.reference), ['v2-a1', 'v2-b1']);
+      assert.deepEqual(h.client.writes().map((c) => c.reference), ['v2-a1', 'v2-b1']);
       const next = h.outbox.enqueue(event('v3-new', 'D'));
       assert.ok(next.itemId > 4, `id ${next.itemId} reuses the deleted id 4 or below`);
       const check = new Sqlite(file, { fileMustExist: true });

@@ -89,7 +89,7 @@ describe('outbox lifecycle', () => {
     const h2 = harness({ file: h.file });
     h2.outbox.start();
     await h2.clock.settle();
-    assert.deepEqual(h2.client.calls.map((c) => c.reference), ['ev-1', 'ev-2']);
+    assert.deepEqual(h2.client.writes().map((c) => c.reference), ['ev-1', 'ev-2']);
     await h2.cleanup();
   });
 

@@ -21,7 +21,8 @@ describe('outbox while the CMMS is down', () => {
     for (let i = 1; i <= 5; i++) h.outbox.enqueue(event(`ev-${i}`, `asset-${i}`));
     await h.clock.advance(10 * 60_000);
 
-    const methods = h.client.calls.map((c) => c.method);
+    // Lookups before each create (issue 14 item 1) left out: the waves are about writes and probes.
+    const methods = h.client.calls.filter((c) => c.method !== 'findByReference').map((c) => c.method);
     const firstProbe = methods.indexOf('probe');
     assert.deepEqual(methods.slice(0, firstProbe), ['createWorkOrder', 'createWorkOrder'], 'one wave of real requests, then probes');
     assert.deepEqual(methods.slice(firstProbe, firstProbe + 4), ['probe', 'probe', 'probe', 'probe']);
@@ -59,7 +60,7 @@ describe('outbox while the CMMS is down', () => {
     h.outbox.start();
     h.outbox.enqueue(event('ev-1'));
     await h.clock.advance(5_000);
-    assert.deepEqual(h.client.calls.map((c) => c.method), ['createWorkOrder', 'probe', 'createWorkOrder']);
+    assert.deepEqual(h.client.calls.map((c) => c.method), ['findByReference', 'createWorkOrder', 'probe', 'findByReference', 'createWorkOrder']);
     assert.equal(h.results.at(-1)?.outcome, 'created');
   });
 
@@ -93,6 +94,6 @@ describe('outbox while the CMMS is down', () => {
     h.client.probeResults = [];
     h.outbox.enqueue(event('ev-2', 'B'));
     await h.clock.settle();
-    assert.deepEqual(h.client.calls.slice(-2).map((c) => c.method), ['probe', 'createWorkOrder']);
+    assert.deepEqual(h.client.calls.slice(-3).map((c) => c.method), ['probe', 'findByReference', 'createWorkOrder']);
   });
 });

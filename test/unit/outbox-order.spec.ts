@@ -17,9 +17,9 @@ describe('outbox ordering and parallelism', () => {
     h.outbox.enqueue(event('a3', 'A'));
     await h.clock.settle();
     // a1 failed and waits; b1 went; a2 and a3 wait behind a1.
-    assert.deepEqual(h.client.calls.map((c) => c.reference), ['a1', 'b1']);
+    assert.deepEqual(h.client.writes().map((c) => c.reference), ['a1', 'b1']);
     await h.clock.advance(60_000);
-    const a = h.client.calls.filter((c) => c.reference?.startsWith('a')).map((c) => c.reference);
+    const a = h.client.writes().filter((c) => c.reference?.startsWith('a')).map((c) => c.reference);
     assert.deepEqual(a, ['a1', 'a1', 'a2', 'a3']);
   });
 
@@ -29,11 +29,11 @@ describe('outbox ordering and parallelism', () => {
     h.outbox.start();
     for (let i = 1; i <= 5; i++) h.outbox.enqueue(event(`ev-${i}`, `asset-${i}`));
     await h.clock.settle();
-    assert.deepEqual(h.client.calls.map((c) => c.reference), ['ev-1', 'ev-2', 'ev-3']);
+    assert.deepEqual(h.client.writes().map((c) => c.reference), ['ev-1', 'ev-2', 'ev-3']);
     assert.equal(h.outbox.getMetrics().inflight, 3);
     h.client.hanging.shift()?.();
     await h.clock.settle();
-    assert.deepEqual(h.client.calls.map((c) => c.reference), ['ev-1', 'ev-2', 'ev-3', 'ev-4']);
+    assert.deepEqual(h.client.writes().map((c) => c.reference), ['ev-1', 'ev-2', 'ev-3', 'ev-4']);
     for (const release of h.client.hanging.splice(0)) release();
     await h.clock.settle();
     for (const release of h.client.hanging.splice(0)) release();
@@ -60,11 +60,11 @@ describe('outbox ordering and parallelism', () => {
     h.outbox.enqueue({ ...event('ev-1', 'P-101', 'update'), body: { priority: 1, note: 'now HH' } });
     h.outbox.enqueue({ ...event('ev-1', 'P-101', 'close'), body: { status: 'done', note: 'cleared' } });
     await h.clock.advance(30_000);
-    assert.deepEqual(h.client.calls.map((c) => c.method), ['createWorkOrder', 'createWorkOrder', 'updateWorkOrder', 'setStatus']);
-    const update = h.client.calls[2];
+    assert.deepEqual(h.client.writes().map((c) => c.method), ['createWorkOrder', 'createWorkOrder', 'updateWorkOrder', 'setStatus']);
+    const update = h.client.writes()[2];
     assert.deepEqual(update.ref, { id: 'WO-1', href: 'http://cmms.invalid/wo/1' });
     assert.deepEqual(update.change, { priority: 1, note: 'now HH' });
-    assert.equal(h.client.calls[3].status, 'done');
+    assert.equal(h.client.writes()[3].status, 'done');
     const updated = h.results.filter((r) => r.action !== 'create' && r.outcome !== 'queued');
     assert.deepEqual(updated.map((r) => [r.action, r.outcome, r.workOrderId]), [['update', 'existing', 'WO-1'], ['close', 'existing', 'WO-1']]);
   });
@@ -99,10 +99,10 @@ describe('outbox ordering and parallelism', () => {
     h.outbox.enqueue(event('ev-1', 'A'));
     h.outbox.enqueue(event('ev-1', 'B', 'update'));
     await h.clock.settle();
-    assert.deepEqual(h.client.calls.map((c) => c.method), ['createWorkOrder']);
+    assert.deepEqual(h.client.writes().map((c) => c.method), ['createWorkOrder']);
     assert.equal(h.outbox.admin.queue('retry-wait')[0].error, 'waiting for the create of this event');
     h.client.hanging.shift()?.();
     await h.clock.advance(5_000);
-    assert.deepEqual(h.client.calls.map((c) => c.method), ['createWorkOrder', 'updateWorkOrder']);
+    assert.deepEqual(h.client.writes().map((c) => c.method), ['createWorkOrder', 'updateWorkOrder']);
   });
 });

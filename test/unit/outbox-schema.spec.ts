@@ -39,7 +39,9 @@ describe('outbox schema migration', () => {
         version.close();
       }
       const log = h.outbox.admin.auditLog();
-      assert.deepEqual(log.map((a) => [a.eventId, a.call, a.method]), [['ev-old', 'createWorkOrder', null], ['ev-queued', 'createWorkOrder', null]]);
+      assert.deepEqual(log.map((a) => [a.eventId, a.call, a.method]), [
+        ['ev-old', 'findByReference', null], ['ev-old', 'createWorkOrder', null], ['ev-queued', 'findByReference', null], ['ev-queued', 'createWorkOrder', null],
+      ]);
       assert.deepEqual(h.results.filter((r) => r.outcome !== 'queued').map((r) => [r.eventId, r.outcome]), [['ev-queued', 'created']]);
       await h.cleanup();
     } finally {

@@ -77,7 +77,17 @@ describe('outbox storage', () => {
     h.outbox.on('problem', (p) => problems.push(p));
     h.outbox.open();
     assert.equal(problems[0]?.code, 'corrupt-moved-aside');
-    assert.equal(h.outbox.getMetrics().pending, 0);
+    // Salvage (issue 12 item 7b): what can still be read of the old file is queued again, and said;
+    // the rest is counted as unreadable. Nothing is silently gone.
+    const m = /(\d+) undelivered item\(s\) read from it were queued again.*?(?:(\d+) row\(s\) could not be read)?$/.exec(problems[0]?.message ?? '');
+    assert.ok(m, problems[0]?.message);
+    const requeued = Number(m[1]);
+    assert.equal(h.outbox.getMetrics().pending, requeued);
+    assert.ok(requeued >= 150, `most of the 200 items salvaged: ${problems[0]?.message}`);
+    assert.ok(requeued + Number(m[2] ?? 0) <= 200);
+    // The rest is said with its count (the high-water mark knew 200 were undelivered).
+    const lostCount = problems.filter((p) => p.code === 'data-lost').reduce((n, p) => n + (p.missing ?? 0), 0);
+    assert.equal(requeued + lostCount, 200, problems.map((p) => p.message).join(' | '));
     assert.equal(integrity(h.file), 'ok');
   });
 

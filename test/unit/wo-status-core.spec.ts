@@ -299,3 +299,43 @@ describe('mw-wo-status poll backoff', () => {
     assert.ok(jittered >= 96_000 && jittered <= 144_000);
   });
 });
+
+describe('mw-wo-status answers before processing (issue 16 d)', () => {
+  it('a verified webhook is recorded and answered without the outbox lookup; processing later links, stores and removes it', () => {
+    const file = tmpFile();
+    let store = new StatusStore(file);
+    try {
+      const opts = parseWoStatusSettings({ cmms: 'c' }, 'n1');
+      assert.ok(opts.ok);
+      const clock = Date.parse('2026-12-04T10:00:00Z');
+      let lookups = 0;
+      const make = (st: StatusStore): StatusService => new StatusService({
+        store: st, dialect: 'maintainx', scheme: 'maintainx', options: opts.value, cmmsName: 'm', secrets: () => ['k'], now: () => clock,
+        links: () => { lookups += 1; return { eventIds: ['BEDFORD.PUMP-101.vib-hh.limit.20261204T095000000Z'], assetId: 'PUMP-101' }; },
+      });
+      const body = JSON.stringify({ type: 'WORK_ORDER_STATUS_CHANGE', workOrderId: 3, newWorkOrder: { id: 3, status: 'DONE', updatedAt: '2026-12-04T09:59:00Z' } });
+      const req = { headers: { 'x-maintainx-webhook-body-signature': signMaintainx('k', Math.floor(clock / 1000), body) }, rawBody: Buffer.from(body) };
+      const s = make(store);
+      const [a] = s.receiveWebhooks([req]);
+      assert.equal(a.status, 200);
+      assert.equal(lookups, 0, 'the answer did not wait for the outbox lookup');
+      assert.equal(store.pendingCount(), 0);
+      assert.equal(store.inboxCount(), 1, 'the verified body is on disk before the answer');
+      assert.equal(s.receiveWebhooks([req])[0].status, 409, 'the replay cache is committed with the body');
+      // A restart between answer and processing: a new store and service on the same file find the body.
+      store.close();
+      store = new StatusStore(file);
+      const s2 = make(store);
+      const done = s2.processInbox();
+      assert.deepEqual([...done.values()], [1]);
+      assert.equal(lookups, 1);
+      assert.equal(store.inboxCount(), 0);
+      const [p] = s2.pending();
+      assert.deepEqual([p.status.workOrderId, p.status.status, p.status.eventIds], ['3', 'done', ['BEDFORD.PUMP-101.vib-hh.limit.20261204T095000000Z']]);
+      assert.equal(s2.processInbox().size, 0, 'processed once');
+    } finally {
+      store.close();
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    }
+  });
+});

@@ -81,6 +81,9 @@ function ruleProperties() {
 const rule = { type: 'object', additionalProperties: false, required: ['id', 'metric'], properties: ruleProperties() } as const;
 const override = { type: 'object', additionalProperties: false, required: ['id'], properties: ruleProperties() } as const;
 
+/** The schema of one class rule: the editor's rule table checks each field against it (GET mw-threshold/rule-schema). */
+export const RULE_SCHEMA = rule;
+
 const ruleSetSchema = {
   type: 'object',
   additionalProperties: false,

@@ -147,6 +147,12 @@ export function createAuth(cfg: AuthConfig, baseUrl: string, post: TokenPost, no
       const encoded = Buffer.from(`${cfg.username}:${cfg.password}`, 'utf8').toString('base64');
       return new StaticAuth({ Authorization: `Basic ${encoded}` }, [cfg.password, encoded]);
     }
+    case 'maxauth': {
+      // Maximo 7.6 native authentication: `maxauth: base64(user:password)` on every request (IBM,
+      // Maximo REST API guide, "Authentication": native authentication with the maxauth header).
+      const encoded = Buffer.from(`${cfg.username}:${cfg.password}`, 'utf8').toString('base64');
+      return new StaticAuth({ maxauth: encoded }, [cfg.password, encoded]);
+    }
     case 'oauth2':
       return new OAuth2Auth(cfg, new URL(cfg.tokenUrl, baseUrl).toString(), post, now);
     default: {

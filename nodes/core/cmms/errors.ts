@@ -99,14 +99,15 @@ export function parseVendorError(body: unknown): VendorError {
     return { message: message ?? vendorCode, vendorCode };
   }
 
-  // MaintainX: {"errors":[{"message","field"?}]}
+  // MaintainX: {"errors":[{"error","fieldPath"?,"fieldValue"?}]} (its OpenAPI); `message`/`field` are
+  // read too, for servers that follow the older common shape.
   if (Array.isArray(root.errors)) {
     const parts = root.errors
       .map((e) => {
         const o = obj(e);
-        const m = o ? str(o.message) : str(e);
+        const m = o ? str(o.error) ?? str(o.message) : str(e);
         if (!m) return undefined;
-        const field = o ? str(o.field) : undefined;
+        const field = o ? str(o.fieldPath) ?? str(o.field) : undefined;
         return field ? `${field}: ${m}` : m;
       })
       .filter((m): m is string => m !== undefined);

@@ -47,6 +47,8 @@ export function checkConfig(config: CmmsConfig): string | null {
   if (auth.kind === 'apikey' && (!auth.header || !auth.key)) return 'API key authentication needs a header name and a key';
   if (auth.kind === 'bearer' && !auth.token) return 'bearer authentication needs a token';
   if (auth.kind === 'basic' && !auth.username) return 'basic authentication needs a user name';
+  if (auth.kind === 'maxauth' && !auth.username) return 'Maximo native sign-in needs a user name';
+  if (auth.kind === 'maxauth' && config.dialect !== 'maximo') return 'Maximo native sign-in (maxauth) is for Maximo only';
   if (auth.kind === 'oauth2' && (!auth.tokenUrl || !auth.clientId || !auth.clientSecret)) return 'OAuth 2 needs a token URL, client id and client secret';
   return null;
 }

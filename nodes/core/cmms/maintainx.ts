@@ -1,11 +1,13 @@
-// MaintainX REST API v1 (`/v1`). Dedupe: our reference goes into `externalData` as
-// {"millwrightEventId": ref}. MaintainX documents no filter on externalData, so a lookup first
-// asks with `?externalData=` (which the simulator, and any server that has it, honours) and checks
-// every answer itself; if the server ignored the filter, it scans recently updated work orders.
-import { isCmmsError } from './errors';
+// MaintainX REST API v1 (`/v1`), as its published OpenAPI describes it. Dedupe: our reference goes
+// into `externalData` as {"millwrightEventId": ref} and, because list items carry neither
+// `externalData` nor a filter on it, also as a last line of the description ("Millwright reference:
+// REF"), which list items do carry. A lookup lists the work orders created in the look-back window,
+// newest first, picks those whose description carries the line, and reads each candidate
+// (`GET /workorders/{id}`) to confirm its externalData.
 import { runProbe } from './health';
-import { joinUrl, withQuery, type Connection } from './http';
+import { fillPath, joinUrl, withQuery, type Connection } from './http';
 import type { CmmsAsset, CmmsClient, CmmsConfig, CmmsWorkOrder, Page, SettableStatus, WorkOrderRef, WorkOrderState } from './types';
+import { allowedPriorities, maintainxWord } from './priority';
 import { setStatusIdempotent } from './workflow';
 import { asRecord, badInput, requireArray, requireRecord, requireText, requireTime, text, toIso, type Json } from './values';
 
@@ -13,6 +15,24 @@ const LABEL = 'MaintainX';
 
 /** The key under which our reference sits in `externalData`. */
 export const REFERENCE_KEY = 'millwrightEventId';
+/** The description line list items can be matched on. */
+export const REFERENCE_LINE = 'Millwright reference:';
+
+/** Pages (of 100, newest first) a lookup reads before saying "not found", and candidates it reads in full. */
+const LOOKUP_PAGES = 5;
+const LOOKUP_CANDIDATES = 3;
+
+/** Our reference from a description's last "Millwright reference:" line, or null. */
+export function referenceInDescription(description: unknown): string | null {
+  if (typeof description !== 'string') return null;
+  const m = /(?:^|\n)Millwright reference: ([A-Z2-7]+)\s*$/.exec(description);
+  return m ? m[1] : null;
+}
+
+/** MaintainX asset status (an object with `status` when expanded; ONLINE, OFFLINE or IGNORE). */
+export function assetStatusOf(status: unknown): string {
+  return text(asRecord(status)?.status) ?? text(status) ?? '';
+}
 
 export function maintainxState(status: string): WorkOrderState {
   switch (status.toUpperCase()) {
@@ -27,20 +47,22 @@ export function maintainxState(status: string): WorkOrderState {
 export function maintainxAssetState(status: string): CmmsAsset['status'] {
   const s = status.toUpperCase();
   if (s === 'DECOMMISSIONED' || s === 'RETIRED' || s === 'ARCHIVED') return 'decommissioned';
-  if (s === '' || s === 'ONLINE' || s === 'OPERATIONAL' || s === 'ACTIVE' || s === 'OPERATING') return 'active';
+  // IGNORE: the plant does not track this asset's up/down state; it is still in service.
+  if (s === '' || s === 'ONLINE' || s === 'IGNORE' || s === 'OPERATIONAL' || s === 'ACTIVE' || s === 'OPERATING') return 'active';
   return 'inactive';
 }
 
-const TARGET_STATUS: Record<SettableStatus, string> = { done: 'DONE', cancelled: 'CANCELED', 'in-progress': 'IN_PROGRESS' };
+/** MaintainX has no state after DONE, so "close" is DONE too. */
+const TARGET_STATUS: Record<SettableStatus, string> = { done: 'DONE', closed: 'DONE', cancelled: 'CANCELED', 'in-progress': 'IN_PROGRESS' };
 
-/** Numbers (1 = most urgent) and words to MaintainX's NONE/LOW/MEDIUM/HIGH. */
-export function maintainxPriority(p: number | string): string {
-  const s = String(p).trim().toUpperCase();
-  if (['NONE', 'LOW', 'MEDIUM', 'HIGH'].includes(s)) return s;
-  if (s === 'CRITICAL' || s === 'URGENT') return 'HIGH';
-  const n = Number(s);
-  if (Number.isFinite(n) && s !== '') return n <= 2 ? 'HIGH' : n === 3 ? 'MEDIUM' : n === 4 ? 'LOW' : 'NONE';
-  throw badInput(`"${String(p)}" is not a MaintainX priority (NONE, LOW, MEDIUM, HIGH or 1–5)`);
+/**
+ * MaintainX's NONE/LOW/MEDIUM/HIGH (the OpenAPI enum; other values get a 400) from a word in any
+ * case or a number 1 (most urgent) … 5; anything else is refused here, before it is sent.
+ */
+export function maintainxPriority(p: unknown): string {
+  const word = typeof p === 'number' || typeof p === 'string' ? maintainxWord(p) : null;
+  if (word === null) throw badInput(`"${String(p)}" is not a MaintainX priority: use ${allowedPriorities('maintainx')}`);
+  return word;
 }
 
 /** Our reference from `externalData`, stored either as our object or as the bare string. */
@@ -56,9 +78,6 @@ export function maintainxBase(baseUrl: string): string {
   return u.origin + (/\/v1$/.test(p) ? p : `${p}/v1`);
 }
 
-/** Pages a scan for a reference may read before giving up (at 100 per page). */
-const MAX_SCAN_PAGES = 50;
-
 export function createMaintainXClient(conn: Connection, config: CmmsConfig): CmmsClient {
   const opts = config.maintainx ?? {};
   const base = maintainxBase(config.baseUrl);
@@ -66,8 +85,9 @@ export function createMaintainXClient(conn: Connection, config: CmmsConfig): Cmm
   const lookbackMs = (opts.lookbackHours ?? 72) * 3600_000;
   const now = (): string => new Date(conn.now()).toISOString();
   const woUrl = (id: string, suffix = ''): string => joinUrl(base, `workorders/${encodeURIComponent(requireText(id, 'work order id'))}${suffix}`);
-  // Learned on the first lookup: does this server filter by externalData?
-  let filterWorks: boolean | undefined;
+  // What a person can open: the web app's page, from the configured template; MaintainX publishes
+  // no web-app URL scheme, so without a template there is no link (never the API URL).
+  const linkOf = (id: string): string | null => (opts.workOrderLink ? fillPath(opts.workOrderLink, { id }) : null);
 
   function toWorkOrder(v: unknown): CmmsWorkOrder {
     const r = requireRecord(v, LABEL, 'a work order');
@@ -76,8 +96,8 @@ export function createMaintainXClient(conn: Connection, config: CmmsConfig): Cmm
     const cmmsStatus = text(r.status) ?? 'OPEN';
     return {
       id,
-      href: woUrl(id),
-      reference: referenceOf(r.externalData),
+      href: linkOf(id),
+      reference: referenceOf(r.externalData) ?? referenceInDescription(r.description),
       cmmsStatus,
       status: maintainxState(cmmsStatus),
       assetId: text(r.assetId),
@@ -89,13 +109,10 @@ export function createMaintainXClient(conn: Connection, config: CmmsConfig): Cmm
     const r = requireRecord(v, LABEL, 'an asset');
     const id = text(r.id);
     if (!id) throw badInput('MaintainX asset without id');
-    const cmmsStatus = text(r.status) ?? '';
+    const cmmsStatus = assetStatusOf(r.status);
     // MaintainX has no sites; plants that need one keep it in a custom field named "Site".
     const siteId = text(r.siteId) ?? text(asRecord(r.extraFields)?.Site);
-    const asset: CmmsAsset = {
-      id, siteId, location: text(r.locationId),
-      status: r.archived === true ? 'decommissioned' : maintainxAssetState(cmmsStatus), cmmsStatus,
-    };
+    const asset: CmmsAsset = { id, siteId, location: text(r.locationId), status: maintainxAssetState(cmmsStatus), cmmsStatus };
     const name = text(r.name) ?? text(r.description);
     if (name) asset.description = name;
     // MaintainX ids are numbers; the plant's asset number is a custom field, the barcode or the name.
@@ -113,15 +130,26 @@ export function createMaintainXClient(conn: Connection, config: CmmsConfig): Cmm
     return { items: requireArray(body.workOrders, LABEL, 'workOrders').map(toWorkOrder), next: text(body.nextCursor) };
   }
 
-  async function scan(reference: string): Promise<CmmsWorkOrder | null> {
+  /**
+   * Work orders created in the look-back window, newest first, whose description carries our line;
+   * each candidate is read in full and must carry our reference in externalData (or, if a person
+   * cleared that, still in its description). At most LOOKUP_PAGES list pages and LOOKUP_CANDIDATES reads.
+   */
+  async function lookup(reference: string): Promise<CmmsWorkOrder | null> {
     const since = new Date(conn.now() - lookbackMs).toISOString();
     let cursor: string | null = null;
-    for (let page = 0; page < MAX_SCAN_PAGES; page++) {
-      const res = await listWorkOrders(withQuery(joinUrl(base, 'workorders'), { 'updatedAt[gte]': since, limit: 100, cursor }));
-      const hit = res.items.find((w) => w.reference === reference);
-      if (hit) return hit;
-      if (!res.next) return null;
-      cursor = res.next;
+    let read = 0;
+    for (let page = 0; page < LOOKUP_PAGES; page++) {
+      const body = await get(withQuery(joinUrl(base, 'workorders'), { 'createdAt[gte]': since, sort: '-createdAt', limit: 100, cursor }));
+      for (const item of requireArray(body.workOrders, LABEL, 'workOrders')) {
+        const r = asRecord(item);
+        if (!r || (referenceInDescription(r.description) !== reference && referenceOf(r.externalData) !== reference)) continue;
+        if (read++ >= LOOKUP_CANDIDATES) return null;
+        const full = await getWorkOrder({ id: String(text(r.id)), href: null });
+        if (full.reference === reference) return full;
+      }
+      cursor = text(body.nextCursor);
+      if (!cursor) return null;
     }
     return null;
   }
@@ -142,13 +170,22 @@ export function createMaintainXClient(conn: Connection, config: CmmsConfig): Cmm
     async createWorkOrder(input) {
       const reference = requireText(input.reference, 'reference');
       const given = asRecord(input.body.externalData);
-      const body: Json = { ...input.body, externalData: { ...given, [REFERENCE_KEY]: reference } };
-      // skipWebhook: our own creation should not come back to us as a "new work order" event.
-      const res = await conn.send({ method: 'POST', url: withQuery(joinUrl(base, 'workorders'), { skipWebhook: 'true' }), headers, body });
-      const created = requireRecord(res.data, LABEL, 'the created work order');
+      const description = typeof input.body.description === 'string' ? input.body.description : '';
+      const body: Json = {
+        ...input.body,
+        description: `${description}${description ? '\n\n' : ''}${REFERENCE_LINE} ${reference}`,
+        externalData: { ...given, [REFERENCE_KEY]: reference },
+      };
+      if (body.priority !== undefined && body.priority !== null) body.priority = maintainxPriority(body.priority);
+      // skipWebhook hides the work order from every other integration of the customer: only on request.
+      const url = withQuery(joinUrl(base, 'workorders'), { skipWebhook: opts.skipWebhook === true ? 'true' : undefined });
+      const res = await conn.send({ method: 'POST', url, headers, body });
+      // 200 {id} per the specification; a {workOrder} wrapper or the bare record are read too.
+      const answer = requireRecord(res.data, LABEL, 'the created work order');
+      const created = asRecord(answer.workOrder) ?? answer;
       const id = text(created.id);
       if (!id) throw badInput('MaintainX created a work order but returned no id');
-      const ref: WorkOrderRef = { id, href: woUrl(id) };
+      const ref: WorkOrderRef = { id, href: linkOf(id) };
       const status = text(created.status);
       if (status) ref.status = status;
       return ref;
@@ -171,35 +208,14 @@ export function createMaintainXClient(conn: Connection, config: CmmsConfig): Cmm
       }, () => getWorkOrder(ref));
     },
 
-    async findByReference(reference) {
-      requireText(reference, 'reference');
-      if (filterWorks !== false) {
-        let res: Page<CmmsWorkOrder>;
-        try {
-          res = await listWorkOrders(withQuery(joinUrl(base, 'workorders'), { externalData: reference, limit: 100 }));
-        } catch (e) {
-          // A server that rejects the unknown parameter outright: scan instead, from now on.
-          if (!isCmmsError(e) || e.status !== 400) throw e;
-          filterWorks = false;
-          return scan(reference);
-        }
-        const hit = res.items.find((w) => w.reference === reference);
-        if (hit) return hit;
-        // Every answer matching (or none at all) means the filter is honoured.
-        const ignored = res.items.some((w) => w.reference !== reference);
-        if (!ignored) {
-          if (res.items.length > 0) filterWorks = true;
-          return null;
-        }
-        filterWorks = false;
-      }
-      return scan(reference);
-    },
+    findByReference: (reference) => lookup(requireText(reference, 'reference')),
 
     getWorkOrder,
 
     async listAssets(cursor) {
-      const body = await get(withQuery(joinUrl(base, 'assets'), { limit: conn.pageSize, cursor }));
+      // Status, barcode and custom fields come only when asked for by `expand` (one parameter each).
+      const url = `${withQuery(joinUrl(base, 'assets'), { limit: Math.min(conn.pageSize, 200), cursor })}&expand=status&expand=barcode&expand=extra_fields`;
+      const body = await get(url);
       return { items: requireArray(body.assets, LABEL, 'assets').map(toAsset), next: text(body.nextCursor) };
     },
 
@@ -209,10 +225,11 @@ export function createMaintainXClient(conn: Connection, config: CmmsConfig): Cmm
       return listWorkOrders(withQuery(joinUrl(base, 'workorders'), { 'updatedAt[gte]': since, limit: conn.pageSize, cursor }));
     },
 
+    // GET /organizations (documented, one small page): the token works and names the organisation.
     probe: () => runProbe(LABEL, conn.now, async () => {
-      const me = await get(joinUrl(base, 'users/me'));
-      const user = asRecord(me.user) ?? me;
-      return text(user.email) ?? text(user.firstName) ?? text(user.id) ?? undefined;
+      const body = await get(withQuery(joinUrl(base, 'organizations'), { limit: 1 }));
+      const org = asRecord(requireArray(body.organizations, LABEL, 'organizations')[0]);
+      return text(org?.name) ?? undefined;
     }),
 
     close: () => conn.close(),

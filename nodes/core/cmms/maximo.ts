@@ -4,6 +4,7 @@
 import { runProbe } from './health';
 import { joinUrl, onOrigin, withQuery, type Connection } from './http';
 import type { CmmsAsset, CmmsClient, CmmsConfig, CmmsWorkOrder, Page, SettableStatus, WorkOrderRef, WorkOrderState } from './types';
+import { allowedPriorities, normalisePriority } from './priority';
 import { createOrFindOnConflict, setStatusIdempotent } from './workflow';
 import { asRecord, badInput, requireArray, requireRecord, requireText, requireTime, text, toIso, type Json } from './values';
 
@@ -31,7 +32,32 @@ export function maximoAssetState(status: string): CmmsAsset['status'] {
   return 'inactive'; // NOT READY, BROKEN, …
 }
 
-const TARGET_STATUS: Record<SettableStatus, string> = { done: 'COMP', cancelled: 'CAN', 'in-progress': 'INPRG' };
+/** WOSTATUS values: complete is COMP, close is CLOSE (reached through COMP), cancel CAN. */
+const TARGET_STATUS: Record<SettableStatus, string> = { done: 'COMP', closed: 'CLOSE', cancelled: 'CAN', 'in-progress': 'INPRG' };
+
+/**
+ * The status-change memo is a short field of the status history: one line, at most this many
+ * characters, the whole note going into a work-log entry. IBM's pages available here do not state
+ * WOSTATUS.MEMO's length; 50 keeps under any stock length reported.
+ */
+export const MEMO_MAX = 50;
+/** WORKLOG.DESCRIPTION; the rest of a note goes in its long description. */
+const WORKLOG_DESCRIPTION_MAX = 100;
+
+/** One line of `text`, at most `max` UTF-16 units, cut with an ASCII marker (never mid-surrogate). */
+export function shortLine(text: string, max: number): string {
+  const line = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
+  if (line.length <= max) return line;
+  let end = max - 3;
+  const c = line.charCodeAt(end - 1);
+  if (c >= 0xd800 && c <= 0xdbff) end -= 1;
+  return `${line.slice(0, end)}...`;
+}
+
+/** A work-log row: summary line plus the whole note in the long description. */
+function worklogRow(note: string): Json {
+  return { description: shortLine(note, WORKLOG_DESCRIPTION_MAX), description_longdescription: note };
+}
 
 /** `https://host` → `https://host/maximo/api`; an URL already ending in /maximo or /maximo/api is kept. */
 export function maximoBase(baseUrl: string, context: 'api' | 'oslc'): string {
@@ -50,6 +76,13 @@ function quoted(value: string, what: string): string {
   // oslc.where has no documented escape for a double quote; refuse rather than build a wrong query.
   if (value.includes('"')) throw badInput(`${what} must not contain a double quote for Maximo queries`);
   return `"${value}"`;
+}
+
+/** wopriority as Maximo takes it (1–5); anything else is refused here so it never reaches Maximo (BMXAA4194E). */
+function checkedPriority(v: unknown): number {
+  const n = typeof v === 'number' || typeof v === 'string' ? normalisePriority('maximo', v) : null;
+  if (n === null) throw badInput(`priority "${String(v)}" is not a Maximo priority: use ${allowedPriorities('maximo')}`);
+  return n as number;
 }
 
 export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsClient {
@@ -123,6 +156,7 @@ export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsCl
       if (opts.siteId) body.siteid = opts.siteId;
       if (opts.orgId) body.orgid = opts.orgId;
       Object.assign(body, input.body, { [refAttr]: reference });
+      if (body.wopriority !== undefined && body.wopriority !== null) body.wopriority = checkedPriority(body.wopriority);
       // transactionid replay (409): the first request got through; hand back that work order.
       return createOrFindOnConflict(reference, async () => {
         const res = await conn.send({
@@ -145,13 +179,10 @@ export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsCl
 
     async updateWorkOrder(ref, change) {
       const body: Json = {};
-      if (change.priority !== undefined) {
-        const n = Number(change.priority);
-        body.wopriority = Number.isFinite(n) && String(change.priority).trim() !== '' ? n : change.priority;
-      }
+      if (change.priority !== undefined) body.wopriority = checkedPriority(change.priority);
       if (change.note) {
         // Work log descriptions are 100 characters; the whole note goes in the long description.
-        body.worklog = [{ description: change.note.slice(0, 100), description_longdescription: change.note }];
+        body.worklog = [worklogRow(change.note)];
       }
       if (Object.keys(body).length === 0) return;
       await conn.send({
@@ -163,18 +194,38 @@ export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsCl
     },
 
     async setStatus(ref, status, note) {
-      const body: Json = { status: TARGET_STATUS[status] };
-      if (!body.status) throw badInput(`cannot set a work order to "${String(status)}"`);
-      if (note) body.memo = note;
+      const target = TARGET_STATUS[status];
+      if (!target) throw badInput(`cannot set a work order to "${String(status)}"`);
       const href = await hrefOf(ref);
-      await setStatusIdempotent(status, async () => {
+      const read = (): Promise<CmmsWorkOrder> => getWorkOrder({ id: ref.id, href });
+      const change = async (to: string): Promise<void> => {
+        const body: Json = { status: to, date: now() };
+        if (note) body.memo = shortLine(note, MEMO_MAX);
         await conn.send({
           method: 'POST',
           url: withQuery(href, { action: 'wsmethod:changeStatus', lean: 1 }),
           headers: { 'x-method-override': 'PATCH' },
           body,
         });
-      }, () => getWorkOrder({ id: ref.id, href }));
+      };
+      const current = await read();
+      const isClosed = (wo: CmmsWorkOrder): boolean => wo.cmmsStatus.toUpperCase() === 'CLOSE';
+      // Already there (a retry, or a technician who got there first): nothing to send.
+      if (status === 'closed' ? isClosed(current) : current.status === status) return;
+      // The whole note as a work-log row first: a closed work order takes no more rows.
+      if (note) {
+        await conn.send({
+          method: 'POST', url: withQuery(href, { lean: 1 }),
+          headers: { 'x-method-override': 'PATCH', patchtype: 'MERGE' }, body: { worklog: [worklogRow(note)] },
+        });
+      }
+      if (status === 'closed') {
+        // CLOSE is reached through COMP; a 400 for a move already made counts as success once read back.
+        if (current.status !== 'done') await setStatusIdempotent('done', () => change('COMP'), read);
+        await setStatusIdempotent(isClosed, () => change('CLOSE'), read);
+        return;
+      }
+      await setStatusIdempotent(status, () => change(target), read);
     },
 
     findByReference,

@@ -160,7 +160,8 @@ export function createRestClient(conn: Connection, config: CmmsConfig): CmmsClie
     },
 
     async setStatus(ref, status, note) {
-      const body: Json = { status };
+      // The generic API has no state after done.
+      const body: Json = { status: status === 'closed' ? 'done' : status };
       if (note) body.note = note;
       await setStatusIdempotent(status, async () => {
         await conn.send({ method: 'PATCH', url: url(paths.updatePath, { id: requireText(ref.id, 'work order id') }), headers, body });

@@ -6,6 +6,7 @@ import { runProbe } from './health';
 import { joinUrl, onOrigin, withQuery, type Connection } from './http';
 import type { HeaderBag } from './rate';
 import type { CmmsAsset, CmmsClient, CmmsConfig, CmmsWorkOrder, Page, SettableStatus, WorkOrderRef, WorkOrderState } from './types';
+import { allowedPriorities, serviceNowPair } from './priority';
 import { setStatusIdempotent } from './workflow';
 import { asRecord, badInput, referenceValue, requireArray, requireRecord, requireText, text, toIso, toServiceNowTime, type Json } from './values';
 
@@ -35,20 +36,21 @@ export function serviceNowAssetState(status: string): CmmsAsset['status'] {
  */
 export function serviceNowKind(status: number, vendor: VendorError): CmmsErrorKind | undefined {
   if (status !== 403 || !vendor.message) return undefined;
-  if (/\bACL\b|security constraints|not authori[sz]ed/i.test(vendor.message)) return 'auth';
-  return /Operation Failed|Data Policy|Invalid state/i.test(vendor.message) ? 'permanent' : undefined;
+  // An ACL refusal names one record or table (closed incidents are read-only for non-admins): the
+  // sign-in worked, so it is this item's permanent error, not the connection's. A bad sign-in is a 401.
+  return /\bACL\b|security constraints|not authori[sz]ed|Operation Failed|Data Policy|Invalid state/i.test(vendor.message) ? 'permanent' : undefined;
 }
 
-const TARGET_STATE: Record<SettableStatus, string> = { done: '6', cancelled: '8', 'in-progress': '2' };
+const TARGET_STATE: Record<SettableStatus, string> = { done: '6', closed: '7', cancelled: '8', 'in-progress': '2' };
 
 /**
- * Incident priority is calculated from urgency and impact, so a priority is asked for through the
- * pair that yields it in the default matrix (1 = 1/1, 2 = 1/2, 3 = 2/2, 4 = 2/3, 5 = 3/3).
+ * Incident priority is calculated from impact and urgency (an explicit `priority` is overwritten),
+ * so a priority is asked for through the pair: "impact/urgency", or a priority 1–5 read through the
+ * default matrix (impact/urgency 1 = 1/1, 2 = 2/1, 3 = 2/2, 4 = 3/2, 5 = 3/3).
  */
-export function urgencyImpactFor(priority: number): { urgency: string; impact: string } | null {
-  const pairs: Record<number, [number, number]> = { 1: [1, 1], 2: [1, 2], 3: [2, 2], 4: [2, 3], 5: [3, 3] };
-  const p = pairs[priority];
-  return p ? { urgency: String(p[0]), impact: String(p[1]) } : null;
+export function urgencyImpactFor(priority: number | string): { urgency: string; impact: string } | null {
+  const p = serviceNowPair(priority);
+  return p ? { urgency: String(p.urgency), impact: String(p.impact) } : null;
 }
 
 /** An encoded-query value. `^` separates terms and has no documented escape, so it is refused. */
@@ -76,6 +78,12 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
   const base = new URL(config.baseUrl).toString();
   const tableUrl = joinUrl(base, `api/now/table/${encodeURIComponent(table)}`);
   const recordUrl = (sysId: string): string => `${tableUrl}/${encodeURIComponent(requireText(sysId, 'work order id'))}`;
+  // What a person opens: the record in the instance's UI, not the Table API URL.
+  const origin = new URL(config.baseUrl).origin;
+  const linkOf = (sysId: string): string => `${origin}/nav_to.do?uri=${encodeURIComponent(table)}.do?sys_id=${encodeURIComponent(sysId)}`;
+  // wm_order's State is read-only: an order closes when its tasks close (ServiceNow docs, Field
+  // Service Management, "Closing work orders"), so no state is ever sent to it.
+  const stateless = table === 'wm_order';
   const woFields = ['sys_id', 'number', 'state', 'cmdb_ci', 'sys_updated_on', refField].join(',');
   const now = (): string => new Date(conn.now()).toISOString();
   // Reference fields as plain sys_ids rather than {link, value} objects.
@@ -88,7 +96,7 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
     const cmmsStatus = referenceValue(r.state) ?? '1';
     const wo: CmmsWorkOrder = {
       id,
-      href: recordUrl(id),
+      href: linkOf(id),
       reference: referenceValue(r[refField]),
       cmmsStatus,
       status: serviceNowState(cmmsStatus),
@@ -131,6 +139,27 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
     return toWorkOrder(requireRecord(res.data, LABEL, 'a result').result);
   }
 
+  /** CI names already resolved to sys_ids (the CMDB changes rarely; a restart forgets them). */
+  const ciIds = new Map<string, string>();
+
+  /**
+   * `cmdb_ci` is a reference: without sysparm_input_display_value a name is stored as sent and links
+   * to nothing. So a value that is not a sys_id is looked up (name or asset tag, exactly one match).
+   */
+  async function ciSysId(value: unknown): Promise<unknown> {
+    if (typeof value !== 'string' || value === '' || /^[0-9a-f]{32}$/.test(value)) return value;
+    const known = ciIds.get(value);
+    if (known) return known;
+    const q = `name=${queryValue(value)}^ORasset_tag=${queryValue(value)}`;
+    const res = await conn.send({ method: 'GET', url: withQuery(joinUrl(base, `api/now/table/${encodeURIComponent(assetTable)}`), { ...plain, sysparm_query: q, sysparm_fields: 'sys_id,name,asset_tag', sysparm_limit: 2 }) });
+    const rows = requireArray(requireRecord(res.data, LABEL, 'a result').result, LABEL, 'result')
+      .map((r) => asRecord(r)).filter((r): r is Json => !!r && (text(r.name) === value || text(r.asset_tag) === value));
+    if (rows.length !== 1) throw badInput(`configuration item "${value}" ${rows.length === 0 ? 'was not found' : 'is ambiguous'} in ${assetTable}`);
+    const id = requireText(rows[0].sys_id, 'CI sys_id');
+    ciIds.set(value, id);
+    return id;
+  }
+
   async function patch(ref: WorkOrderRef, body: Json): Promise<void> {
     await conn.send({ method: 'PATCH', url: withQuery(recordUrl(ref.id), { ...plain, sysparm_fields: 'sys_id' }), body });
   }
@@ -140,15 +169,22 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
 
     async createWorkOrder(input) {
       const reference = requireText(input.reference, 'reference');
+      for (const f of ['impact', 'urgency']) {
+        const v = input.body[f];
+        // Choice values 1–3; anything else would be stored as sent and break the priority matrix.
+        if (v !== undefined && v !== null && !/^[1-3]$/.test(String(v).trim())) throw badInput(`${f} "${String(v)}" must be 1, 2 or 3`);
+      }
+      const body: Json = { ...input.body, [refField]: reference };
+      if (body.cmdb_ci !== undefined) body.cmdb_ci = await ciSysId(body.cmdb_ci);
       const res = await conn.send({
         method: 'POST',
         url: withQuery(tableUrl, { ...plain, sysparm_fields: woFields }),
-        body: { ...input.body, [refField]: reference },
+        body,
       });
       const result = asRecord(requireRecord(res.data, LABEL, 'a result').result);
       const id = text(result?.sys_id);
       if (!id) throw badInput('ServiceNow created a record but returned no sys_id');
-      const ref: WorkOrderRef = { id, href: recordUrl(id) };
+      const ref: WorkOrderRef = { id, href: linkOf(id) };
       const state = referenceValue(result?.state);
       if (state) ref.status = state;
       const number = text(result?.number);
@@ -159,10 +195,9 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
     async updateWorkOrder(ref, change) {
       const body: Json = {};
       if (change.priority !== undefined) {
-        const n = Number(change.priority);
-        const pair = table === 'incident' && Number.isInteger(n) ? urgencyImpactFor(n) : null;
-        if (pair) Object.assign(body, pair);
-        else body.priority = String(change.priority);
+        const pair = urgencyImpactFor(change.priority);
+        if (!pair) throw badInput(`priority "${String(change.priority)}" is not a ServiceNow priority: use ${allowedPriorities('servicenow')}`);
+        Object.assign(body, pair);
       }
       if (change.note) body.work_notes = change.note;
       if (Object.keys(body).length > 0) await patch(ref, body);
@@ -171,22 +206,43 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
     async setStatus(ref, status, note) {
       const state = TARGET_STATE[status];
       if (!state) throw badInput(`cannot set a work order to "${String(status)}"`);
-      const body: Json = { state };
+      if (stateless) {
+        // The note is all we can add; the order follows its tasks.
+        if (note) await patch(ref, { work_notes: note });
+        return;
+      }
+      const body: Json = { state: status === 'closed' ? '6' : state };
       if (note) body.work_notes = note;
-      if (status === 'done') {
-        body.close_notes = note ?? 'Resolved by Millwright';
-        if (table === 'incident') body.close_code = opts.closeCode ?? 'Solved (Permanently)';
+      if (status === 'done' || status === 'closed') {
+        body.close_notes = note ?? opts.closeNotes ?? 'Resolved by Millwright';
+        if (table === 'incident') body.close_code = opts.closeCode ?? 'Solution provided';
       }
       // Read first: a repeated "done" must not overwrite the resolution notes, and Closed (7)
       // already counts as done although 7 → 6 is not allowed.
-      if ((await getWorkOrder(ref)).status === status) return;
+      const current = await getWorkOrder(ref);
+      const isClosed = (wo: CmmsWorkOrder): boolean => wo.cmmsStatus === '7';
+      if (status === 'closed') {
+        // Resolved (6) first — close code and notes go with it — then Closed (7), the incident's final state.
+        if (isClosed(current)) return;
+        if (current.cmmsStatus !== '6') await setStatusIdempotent('done', () => patch(ref, body), () => getWorkOrder(ref));
+        await setStatusIdempotent(isClosed, () => patch(ref, { state: '7' }), () => getWorkOrder(ref));
+        return;
+      }
+      if (current.status === status) return;
       await setStatusIdempotent(status, () => patch(ref, body), () => getWorkOrder(ref));
     },
 
     async findByReference(reference) {
       const query = `${refField}=${queryValue(requireText(reference, 'reference'))}^ORDERBYsys_created_on`;
-      const page = await list(withQuery(tableUrl, { ...plain, sysparm_query: query, sysparm_fields: woFields, sysparm_limit: 1 }), toWorkOrder);
-      return page.items[0] ?? null;
+      const page = await list(withQuery(tableUrl, { ...plain, sysparm_query: query, sysparm_fields: woFields, sysparm_limit: 5 }), toWorkOrder);
+      // An instance ignores a query term it cannot use (a misspelt field) and answers unrelated
+      // records: only a record carrying our reference is ours, and any other says the query was ignored.
+      const mine = page.items.find((w) => w.reference === reference);
+      if (mine) return mine;
+      if (page.items.length > 0) {
+        throw badInput(`ServiceNow ignored the lookup by "${refField}" and answered other records: check the reference field name`);
+      }
+      return null;
     },
 
     getWorkOrder,
@@ -217,9 +273,15 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
       return list(url, toWorkOrder);
     },
 
+    // Who we are: the sys_user record of the signed-in user (gs.getUserID() in an encoded query,
+    // which works for Basic, password-grant and client-credentials tokens alike).
     probe: () => runProbe(LABEL, conn.now, async () => {
-      await conn.send({ method: 'GET', url: withQuery(tableUrl, { sysparm_limit: 1, sysparm_fields: 'sys_id' }) });
-      return undefined;
+      const res = await conn.send({
+        method: 'GET',
+        url: withQuery(joinUrl(base, 'api/now/table/sys_user'), { sysparm_query: 'sys_id=javascript:gs.getUserID()', sysparm_fields: 'user_name,name', sysparm_limit: 1 }),
+      });
+      const user = asRecord(requireArray(requireRecord(res.data, LABEL, 'a result').result, LABEL, 'result')[0]);
+      return text(user?.user_name) ?? text(user?.name) ?? undefined;
     }),
 
     close: () => conn.close(),

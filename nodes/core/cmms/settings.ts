@@ -6,7 +6,7 @@ import type { AuthConfig, CmmsConfig, DialectName } from './types';
 import { errorMessage } from '../error-message';
 
 export const DIALECTS = ['maximo', 'servicenow', 'maintainx', 'rest'] as const;
-export const AUTH_KINDS = ['apikey', 'oauth2', 'bearer', 'basic', 'none'] as const;
+export const AUTH_KINDS = ['apikey', 'oauth2', 'bearer', 'basic', 'maxauth', 'none'] as const;
 
 /** The node's saved properties (flow JSON). */
 export interface CmmsNodeSettings {
@@ -39,6 +39,15 @@ export interface CmmsNodeSettings {
   snAssetTable?: string;
   snReferenceField?: string;
   mxOrganizationId?: string;
+  /** MaintainX `?skipWebhook=true` on creates; off by default (it hides our work orders from other integrations). */
+  mxSkipWebhook?: boolean;
+  /** A link a person can open, `{id}` replaced; blank = no link. */
+  mxWorkOrderLink?: string;
+  /** ServiceNow resolution code and notes sent when resolving an incident. */
+  snCloseCode?: string;
+  snCloseNotes?: string;
+  /** Items per page when reading the asset master (Maximo ≤ 1000, MaintainX ≤ 200); default 100. */
+  assetPageSize?: number | string;
   restCreateMethod?: 'POST' | 'PUT';
   restCreatePath?: string;
   restUpdatePath?: string;
@@ -116,8 +125,19 @@ const settingsSchema = {
     restHeaders: text(10_000),
     restBodyExpression: text(50_000),
     restSign: { type: 'boolean' },
+    mxSkipWebhook: { type: 'boolean' },
+    mxWorkOrderLink: { type: 'string', maxLength: 2000, pattern: '^(\\s*|https?://\\S*\\{id\\}\\S*)$' },
+    snCloseCode: text(40),
+    snCloseNotes: text(4000),
+    assetPageSize: numberish(1, 1000),
   },
 } as const;
+
+/** Largest page each CMMS serves: Maximo's default mxe.oslc.maxpagesize, MaintainX's `limit` maximum. */
+export const MAX_PAGE_SIZE: Record<DialectName, number> = { maximo: 1000, servicenow: 1000, maintainx: 200, rest: 1000 };
+/** Today's out-of-box incident resolution code ("Solved (Permanently)" is a legacy choice). */
+export const DEFAULT_CLOSE_CODE = 'Solution provided';
+export const DEFAULT_CLOSE_NOTES = 'Resolved by Millwright: the condition that raised this incident has cleared.';
 
 const validateSettings = compileValidator<CmmsNodeSettings>(settingsSchema, 'config');
 
@@ -143,6 +163,11 @@ function authFrom(s: CmmsNodeSettings, c: CmmsCredentials, errors: string[], sec
     case 'basic':
       if (blank(c.username)) secrets.push('the user name is empty');
       return { kind: 'basic', username: c.username ?? '', password: c.password ?? '' };
+    case 'maxauth':
+      // Maximo 7.6 native sign-in: a `maxauth` header on /maximo/oslc (not offered by MAS 9).
+      if (s.dialect !== 'maximo') errors.push('Maximo native sign-in (maxauth) is for Maximo connections only');
+      if (blank(c.username)) errors.push('the user name is empty');
+      return { kind: 'maxauth', username: c.username ?? '', password: c.password ?? '' };
     case 'oauth2': {
       if (blank(s.tokenUrl)) errors.push('the OAuth token URL is empty');
       if (blank(c.clientId) || blank(c.clientSecret)) secrets.push('the OAuth client ID or secret is empty');
@@ -205,13 +230,18 @@ export function parseCmmsSettings(settings: unknown, credentials: CmmsCredential
     maxResponseBytes: num(s.maxResponseKB, 5120) * 1024,
     ...(String(s.referenceLength ?? '').trim() === '' ? {} : { referenceLength: num(s.referenceLength, 0) }),
     rate: { perMinute: num(s.ratePerMinute, 60), burst: num(s.rateBurst, 10), concurrency: num(s.concurrency, 4) },
+    pageSize: num(s.assetPageSize, 100),
   };
+  if ((client.pageSize ?? 100) > MAX_PAGE_SIZE[s.dialect]) {
+    errors.push(`asset page size ${client.pageSize} is above what ${s.dialect} serves (${MAX_PAGE_SIZE[s.dialect]})`);
+  }
   if (client.tls?.cert && !client.tls.key) errors.push('a client certificate needs its key (Security tab)');
 
   switch (s.dialect) {
     case 'maximo':
       client.maximo = {
-        context: s.maximoContext ?? 'api',
+        // maxauth is 7.6 native sign-in, which lives on /maximo/oslc only.
+        context: s.authType === 'maxauth' ? 'oslc' : s.maximoContext ?? 'api',
         woObjectStructure: opt(s.woObjectStructure) ?? 'mxapiwodetail',
         assetObjectStructure: opt(s.assetObjectStructure) ?? 'mxapiasset',
         referenceAttribute: opt(s.referenceAttribute) ?? 'externalrefid',
@@ -224,10 +254,12 @@ export function parseCmmsSettings(settings: unknown, credentials: CmmsCredential
         table: opt(s.snTable) ?? 'incident',
         assetTable: opt(s.snAssetTable) ?? 'cmdb_ci',
         referenceField: opt(s.snReferenceField) ?? 'correlation_id',
+        closeCode: opt(s.snCloseCode) ?? DEFAULT_CLOSE_CODE,
+        closeNotes: opt(s.snCloseNotes) ?? DEFAULT_CLOSE_NOTES,
       };
       break;
     case 'maintainx':
-      client.maintainx = { organizationId: opt(s.mxOrganizationId) };
+      client.maintainx = { organizationId: opt(s.mxOrganizationId), skipWebhook: s.mxSkipWebhook === true, workOrderLink: opt(s.mxWorkOrderLink) };
       break;
     case 'rest':
       client.rest = {

@@ -10,6 +10,8 @@ export type AuthConfig =
   | { kind: 'apikey'; header: string; key: string }
   | { kind: 'bearer'; token: string }
   | { kind: 'basic'; username: string; password: string }
+  /** Maximo 7.6 native sign-in: the `maxauth` header, base64 of user:password, on `/maximo/oslc`. */
+  | { kind: 'maxauth'; username: string; password: string }
   /**
    * Client-credentials grant, or the password grant when `username` is set (ServiceNow's usual
    * registration). `tokenUrl` may be absolute or a path on `baseUrl`'s origin.
@@ -50,15 +52,21 @@ export interface ServiceNowOptions {
   table?: string;
   assetTable?: string;
   referenceField?: string;
-  /** Resolution code sent when resolving an incident (a data policy usually demands one); default "Solved (Permanently)". */
+  /** Resolution code sent when resolving an incident (a data policy usually demands one); default "Solution provided". */
   closeCode?: string;
+  /** Resolution notes sent when resolving without a note of our own. */
+  closeNotes?: string;
 }
 
 export interface MaintainXOptions {
   /** Sent as `x-organization-id`; needed for tokens that span several organisations. */
   organizationId?: string;
-  /** How far back a reference lookup scans when the server ignores the `externalData` filter; default 72 h. */
+  /** How far back (by creation time) a reference lookup lists work orders; default 72 h. */
   lookbackHours?: number;
+  /** Send `?skipWebhook=true` on creates (hides them from the customer's other integrations); default false. */
+  skipWebhook?: boolean;
+  /** Link a person can open for a work order, `{id}` replaced (e.g. the web app's page); none by default. */
+  workOrderLink?: string;
 }
 
 export interface RestOptions {
@@ -138,7 +146,12 @@ export interface WorkOrderChange {
   note?: string;
 }
 
-export type SettableStatus = 'done' | 'cancelled' | 'in-progress';
+/**
+ * `done` is the CMMS's "work complete" (Maximo COMP, ServiceNow Resolved, MaintainX DONE);
+ * `closed` goes on to its final state where it has one (Maximo CLOSE, ServiceNow Closed; MaintainX
+ * and REST have none, so DONE / done).
+ */
+export type SettableStatus = 'done' | 'closed' | 'cancelled' | 'in-progress';
 
 export interface CmmsWorkOrder {
   id: string;

@@ -100,8 +100,13 @@ export async function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
   try {
     const body = parseObject(row.body);
     if (row.action === 'create') {
-      if (row.ambiguous) {
-        // An earlier attempt may have created it; sending again could make a second work order.
+      {
+        // Look the work order up by our reference before every create, not only after an
+        // ambiguous failure: this outbox's history cannot vouch that no one else made it — a
+        // second mw-cmms connection, a recreated node, a moved-aside outbox, a replay after the
+        // history was pruned, a second gateway watching the same line. One GET per create (work
+        // orders are rare); the transactionid / Idempotency-Key stays as the guard for the race
+        // between two creates both finding nothing.
         const found = await rec.call('findByReference', () => d.client.findByReference(row.event_id), (w) => (w ? 'found' : 'not-found'));
         if (found) return { kind: 'sent', outcome: 'existing', workOrderId: found.id, href: found.href, audit: rec.entries };
       }

@@ -108,6 +108,10 @@ export class Store {
       reclaim: p(`UPDATE items SET state = 'pending', lease_until = NULL, next_at = ?,
           ambiguous = CASE WHEN action = 'create' THEN 1 ELSE ambiguous END
         WHERE state = 'inflight' AND lease_until <= ? AND id NOT IN (SELECT value FROM json_each(?))`),
+      // Rows leased by a process that is gone: nothing of it runs any more, so they go back now.
+      reclaimAll: p(`UPDATE items SET state = 'pending', lease_until = NULL, next_at = ?,
+          ambiguous = CASE WHEN action = 'create' THEN 1 ELSE ambiguous END
+        WHERE state = 'inflight'`),
       metaGet: p('SELECT value FROM meta WHERE key = ?'),
       metaSet: p('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       shiftRetries: p("UPDATE items SET next_at = next_at + ? WHERE state = 'retry-wait'"),
@@ -299,6 +303,34 @@ export class Store {
   /** Leases that ran out go back to pending; a create among them may have reached the CMMS. */
   reclaimExpired(now: number, keep: Iterable<number>): number {
     return this.s.reclaim.run(now, now, JSON.stringify([...keep])).changes;
+  }
+
+  /** Every leased row goes back to pending (their holder is gone); creates are looked up before resending. */
+  reclaimAll(now: number): number {
+    return this.s.reclaimAll.run(now).changes;
+  }
+
+  /** The highest item id ever handed out (deleted rows included). */
+  highWater(): number {
+    return this.nextId - 1;
+  }
+
+  /** The random id this file got when it was created (see ../storage/high-water.ts); made on first call. */
+  generation(make: () => string): { id: string; isNew: boolean } {
+    const id = this.metaGet('generation');
+    if (id) return { id, isNew: false };
+    const made = make();
+    this.s.metaSet.run('generation', made);
+    return { id: made, isNew: true };
+  }
+
+  /** The process that last opened this file, as `encodeOwner` wrote it; null for a new file. */
+  owner(): string | null {
+    return this.metaGet('owner') ?? null;
+  }
+
+  setOwner(owner: string): void {
+    this.s.metaSet.run('owner', owner);
   }
 
   /** The wall-clock time this file was last known to be in use, or null for a new file. */

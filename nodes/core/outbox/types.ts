@@ -90,9 +90,11 @@ export interface LinkEvent {
 
 /** Something an operator should know that is not tied to one message. */
 export interface ProblemEvent {
-  code: 'corrupt-moved-aside' | 'storage' | 'listener' | 'internal';
+  code: 'corrupt-moved-aside' | 'data-lost' | 'storage' | 'listener' | 'internal';
   message: string;
   file?: string;
+  /** data-lost: items committed earlier that this file no longer holds (at most). */
+  missing?: number;
 }
 
 export interface OutboxEvents {

@@ -36,8 +36,10 @@ export interface WebhookRequest {
 export interface WebhookAnswer {
   status: number;
   body: Record<string, unknown>;
-  /** Changes stored for emission by this request. */
+  /** Changes stored for emission by this request (0 until its body is processed). */
   accepted: number;
+  /** The inbox row holding the recorded body (200 answers only). */
+  inboxSeq?: number;
 }
 
 export interface ServiceDeps {
@@ -74,7 +76,13 @@ export class StatusService {
     return { status, body: { error: reason }, accepted: 0 };
   }
 
-  handleWebhook(req: WebhookRequest): WebhookAnswer {
+  /**
+   * The part of a webhook the CMMS waits for: size, signature, timestamp and body shape checked,
+   * then the verified raw body committed to the inbox with its replay key, and the answer given.
+   * Linking to the outbox, normalising and storing the changes come after (processInbox), so a
+   * burst is answered at the pace of verification and one commit, not of the outbox lookups.
+   */
+  receiveWebhook(req: WebhookRequest): WebhookAnswer {
     this.counters.received += 1;
     if (req.rawBody === null) return this.refuse(413, 'too-large');
     const now = this.now();
@@ -83,58 +91,100 @@ export class StatusService {
       nowSec: Math.floor(now / 1000), toleranceSec: this.deps.options.toleranceSec, secretHeader: this.deps.options.secretHeader,
     });
     if (!verdict.ok) return this.refuse(401, verdict.reason);
-    let body: unknown;
-    try {
-      body = JSON.parse(req.rawBody.toString('utf8'));
-    } catch {
-      return this.refuse(400, 'malformed');
-    }
     let raw: RawChange[];
     try {
-      raw = parseWebhookBody(body, { dialect: this.deps.dialect, receivedIso: iso(now), referenceField: this.deps.options.referenceField ?? undefined }, this.deps.scheme === 'standard');
+      raw = this.parse(req.rawBody, now);
     } catch (e) {
       if (e instanceof BodyError) return { ...this.refuse(400, 'malformed'), body: { error: 'malformed', detail: e.message } };
-      throw e;
+      return this.refuse(400, 'malformed');
     }
-    let result: AcceptResult | 'replay';
+    let recorded: number | 'replay';
     try {
-      const messages = raw.map((c) => this.message(c, 'webhook', verdict.webhookId, now));
-      if (messages.some((m) => m === null)) return this.refuse(400, 'malformed');
-      result = this.commit(verdict.replayKey, messages as Array<WorkOrderStatus | 'filtered'>, now);
+      recorded = this.deps.store.record(verdict.replayKey, req.rawBody, verdict.webhookId ?? null, now);
     } catch (e) {
       // A full disk or a locked file: 503 makes the CMMS retry later, which is what we want.
       this.counters.refused.storage += 1;
       return { status: 503, body: { error: 'storage', detail: e instanceof Error ? e.message : String(e) }, accepted: 0 };
     }
-    if (result === 'replay') return this.refuse(409, 'replay');
+    if (recorded === 'replay') return this.refuse(409, 'replay');
     if (verdict.secretIndex > 0) this.counters.oldSecret += 1;
-    return { status: 200, body: { received: raw.length, accepted: result.accepted }, accepted: result.accepted };
+    return { status: 200, body: { received: raw.length }, accepted: 0, inboxSeq: recorded };
+  }
+
+  /** JSON and the dialect's body shape; throws (BodyError or SyntaxError) when malformed. */
+  private parse(rawBody: Buffer, now: number): RawChange[] {
+    const body: unknown = JSON.parse(rawBody.toString('utf8'));
+    return parseWebhookBody(body, { dialect: this.deps.dialect, receivedIso: iso(now), referenceField: this.deps.options.referenceField ?? undefined }, this.deps.scheme === 'standard');
   }
 
   /**
-   * Several requests that arrived together, committed in one transaction: under a burst every
+   * Turns recorded webhook bodies into stored changes, oldest first: each body's changes and the
+   * removal of its inbox row commit together, so a crash repeats a body at most (the dedupe key
+   * keeps it one change) and never loses one. Answers the changes accepted per inbox row.
+   * A storage failure stops the run and leaves the rest for the next one.
+   */
+  processInbox(limit = 100): Map<number, number> {
+    const done = new Map<number, number>();
+    // One transaction for the batch (each body a savepoint): one fsync, not one per body, so the
+    // processing of a burst does not hold the event loop (and the next answers) for long.
+    this.deps.store.batch(() => this.processRows(limit, done));
+    return done;
+  }
+
+  private processRows(limit: number, done: Map<number, number>): void {
+    for (const row of this.deps.store.inbox(limit)) {
+      let raw: RawChange[] | null;
+      try {
+        raw = this.parse(row.body, row.receivedAt);
+      } catch {
+        raw = null; // verified and parsed once already: only a changed parser lands here
+      }
+      const messages = raw?.map((c) => this.message(c, 'webhook', row.webhookId, row.receivedAt)) ?? [null];
+      if (messages.some((m) => m === null)) {
+        // Signed by the CMMS but not a valid status: counted and dropped (the CMMS had its 2xx).
+        this.counters.refused.malformed += 1;
+        this.deps.store.processed(row.seq);
+        done.set(row.seq, 0);
+        continue;
+      }
+      const r = this.commit(null, messages as Array<WorkOrderStatus | 'filtered'>, row.receivedAt, () => this.deps.store.processed(row.seq));
+      done.set(row.seq, r === 'replay' ? 0 : r.accepted);
+    }
+  }
+
+  /** Receive and process at once (tests and tools; the node answers first, then processes). */
+  handleWebhook(req: WebhookRequest): WebhookAnswer {
+    return this.handleWebhooks([req])[0];
+  }
+
+  /**
+   * Several requests that arrived together, recorded in one transaction: under a burst every
    * answer still waits for its commit, but the burst pays one fsync instead of one per request.
    * If that commit fails, every request is answered 503 (the CMMS retries).
    */
-  handleWebhooks(reqs: readonly WebhookRequest[]): WebhookAnswer[] {
-    if (reqs.length === 1) return [this.handleWebhook(reqs[0])];
+  receiveWebhooks(reqs: readonly WebhookRequest[]): WebhookAnswer[] {
+    if (reqs.length === 1) return [this.receiveWebhook(reqs[0])];
     const before = { ...this.counters, refused: { ...this.counters.refused } };
-    this.batching = true;
     try {
-      const answers = this.deps.store.batch(() => reqs.map((r) => this.handleWebhook(r)));
-      this.deps.store.trim();
-      return answers;
+      return this.deps.store.batch(() => reqs.map((r) => this.receiveWebhook(r)));
     } catch (e) {
       Object.assign(this.counters, before, { received: before.received + reqs.length });
       this.counters.refused.storage += reqs.length;
       const detail = e instanceof Error ? e.message : String(e);
       return reqs.map(() => ({ status: 503, body: { error: 'storage', detail }, accepted: 0 }));
-    } finally {
-      this.batching = false;
     }
   }
 
-  private batching = false;
+  /** receiveWebhooks, then processInbox, with each answer's accepted count filled in. */
+  handleWebhooks(reqs: readonly WebhookRequest[]): WebhookAnswer[] {
+    const answers = this.receiveWebhooks(reqs);
+    const done = this.processInbox(Number.MAX_SAFE_INTEGER);
+    return answers.map((a) => {
+      if (a.inboxSeq === undefined) return a;
+      const accepted = done.get(a.inboxSeq) ?? 0;
+      return { status: a.status, body: { ...a.body, accepted }, accepted };
+    });
+  }
 
   /**
    * Polled changes, committed with the new watermark in one transaction (so a crash never advances
@@ -168,7 +218,7 @@ export class StatusService {
       this.counters.duplicates += result.duplicates;
       this.counters.outOfOrder += result.outOfOrder;
       this.counters.filtered += messages.length - kept.length;
-      if (!this.batching) this.deps.store.trim();
+      this.deps.store.trim();
     }
     return result;
   }

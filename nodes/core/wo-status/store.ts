@@ -51,7 +51,19 @@ CREATE INDEX IF NOT EXISTS replay_at ON replay (at);
 CREATE TABLE IF NOT EXISTS work_orders (
   id TEXT PRIMARY KEY, latest INTEGER NOT NULL, links TEXT, asset_id TEXT, updated_at INTEGER NOT NULL) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS work_orders_updated ON work_orders (updated_at);
+-- Verified webhook bodies, committed before the 2xx and processed (linked, normalised, stored as
+-- changes) after it: the answer does not wait for the outbox lookup, and a crash in between leaves
+-- the body here for the next start.
+CREATE TABLE IF NOT EXISTS inbox (
+  seq INTEGER PRIMARY KEY, body BLOB NOT NULL, webhook_id TEXT, received_at INTEGER NOT NULL);
 `;
+
+export interface InboxRow {
+  seq: number;
+  body: Buffer;
+  webhookId: string | null;
+  receivedAt: number;
+}
 
 export class StatusStore {
   private readonly db: Database;
@@ -83,6 +95,10 @@ export class StatusStore {
       linkSet: p(`INSERT INTO work_orders (id, latest, links, asset_id, updated_at) VALUES (?, 0, ?, ?, ?)
         ON CONFLICT (id) DO UPDATE SET links = excluded.links, asset_id = COALESCE(excluded.asset_id, asset_id), updated_at = excluded.updated_at`),
       woCount: p('SELECT COUNT(*) AS n FROM work_orders'),
+      inboxAdd: p('INSERT INTO inbox (body, webhook_id, received_at) VALUES (?, ?, ?)'),
+      inboxGet: p('SELECT seq, body, webhook_id AS webhookId, received_at AS receivedAt FROM inbox ORDER BY seq LIMIT ?'),
+      inboxDel: p('DELETE FROM inbox WHERE seq = ?'),
+      inboxCount: p('SELECT COUNT(*) AS n FROM inbox'),
       woPrune: p('DELETE FROM work_orders WHERE id IN (SELECT id FROM work_orders ORDER BY updated_at LIMIT ?)'),
     };
   }
@@ -122,6 +138,34 @@ export class StatusStore {
       extra?.();
       return r;
     })();
+  }
+
+  /**
+   * One committed transaction: the replay key (if any) is recorded and the verified raw body kept in
+   * the inbox. Answers 'replay' (and keeps nothing) when the key was seen before.
+   */
+  record(replayKey: string | null, body: Buffer, webhookId: string | null, now: number): number | 'replay' {
+    return this.db.transaction((): number | 'replay' => {
+      if (replayKey !== null) {
+        if (this.s.replayHas.get(replayKey)) return 'replay';
+        this.s.replayAdd.run(replayKey, now);
+      }
+      return Number(this.s.inboxAdd.run(body, webhookId, now).lastInsertRowid);
+    })();
+  }
+
+  /** Recorded webhook bodies not yet processed, oldest first. */
+  inbox(limit = 100): InboxRow[] {
+    return this.s.inboxGet.all(limit) as InboxRow[];
+  }
+
+  /** Forgets an inbox row; called inside the transaction that stores its changes. */
+  processed(seq: number): void {
+    this.s.inboxDel.run(seq);
+  }
+
+  inboxCount(): number {
+    return (this.s.inboxCount.get() as { n: number }).n;
   }
 
   /** Runs `fn` as one transaction (each receive() inside becomes a savepoint): one fsync for a burst. */

@@ -5,40 +5,47 @@
 // by the CMMS client, not here, so no mapping can forget it.
 import type { MaintenanceEvent, Severity } from '../contracts';
 import type { DialectName } from '../cmms/types';
+import { resolvePriority, serviceNowPair } from '../cmms/priority';
 
 export interface MappingOptions {
   /** Overrides the event's own priority per severity; values are the CMMS's own (1, "HIGH", …). */
   priorityBySeverity?: Partial<Record<Severity, number | string>>;
   /** Maximo work type; corrective maintenance by default. */
   workType?: string;
-  /** Maximo `reportedby`: who the CMMS shows as the requester. */
+  /**
+   * Maximo `reportedby`: who the CMMS shows as the requester. It must be an existing person, so it
+   * is sent only when set; without it Maximo records the API key's user.
+   */
   reportedBy?: string;
 }
 
 export const DEFAULT_WORK_TYPE = 'CM';
-export const DEFAULT_REPORTED_BY = 'MILLWRIGHT';
+/** The value older editors saved by default; read as "not set" (see settings.ts migrate). */
+export const LEGACY_REPORTED_BY = 'MILLWRIGHT';
 
 /** Field lengths of the stock CMMS schemas: longer text is cut, not rejected by the CMMS. */
 const MAXIMO_DESCRIPTION = 100;
 const SERVICENOW_SHORT = 160;
 const MAINTAINX_TITLE = 200;
 
-const SN_URGENCY_IMPACT: Record<Severity, { urgency: number; impact: number }> = {
-  critical: { urgency: 1, impact: 1 },
-  high: { urgency: 1, impact: 2 },
-  medium: { urgency: 2, impact: 2 },
-  low: { urgency: 3, impact: 3 },
-};
+/** What a cut text ends with: ASCII, so it is one character in every CMMS's counting. */
+export const CUT_MARKER = '...';
 
-const MAINTAINX_PRIORITY: Record<Severity, string> = { critical: 'HIGH', high: 'HIGH', medium: 'MEDIUM', low: 'LOW' };
-
+/**
+ * `text` in at most `max` UTF-16 code units (how Maximo's Java and ServiceNow count a field's
+ * length), ending in an ASCII marker when cut, and never cut between the halves of a surrogate pair.
+ */
 export function cut(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+  if (text.length <= max) return text;
+  let end = Math.max(0, max - CUT_MARKER.length);
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}${CUT_MARKER}`;
 }
 
-/** The priority to send: the table's entry for this severity, else the event's own. */
-export function priorityFor(event: MaintenanceEvent, opts: MappingOptions): number | string {
-  return opts.priorityBySeverity?.[event.severity] ?? event.priority;
+/** The priority to send, always one the dialect accepts (priority.ts). */
+export function priorityFor(event: MaintenanceEvent, opts: MappingOptions, dialect: DialectName = 'rest'): number | string {
+  return resolvePriority(dialect, event, opts.priorityBySeverity);
 }
 
 /** Human-readable evidence: what a technician reads before walking to the machine. */
@@ -65,7 +72,7 @@ function customString(event: MaintenanceEvent, key: string): string | undefined 
 }
 
 export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts: MappingOptions = {}): Record<string, unknown> {
-  const priority = priorityFor(event, opts);
+  const priority = priorityFor(event, opts, dialect);
   const evidence = evidenceText(event);
   switch (dialect) {
     case 'maximo': {
@@ -75,24 +82,23 @@ export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts:
         assetnum: event.asset.id,
         siteid: event.asset.siteId,
         worktype: opts.workType ?? DEFAULT_WORK_TYPE,
-        wopriority: typeof priority === 'number' ? priority : Number.parseInt(priority, 10) || undefined,
-        reportedby: opts.reportedBy ?? DEFAULT_REPORTED_BY,
+        wopriority: priority,
       };
+      if (opts.reportedBy) body.reportedby = opts.reportedBy;
       // Maximo validates location codes; our ISA-95 path is not one, so only an explicit code is sent.
       const location = customString(event, 'cmmsLocation');
       if (location) body.location = location;
       return body;
     }
     case 'servicenow': {
-      const { urgency, impact } = SN_URGENCY_IMPACT[event.severity];
+      // ServiceNow computes priority from impact × urgency and overwrites an explicit one: send the pair.
+      const { impact, urgency } = serviceNowPair(priority) ?? { impact: 2, urgency: 2 };
       return {
         short_description: cut(event.summary, SERVICENOW_SHORT),
         description: evidence,
         cmdb_ci: customString(event, 'cmdbCi') ?? event.asset.id,
-        urgency,
-        impact,
-        // ServiceNow derives priority from urgency × impact unless the table says otherwise.
-        ...(opts.priorityBySeverity?.[event.severity] !== undefined ? { priority } : {}),
+        impact: String(impact),
+        urgency: String(urgency),
         category: 'hardware',
       };
     }
@@ -101,7 +107,7 @@ export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts:
       return {
         title: cut(event.summary, MAINTAINX_TITLE),
         description: evidence,
-        priority: opts.priorityBySeverity?.[event.severity] ?? MAINTAINX_PRIORITY[event.severity],
+        priority,
         type: 'REACTIVE',
         ...(assetId && /^\d+$/.test(assetId) ? { assetId: Number(assetId) } : {}),
       };
@@ -120,9 +126,7 @@ export function defaultBody(dialect: DialectName, event: MaintenanceEvent, opts:
 
 /** Body of an escalation update: the new priority and a note saying why. */
 export function escalationChange(dialect: DialectName, event: MaintenanceEvent, opts: MappingOptions = {}): { priority: number | string; note: string } {
-  const priority = dialect === 'maintainx'
-    ? opts.priorityBySeverity?.[event.severity] ?? MAINTAINX_PRIORITY[event.severity]
-    : priorityFor(event, opts);
+  const priority = priorityFor(event, opts, dialect);
   return { priority, note: `Escalated to ${event.level} (${event.severity}): ${event.summary}\n\n${evidenceText(event)}` };
 }
 

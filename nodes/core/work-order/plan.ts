@@ -19,7 +19,8 @@ export function planFor(event: MaintenanceEvent, dialect: DialectName, mapping: 
       return { kind: 'enqueue', action: 'update', body: escalationChange(dialect, event, mapping) };
     case 'cleared':
       if (onCleared === 'note') return { kind: 'enqueue', action: 'note', body: { note: clearedNote(event) } };
-      if (onCleared === 'close') return { kind: 'enqueue', action: 'close', body: { status: 'done', note: clearedNote(event) } };
+      if (onCleared === 'complete') return { kind: 'enqueue', action: 'close', body: { status: 'done', note: clearedNote(event) } };
+      if (onCleared === 'close') return { kind: 'enqueue', action: 'close', body: { status: 'closed', note: clearedNote(event) } };
       return { kind: 'ignore', reason: 'cleared events are not sent (see "When it clears")' };
   }
 }

@@ -1,9 +1,12 @@
 // The mw-work-order node's settings, checked once at deploy.
 import { compileValidator } from '../contracts/validate';
 import type { Severity } from '../contracts';
-import type { MappingOptions } from './body';
+import { LEGACY_REPORTED_BY, type MappingOptions } from './body';
+import type { DialectName } from '../cmms/types';
+import { checkPriorityTable, normalisePriority } from '../cmms/priority';
 
-export type ClearedAction = 'ignore' | 'note' | 'close';
+/** `complete`: Maximo COMP, ServiceNow Resolved, MaintainX DONE; `close`: Maximo CLOSE, ServiceNow Closed (MaintainX DONE). */
+export type ClearedAction = 'ignore' | 'note' | 'complete' | 'close';
 
 export interface WorkOrderNodeSettings {
   cmms?: string;
@@ -33,7 +36,7 @@ const schema = {
   required: ['cmms'],
   properties: {
     cmms: { type: 'string', minLength: 1, maxLength: 200 },
-    onCleared: { enum: ['ignore', 'note', 'close'] },
+    onCleared: { enum: ['ignore', 'note', 'complete', 'close'] },
     priorityCritical: priorityCell,
     priorityHigh: priorityCell,
     priorityMedium: priorityCell,
@@ -54,7 +57,11 @@ function priority(cell: string | undefined): number | string | undefined {
   return /^\d+$/.test(v) ? Number(v) : v;
 }
 
-export function parseWorkOrderSettings(raw: unknown): { ok: true; value: WorkOrderOptions } | { ok: false; errors: string[] } {
+/**
+ * `dialect` is the connection's, when known at deploy: then every priority cell is checked against
+ * what that CMMS accepts (priority.ts) and a bad one makes the whole node's settings invalid.
+ */
+export function parseWorkOrderSettings(raw: unknown, dialect?: DialectName): { ok: true; value: WorkOrderOptions } | { ok: false; errors: string[] } {
   const checked = validate(raw);
   if (!checked.ok) return checked;
   const s = checked.value;
@@ -66,6 +73,11 @@ export function parseWorkOrderSettings(raw: unknown): { ok: true; value: WorkOrd
     const p = priority(cell);
     if (p !== undefined) table[severity] = p;
   }
+  if (dialect) {
+    const errors = checkPriorityTable(dialect, table).map((e) => `config: ${e}`);
+    if (errors.length > 0) return { ok: false, errors };
+    for (const [severity, p] of Object.entries(table) as Array<[Severity, number | string]>) table[severity] = normalisePriority(dialect, p) ?? p;
+  }
   return {
     ok: true,
     value: {
@@ -73,7 +85,8 @@ export function parseWorkOrderSettings(raw: unknown): { ok: true; value: WorkOrd
       mapping: {
         priorityBySeverity: Object.keys(table).length > 0 ? table : undefined,
         workType: s.workType?.trim() || undefined,
-        reportedBy: s.reportedBy?.trim() || undefined,
+        // The old editors' default "MILLWRIGHT" was never a person the plant chose: not sent.
+        reportedBy: s.reportedBy?.trim() && s.reportedBy.trim() !== LEGACY_REPORTED_BY ? s.reportedBy.trim() : undefined,
       },
       bodyExpression: s.bodyExpression?.trim() || null,
       shadow: s.shadow === true,
