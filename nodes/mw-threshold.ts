@@ -64,8 +64,8 @@ const text = (v: unknown, max: number): string => (typeof v === 'string' ? v.tri
 
 /**
  * The editor's "preview": the editor's rules (not the file: that needs write permission to read)
- * and a pasted series, played through the real engine on a simulated clock. Read permission: it
- * changes nothing and reads nothing on the server.
+ * and a pasted series, played through the real engine on a simulated clock. It changes nothing, but
+ * it is a POST that makes the runtime compute on posted input, so it needs write like every POST.
  */
 function previewRoute(req: Request, res: Response): void {
   const body = (req.body ?? {}) as { rules?: unknown; asset?: { id?: unknown; siteId?: unknown; class?: unknown }; metric?: unknown; series?: unknown; stepSeconds?: unknown; tailSeconds?: unknown };
@@ -92,7 +92,7 @@ function previewRoute(req: Request, res: Response): void {
 export = function (RED: NodeAPI): void {
   // The rule table in the editor checks each field as typed against the runtime's own schema.
   RED.httpAdmin.get('/mw-threshold/rule-schema', RED.auth.needsPermission('mw-threshold.read'), (_req: Request, res: Response) => { res.json(RULE_SCHEMA); });
-  RED.httpAdmin.post('/mw-threshold/preview', RED.auth.needsPermission('mw-threshold.read'), previewRoute);
+  RED.httpAdmin.post('/mw-threshold/preview', RED.auth.needsPermission('mw-threshold.write'), previewRoute);
   // Write permission: checking reads a file on the server (issue 12: a reader could read any file).
   RED.httpAdmin.post('/mw-threshold/check', RED.auth.needsPermission('mw-threshold.write'), checkRoute(RED));
 

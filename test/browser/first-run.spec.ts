@@ -174,7 +174,13 @@ describe('browser: first run (npm start, editor, demo, examples, edit dialogs)',
       const library = page.locator('.red-ui-clipboard-dialog-tab-library:visible');
       const moduleItem = library.locator('.red-ui-treeList-label', { hasText: PACKAGE_NAME }).first();
       await moduleItem.click();
-      await library.locator('.red-ui-treeList-label', { hasText: label }).first().click();
+      // The module folder keeps its open/closed state between imports and animates when toggled: a click
+      // during the animation can miss its row, so click until Node-RED enables Import (it does once a file is chosen).
+      const importOk = page.locator('#red-ui-clipboard-dialog-ok:not([disabled])');
+      for (let attempt = 0; attempt < 5 && !(await importOk.count()); attempt++) {
+        await library.locator('.red-ui-treeList-label', { hasText: label }).first().click();
+        await importOk.waitFor({ timeout: 2_000 }).catch(() => undefined);
+      }
       await browser.shot(`05-import-${slug(label)}`);
       await page.click('#red-ui-clipboard-dialog-ok');
       // A second example shares the connection: Node-RED asks; "Import copy" reuses the connection.

@@ -36,7 +36,7 @@ describe('sidebar core: recent work orders and the filtered audit log', () => {
     assert.match(failed[0].errorMessage ?? '', /BMXAA2661E/);
     const ok = h.outbox.auditFiltered({ outcome: 'ok' });
     assert.ok(ok.length >= 3 && ok.every((a) => a.errorClass === null), JSON.stringify(ok));
-    assert.deepEqual(h.outbox.auditFiltered({ eventId: 'ev-1' }).map((a) => a.call), ['updateWorkOrder', 'createWorkOrder']);
+    assert.deepEqual(h.outbox.auditFiltered({ eventId: 'ev-1' }).map((a) => a.call), ['updateWorkOrder', 'createWorkOrder', 'findByReference']); // newest first; every create asks by reference first (issue 14 item 1)
     const all = h.outbox.auditFiltered();
     assert.ok(all[0].id > all[all.length - 1].id, 'newest first');
     assert.equal(h.outbox.auditFiltered({ since: all[0].at + 1 }).length, 0);
