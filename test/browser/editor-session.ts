@@ -7,7 +7,7 @@ import path from 'node:path';
 import { BUILD_ROOT } from '../../sim/paths';
 import { REPO_ROOT } from '../support/package';
 import { startChild, waitFor, type Child } from '../support/package-runtime';
-import { launch, type Browser } from './browser';
+import { findChromium, launch, loudSkipMessage, type Browser } from './browser';
 
 export interface EditorSession {
   url: string;
@@ -47,4 +47,25 @@ export async function openEditor(chromium: string, flows: object[], prefix: stri
   // The editor finishes drawing the flows after the palette; a dialog opened before may be closed by it.
   await browser.page.waitForTimeout(1500);
   return { url, browser, child, userDir, close: () => close(browser) };
+}
+
+/**
+ * The suite's editor session as mocha hooks: started before the first test (or the suite skipped with
+ * the loud banner when there is no chromium), closed after the last. Returns a getter for the tests.
+ */
+export function editorForSuite(suite: Mocha.Suite, flows: object[], prefix: string): () => EditorSession {
+  let session: EditorSession | undefined;
+  suite.beforeAll(async function () {
+    const chromium = findChromium();
+    if (!chromium) {
+      console.error(loudSkipMessage());
+      this.skip();
+    }
+    session = await openEditor(chromium as string, flows, prefix);
+  });
+  suite.afterAll(async () => { await session?.close(); });
+  return () => {
+    if (!session) throw new Error('the editor session is not open');
+    return session;
+  };
 }

@@ -2,8 +2,7 @@
 // before anything is added; bad rows are listed per row and nothing is appended; good rows go in.
 import assert from 'node:assert/strict';
 
-import { findChromium, loudSkipMessage } from './browser';
-import { openEditor, type EditorSession } from './editor-session';
+import { editorForSuite } from './editor-session';
 
 const ROW = { kind: 'exact', identifier: 'plant/p101/vib', assetId: 'PUMP-101', siteId: 'BEDFORD', location: 'AREA1/LINE2/PUMP-101', metric: 'vibration' };
 const FLOW = [
@@ -29,28 +28,18 @@ const CLASH = ['kind,identifier,assetId,siteId,location,metric', 'exact,plant/p1
 
 describe('browser: registry import checks every row before anything is added', function () {
   this.timeout(180_000);
-  const chromium = findChromium();
-  let s: EditorSession;
+  const session = editorForSuite(this, FLOW, 'mw-browser-reg-');
 
-  before(async function () {
-    if (!chromium) {
-      console.error(loudSkipMessage());
-      this.skip();
-    }
-    s = await openEditor(chromium as string, FLOW, 'mw-browser-reg-');
-  });
-  after(async () => { await s?.close(); });
-
-  const rowCount = (): Promise<number> => s.browser.page.locator('#mw-reg-rows tbody tr').count();
+  const rowCount = (): Promise<number> => session().browser.page.locator('#mw-reg-rows tbody tr').count();
   async function paste(text: string): Promise<void> {
-    const { page } = s.browser;
+    const { page } = session().browser;
     if (!(await page.locator('#mw-reg-import-text').isVisible())) await page.click('#mw-reg-import-open');
     await page.fill('#mw-reg-import-text', text);
     await page.click('#mw-reg-import-append');
   }
 
   it('bad rows: per-row errors, nothing appended; a clash with a row in the table too; good rows: appended', async () => {
-    const { page } = s.browser;
+    const { page } = session().browser;
     await page.evaluate(() => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor's global RED
       (window as any).RED.editor.editConfig('', 'mw-asset-registry', 'reg-import');
@@ -70,7 +59,7 @@ describe('browser: registry import checks every row before anything is added', f
     assert.doesNotMatch(text, /line 5/, 'the good row has no error');
     assert.equal(await rowCount(), 1, 'nothing appended, not even the good row');
     assert.equal(await page.inputValue('#mw-reg-import-text'), BAD, 'the text stays to be fixed');
-    console.log(`    ${await s.browser.shot('registry-import-refused')}`);
+    console.log(`    ${await session().browser.shot('registry-import-refused')}`);
 
     await paste(CLASH);
     await page.locator('.mw-import-refused').waitFor({ timeout: 15_000 });
@@ -83,7 +72,7 @@ describe('browser: registry import checks every row before anything is added', f
     assert.match(await page.locator('#mw-reg-errors').innerText(), /No problems found/);
     const assets = await page.locator('#mw-reg-rows tbody tr td:nth-child(4)').allInnerTexts();
     assert.deepEqual(assets, ['PUMP-101 @ BEDFORD', 'PUMP-102 @ BEDFORD', 'PUMP-105 @ BEDFORD']);
-    console.log(`    ${await s.browser.shot('registry-import-appended')}`);
+    console.log(`    ${await session().browser.shot('registry-import-appended')}`);
 
     await page.click('#node-config-dialog-ok');
     const saved = await page.evaluate(() => {
@@ -91,6 +80,6 @@ describe('browser: registry import checks every row before anything is added', f
       return ((window as any).RED.nodes.node('reg-import').rows as Array<{ assetId: string }>).map((r) => r.assetId);
     });
     assert.deepEqual(saved, ['PUMP-101', 'PUMP-102', 'PUMP-105']);
-    assert.deepEqual(s.browser.errors, []);
+    assert.deepEqual(session().browser.errors, []);
   });
 });

@@ -2,8 +2,7 @@
 // by the runtime's own engine shows where an alarm raises and clears; an edited rule changes it.
 import assert from 'node:assert/strict';
 
-import { findChromium, loudSkipMessage } from './browser';
-import { openEditor, type EditorSession } from './editor-session';
+import { editorForSuite } from './editor-session';
 
 const RULES = { classes: { pump: [{ id: 'temp-high', metric: 'temp', limits: { H: { value: 80, severity: 'high' } }, deadband: 2, onDelay: { seconds: 2 } }] } };
 const FLOW = [
@@ -13,20 +12,10 @@ const FLOW = [
 
 describe('browser: mw-threshold preview plays a series through the rules', function () {
   this.timeout(180_000);
-  const chromium = findChromium();
-  let s: EditorSession;
-
-  before(async function () {
-    if (!chromium) {
-      console.error(loudSkipMessage());
-      this.skip();
-    }
-    s = await openEditor(chromium as string, FLOW, 'mw-browser-th-');
-  });
-  after(async () => { await s?.close(); });
+  const session = editorForSuite(this, FLOW, 'mw-browser-th-');
 
   it('shows a raise and a clear; after the limit is edited to 90 the same series raises nothing', async () => {
-    const { page } = s.browser;
+    const { page } = session().browser;
     await page.evaluate(() => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor's global RED
       const RED = (window as any).RED;
@@ -45,7 +34,7 @@ describe('browser: mw-threshold preview plays a series through the rules', funct
     assert.match(lines[0], /^12 s: raised H \(rule temp-high, value 85, limit 80\)/);
     assert.match(lines[1], /^40 s: cleared H/);
     await page.locator('#mw-threshold-preview-result').scrollIntoViewIfNeeded();
-    console.log(`    ${await s.browser.shot('threshold-preview')}`);
+    console.log(`    ${await session().browser.shot('threshold-preview')}`);
 
     // The preview runs the rules as edited in the dialog, not the deployed ones.
     await page.evaluate((rules) => {
@@ -56,6 +45,6 @@ describe('browser: mw-threshold preview plays a series through the rules', funct
     await page.click('#mw-threshold-preview');
     await page.locator('#mw-threshold-preview-result:has-text("No alarm in these 6 points")').waitFor({ timeout: 15_000 });
     await page.click('#node-dialog-cancel');
-    assert.deepEqual(s.browser.errors, []);
+    assert.deepEqual(session().browser.errors, []);
   });
 });

@@ -2,8 +2,7 @@
 // changed in the table is deployed and a reading sent over HTTP raises the alarm at the new limit.
 import assert from 'node:assert/strict';
 
-import { findChromium, loudSkipMessage } from './browser';
-import { openEditor, type EditorSession } from './editor-session';
+import { editorForSuite } from './editor-session';
 
 const RULES = { classes: { pump: [{ id: 'temp-high', metric: 'temp', limits: { H: { value: 80, severity: 'high' } }, reAlarm: { seconds: 3600 } }] } };
 const FLOW = [
@@ -26,20 +25,10 @@ const reading = (value: number): object => ({
 
 describe('browser: mw-threshold rule table edits the deployed rules', function () {
   this.timeout(180_000);
-  const chromium = findChromium();
-  let s: EditorSession;
-
-  before(async function () {
-    if (!chromium) {
-      console.error(loudSkipMessage());
-      this.skip();
-    }
-    s = await openEditor(chromium as string, FLOW, 'mw-browser-rt-');
-  });
-  after(async () => { await s?.close(); });
+  const session = editorForSuite(this, FLOW, 'mw-browser-rt-');
 
   it('marks text in the H value invalid; H changed to 90 is deployed: 85 raises nothing, 95 raises H at limit 90', async () => {
-    const { page } = s.browser;
+    const { page } = session().browser;
     await page.evaluate(() => {
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor's global RED
       const RED = (window as any).RED;
@@ -63,13 +52,13 @@ describe('browser: mw-threshold rule table edits the deployed rules', function (
     await page.click('#mw-threshold-view-form');
     assert.equal(await h.inputValue(), '90');
     await h.scrollIntoViewIfNeeded();
-    console.log(`    ${await s.browser.shot('threshold-rule-table')}`);
+    console.log(`    ${await session().browser.shot('threshold-rule-table')}`);
     await page.click('#node-dialog-ok');
     await page.click('#red-ui-header-button-deploy');
     await page.locator('.red-ui-notification:has-text("Successfully deployed")').first().waitFor({ timeout: 15_000 });
 
     const post = async (v: number): Promise<void> => {
-      const r = await fetch(`${s.url}/api/th-reading`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(reading(v)) });
+      const r = await fetch(`${session().url}/api/th-reading`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(reading(v)) });
       assert.equal(r.status, 200);
     };
     await page.evaluate(() => {
@@ -81,6 +70,6 @@ describe('browser: mw-threshold rule table edits the deployed rules', function (
     await page.locator('.red-ui-debug-msg:has-text("raised H at 95 limit 90")').first().waitFor({ timeout: 15_000 });
     const shown = await page.locator('.red-ui-debug-msg').allInnerTexts();
     assert.equal(shown.filter((t) => /raised/.test(t)).length, 1, shown.join('\n'));
-    assert.deepEqual(s.browser.errors, []);
+    assert.deepEqual(session().browser.errors, []);
   });
 });
