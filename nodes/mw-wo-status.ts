@@ -4,6 +4,7 @@
 // committed to the node's SQLite file before the CMMS gets its 2xx and before it is emitted.
 import type { Request, Response } from 'express';
 import { isCmmsError } from './core/cmms/errors';
+import { FINISHED_WORK_ORDER_STATES } from './core/contracts';
 import { stockTable, type StatusDialect } from './core/wo-status/normalise';
 import { nextPollDelay, Poller } from './core/wo-status/poller';
 import { StatusService, type WebhookAnswer } from './core/wo-status/service';
@@ -80,6 +81,15 @@ export = function (RED: NodeAPI): void {
         service.emitted(seq);
         // The sidebar's work-order list shows the last status of each work order of this connection.
         if (conn) woStatuses.record(conn.id, status);
+        // A finished work order of this connection takes no more joining episodes (mw-work-order's
+        // "one work order per asset"): the outbox learns it here, without wiring the status back.
+        if (conn && FINISHED_WORK_ORDER_STATES.has(status.status)) {
+          try {
+            conn.outbox().workOrderFinished(status.workOrderId, status.eventIds ?? []);
+          } catch (e) {
+            node.warn(e instanceof Error ? e.message : String(e));
+          }
+        }
       }
       if (batch.length === EMIT_BATCH) emitTimer = setImmediate(drain);
       scheduleStatus();

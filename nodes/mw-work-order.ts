@@ -2,9 +2,10 @@
 // connection's durable outbox before the message is acknowledged; delivery, retries and the
 // lookup-before-resend happen in the outbox, and results come back here to be sent on.
 import type { MaintenanceEvent } from './core/contracts';
-import { validateMaintenanceEvent, type WorkOrderResult } from './core/contracts';
+import { FINISHED_WORK_ORDER_STATES, validateMaintenanceEvent, validateWorkOrderStatus, type WorkOrderResult } from './core/contracts';
 import { parseWorkOrderSettings, type WorkOrderNodeSettings } from './core/work-order/settings';
-import { assetKey, planFor } from './core/work-order/plan';
+import { assetKey, planFor, ruleFamily } from './core/work-order/plan';
+import { joinedNote } from './core/work-order/body';
 import type { EnqueueResult, Outbox, OutboxResult } from './core/outbox';
 import type { CmmsConnection } from './lib/cmms-connection';
 import { onClose } from './lib/close';
@@ -244,6 +245,20 @@ export = function (RED: NodeAPI): void {
         done(new Error(message));
         return;
       }
+      const p = msg.payload as Record<string, unknown> | null;
+      if (p && typeof p === 'object' && 'workOrderId' in p && 'cmmsStatus' in p) {
+        // A work-order status (mw-wo-status wired back): a finished work order takes no more
+        // joining episodes. Nothing is sent; the status is data, not an event.
+        const st = validateWorkOrderStatus(p);
+        if (!st.ok) {
+          reject(send, msg, { eventId: null, outcome: 'rejected', reason: 'invalid', errors: st.errors });
+          done(new Error(RED._('mw-work-order.errors.invalid-event', { errors: st.errors.join('; ') })));
+          return;
+        }
+        if (FINISHED_WORK_ORDER_STATES.has(st.value.status)) box().workOrderFinished(st.value.workOrderId, st.value.eventIds ?? (st.value.eventId ? [st.value.eventId] : []));
+        done();
+        return;
+      }
       const checked = validateMaintenanceEvent(msg.payload);
       if (!checked.ok) {
         const eventId = typeof (msg.payload as { eventId?: unknown } | null)?.eventId === 'string' ? (msg.payload as { eventId: string }).eventId : null;
@@ -279,6 +294,7 @@ export = function (RED: NodeAPI): void {
         const r = outbox.enqueue({
           action: plan.action, eventId: event.eventId, assetKey: assetKey(event), nodeId: node.id,
           body, event, occurredAt: event.occurredAt, shadow: options.shadow,
+          onePer: options.onePer, family: ruleFamily(event), joinBody: { note: joinedNote(event) },
         });
         reply(send, msg, event, r);
       } catch (e) {

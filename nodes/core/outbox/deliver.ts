@@ -87,11 +87,13 @@ class Recorder {
 }
 
 async function resolveWorkOrder(row: ItemRow, d: DeliverDeps, rec: Recorder): Promise<WorkOrderRef | 'wait' | null> {
-  const create = d.createFor(row.event_id);
+  // An episode that joined another event's work order changes that one (schema 4's target_event_id).
+  const reference = row.target_event_id ?? row.event_id;
+  const create = d.createFor(reference);
   if (create?.state === 'sent' && create.work_order_id) return { id: create.work_order_id, href: create.href };
   if (create && (create.state === 'pending' || create.state === 'inflight' || create.state === 'retry-wait')) return 'wait';
   // No create here (pruned, dead, or made elsewhere): the CMMS knows the work order by our reference.
-  const found = await rec.call('findByReference', () => d.client.findByReference(row.event_id), (w) => (w ? 'found' : 'not-found'));
+  const found = await rec.call('findByReference', () => d.client.findByReference(reference), (w) => (w ? 'found' : 'not-found'));
   return found ? { id: found.id, href: found.href } : null;
 }
 
@@ -119,7 +121,7 @@ export async function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
     if (!target) {
       return {
         kind: 'dead', reason: 'no-work-order', audit: rec.entries,
-        message: `no work order exists for event ${row.event_id}, so its ${row.action} cannot be applied; replay the create first`,
+        message: `no work order exists for event ${row.target_event_id ?? row.event_id}, so its ${row.action} cannot be applied; replay the create first`,
       };
     }
     if (row.action === 'close') {

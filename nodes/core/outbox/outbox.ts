@@ -103,8 +103,12 @@ export class Outbox {
     const shadow = input.shadow ?? s.shadow;
     const create = input.action === 'create';
     let itemId: number;
+    let action = input.action;
     try {
-      const body = JSON.stringify(input.body);
+      const joined = this.joinTarget(input, shadow);
+      if (joined && 'dup' in joined) return this.duplicate(joined.dup, shadow);
+      action = joined?.action ?? input.action;
+      const body = JSON.stringify(joined?.body ?? input.body);
       const event = JSON.stringify(input.event ?? null);
       const bytes = itemBytes(body, event);
       if (store.held.rows + 1 > s.maxRows || store.held.bytes + bytes > s.maxBytes) {
@@ -116,12 +120,14 @@ export class Outbox {
       }
       // The unique index on creates is the dedupe check: no lookup before the insert, which is the
       // usual case; a conflict means the event is already here, and only then is it read.
+      const joining = create && joined !== null;
       const inserted = store.insert({
-        eventId: input.eventId, action: input.action, connection: s.connection, assetKey: input.assetKey, nodeId: input.nodeId,
+        eventId: input.eventId, action, connection: s.connection, assetKey: input.assetKey, nodeId: input.nodeId,
         body, event, bytes, shadow, occurredAt: occurredMs(input.occurredAt, now), enqueuedAt: now, deadlineAt: now + s.deadlineMs,
+        targetEventId: joined?.target ?? null, family: create ? input.family ?? '' : null,
       }, create);
       if (inserted === null) {
-        const dup = store.createFor(input.eventId, shadow);
+        const dup = joining ? store.joinFor(input.eventId, shadow) : store.createFor(input.eventId, shadow);
         if (!dup) throw new Error(`event ${input.eventId} conflicts with a stored create that cannot be read back`);
         return this.duplicate(dup, shadow);
       }
@@ -140,11 +146,41 @@ export class Outbox {
       this.metrics.count('queued');
       this.signals.result({
         eventId: input.eventId, cmms: s.connection, workOrderId: null, href: null, outcome: 'queued', attempts: 0, latencyMs: null,
-        nodeId: input.nodeId, action: input.action, itemId,
+        nodeId: input.nodeId, action, itemId,
       });
     }
     delivery.pump();
     return { outcome: 'queued', itemId, waiting };
+  }
+
+  /**
+   * Whether the event's item goes to another event's work order: a create under "one work order
+   * per asset" that finds the asset's work order open becomes a joining note; a later change of an
+   * event that joined goes to the same work order (its close only as a note: the other episodes'
+   * work is not over). `dup` when the event already joined (a repeat of the raise).
+   */
+  private joinTarget(input: EnqueueInput, shadow: boolean): { action: EnqueueInput['action']; body: Record<string, unknown>; target: string } | { dup: ItemRow } | null {
+    const store = this.file.get();
+    if (input.action !== 'create') {
+      const joined = store.joinFor(input.eventId, shadow);
+      if (!joined?.target_event_id) return null;
+      return { action: input.action === 'close' ? 'note' : input.action, body: input.action === 'close' ? { note: input.body.note ?? '' } : input.body, target: joined.target_event_id };
+    }
+    if (!input.onePer || input.onePer === 'episode' || !input.joinBody) return null;
+    const joined = store.joinFor(input.eventId, shadow);
+    if (joined) return { dup: joined };
+    // Its own create already stored (made while the policy was "per episode"): that one answers.
+    if (store.createFor(input.eventId, shadow)) return null;
+    const open = store.openCreateFor(input.assetKey, input.onePer === 'asset-family' ? input.family ?? '' : null, shadow);
+    return open ? { action: 'note', body: input.joinBody, target: open.event_id } : null;
+  }
+
+  /**
+   * The work order is done, closed or cancelled (a status from mw-wo-status, or fed into
+   * mw-work-order): the next episode of its asset makes a new work order. Returns the creates marked.
+   */
+  workOrderFinished(workOrderId: string | null, eventIds: readonly string[] = []): number {
+    return this.file.get().finishWorkOrder(workOrderId, eventIds);
   }
 
   private duplicate(dup: ItemRow, shadow: boolean): EnqueueResult {

@@ -53,6 +53,8 @@ export function salvage(movedTo: string, store: Store, now: number): Salvaged {
           eventId: row.event_id, action: row.action, connection: row.connection, assetKey: row.asset_key, nodeId: row.node_id,
           body: row.body, event: row.event, shadow: false, occurredAt: row.occurred_at, enqueuedAt: row.enqueued_at,
           deadlineAt: Math.max(row.deadline_at, now), bytes: row.bytes, ambiguous: row.action === 'create',
+          // Absent in files older than schema 4.
+          targetEventId: row.target_event_id ?? null, family: row.family ?? null,
         }, true);
         if (stored !== null) out.requeued += 1;
       } catch {

@@ -2,7 +2,7 @@
 // `audit` the log of every CMMS call. Bump SCHEMA_VERSION and add a step to MIGRATIONS for any change.
 import type { Database } from '../storage/sqlite';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 const V1 = `
 CREATE TABLE IF NOT EXISTS meta (
@@ -91,8 +91,26 @@ CREATE INDEX items_state ON items (state, id);
 CREATE UNIQUE INDEX items_create ON items (event_id, shadow) WHERE action = 'create';
 `;
 
+// One open work order per asset (mw-work-order's "one work order per" setting): an episode that
+// joins the asset's open work order is stored as a note whose target is the event that made it
+// (target_event_id; its work order is resolved at delivery, so the note can be queued before the
+// create is delivered). Creates record their rule family and whether their work order is finished
+// (done, closed or cancelled, from mw-wo-status or a status fed into mw-work-order). The index on
+// work_order_id serves marking a work order finished and mw-wo-status's linking back; it is partial,
+// so an enqueue (work_order_id still NULL) writes no page of it. The unique index on joining notes
+// keeps one per event (the dedupe key for an episode that became a note). No index serves "the
+// asset's open work order": it would cost a page on every create, and the lookup runs only under the
+// non-default setting, once per raised event, over the rows kept (delivered rows go after 7 days).
+const V4 = `
+ALTER TABLE items ADD COLUMN target_event_id TEXT;
+ALTER TABLE items ADD COLUMN family TEXT;
+ALTER TABLE items ADD COLUMN wo_finished INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX IF NOT EXISTS items_work_order ON items (work_order_id) WHERE work_order_id IS NOT NULL;
+CREATE UNIQUE INDEX IF NOT EXISTS items_join ON items (event_id, shadow) WHERE action = 'note' AND family IS NOT NULL;
+`;
+
 /** The SQL of each schema version's step; exported so tests can write files as older versions did. */
-export const MIGRATIONS: Readonly<Record<number, string>> = { 1: V1, 2: V2, 3: V3 };
+export const MIGRATIONS: Readonly<Record<number, string>> = { 1: V1, 2: V2, 3: V3, 4: V4 };
 
 /** Creates or upgrades the schema; refuses a file written by a newer version of the package. */
 export function migrate(db: Database): void {

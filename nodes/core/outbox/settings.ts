@@ -44,6 +44,7 @@ export function checkInput(i: EnqueueInput): void {
     if (typeof i[k] !== 'string' || i[k] === '') throw new TypeError(`an outbox item needs a non-empty ${k}`);
   }
   if (!i.body || typeof i.body !== 'object' || Array.isArray(i.body)) throw new TypeError('an outbox item body must be an object');
+  if (i.onePer !== undefined && !['episode', 'asset', 'asset-family'].includes(i.onePer)) throw new TypeError(`unknown grouping "${String(i.onePer)}" (episode, asset or asset-family)`);
 }
 
 export function fullMessage(s: Settings, held: Held, eventId: string): string {

@@ -31,6 +31,12 @@ export interface ItemRow {
   dead_reason: DeadReason | null;
   last_error: string | null;
   done_at: number | null;
+  /** A note of an episode that joined another event's work order: that event's id (schema 4). */
+  target_event_id: string | null;
+  /** On creates and joining notes: the rule family the episode belongs to (schema 4). */
+  family: string | null;
+  /** On creates: 1 once the work order is known to be done, closed or cancelled (schema 4). */
+  wo_finished: number;
 }
 
 export interface NewItem {
@@ -49,6 +55,10 @@ export interface NewItem {
   bytes: number;
   /** Replayed creates look the work order up before sending. */
   ambiguous?: boolean;
+  /** The event whose work order this item changes, when not its own (an episode joined it). */
+  targetEventId?: string | null;
+  /** Creates and joining notes: the rule family, for "one work order per asset and rule family". */
+  family?: string | null;
 }
 
 /** An audit row before the database gives it an id. */
@@ -89,9 +99,18 @@ export class Store {
     const p = (sql: string): Statement => db.prepare(sql);
     this.s = {
       insert: p(`INSERT INTO items (id, event_id, action, connection, asset_key, node_id, body, event, bytes, shadow, state,
-          occurred_at, enqueued_at, deadline_at, next_at, ambiguous)
+          occurred_at, enqueued_at, deadline_at, next_at, ambiguous, target_event_id, family)
         VALUES (@id, @eventId, @action, @connection, @assetKey, @nodeId, @body, @event, @bytes, @shadow, @state,
-          @occurredAt, @enqueuedAt, @deadlineAt, @enqueuedAt, @ambiguous)`),
+          @occurredAt, @enqueuedAt, @deadlineAt, @enqueuedAt, @ambiguous, @targetEventId, @family)`),
+      joinFor: p("SELECT * FROM items WHERE event_id = ? AND shadow = ? AND action = 'note' AND family IS NOT NULL"),
+      // The newest create of the asset (and family) whose work order is not known to be over: not
+      // finished, not dead, and not closed by this outbox's own close for its event.
+      openCreate: p(`SELECT * FROM items i WHERE action = 'create' AND wo_finished = 0 AND asset_key = @assetKey AND shadow = @shadow
+          AND state <> 'dead' AND (@family IS NULL OR family = @family)
+          AND NOT EXISTS (SELECT 1 FROM items c WHERE c.event_id = i.event_id AND c.action = 'close' AND c.target_event_id IS NULL AND c.state <> 'dead')
+        ORDER BY id DESC LIMIT 1`),
+      finishByWorkOrder: p("UPDATE items SET wo_finished = 1 WHERE work_order_id = ? AND action = 'create' AND wo_finished = 0"),
+      finishByEvent: p("UPDATE items SET wo_finished = 1 WHERE event_id = ? AND action = 'create' AND wo_finished = 0"),
       createFor: p("SELECT * FROM items WHERE event_id = ? AND shadow = ? AND action = 'create'"),
       byId: p('SELECT * FROM items WHERE id = ?'),
       // Only ids and asset keys are read for the window; full rows only for the few picked.
@@ -202,11 +221,12 @@ export class Store {
       nodeId: item.nodeId, body: item.body, event: item.event, bytes, shadow: item.shadow ? 1 : 0,
       state: item.shadow ? 'shadow' : 'pending', occurredAt: item.occurredAt, enqueuedAt: item.enqueuedAt,
       deadlineAt: item.deadlineAt, ambiguous: item.ambiguous ? 1 : 0,
+      targetEventId: item.targetEventId ?? null, family: item.family ?? null,
     };
     try {
       this.s.insert.run(row);
     } catch (e) {
-      if (dedupe && item.action === 'create' && isUniqueViolation(e)) return null;
+      if (dedupe && (item.action === 'create' || (item.action === 'note' && item.family != null)) && isUniqueViolation(e)) return null;
       throw e;
     }
     this.nextId = id + 1;
@@ -218,6 +238,25 @@ export class Store {
 
   createFor(eventId: string, shadow: boolean): ItemRow | undefined {
     return this.s.createFor.get(eventId, shadow ? 1 : 0) as ItemRow | undefined;
+  }
+
+  /** The note by which an event's episode joined another event's work order, if it did. */
+  joinFor(eventId: string, shadow: boolean): ItemRow | undefined {
+    return this.s.joinFor.get(eventId, shadow ? 1 : 0) as ItemRow | undefined;
+  }
+
+  /** The create whose work order is open for the asset (and family, when given), newest first. */
+  openCreateFor(assetKey: string, family: string | null, shadow: boolean): ItemRow | undefined {
+    return this.s.openCreate.get({ assetKey, family, shadow: shadow ? 1 : 0 }) as ItemRow | undefined;
+  }
+
+  /** The work order is over: the creates that made it no longer take joining episodes. Returns the rows changed. */
+  finishWorkOrder(workOrderId: string | null, eventIds: readonly string[]): number {
+    return this.db.transaction(() => {
+      let n = workOrderId ? this.s.finishByWorkOrder.run(workOrderId).changes : 0;
+      for (const e of eventIds) n += this.s.finishByEvent.run(e).changes;
+      return n;
+    })();
   }
 
   byId(id: number): ItemRow | undefined {
@@ -398,6 +437,7 @@ export class Store {
         eventId: row.event_id, action: row.action, connection: row.connection, assetKey: row.asset_key,
         nodeId: row.node_id, body: row.body, event: row.event, shadow: false, occurredAt: row.occurred_at,
         enqueuedAt: now, deadlineAt, bytes: row.bytes, ambiguous: row.action === 'create',
+        targetEventId: row.target_event_id, family: row.family,
       });
     });
   }

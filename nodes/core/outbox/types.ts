@@ -43,7 +43,20 @@ export interface EnqueueInput {
   occurredAt: number | string;
   /** Record what would be sent, without sending. */
   shadow?: boolean;
+  /**
+   * For a create: one work order per `episode` (default: every raised event makes its own), per
+   * `asset`, or per `asset-family` (asset and rule family). With the last two, while a work order
+   * made for the asset (and family) is not known to be finished, the event joins it as a note
+   * (`joinBody`) instead of making a new one; its later changes go to that work order too.
+   */
+  onePer?: WorkOrderGrouping;
+  /** The rule family of the event (kind and metric); recorded on creates and joining notes. */
+  family?: string;
+  /** The note body `{ note }` used when the event joins an open work order. */
+  joinBody?: Record<string, unknown>;
 }
+
+export type WorkOrderGrouping = 'episode' | 'asset' | 'asset-family';
 
 export type EnqueueResult =
   | { outcome: 'queued'; itemId: number; /** True when it cannot be sent at once. */ waiting: boolean }

@@ -1,7 +1,7 @@
 // Read-only: which maintenance events a work order came from, for mw-wo-status's linking back.
-// The outbox already records the work-order id on every delivered item; this only reads it. There
-// is no index on work_order_id (one would cost a page per enqueue); the scan runs once per work
-// order that mw-wo-status has not linked yet, and it caches the answer in its own store.
+// The outbox already records the work-order id on every delivered item; this only reads it, through
+// the partial index on work_order_id (schema 4; no page at enqueue, where the id is still NULL).
+// mw-wo-status caches the answer in its own store.
 import type { Database, Statement } from '../storage/sqlite';
 
 export interface WorkOrderLinks {

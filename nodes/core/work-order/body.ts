@@ -133,3 +133,8 @@ export function escalationChange(dialect: DialectName, event: MaintenanceEvent, 
 export function clearedNote(event: MaintenanceEvent): string {
   return `Condition cleared: ${event.summary}\n\n${evidenceText(event)}`;
 }
+
+/** The note by which a new episode joins the asset's open work order ("one work order per asset"). */
+export function joinedNote(event: MaintenanceEvent): string {
+  return `Further problem on this asset (${event.level}, ${event.severity}): ${event.summary}\nEvent ${event.eventId}; this work order covers it.\n\n${evidenceText(event)}`;
+}

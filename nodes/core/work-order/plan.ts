@@ -25,6 +25,14 @@ export function planFor(event: MaintenanceEvent, dialect: DialectName, mapping: 
   }
 }
 
+/**
+ * The rule family for "one work order per asset and rule family": the kind and the metric, so the
+ * H, HH and rate-of-change rules of one bearing temperature are one family, its vibration another.
+ */
+export function ruleFamily(event: MaintenanceEvent): string {
+  return `${event.kind}/${event.metric}`;
+}
+
 /** Items of one asset are delivered in order; the key names the asset unambiguously across sites. */
 export function assetKey(event: MaintenanceEvent): string {
   return `${event.asset.siteId}/${event.asset.id}`;

@@ -4,6 +4,7 @@ import type { Severity } from '../contracts';
 import { LEGACY_REPORTED_BY, type MappingOptions } from './body';
 import type { DialectName } from '../cmms/types';
 import { checkPriorityTable, normalisePriority } from '../cmms/priority';
+import type { WorkOrderGrouping } from '../outbox/types';
 
 /** `complete`: Maximo COMP, ServiceNow Resolved, MaintainX DONE; `close`: Maximo CLOSE, ServiceNow Closed (MaintainX DONE). */
 export type ClearedAction = 'ignore' | 'note' | 'complete' | 'close';
@@ -19,6 +20,8 @@ export interface WorkOrderNodeSettings {
   reportedBy?: string;
   bodyExpression?: string;
   shadow?: boolean;
+  /** One work order per episode (default), per asset, or per asset and rule family. */
+  onePer?: WorkOrderGrouping;
 }
 
 export interface WorkOrderOptions {
@@ -27,6 +30,7 @@ export interface WorkOrderOptions {
   /** A JSONata expression over { event, body, dialect } whose result replaces the body; empty = none. */
   bodyExpression: string | null;
   shadow: boolean;
+  onePer: WorkOrderGrouping;
 }
 
 const priorityCell = { type: 'string', maxLength: 40 } as const;
@@ -45,6 +49,7 @@ const schema = {
     reportedBy: { type: 'string', maxLength: 100 },
     bodyExpression: { type: 'string', maxLength: 50_000 },
     shadow: { type: 'boolean' },
+    onePer: { enum: ['episode', 'asset', 'asset-family'] },
   },
 } as const;
 
@@ -90,6 +95,15 @@ export function parseWorkOrderSettings(raw: unknown, dialect?: DialectName): { o
       },
       bodyExpression: s.bodyExpression?.trim() || null,
       shadow: s.shadow === true,
+      onePer: migrate(s).onePer,
     },
   };
+}
+
+/**
+ * Settings of flows saved before a setting existed: `onePer` absent means one work order per
+ * episode, as every earlier version did.
+ */
+export function migrate(s: WorkOrderNodeSettings): WorkOrderNodeSettings & { onePer: WorkOrderGrouping } {
+  return { ...s, onePer: s.onePer ?? 'episode' };
 }
