@@ -112,6 +112,26 @@ describe('mw-work-order: one work order per asset', function () {
     assert.equal(joinNotes(sim.workOrders('maximo').find((w) => w.id !== first.id)?.fields ?? {}).length, 1);
   });
 
+  it('per asset: mw-wo-status on the same connection (not wired back) ends the work order by itself', async () => {
+    await helper.load([...modules(), nodeModule('mw-wo-status') as NodeModule], [
+      ...flow({ onePer: 'asset' }),
+      { id: 'wos1', type: 'mw-wo-status', cmms: 'conn1', mode: 'poll', pollInterval: 3600, wires: [['statuses']] },
+      { id: 'statuses', type: 'helper' },
+    ] as never, creds);
+    await run([raised('temp-h', 'bearing-temperature'), raised('vib-h', 'vibration')]);
+    const [first] = sim.workOrders('maximo');
+    assert.equal(sim.workOrders('maximo').length, 1);
+    sim.setStatus('maximo', first.id, 'COMP');
+    const statuses = helper.getNode('statuses') as unknown as EventEmitter;
+    const done = new Promise<void>((resolve) => statuses.on('input', (m: { payload: { workOrderId?: string; status?: string } }) => {
+      if (m.payload.workOrderId === first.id && m.payload.status === 'done') resolve();
+    }));
+    (helper.getNode('wos1') as Node).receive({ topic: 'poll' } as never);
+    await done;
+    await run([raised('amps-h', 'motor-current')]);
+    assert.equal(sim.workOrders('maximo').length, 2, 'the episode after the done status opens a new work order');
+  });
+
   it('per asset and rule family: the same metric joins, another metric makes its own work order', async () => {
     await helper.load(modules(), flow({ onePer: 'asset-family' }), creds);
     await run([raised('vib-h', 'vibration'), raised('vib-roc', 'vibration', { level: 'ROC' }), raised('temp-h', 'bearing-temperature')]);
