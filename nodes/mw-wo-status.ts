@@ -85,7 +85,8 @@ export = function (RED: NodeAPI): void {
         // "one work order per asset"): the outbox learns it here, without wiring the status back.
         if (conn && FINISHED_WORK_ORDER_STATES.has(status.status)) {
           try {
-            conn.outbox().workOrderFinished(status.workOrderId, status.eventIds ?? []);
+            const at = Date.parse(String(status.changedAt));
+            conn.outbox().workOrderFinished(status.workOrderId, status.eventIds ?? [], Number.isFinite(at) ? at : undefined);
           } catch (e) {
             node.warn(e instanceof Error ? e.message : String(e));
           }

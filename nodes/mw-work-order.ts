@@ -169,7 +169,7 @@ export = function (RED: NodeAPI): void {
         case 'dead-letters': payload = outbox.admin.deadLetters({ limit: 1000 }).filter((d) => d.nodeId === node.id); break;
         case 'export-dead-letters': payload = ownLines(outbox.admin.exportDeadLetters()); break;
         case 'export-shadow': payload = ownLines(outbox.admin.exportShadow()); break;
-        case 'metrics': payload = outbox.getMetrics(); break;
+        case 'metrics': payload = { ...outbox.getMetrics(), loop: outbox.loopKpis() }; break;
       }
       send([{ ...msg, payload } as NodeMessage, null]);
       scheduleStatus();
@@ -255,7 +255,10 @@ export = function (RED: NodeAPI): void {
           done(new Error(RED._('mw-work-order.errors.invalid-event', { errors: st.errors.join('; ') })));
           return;
         }
-        if (FINISHED_WORK_ORDER_STATES.has(st.value.status)) box().workOrderFinished(st.value.workOrderId, st.value.eventIds ?? (st.value.eventId ? [st.value.eventId] : []));
+        if (FINISHED_WORK_ORDER_STATES.has(st.value.status)) {
+          const at = Date.parse(String(st.value.changedAt));
+          box().workOrderFinished(st.value.workOrderId, st.value.eventIds ?? (st.value.eventId ? [st.value.eventId] : []), Number.isFinite(at) ? at : undefined);
+        }
         done();
         return;
       }

@@ -2,7 +2,7 @@
 // `mw-outbox.read`, changes `mw-outbox.write` (as core's debug.write / inject.write). The editor
 // calls them with relative URLs, so they work behind httpAdminRoot and adminAuth.
 import type { Request, Response } from 'express';
-import type { Outbox } from '../core/outbox';
+import { KPI_GROUPINGS, type KpiGrouping, type Outbox } from '../core/outbox';
 import type { NodeAPI } from './red';
 import { errorMessage } from '../core/error-message';
 
@@ -56,7 +56,24 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup, prefix = OUTB
   };
 
   const p = prefix;
-  RED.httpAdmin.get(`${p}/:id/metrics`, read, withOutbox((box, _req, res) => { res.json(box.getMetrics()); }));
+  // `loop`: the loop KPIs per asset group (?by=class|workGroup|area|site|asset, ?since=ms or ISO time).
+  RED.httpAdmin.get(`${p}/:id/metrics`, read, withOutbox((box, req, res) => {
+    const by = String(req.query.by ?? 'class');
+    if (!KPI_GROUPINGS.includes(by as KpiGrouping)) {
+      res.status(400).json({ error: `by must be one of ${KPI_GROUPINGS.join(', ')}` });
+      return;
+    }
+    let since: number | undefined;
+    if (req.query.since !== undefined) {
+      const raw = String(req.query.since);
+      since = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
+      if (!Number.isFinite(since)) {
+        res.status(400).json({ error: 'since must be a time in ms since 1970 or an ISO 8601 time' });
+        return;
+      }
+    }
+    res.json({ ...box.getMetrics(), loop: box.loopKpis({ by: by as KpiGrouping, since }) });
+  }));
   RED.httpAdmin.get(`${p}/:id/queue`, read, withOutbox((box, req, res) => {
     const state = String(req.query.state ?? 'pending');
     if (!['pending', 'inflight', 'retry-wait', 'sent'].includes(state)) {

@@ -93,6 +93,17 @@ describe('mw-work-order: one work order per asset', function () {
     assert.equal(again.get(events[2].eventId)?.payload.outcome, 'existing');
     assert.equal(joinNotes(sim.workOrders('maximo')[0].fields).length, 2);
     assert.equal(sim.workOrders('maximo').length, 1);
+
+    // The loop KPIs in the metrics admin route: one open work order for the asset, two joined episodes.
+    const m = await helper.request().get('/mw-outbox/conn1/metrics?by=asset').expect(200);
+    const pump = (m.body.loop.groups as Array<Record<string, unknown>>).find((g) => g.group === 'BEDFORD/PUMP-101');
+    assert.ok(pump, JSON.stringify(m.body.loop));
+    assert.equal(pump.workOrders, 1);
+    assert.equal(pump.joinedEpisodes, 2);
+    assert.equal(pump.open, 1);
+    assert.equal((pump.alertToWorkOrderMs as { samples: number }).samples, 1);
+    await helper.request().get('/mw-outbox/conn1/metrics?by=colour').expect(400);
+    await helper.request().get('/mw-outbox/conn1/metrics?since=yesterday').expect(400);
   });
 
   it('per asset: once the work order is done (a status fed back), the next episode opens a new work order', async () => {

@@ -6,3 +6,4 @@ export { percentile } from './metrics';
 export * from './types';
 export type { WorkOrderLinks } from './work-order-links';
 export type { AuditFilter, RecentWorkOrder } from './recent';
+export { KPI_GROUPINGS, type KpiGrouping, type LoopKpis, type LoopKpiOptions, type GroupKpis } from './loop-kpis';

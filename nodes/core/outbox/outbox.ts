@@ -16,6 +16,7 @@ import { wrapStorageError } from './open';
 import { checkInput, fullMessage, occurredMs, settle, type Settings } from './settings';
 import { itemBytes, type ItemRow } from './store';
 import { workOrderLinks, type WorkOrderLinks } from './work-order-links';
+import { loopKpis, type LoopKpiOptions, type LoopKpis } from './loop-kpis';
 import { auditFiltered, recentWorkOrders, type AuditFilter, type RecentWorkOrder } from './recent';
 import {
   OutboxFullError, type AuditRecord, type CapacityEvent, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
@@ -179,8 +180,13 @@ export class Outbox {
    * The work order is done, closed or cancelled (a status from mw-wo-status, or fed into
    * mw-work-order): the next episode of its asset makes a new work order. Returns the creates marked.
    */
-  workOrderFinished(workOrderId: string | null, eventIds: readonly string[] = []): number {
-    return this.file.get().finishWorkOrder(workOrderId, eventIds);
+  workOrderFinished(workOrderId: string | null, eventIds: readonly string[] = [], at?: number): number {
+    return this.file.get().finishWorkOrder(workOrderId, eventIds, at ?? this.settings.now());
+  }
+
+  /** Read-only: the loop KPIs per asset group over the work orders this outbox still holds (loop-kpis.ts). */
+  loopKpis(options?: LoopKpiOptions): LoopKpis {
+    return loopKpis(this.file.get().db, { now: this.settings.now(), ...options });
   }
 
   private duplicate(dup: ItemRow, shadow: boolean): EnqueueResult {

@@ -95,7 +95,8 @@ CREATE UNIQUE INDEX items_create ON items (event_id, shadow) WHERE action = 'cre
 // joins the asset's open work order is stored as a note whose target is the event that made it
 // (target_event_id; its work order is resolved at delivery, so the note can be queued before the
 // create is delivered). Creates record their rule family and whether their work order is finished
-// (done, closed or cancelled, from mw-wo-status or a status fed into mw-work-order). The index on
+// (done, closed or cancelled, from mw-wo-status or a status fed into mw-work-order) and when, for
+// the loop KPIs (loop-kpis.ts). The index on
 // work_order_id serves marking a work order finished and mw-wo-status's linking back; it is partial,
 // so an enqueue (work_order_id still NULL) writes no page of it. The unique index on joining notes
 // keeps one per event (the dedupe key for an episode that became a note). No index serves "the
@@ -105,6 +106,7 @@ const V4 = `
 ALTER TABLE items ADD COLUMN target_event_id TEXT;
 ALTER TABLE items ADD COLUMN family TEXT;
 ALTER TABLE items ADD COLUMN wo_finished INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE items ADD COLUMN wo_finished_at INTEGER;
 CREATE INDEX IF NOT EXISTS items_work_order ON items (work_order_id) WHERE work_order_id IS NOT NULL;
 CREATE UNIQUE INDEX IF NOT EXISTS items_join ON items (event_id, shadow) WHERE action = 'note' AND family IS NOT NULL;
 `;

@@ -37,6 +37,8 @@ export interface ItemRow {
   family: string | null;
   /** On creates: 1 once the work order is known to be done, closed or cancelled (schema 4). */
   wo_finished: number;
+  /** On creates: when the work order was reported finished (the status's own time), ms. */
+  wo_finished_at: number | null;
 }
 
 export interface NewItem {
@@ -109,8 +111,8 @@ export class Store {
           AND state <> 'dead' AND (@family IS NULL OR family = @family)
           AND NOT EXISTS (SELECT 1 FROM items c WHERE c.event_id = i.event_id AND c.action = 'close' AND c.target_event_id IS NULL AND c.state <> 'dead')
         ORDER BY id DESC LIMIT 1`),
-      finishByWorkOrder: p("UPDATE items SET wo_finished = 1 WHERE work_order_id = ? AND action = 'create' AND wo_finished = 0"),
-      finishByEvent: p("UPDATE items SET wo_finished = 1 WHERE event_id = ? AND action = 'create' AND wo_finished = 0"),
+      finishByWorkOrder: p("UPDATE items SET wo_finished = 1, wo_finished_at = ? WHERE work_order_id = ? AND action = 'create' AND wo_finished = 0"),
+      finishByEvent: p("UPDATE items SET wo_finished = 1, wo_finished_at = ? WHERE event_id = ? AND action = 'create' AND wo_finished = 0"),
       createFor: p("SELECT * FROM items WHERE event_id = ? AND shadow = ? AND action = 'create'"),
       byId: p('SELECT * FROM items WHERE id = ?'),
       // Only ids and asset keys are read for the window; full rows only for the few picked.
@@ -251,10 +253,10 @@ export class Store {
   }
 
   /** The work order is over: the creates that made it no longer take joining episodes. Returns the rows changed. */
-  finishWorkOrder(workOrderId: string | null, eventIds: readonly string[]): number {
+  finishWorkOrder(workOrderId: string | null, eventIds: readonly string[], at: number): number {
     return this.db.transaction(() => {
-      let n = workOrderId ? this.s.finishByWorkOrder.run(workOrderId).changes : 0;
-      for (const e of eventIds) n += this.s.finishByEvent.run(e).changes;
+      let n = workOrderId ? this.s.finishByWorkOrder.run(at, workOrderId).changes : 0;
+      for (const e of eventIds) n += this.s.finishByEvent.run(at, e).changes;
       return n;
     })();
   }
