@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import { isCmmsError } from './core/cmms/errors';
 import { FINISHED_WORK_ORDER_STATES } from './core/contracts';
+import type { FinishedWorkOrder } from './core/outbox';
 import { stockTable, type StatusDialect } from './core/wo-status/normalise';
 import { nextPollDelay, Poller } from './core/wo-status/poller';
 import { StatusService, type WebhookAnswer } from './core/wo-status/service';
@@ -28,6 +29,13 @@ const STATUS_INTERVAL_MS = 500;
 const EMIT_BATCH = 100;
 /** How long the first webhook of a group waits for others to share its commit. */
 const GROUP_COMMIT_MS = 5;
+/**
+ * Processing of recorded bodies waits until webhooks have stopped arriving for this long (at most
+ * PROCESS_MAX_WAIT_MS): each processing and emitting pass is a commit (an fsync that holds the event
+ * loop), so during a burst they come in a few large batches instead of one pair per group commit.
+ */
+const PROCESS_QUIET_MS = 25;
+const PROCESS_MAX_WAIT_MS = 250;
 
 export = function (RED: NodeAPI): void {
   function MwWoStatusNode(this: Node<Credentials>, config: WoStatusNodeDef): void {
@@ -41,7 +49,9 @@ export = function (RED: NodeAPI): void {
     let pollTimer: NodeJS.Timeout | null = null;
     let statusTimer: NodeJS.Timeout | null = null;
     let emitTimer: NodeJS.Immediate | null = null;
-    let processTimer: NodeJS.Immediate | null = null;
+    let processTimer: ReturnType<typeof setTimeout> | null = null;
+    /** When the first body not yet processed was scheduled (for PROCESS_MAX_WAIT_MS). */
+    let processWaitingSince: number | null = null;
     let polling = false;
     let pollAgain = false;
     let failures = 0;
@@ -76,20 +86,25 @@ export = function (RED: NodeAPI): void {
       emitTimer = null;
       if (!service || closed) return;
       const batch = service.pending(EMIT_BATCH);
-      for (const { seq, status } of batch) {
+      const finished: FinishedWorkOrder[] = [];
+      for (const { status } of batch) {
         node.send({ topic: 'work-order-status', payload: status } as NodeMessage);
-        service.emitted(seq);
         // The sidebar's work-order list shows the last status of each work order of this connection.
         if (conn) woStatuses.record(conn.id, status);
-        // A finished work order of this connection takes no more joining episodes (mw-work-order's
-        // "one work order per asset"): the outbox learns it here, without wiring the status back.
-        if (conn && FINISHED_WORK_ORDER_STATES.has(status.status)) {
-          try {
-            const at = Date.parse(String(status.changedAt));
-            conn.outbox().workOrderFinished(status.workOrderId, status.eventIds ?? [], Number.isFinite(at) ? at : undefined);
-          } catch (e) {
-            node.warn(e instanceof Error ? e.message : String(e));
-          }
+        if (FINISHED_WORK_ORDER_STATES.has(status.status)) {
+          const at = Date.parse(String(status.changedAt));
+          finished.push({ workOrderId: status.workOrderId, eventIds: status.eventIds ?? [], at: Number.isFinite(at) ? at : undefined });
+        }
+      }
+      // One commit for the batch's marks (not one fsync per message: that held up the next answers).
+      service.emittedAll(batch.map((b) => b.seq));
+      // A finished work order of this connection takes no more joining episodes (mw-work-order's
+      // "one work order per asset"): the outbox learns it here, without wiring the status back.
+      if (conn && finished.length > 0) {
+        try {
+          conn.outbox().workOrdersFinished(finished);
+        } catch (e) {
+          node.warn(e instanceof Error ? e.message : String(e));
         }
       }
       if (batch.length === EMIT_BATCH) emitTimer = setImmediate(drain);
@@ -105,6 +120,7 @@ export = function (RED: NodeAPI): void {
      */
     function processRecorded(): void {
       processTimer = null;
+      processWaitingSince = null;
       if (!service || closed) return;
       let done: Map<number, number>;
       try {
@@ -115,11 +131,16 @@ export = function (RED: NodeAPI): void {
         return;
       }
       if ([...done.values()].some((n) => n > 0)) scheduleDrain();
-      if (done.size === EMIT_BATCH) processTimer = setImmediate(processRecorded);
+      if (done.size === EMIT_BATCH) processTimer = setTimeout(processRecorded, 0);
       scheduleStatus();
     }
+    /** Called at start and after each group commit: processes once the burst is quiet (or has waited long enough). */
     const scheduleProcess = (): void => {
-      if (processTimer === null && !closed) processTimer = setImmediate(processRecorded);
+      if (closed) return;
+      const now = Date.now();
+      processWaitingSince ??= now;
+      if (processTimer) clearTimeout(processTimer);
+      processTimer = setTimeout(processRecorded, Math.max(0, Math.min(PROCESS_QUIET_MS, processWaitingSince + PROCESS_MAX_WAIT_MS - now)));
     };
 
     if (!parsed.ok) {
@@ -251,7 +272,7 @@ export = function (RED: NodeAPI): void {
       route?.remove();
       for (const t of [pollTimer, statusTimer]) if (t) clearTimeout(t);
       if (emitTimer) clearImmediate(emitTimer);
-      if (processTimer) clearImmediate(processTimer);
+      if (processTimer) clearTimeout(processTimer);
       conn?.deregister(node);
       store?.close();
       store = null;

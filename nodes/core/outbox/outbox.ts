@@ -19,7 +19,7 @@ import { workOrderLinks, type WorkOrderLinks } from './work-order-links';
 import { loopKpis, type LoopKpiOptions, type LoopKpis } from './loop-kpis';
 import { auditFiltered, recentWorkOrders, type AuditFilter, type RecentWorkOrder } from './recent';
 import {
-  OutboxFullError, type AuditRecord, type CapacityEvent, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
+  OutboxFullError, type AuditRecord, type FinishedWorkOrder, type CapacityEvent, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
 } from './types';
 
 export class Outbox {
@@ -181,7 +181,14 @@ export class Outbox {
    * mw-work-order): the next episode of its asset makes a new work order. Returns the creates marked.
    */
   workOrderFinished(workOrderId: string | null, eventIds: readonly string[] = [], at?: number): number {
-    return this.file.get().finishWorkOrder(workOrderId, eventIds, at ?? this.settings.now());
+    return this.workOrdersFinished([{ workOrderId, eventIds, at }]);
+  }
+
+  /** Several at once, in one transaction (mw-wo-status hands over a drained batch). */
+  workOrdersFinished(list: readonly FinishedWorkOrder[]): number {
+    const store = this.file.get();
+    const now = this.settings.now();
+    return store.atomically(() => list.reduce((n, f) => n + store.finishWorkOrder(f.workOrderId, f.eventIds ?? [], f.at ?? now), 0));
   }
 
   /** Read-only: the loop KPIs per asset group over the work orders this outbox still holds (loop-kpis.ts). */

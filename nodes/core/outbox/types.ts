@@ -58,6 +58,14 @@ export interface EnqueueInput {
 
 export type WorkOrderGrouping = 'episode' | 'asset' | 'asset-family';
 
+/** A work order reported done, closed or cancelled: by its id, or by the events it was made for. */
+export interface FinishedWorkOrder {
+  workOrderId: string | null;
+  eventIds?: readonly string[];
+  /** When it finished (the status's own time), ms; default now. */
+  at?: number;
+}
+
 export type EnqueueResult =
   | { outcome: 'queued'; itemId: number; /** True when it cannot be sent at once. */ waiting: boolean }
   | { outcome: 'existing'; itemId: number; workOrderId: string; href: string | null }
