@@ -63,6 +63,8 @@ export = function (RED: NodeAPI): void {
     const options = settings.ok ? settings.value : null;
     const expression = options?.bodyExpression ? RED.util.prepareJSONataExpression(options.bodyExpression, node) : null;
     let lastOutcome = '';
+    /** The CMMS's words for the latest dead letter: beside the dead count, they say what to fix. */
+    let lastDeadReason = '';
     let linkDown = false;
 
     const box = (): Outbox => {
@@ -87,7 +89,7 @@ export = function (RED: NodeAPI): void {
       const counted = joinParts(countPart(RED, 'mw-work-order.status.pending', pending), countPart(RED, 'mw-work-order.status.dead', dead));
       // With dead letters the counts come first: the status is cut at its end, and the count of
       // letters waiting for a person matters more than the start of the last reason.
-      const summary = dead > 0 ? joinParts(counted, lastOutcome) : joinParts(lastOutcome, counted);
+      const summary = dead > 0 ? joinParts(counted, lastDeadReason || lastOutcome) : joinParts(lastOutcome, counted);
       const params = { count: shadow, last: lastOutcome, summary: summary || RED._('mw-work-order.status.ready') };
       if (!options.shadow && conn.missingSecrets.length > 0) return showStatus(RED, node, failed('mw-work-order.status.no-secret'));
       if (linkDown) return node.status({ ...conn.healthStatus(), text: fitStatus(joinParts(String(conn.healthStatus().text ?? ''), counted)) });
@@ -126,6 +128,7 @@ export = function (RED: NodeAPI): void {
           const reason = r.error || r.deadReason || '';
           node.warn(RED._('mw-work-order.warnings.dead-letter', { eventId: r.eventId, reason }));
           lastOutcome = `${RED._('mw-work-order.outcome.dead')}: ${reason}`;
+          lastDeadReason = reason;
         }
         if (r.outcome === 'dead') node.send([null, resultMessage(r)]);
         else node.send([resultMessage(r), null]);

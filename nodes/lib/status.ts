@@ -34,7 +34,9 @@ export function fitStatus(text: string, max = STATUS_MAX_CHARS): string {
 /** The status object for `spec`, translated in the catalogue of the module that owns `RED`. */
 export function renderStatus(RED: NodeAPI, spec: StatusSpec): NodeStatus {
   const translate = RED._ as (key: string, params?: Record<string, string | number>) => string;
-  return { fill: spec.fill, shape: spec.shape, text: fitStatus(translate(spec.key, spec.params)) };
+  const text = translate(spec.key, spec.params);
+  // A key with no translation comes back as the key itself: shown whole, so it can be looked up.
+  return { fill: spec.fill, shape: spec.shape, text: text === spec.key ? text : fitStatus(text) };
 }
 
 export const ok = (key: string, params?: StatusSpec['params']): StatusSpec => ({ fill: 'green', shape: 'dot', key, params });
