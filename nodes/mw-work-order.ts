@@ -12,6 +12,7 @@ import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
 import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { registerNode } from './lib/red';
+import { rejected } from './lib/reject';
 import { countPart, fitStatus, joinParts, failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
 import { errorMessage } from './core/error-message';
 
@@ -102,12 +103,17 @@ export = function (RED: NodeAPI): void {
     const scheduleStatus = (): void => status.schedule();
 
     function resultMessage(r: OutboxResult): NodeMessage {
-      return { topic: 'work-order', payload: toContract(r), action: r.action, itemId: r.itemId, ...(r.outcome === 'dead' ? { reason: r.deadReason, error: r.error } : {}) } as NodeMessage;
+      const base = { topic: 'work-order', payload: toContract(r), action: r.action, itemId: r.itemId };
+      if (r.outcome !== 'dead') return base as NodeMessage;
+      // A dead work order leaves on the reject output: the same msg.error shape as a rejection, with the CMMS's words.
+      const words = r.error ?? '';
+      return rejected({ ...base, reason: r.deadReason }, r.deadReason ?? 'dead', words, words ? [words] : []) as NodeMessage;
     }
 
     function reject(send: SendFn, msg: NodeMessageInFlow, rejection: Rejection): void {
-      send([null, { ...msg, payload: rejection, reason: rejection.reason } as NodeMessage]);
-      lastOutcome = RED._(`mw-work-order.outcome.${rejection.reason}`);
+      const reasonText = RED._(`mw-work-order.outcome.${rejection.reason}`);
+      send([null, rejected({ ...msg, payload: rejection, reason: rejection.reason }, rejection.reason, `${reasonText}: ${rejection.errors.join('; ')}`, rejection.errors) as NodeMessage]);
+      lastOutcome = reasonText;
       scheduleStatus();
     }
 
