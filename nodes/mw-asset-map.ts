@@ -10,6 +10,7 @@ import { ModbusFlow, type ModbusLink } from './core/assets/modbus-link';
 import { iso, mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';
 import type { RegistryService } from './core/assets/service';
 import { onClose } from './lib/close';
+import { rejected } from './lib/reject';
 import { containPayload, onInput } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, SendFn } from './lib/red';
 import { registerNode } from './lib/red';
@@ -48,6 +49,11 @@ interface Held {
  * through mw-threshold into mw-work-order's outbox; the block is named in payload.source.ref, so
  * they are dropped from the readings and exception messages.
  */
+/** One line for a person: the reason, the identifier and what was wrong (msg.error.message, done(err)). */
+function exceptionText(e: MapException): string {
+  return `${e.reason}: ${e.identifier ?? ''} ${e.errors.join('; ')}`.trim();
+}
+
 const PROTOCOL_PARTS = ['responseBuffer', 'input', 'modbusRequest'] as const;
 function dropProtocolParts(msg: NodeMessageInFlow): void {
   const m = msg as unknown as Record<string, unknown>;
@@ -185,7 +191,7 @@ export = function (RED: NodeAPI): void {
       if (result.kind === 'modbus') dropProtocolParts(msg);
       count(result, result.exceptions);
       if (result.failure !== undefined) counts.modbusErrors = (counts.modbusErrors ?? 0) + 1;
-      const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => ({ ...msg, payload: e, reason: e.reason }) as NodeMessage);
+      const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => rejected({ ...msg, payload: e, reason: e.reason }, e.reason, exceptionText(e), e.errors) as NodeMessage);
       let first: NodeMessage[] | NodeMessage | null = null;
       if (result.readings.length === 1) {
         // One asset: the message itself carries the readings on (no copy, as Node-RED does).
@@ -206,7 +212,7 @@ export = function (RED: NodeAPI): void {
       // A rejected message whose payload is huge, deep or unreadable reaches Catch nodes with a small
       // stand-in (Node-RED copies the message for them). Only when no reading reuses the message.
       if (bad.length > 0 && result.readings.length === 0) containPayload(msg);
-      if (bad.length > 0) done(new Error(bad.map((e) => `${e.reason}: ${e.identifier ?? ''} ${e.errors.join('; ')}`).join(' | ')));
+      if (bad.length > 0) done(new Error(bad.map(exceptionText).join(' | ')));
       else done();
     }
 

@@ -12,6 +12,7 @@ import type { MaintenanceEvent } from './core/contracts';
 import { kindOf, validateAssetReadings, validateWorkOrderResult, validateWorkOrderStatus, type WorkOrderResult, type WorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import { onClose } from './lib/close';
+import { rejected } from './lib/reject';
 import { readConfined } from './core/storage/confined-file';
 import { fileAccess, nodeDataFile } from './lib/files';
 import { controlOf, warnLegacyControl } from './lib/control';
@@ -192,9 +193,10 @@ export = function (RED: NodeAPI): void {
     }
 
     function reject(msg: NodeMessageInFlow, send: SendFn, done: DoneFn, r: Rejection): void {
-      send([null, null, { ...msg, reason: r.reason, errors: r.errors } as NodeMessage]);
       const key = r.reason === 'invalid-control' ? 'mw-threshold.errors.invalid-control' : r.reason === 'invalid-config' ? 'mw-threshold.errors.invalid-config' : 'mw-threshold.errors.invalid-input';
-      done(new Error(RED._(key, { errors: r.errors.join('; ') })));
+      const message = RED._(key, { errors: r.errors.join('; ') });
+      send([null, null, rejected({ ...msg, reason: r.reason, errors: r.errors }, r.reason, message, r.errors) as NodeMessage]);
+      done(new Error(message));
     }
 
     function control(topic: ControlTopic, msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void {

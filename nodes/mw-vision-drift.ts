@@ -13,6 +13,7 @@ import {
 } from './core/spc';
 import { ChartCache } from './core/spc/chart-cache';
 import { onClose } from './lib/close';
+import { rejected as rejectedMessage } from './lib/reject';
 import { readConfinedSync } from './core/storage/confined-file';
 import { fileAccess, nodeDataFile } from './lib/files';
 import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
@@ -223,9 +224,10 @@ export = function (RED: NodeAPI): void {
 
     function reject(send: SendFn, msg: NodeMessageInFlow, reason: string, errors: string[]): Error {
       rejected++;
-      send([null, null, { ...msg, reason, errors } as NodeMessage]);
+      const message = RED._('mw-vision-drift.errors.rejected', { reason, errors: errors.join('; ') });
+      send([null, null, rejectedMessage({ ...msg, reason, errors }, reason, message, errors) as NodeMessage]);
       scheduleStatus();
-      return new Error(RED._('mw-vision-drift.errors.rejected', { reason, errors: errors.join('; ') }));
+      return new Error(message);
     }
 
     function rebaseline(send: SendFn, msg: NodeMessageInFlow, filter: { assetId?: string; product?: string; characteristic?: string }, reason: string, atMs: number): void {

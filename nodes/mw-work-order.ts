@@ -12,7 +12,8 @@ import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
 import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { registerNode } from './lib/red';
-import { countPart, joinParts, failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
+import { rejected } from './lib/reject';
+import { countPart, fitStatus, joinParts, failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
 import { errorMessage } from './core/error-message';
 
 type WorkOrderNodeDef = NodeDef & WorkOrderNodeSettings;
@@ -23,8 +24,6 @@ type ControlTopic = (typeof CONTROL_TOPICS)[number];
 
 /** The status shows counts; recomputing them on every message would cost a query each. */
 const STATUS_INTERVAL_MS = 500;
-/** A status line is one short line under the node; the full reason is in the log and on output 2. */
-const STATUS_REASON_CHARS = 41;
 
 interface Rejection {
   eventId: string | null;
@@ -65,6 +64,8 @@ export = function (RED: NodeAPI): void {
     const options = settings.ok ? settings.value : null;
     const expression = options?.bodyExpression ? RED.util.prepareJSONataExpression(options.bodyExpression, node) : null;
     let lastOutcome = '';
+    /** The CMMS's words for the latest dead letter: beside the dead count, they say what to fix. */
+    let lastDeadReason = '';
     let linkDown = false;
 
     const box = (): Outbox => {
@@ -84,12 +85,15 @@ export = function (RED: NodeAPI): void {
         dead = m.dead;
         shadow = m.shadow;
       } catch {
-        return node.status(conn.healthStatus());
+        return node.status({ ...conn.healthStatus(), text: fitStatus(String(conn.healthStatus().text ?? '')) });
       }
       const counted = joinParts(countPart(RED, 'mw-work-order.status.pending', pending), countPart(RED, 'mw-work-order.status.dead', dead));
-      const params = { count: shadow, last: lastOutcome, summary: joinParts(lastOutcome, counted) || RED._('mw-work-order.status.ready') };
+      // With dead letters the counts come first: the status is cut at its end, and the count of
+      // letters waiting for a person matters more than the start of the last reason.
+      const summary = dead > 0 ? joinParts(counted, lastDeadReason || lastOutcome) : joinParts(lastOutcome, counted);
+      const params = { count: shadow, last: lastOutcome, summary: summary || RED._('mw-work-order.status.ready') };
       if (!options.shadow && conn.missingSecrets.length > 0) return showStatus(RED, node, failed('mw-work-order.status.no-secret'));
-      if (linkDown) return node.status({ ...conn.healthStatus(), text: joinParts(String(conn.healthStatus().text ?? ''), counted) });
+      if (linkDown) return node.status({ ...conn.healthStatus(), text: fitStatus(joinParts(String(conn.healthStatus().text ?? ''), counted)) });
       if (options.shadow) return showStatus(RED, node, idle('mw-work-order.status.shadow', params));
       if (dead > 0) return showStatus(RED, node, warning('mw-work-order.status.counts', params));
       showStatus(RED, node, ok('mw-work-order.status.counts', params));
@@ -99,12 +103,17 @@ export = function (RED: NodeAPI): void {
     const scheduleStatus = (): void => status.schedule();
 
     function resultMessage(r: OutboxResult): NodeMessage {
-      return { topic: 'work-order', payload: toContract(r), action: r.action, itemId: r.itemId, ...(r.outcome === 'dead' ? { reason: r.deadReason, error: r.error } : {}) } as NodeMessage;
+      const base = { topic: 'work-order', payload: toContract(r), action: r.action, itemId: r.itemId };
+      if (r.outcome !== 'dead') return base as NodeMessage;
+      // A dead work order leaves on the reject output: the same msg.error shape as a rejection, with the CMMS's words.
+      const words = r.error ?? '';
+      return rejected({ ...base, reason: r.deadReason }, r.deadReason ?? 'dead', words, words ? [words] : []) as NodeMessage;
     }
 
     function reject(send: SendFn, msg: NodeMessageInFlow, rejection: Rejection): void {
-      send([null, { ...msg, payload: rejection, reason: rejection.reason } as NodeMessage]);
-      lastOutcome = RED._(`mw-work-order.outcome.${rejection.reason}`);
+      const reasonText = RED._(`mw-work-order.outcome.${rejection.reason}`);
+      send([null, rejected({ ...msg, payload: rejection, reason: rejection.reason }, rejection.reason, `${reasonText}: ${rejection.errors.join('; ')}`, rejection.errors) as NodeMessage]);
+      lastOutcome = reasonText;
       scheduleStatus();
     }
 
@@ -124,7 +133,8 @@ export = function (RED: NodeAPI): void {
           // keeps the reason, so nobody has to open a collapsed debug message to learn why.
           const reason = r.error || r.deadReason || '';
           node.warn(RED._('mw-work-order.warnings.dead-letter', { eventId: r.eventId, reason }));
-          lastOutcome = `${RED._('mw-work-order.outcome.dead')}: ${reason.length > STATUS_REASON_CHARS ? `${reason.slice(0, STATUS_REASON_CHARS - 1)}…` : reason}`;
+          lastOutcome = `${RED._('mw-work-order.outcome.dead')}: ${reason}`;
+          lastDeadReason = reason;
         }
         if (r.outcome === 'dead') node.send([null, resultMessage(r)]);
         else node.send([resultMessage(r), null]);

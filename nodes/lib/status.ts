@@ -19,10 +19,24 @@ export function showStatus(RED: NodeAPI, node: Node, spec: StatusSpec): void {
   node.status(renderStatus(RED, spec));
 }
 
+/**
+ * A status is one line under the node, and flows place the next node about 200 px to the right: a
+ * longer line runs into it. Whole reasons go to the log and the outputs; the status keeps the start.
+ */
+export const STATUS_MAX_CHARS = 32;
+
+/** `text` cut to `max` characters (code points, so never half a surrogate pair) with a trailing "…". */
+export function fitStatus(text: string, max = STATUS_MAX_CHARS): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('').trimEnd()}…`;
+}
+
 /** The status object for `spec`, translated in the catalogue of the module that owns `RED`. */
 export function renderStatus(RED: NodeAPI, spec: StatusSpec): NodeStatus {
   const translate = RED._ as (key: string, params?: Record<string, string | number>) => string;
-  return { fill: spec.fill, shape: spec.shape, text: translate(spec.key, spec.params) };
+  const text = translate(spec.key, spec.params);
+  // A key with no translation comes back as the key itself: shown whole, so it can be looked up.
+  return { fill: spec.fill, shape: spec.shape, text: text === spec.key ? text : fitStatus(text) };
 }
 
 export const ok = (key: string, params?: StatusSpec['params']): StatusSpec => ({ fill: 'green', shape: 'dot', key, params });

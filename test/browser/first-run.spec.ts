@@ -45,6 +45,34 @@ function slug(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 60);
 }
 
+/**
+ * Our nodes' status lines that run into another node on the shown tab (screen rectangles of the
+ * status text and of every node's body): a status must be readable and leave its neighbour readable.
+ */
+async function statusOverlaps(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor's global RED
+    const RED = (window as any).RED;
+    const groups = Array.from(document.querySelectorAll<SVGGElement>('#red-ui-workspace-chart g.red-ui-flow-node-group'));
+    const bodies = groups.map((g) => ({ id: g.id, r: g.querySelector('rect.red-ui-flow-node')?.getBoundingClientRect() }));
+    const out: string[] = [];
+    for (const g of groups) {
+      const node = RED.nodes.node(g.id);
+      const label = g.querySelector<SVGTextElement>('.red-ui-flow-node-status-label');
+      if (!node || !String(node.type).startsWith('mw-') || !label || !label.textContent) continue;
+      const b = label.getBoundingClientRect();
+      for (const o of bodies) {
+        if (o.id === g.id || !o.r) continue;
+        if (b.right > o.r.left && b.left < o.r.right && b.bottom > o.r.top && b.top < o.r.bottom) {
+          const other = RED.nodes.node(o.id);
+          out.push(`${node.type} "${node.name || node.id}" status "${label.textContent}" runs into ${other?.type} "${other?.name || o.id}"`);
+        }
+      }
+    }
+    return out;
+  });
+}
+
 describe('browser: first run (npm start, editor, demo, examples, edit dialogs)', function () {
   this.timeout(240_000);
   const chromiumPath = findChromium();
@@ -109,6 +137,7 @@ describe('browser: first run (npm start, editor, demo, examples, edit dialogs)',
         if (n.unknown) problems.push(`${t.label}: ${n.type} is an unknown type`);
         if (n.fill === 'red') problems.push(`${t.label}: ${n.type} ${n.name ?? n.id} red status "${n.text}"`);
       }
+      for (const o of await statusOverlaps(page)) problems.push(`${t.label}: ${o}`);
     }
     for (const n of (await report(page)).filter((x) => !x.z)) if (!n.valid) problems.push(`config ${n.type} ${n.name ?? n.id} is invalid`);
     assert.deepEqual(problems, []);

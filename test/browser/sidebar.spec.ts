@@ -277,6 +277,13 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
       return n;
     });
     assert.ok(inked > 500, `only ${inked} pixels drawn`);
+    // The node's own status agrees with the chart: records arrived, so no "waiting for records".
+    const status = await page.waitForFunction((id) => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor's global RED
+      const text = (window as any).RED.nodes.node(id)?.status?.text as string | undefined;
+      return text && !/waiting/.test(text) ? text : false;
+    }, DRIFT, { timeout: 10_000 }).then((h) => h.jsonValue()).catch(() => 'still waiting');
+    assert.notEqual(status, 'still waiting');
     const file = await browser.shot('sidebar-06-spc-chart');
     console.log(`    ${file}`);
     // docs/sidebar.png (shown in the README) is the sidebar of this screenshot; MW_UPDATE_DOCS_SCREENSHOT=1 refreshes it.

@@ -1,4 +1,4 @@
-// mw-threshold's rule table in a real browser: a typed invalid value is marked invalid; the H value
+// mw-threshold's rule table in a real browser: a typed invalid value is marked invalid, and so is the node; the H value
 // changed in the table is deployed and a reading sent over HTTP raises the alarm at the new limit.
 import assert from 'node:assert/strict';
 
@@ -40,6 +40,24 @@ describe('browser: mw-threshold rule table edits the deployed rules', function (
     await h.fill('ninety');
     assert.equal(await h.evaluate((el) => el.classList.contains('input-error')), true);
     assert.match(await h.getAttribute('title') ?? '', /must be number/);
+    // Done with the red field: the node itself is invalid (Deploy would warn), and says which field.
+    await page.click('#node-dialog-ok');
+    // The tray slides out before the next dialog may open (same element ids in both).
+    await page.waitForFunction(() => document.querySelectorAll('.red-ui-tray').length === 0, undefined, { timeout: 15_000 });
+    const validity = await page.evaluate(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor's global RED
+      const n = (window as any).RED.nodes.node('rt-threshold');
+      return { valid: n.valid as boolean, errors: (n.validationErrors ?? []) as string[], rules: n.rules as string };
+    });
+    assert.equal(validity.valid, false, JSON.stringify(validity));
+    assert.match(validity.rules, /"ninety"/);
+    await page.evaluate(() => {
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor's global RED
+      const RED = (window as any).RED;
+      RED.editor.edit(RED.nodes.node('rt-threshold'));
+    });
+    await h.waitFor({ state: 'visible', timeout: 15_000 });
+    assert.equal(await h.inputValue(), 'ninety');
     await h.fill('90');
     assert.equal(await h.evaluate((el) => el.classList.contains('input-error')), false);
     // The JSON view shows the same rules, with the edit and the field the table has no column for.

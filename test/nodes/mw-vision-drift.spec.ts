@@ -103,6 +103,22 @@ describe('mw-vision-drift node', function () {
     assert.equal(out.events[0].topic, 'drift');
   });
 
+  it('the status leaves "waiting for records" once records arrive: learning, then monitoring', async () => {
+    await helper.load([drift()], flow());
+    const out = outputs();
+    const node = helper.getNode('vd1') as Node;
+    const shown: string[] = [];
+    const status = node.status.bind(node);
+    node.status = ((s: { text?: string }) => { shown.push(String(s.text)); return status(s as never); }) as typeof node.status;
+    const stream = new PartStream({ seed: 3 });
+    await feed(stream, 20, out);
+    for (let t = 0; !shown.includes('mw-vision-drift.status.learning') && t < 300; t++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(shown[shown.length - 1], 'mw-vision-drift.status.learning', shown.join(', '));
+    await feed(stream, 400, out);
+    for (let t = 0; shown[shown.length - 1] !== 'mw-vision-drift.status.monitoring' && t < 300; t++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(shown[shown.length - 1], 'mw-vision-drift.status.monitoring', shown.join(', '));
+  });
+
   it('sends invalid records to output 3 with the reasons and reports them to Catch, without stopping', async () => {
     await helper.load([drift()], flow());
     const out = outputs();

@@ -9,7 +9,7 @@ import type { Node, NodeAPI } from '../../nodes/lib/red';
 import { helper, nodeModule, withUserDir } from '../support/node-red';
 
 type NodeModule = (RED: NodeAPI) => void;
-type Msg = { topic?: string; payload: Record<string, unknown> & { outcome?: string; workOrderId?: string | null }; reason?: string; error?: string };
+type Msg = { topic?: string; payload: Record<string, unknown> & { outcome?: string; workOrderId?: string | null }; reason?: string; error?: { code: string; message: string; details: string[] } };
 
 const modules = (): NodeModule[] => [nodeModule('mw-cmms') as NodeModule, nodeModule('mw-work-order') as NodeModule];
 
@@ -151,7 +151,7 @@ describe('mw-work-order node', function () {
     wo.receive({ payload: e } as never);
     const dead = await out.next('failures', (m) => m.payload.outcome === 'dead');
     assert.equal(dead.reason, 'permanent');
-    assert.ok(dead.error && dead.error.length > 0);
+    assert.ok(dead.error && dead.error.message.length > 0);
     assert.equal(sim.workOrders('maximo').length, 0);
     sim.faults.remove(faultId);
 
@@ -191,15 +191,16 @@ describe('mw-work-order node', function () {
     wo.status = (st: unknown) => { statuses.push(st as { text?: string }); origStatus(st); };
     wo.receive({ payload: e } as never);
     const dead = await out.next('failures', (m) => m.payload.outcome === 'dead');
-    assert.ok(dead.error && dead.error.length > 0);
+    assert.ok(dead.error && dead.error.message.length > 0);
+    assert.equal(dead.error.code, dead.reason);
     assert.deepEqual(warnings, ['mw-work-order.warnings.dead-letter']);
     const params = translations.filter((t) => t.key === 'mw-work-order.warnings.dead-letter').map((t) => t.params);
-    assert.deepEqual(params, [{ eventId: e.eventId, reason: dead.error }]);
+    assert.deepEqual(params, [{ eventId: e.eventId, reason: dead.error.message }]);
     await new Promise((r) => setTimeout(r, 800));
     assert.equal(statuses[statuses.length - 1]?.text, 'mw-work-order.status.counts');
     const counts = translations.filter((t) => t.key === 'mw-work-order.status.counts');
     const last = String(counts[counts.length - 1]?.params?.last ?? '');
-    assert.ok(last.includes(dead.error.slice(0, 40)), `status "${last}" lacks the reason ${dead.error}`);
+    assert.ok(last.includes(dead.error.message.slice(0, 40)), `status "${last}" lacks the reason ${dead.error.message}`);
   });
 
   it('shadow mode records what would be sent, sends nothing, and exports it', async () => {

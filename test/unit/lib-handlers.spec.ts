@@ -4,7 +4,7 @@ import sinon from 'sinon';
 import { onClose } from '../../nodes/lib/close';
 import { onInput } from '../../nodes/lib/input';
 import type { Node } from '../../nodes/lib/red';
-import { busy, countPart, failed, joinParts, showStatus, throttledStatus } from '../../nodes/lib/status';
+import { busy, countPart, failed, fitStatus, joinParts, showStatus, STATUS_MAX_CHARS, throttledStatus } from '../../nodes/lib/status';
 
 /** Just enough of a node for the wrappers: an emitter with warn/error/status spies. */
 function fakeNode(): Node & { warn: sinon.SinonSpy; error: sinon.SinonSpy; status: sinon.SinonSpy } {
@@ -161,6 +161,20 @@ describe('nodes/lib handlers', () => {
       assert.deepEqual(_.firstCall.args, ['unmapped', { count: 2 }]);
       assert.equal(joinParts('created 1', '', '2 pending'), 'created 1 · 2 pending');
       assert.equal(joinParts('', ''), '');
+    });
+
+    it('a long status is cut to one short line (the next node sits about 200 px to the right), never mid-character', () => {
+      const node = fakeNode();
+      const reason = 'dead: BMXAA4195E - A value is required for the Site field on the WORKORDER object.';
+      const RED = { _: sinon.stub().returns(`2 dead · ${reason}`) } as unknown as Parameters<typeof showStatus>[0];
+      showStatus(RED, node, failed('mw-work-order.status.counts'));
+      const text = String(node.status.firstCall.args[0].text);
+      assert.equal(Array.from(text).length, STATUS_MAX_CHARS);
+      assert.ok(text.startsWith('2 dead · dead: BMXAA4195E') && text.endsWith('…'), text);
+      assert.equal(fitStatus('ready'), 'ready');
+      // An emoji is two UTF-16 units: the cut counts characters and keeps it whole or drops it whole.
+      const cut = fitStatus(`${'x'.repeat(STATUS_MAX_CHARS - 2)}\u{1F527}\u{1F527}\u{1F527}`);
+      assert.equal(cut, `${'x'.repeat(STATUS_MAX_CHARS - 2)}\u{1F527}…`);
     });
 
     it('failed statuses are red rings', () => {

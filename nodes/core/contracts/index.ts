@@ -13,6 +13,7 @@ export * from './asset-readings';
 export * from './common';
 export * from './inspection-record';
 export * from './maintenance-event';
+export * from './rejection';
 export * from './validate';
 export * from './work-order-result';
 export * from './work-order-status';

@@ -8,8 +8,7 @@
 import type { Scalar } from '../contracts';
 import { defectDesign } from './budget';
 import { forceClear, newEpisode, onInControl, onSignal, type EpisodeState, type Transition } from './episodes';
-import type { Draft, UnitContext } from './monitor';
-import { sig } from './monitor';
+import { sig, type Draft, type UnitContext } from './monitor-report';
 import { binomialUpperLimit, estimatePbar, pChartLimits, P_RULE, ProportionChart, type PhaseOneSubgroup } from './pchart';
 import type { DriftSettings } from './settings';
 

@@ -3,7 +3,7 @@
 import type { Asset, InspectionRecord, MaintenanceEvent, Scalar } from '../contracts';
 import type { Family } from './episodes';
 import { SeriesGroup, type GroupState } from './group';
-import type { Draft } from './monitor';
+import type { Draft } from './monitor-report';
 import { pointStats } from './spread';
 import type { InspectedUnit } from './record';
 import type { Design } from './budget';

@@ -4,7 +4,8 @@
 import type { Asset } from '../contracts';
 import { lineSlots } from './budget';
 import { DefectMonitor, type DefectState } from './defects';
-import { CharacteristicMonitor, type Draft, type MonitorState, type UnitContext } from './monitor';
+import { CharacteristicMonitor, type MonitorState } from './monitor';
+import type { Draft, UnitContext } from './monitor-report';
 import { findSpec, type DriftSettings } from './settings';
 
 /** Batches remembered for the evidence ("affected batch ids"). */

@@ -10,6 +10,7 @@ export * from './episodes';
 export * from './ewma';
 export * from './group';
 export * from './monitor';
+export * from './monitor-report';
 export * from './pchart';
 export * from './random';
 export * from './rate';

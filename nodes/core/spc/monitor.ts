@@ -1,7 +1,6 @@
 // Every detector for one (asset, product, characteristic): phase-I learning, then per unit two
 // CUSUMs on the part value (small and large shifts) and the spread charts on its points; per subgroup of units
 // the run rules, the trend window and the rolling capability. Episode transitions come out as drafts.
-import type { Scalar } from '../contracts';
 import { PhaseOne, type Baseline } from './baseline';
 import { cpkStandardError, RollingCapability, type Capability, type CapabilityState } from './capability';
 import { Cusum, type CusumState } from './cusum';
@@ -11,21 +10,7 @@ import { designFor, TREND_MIN_POINTS, TREND_POINTS, trendBlockUnits, type Design
 import type { DriftSettings, SpecRow } from './settings';
 import { SpreadMonitor } from './spread';
 import { TrendWindow, type Projection, type TrendState } from './trend';
-
-export interface Draft extends Transition {
-  characteristic: string;
-  atMs: number;
-  details: Record<string, Scalar>;
-}
-
-export interface UnitContext {
-  tMs: number;
-  unitId: string;
-  /** Units left in the current batch, when the batch size is known. */
-  batchRemaining: number | null;
-  /** Distinct batch ids seen since a time (ms), oldest first, comma-separated. */
-  batchesSince(ms: number): string;
-}
+import { chartStats, evidence, sig, type Draft, type MonitorReadout, type UnitContext } from './monitor-report';
 
 export interface MonitorState {
   baseline: Baseline | null;
@@ -46,12 +31,6 @@ const FAMILIES: Family[] = ['mean', 'rules', 'trend', 'capability', 'spread'];
 const CAPABILITY_HYSTERESIS = 0.1;
 /** Below this Mann–Kendall |Z| there is no trend worth the name, so an open trend episode may clear. */
 const TREND_SETTLED_Z = 2;
-
-/** Six significant digits: evidence a person reads, not a data dump. */
-export function sig(x: number | null | undefined): number | null {
-  if (x === null || x === undefined || !Number.isFinite(x)) return null;
-  return Number(x.toPrecision(6));
-}
 
 interface Detectors {
   cusum: Cusum;
@@ -323,50 +302,7 @@ export class CharacteristicMonitor {
   }
 
   private draft(t: Transition, ctx: UnitContext): Draft {
-    return { ...t, characteristic: this.characteristic, atMs: ctx.tMs, details: this.evidence(t, ctx) };
-  }
-
-  /** The evidence a quality engineer asks for first, flat for the event's `details`. */
-  private evidence(t: Transition, ctx: UnitContext): Record<string, Scalar> {
-    const b = this.baseline;
-    const p = this.lastProjection;
-    const c = this.lastCapability;
-    const spec = this.spec;
-    return {
-      ...(t.signal?.evidence ?? {}),
-      detector: t.episode.level,
-      characteristic: this.characteristic,
-      lastValue: sig(this.lastValue),
-      lastUnitId: ctx.unitId,
-      lsl: spec?.lsl ?? null,
-      usl: spec?.usl ?? null,
-      target: spec?.target ?? null,
-      baselineMean: sig(b?.mean),
-      baselineSigma: sig(b?.sigma),
-      baselineSigmaOverall: sig(b?.sigmaOverall),
-      baselineSigmaWithin: sig(b?.sigmaWithin),
-      baselineN: b?.n ?? null,
-      baselineExcluded: b?.excluded ?? null,
-      baselineLearnedAt: b?.learnedAt ?? null,
-      baselineSource: b?.source ?? null,
-      modelVersion: b?.modelVersion ?? null,
-      windowMean: sig(c?.mean),
-      windowSigmaWithin: sig(c?.sigmaWithin),
-      windowSigmaOverall: sig(c?.sigmaOverall),
-      windowUnits: c?.units ?? null,
-      cpk: sig(c?.cpk),
-      ppk: sig(c?.ppk),
-      slopePerUnit: sig(p?.slope),
-      projectedLimit: p?.limit ?? null,
-      unitsToLimit: p?.unitsToLimit !== null && p?.unitsToLimit !== undefined ? Math.round(p.unitsToLimit) : null,
-      minutesToLimit: p?.secondsToLimit !== null && p?.secondsToLimit !== undefined ? sig(p.secondsToLimit / 60) : null,
-      batchRemaining: ctx.batchRemaining,
-      episodeStartUnit: t.episode.startUnit,
-      unitsSinceBaseline: this.units,
-      signals: t.episode.signals,
-      batches: ctx.batchesSince(t.episode.startMs),
-      ...(t.reason ? { reason: t.reason } : {}),
-    };
+    return { ...t, characteristic: this.characteristic, atMs: ctx.tMs, details: evidence(this.readout(), t, ctx) };
   }
 
   snapshot(): MonitorState {
@@ -422,38 +358,14 @@ export class CharacteristicMonitor {
    * (`charts`), and the flat fields of earlier versions beside them.
    */
   stats(): Record<string, unknown> {
-    const d = this.d;
-    if (!d) return { phase: 'learning', learned: this.learner?.size ?? 0, of: this.settings.phase1Units, value: sig(this.lastValue) };
-    const b = this.baseline as Baseline;
-    const charts: Record<string, unknown> = {
-      value: { point: this.lastValue, centre: b.mean, ucl: b.mean + 3 * b.sigma, lcl: b.mean - 3 * b.sigma },
-      cusum: { upper: d.cusum.hi, lower: d.cusum.lo, centre: 0, limit: d.cusum.H },
-      cusumLarge: { upper: d.cusumLarge.hi, lower: d.cusumLarge.lo, centre: 0, limit: d.cusumLarge.H },
-    };
-    if (d.spread && this.lastSpread) {
-      const t = d.spread.textbookLimits(this.lastSpread.points);
-      charts.spread = {
-        point: this.lastSpread.s, centre: d.spread.centre(this.lastSpread.points), ucl3Sigma: t.ucl, lcl3Sigma: t.lcl,
-        uclProbability: d.spread.probabilityLimit(this.lastSpread.points), logVarianceEwma: d.spread.ewma.z, logVarianceLimit: d.spread.ewma.limit,
-      };
-    }
-    const c = this.lastCapability;
-    if (c) {
-      const index = this.settings.capabilityIndex === 'cpk' ? c.cpk : c.ppk;
-      const se = index !== null && c.units > 1 ? cpkStandardError(index, c.units) : null;
-      const z = (this.design as Design).capabilityZ;
-      charts.capability = {
-        index: this.settings.capabilityIndex, point: index, lower: index !== null && se !== null ? index - z * se : null, upper: index !== null && se !== null ? index + z * se : null,
-        medium: this.settings.cpkMedium, high: this.settings.cpkHigh, units: c.units,
-      };
-    }
-    const p = this.lastProjection;
-    if (p) charts.trend = { level: p.level, slopePerUnit: p.slope, z: p.z, zRequired: (this.design as Design).trendZ, limit: p.limitValue, unitsToLimit: p.unitsToLimit, points: p.n };
+    return chartStats(this.readout());
+  }
+
+  private readout(): MonitorReadout {
     return {
-      // The flat fields of 0.2 (before `charts`): ucl/lcl were the mean EWMA's; with the EWMA gone
-      // they are the individuals chart's 3σ limits, the nearest thing a dashboard can draw.
-      phase: 'monitoring', value: this.lastValue, ucl: b.mean + 3 * b.sigma, lcl: b.mean - 3 * b.sigma,
-      cusumHi: d.cusum.hi, cusumLo: d.cusum.lo, h: d.cusum.H, mean: b.mean, charts,
+      characteristic: this.characteristic, spec: this.spec, settings: this.settings, design: this.design, baseline: this.baseline,
+      units: this.units, learned: this.learner?.size ?? 0, lastValue: this.lastValue, lastProjection: this.lastProjection,
+      lastCapability: this.lastCapability, lastSpread: this.lastSpread, detectors: this.d,
     };
   }
 }
