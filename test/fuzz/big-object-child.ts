@@ -44,10 +44,10 @@ async function main(): Promise<void> {
     ['10 MB Buffer', Buffer.alloc(10 * 1024 * 1024, 7)],
     ['10 M-element array', new Array<number>(10 * 1024 * 1024).fill(1)],
   ];
-  let arrived: ((m: Record<string, unknown>) => void) | null = null;
-  const deliver = (m: Record<string, unknown>): void => { const a = arrived; arrived = null; a?.(m); };
-  (rt.RED.nodes.getNode('caught') as Sink).on('input', (m, _s, done) => { done(); deliver(m); });
-  (rt.RED.nodes.getNode('mapExc') as Sink).on('input', (m, _s, done) => { done(); deliver(m); });
+  let arrived: ((m: Record<string, unknown>, fromCatch: boolean) => void) | null = null;
+  const deliver = (m: Record<string, unknown>, fromCatch: boolean): void => { const a = arrived; arrived = null; a?.(m, fromCatch); };
+  (rt.RED.nodes.getNode('caught') as Sink).on('input', (m, _s, done) => { done(); deliver(m, true); });
+  (rt.RED.nodes.getNode('mapExc') as Sink).on('input', (m, _s, done) => { done(); deliver(m, false); });
   const figures: Figure[] = [];
   for (const target of TARGETS) {
     for (const [input, payload] of inputs) {
@@ -56,18 +56,18 @@ async function main(): Promise<void> {
         // A full collection first, so a collection of the test's own garbage is not the node's time.
         gc();
         await new Promise((r) => setTimeout(r, 20));
-        const got = new Promise<Record<string, unknown>>((resolve, reject) => {
+        const got = new Promise<{ m: Record<string, unknown>; fromCatch: boolean }>((resolve, reject) => {
           const t = setTimeout(() => reject(new Error(`${target} ${input}: no rejection within 20 s`)), 20_000);
-          arrived = (m) => { clearTimeout(t); resolve(m); };
+          arrived = (m, fromCatch) => { clearTimeout(t); resolve({ m, fromCatch }); };
         });
         const before = mem();
         const elu = performance.eventLoopUtilization();
         (rt.RED.nodes.getNode(target) as Receiver).receive({ topic: 'p/vib', payload });
-        const m = await got;
+        const { m, fromCatch } = await got;
         f.loopMs.push(performance.eventLoopUtilization(elu).active);
         f.grownMb.push((mem() - before) / 1e6);
         const error = m.error as { message?: unknown; source?: { id?: unknown } } | undefined;
-        f.text = error ? `${String(error.source?.id)}: ${String(error.message)}` : `map1 exception: ${String(m.reason)}: ${JSON.stringify(m.payload).slice(0, 400)}`;
+        f.text = fromCatch ? `${String(error?.source?.id)}: ${String(error?.message)}` : `map1 exception: ${String(m.reason)}: ${JSON.stringify(m.payload).slice(0, 400)}`;
         f.payload = JSON.stringify(m.payload ?? null).slice(0, 3000);
       }
       figures.push(f);
