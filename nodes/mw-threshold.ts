@@ -16,7 +16,7 @@ import { rejected } from './lib/reject';
 import { readConfined } from './core/storage/confined-file';
 import { fileAccess, nodeDataFile } from './lib/files';
 import { controlOf, warnLegacyControl } from './lib/control';
-import { containPayload, onInput } from './lib/input';
+import { containPayload, onInput, standIn } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { registerNode } from './lib/red';
 import { countPart, joinParts, failed, ok, showStatus, warning } from './lib/status';
@@ -231,22 +231,32 @@ export = function (RED: NodeAPI): void {
       const p = msg.payload as Record<string, unknown> | null;
       // kindOf is O(1) and reads nothing: a Buffer or Proxy never reaches the `in` test or the fast path.
       const obj = kindOf(p).type === 'object' ? (p as Record<string, unknown>) : null;
+      const hasReadings = obj !== null && 'readings' in obj;
       // The common well-formed message skips ajv and the size walk (surelyValidReadings is bounded itself).
-      if (obj && 'readings' in obj && surelyValidReadings(obj)) return settle(engine.ingest(obj), msg, send, done);
-      // Size and shape next: nothing oversized, too deep or unreadable reaches a validator, and the
-      // rejected message carries a small stand-in that Catch nodes can copy.
-      const shape = containPayload(msg);
-      if (shape) return reject(msg, send, done, { reason: 'invalid', errors: [shape.error] });
+      if (hasReadings && surelyValidReadings(obj)) return settle(engine.ingest(obj), msg, send, done);
       // Readings win over the topic: an MQTT topic that happens to be called "health" is still data.
-      if (obj && 'readings' in obj) {
+      // Control by msg.control; the old msg.topic form only when the payload is not a work-order
+      // status or result (those are data, whatever the topic says).
+      const isWorkOrder = obj !== null && !hasReadings && 'workOrderId' in obj && ('status' in obj || 'outcome' in obj);
+      const which = hasReadings ? null : controlOf(msg, CONTROL_TOPICS, () => !isWorkOrder);
+      if (obj && !hasReadings && !isWorkOrder && !which) {
+        // An object that is none of what this node takes is refused by those `in` tests alone: its
+        // size is never examined (listing a million keys costs V8 half a second), and the rejected
+        // message carries a stand-in, since Node-RED copies it for Catch nodes.
+        const text = RED._('mw-threshold.errors.unknown-input');
+        standIn(msg, text);
+        return reject(msg, send, done, { reason: 'invalid', errors: [text] });
+      }
+      // Size and shape next: nothing oversized, too deep or unreadable reaches a validator, and the
+      // rejected message carries a small stand-in that Catch nodes can copy. Readings lacking a
+      // required property are refused before the walk, for the same reason as above.
+      const shape = containPayload(msg, hasReadings ? validateAssetReadings : null);
+      if (shape) return reject(msg, send, done, { reason: 'invalid', errors: [shape.error] });
+      if (hasReadings) {
         const checked = validateAssetReadings(obj);
         if (!checked.ok) return reject(msg, send, done, { reason: 'invalid', errors: checked.errors });
         return settle(engine.ingest(checked.value), msg, send, done);
       }
-      // Control by msg.control; the old msg.topic form only when the payload is not a work-order
-      // status or result (those are data, whatever the topic says).
-      const isWorkOrder = obj !== null && 'workOrderId' in obj && ('status' in obj || 'outcome' in obj);
-      const which = controlOf(msg, CONTROL_TOPICS, () => !isWorkOrder);
       if (which && 'invalid' in which) return reject(msg, send, done, { reason: 'invalid-control', errors: [which.invalid] });
       if (which) {
         if (which.legacy) warnLegacyControl(RED, node, which.name);

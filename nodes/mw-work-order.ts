@@ -223,8 +223,10 @@ export = function (RED: NodeAPI): void {
         return;
       }
       // Size and shape first: a Buffer, a huge array or 10 000-deep nesting never reaches the
-      // validator, and the rejected message carries a small stand-in that Catch nodes can copy.
-      const shape = containPayload(msg);
+      // validator, and the rejected message carries a small stand-in that Catch nodes can copy. An
+      // object payload without msg.control must be an event: lacking an event's required properties
+      // it is refused by name before any walk, so a million-key object costs no key listing.
+      const shape = containPayload(msg, (msg as { control?: unknown }).control === undefined ? validateMaintenanceEvent : null);
       if (shape) {
         reject(send, msg, { eventId: null, outcome: 'rejected', reason: 'invalid', errors: [shape.error] });
         done(new Error(RED._('mw-work-order.errors.invalid-event', { errors: shape.error })));

@@ -1,4 +1,4 @@
-import { inputProblem, kindOf, type InputProblem } from '../core/contracts/bounds';
+import { inputProblem, kindOf, foreignProblem, type InputProblem } from '../core/contracts/bounds';
 import type { DoneFn, Node, NodeMessageInFlow, SendFn } from './red';
 
 /** What an input handler may return: nothing, or a promise that settles when the message is finished. */
@@ -53,22 +53,45 @@ function flatCopy(msg: NodeMessageInFlow): Record<string, unknown> {
  * a huge array, 10 000-deep nesting, a Proxy, a getter that throws), the payload is replaced by a
  * small flat description, so the exception output and Catch nodes get something Node-RED can copy
  * cheaply. Returns the problem, or null when the payload is fine as it is.
+ *
+ * `expect` is the contract a plain-object payload must meet here (its validator): an object with
+ * none of the contract's required properties is refused by name lookups alone, before any walk,
+ * and replaced by a stand-in because its size is unknown. Listing the keys of one object of a
+ * million keys costs V8 about half a second, which no walk that enumerates can avoid (bounds.ts).
  */
-export function containPayload(msg: NodeMessageInFlow): InputProblem | null {
+export function containPayload(msg: NodeMessageInFlow, expect?: { readonly required: readonly string[] } | null): InputProblem | null {
   let problem: InputProblem | null;
   try {
-    problem = inputProblem((msg as { payload?: unknown }).payload);
+    const payload = (msg as { payload?: unknown }).payload;
+    problem = (expect ? foreignProblem(payload, expect.required) : null) ?? inputProblem(payload);
   } catch {
     problem = { error: 'payload: cannot be read', summary: { rejected: 'cannot be read', type: 'unknown' } };
   }
-  if (problem) {
-    try {
-      (msg as { payload?: unknown }).payload = problem.summary;
-    } catch {
-      // A read-only payload: onInput's fallback reports the error with a flat copy instead.
-    }
-  }
+  if (problem) replacePayload(msg, problem.summary);
   return problem;
+}
+
+/**
+ * For a message rejected without its payload being examined (it is none of what the node takes):
+ * the payload is replaced by a small stand-in saying why, because its size is unknown and Node-RED
+ * copies the message for Catch nodes and for every extra wire.
+ */
+export function standIn(msg: NodeMessageInFlow, rejected: string): void {
+  let type = 'unknown';
+  try {
+    type = kindOf((msg as { payload?: unknown }).payload).type;
+  } catch {
+    // A getter on the message that throws: "unknown" it is.
+  }
+  replacePayload(msg, { rejected, type });
+}
+
+function replacePayload(msg: NodeMessageInFlow, summary: InputProblem['summary']): void {
+  try {
+    (msg as { payload?: unknown }).payload = summary;
+  } catch {
+    // A read-only payload: onInput's fallback reports the error with a flat copy instead.
+  }
 }
 
 /**

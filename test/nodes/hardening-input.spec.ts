@@ -104,10 +104,10 @@ describe('hostile input into the four flow nodes (issue 12, items 1–3)', funct
         assert.ok(text.length < 600, `short error text: ${text.slice(0, 700)}`);
         // The Catch node's copy is small: the payload was replaced by a flat description.
         assert.ok(JSON.stringify(r.caught.payload ?? null).length < 2000, 'the Catch message is small');
-        // The issue's target is 50 ms of event-loop time: the Buffer and array cases meet it (see the
-        // figures printed after the run); a million-key object costs one key enumeration (V8 collects
-        // the keys up front, ~0.4 s on the loaded test machine). Timing on a shared machine is noisy,
-        // so the bound asserted here is loose; memory and the small Catch copy are the real checks.
+        // The issue's target is 50 ms of event-loop time; test/fuzz/big-object.spec.ts measures it in a
+        // real Node-RED child (a million-key object is refused by name lookups, never enumerated).
+        // Here, through the test helper's spies on a shared machine, the bound is loose; memory and
+        // the small Catch copy are the real checks.
         assert.ok(r.loopMs < 10_000, `event loop busy ${r.loopMs.toFixed(0)} ms`);
         assert.ok(r.grownMb < 50, `memory grew ${r.grownMb.toFixed(1)} MB`);
       });

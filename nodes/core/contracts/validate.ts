@@ -1,5 +1,5 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
-import { inputProblem, inspectInput, INPUT_LIMITS, type InputLimits } from './bounds';
+import { inputProblem, inspectInput, INPUT_LIMITS, foreignKeys, missingLines, type InputLimits } from './bounds';
 
 export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
@@ -7,6 +7,13 @@ export interface Validator<T> {
   (data: unknown): Validation<T>;
   /** The schema, for help text and for other packages that want to check the same shape. */
   readonly schema: object;
+  /** The schema's top-level required properties: an object with none of them is refused by name lookups alone (bounds.ts foreignKeys). */
+  readonly required: readonly string[];
+}
+
+function requiredOf(schema: object): readonly string[] {
+  const r = (schema as { required?: unknown }).required;
+  return Object.freeze(Array.isArray(r) ? r.filter((k): k is string => typeof k === 'string') : []);
 }
 
 // One Ajv instance for the process: compiling is the expensive part and happens once per schema,
@@ -70,7 +77,7 @@ export function compileValidator<T>(schema: object, root = 'payload'): Validator
     if (shape) return { ok: false, errors: [shape.error] };
     return fn(data) ? { ok: true, value: data as T } : { ok: false, errors: formatErrors(fn.errors, root) };
   };
-  return Object.assign(validator, { schema });
+  return Object.assign(validator, { schema, required: requiredOf(schema) });
 }
 
 /** Inputs up to this many values get every problem listed; larger ones the first. */
@@ -79,13 +86,19 @@ const FULL_REPORT_MAX_VALUES = 2000;
 const SETTINGS_LIMITS: InputLimits = { ...INPUT_LIMITS, maxNodes: 50_000 };
 
 /**
- * For messages (untrusted): the value's size and shape are bounded first (bounds.ts), then ajv
- * stops at the first error. The cost is bounded by the input's size, never by its error count.
+ * For messages (untrusted): a plain object with none of the schema's required properties is refused
+ * by name lookups alone (its size is never examined: a million-key object costs microseconds, not
+ * the half second of listing its keys); otherwise the value's size and shape are bounded first
+ * (bounds.ts), then ajv stops at the first error. The cost is bounded by the input's size, never by
+ * its error count.
  */
 export function compileInputValidator<T>(schema: object, root = 'payload', limits: InputLimits = INPUT_LIMITS): Validator<T> {
   const fn: ValidateFunction = ajvFirst.compile(schema);
   let all: ValidateFunction | null = null;
+  const required = requiredOf(schema);
   const validator = (data: unknown): Validation<T> => {
+    const foreign = foreignKeys(data, required);
+    if (foreign) return { ok: false, errors: missingLines(foreign, root) };
     const seen = inspectInput(data, root, limits);
     if (seen.problem) return { ok: false, errors: [seen.problem.error] };
     if (fn(data)) return { ok: true, value: data as T };
@@ -95,5 +108,5 @@ export function compileInputValidator<T>(schema: object, root = 'payload', limit
     all(data);
     return { ok: false, errors: formatErrors(all.errors ?? fn.errors, root) };
   };
-  return Object.assign(validator, { schema });
+  return Object.assign(validator, { schema, required });
 }
