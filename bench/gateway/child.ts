@@ -17,6 +17,8 @@ export interface ChildConfig {
   flowsFile: string;
   /** mw-threshold node ids whose input → event latency is recorded (Node-RED message hooks). */
   thresholdIds: string[];
+  /** Nodes of the alarm/SPC stage: messages delivered to them are counted (proof the load got through). */
+  stageIds: string[];
   probeCommits: number;
   probeGapMs: number;
 }
@@ -30,6 +32,7 @@ export interface ChildFigures {
   writeBytes: number;
   thresholdLatenciesMs: number[];
   commitMs: number[];
+  stageInputs: number;
 }
 
 interface HookEvent {
@@ -42,11 +45,13 @@ interface Hooks { add(name: string, fn: (ev: HookEvent | HookEvent[]) => void): 
 const send = (m: object): void => { process.send?.(m); };
 const writeBytes = (): number => parseWriteBytes(fs.readFileSync('/proc/self/io', 'utf8'));
 
-function recordThresholdLatency(hooks: Hooks, ids: Set<string>, out: number[], active: () => boolean): void {
+function recordThresholdLatency(hooks: Hooks, ids: Set<string>, out: number[], active: () => boolean, stage: { ids: Set<string>; count: number }): void {
   const received = new Map<string, bigint>();
   hooks.add('onReceive', (ev) => {
     const e = ev as HookEvent;
-    if (!active() || !e.destination || !ids.has(e.destination.id) || !e.msg._msgid) return;
+    if (!active() || !e.destination) return;
+    if (stage.ids.has(e.destination.id)) stage.count += 1;
+    if (!ids.has(e.destination.id) || !e.msg._msgid) return;
     received.set(e.msg._msgid, process.hrtime.bigint());
     // Readings that raise nothing are never looked up again: keep the map bounded.
     if (received.size > 20_000) for (const k of [...received.keys()].slice(0, 10_000)) received.delete(k);
@@ -68,9 +73,10 @@ async function main(): Promise<void> {
   const flows = JSON.parse(fs.readFileSync(cfg.flowsFile, 'utf8')) as object[];
   const thresholdMs: number[] = [];
   let measuring = false;
+  const stage = { ids: new Set(cfg.stageIds), count: 0 };
   const runtime: RunningRuntime = await startRuntime({
     userDir: cfg.userDir, port: 0, flows, installPackage: true, logLevel: 'warn',
-    beforeStart: (RED) => recordThresholdLatency((RED as unknown as { hooks: Hooks }).hooks, new Set(cfg.thresholdIds), thresholdMs, () => measuring),
+    beforeStart: (RED) => recordThresholdLatency((RED as unknown as { hooks: Hooks }).hooks, new Set(cfg.thresholdIds), thresholdMs, () => measuring, stage),
   });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   let rssMax = 0;
@@ -82,6 +88,7 @@ async function main(): Promise<void> {
     if (m.type === 'start') {
       measuring = true;
       thresholdMs.length = 0;
+      stage.count = 0;
       rssMax = process.memoryUsage.rss();
       loop.reset();
       loop.enable();
@@ -94,7 +101,7 @@ async function main(): Promise<void> {
         type: 'figures', elapsedMs: Date.now() - t0, cpuUs: cpu.user + cpu.system, rssMaxBytes: rssMax,
         // Less the sampling resolution, as bench/harness.ts does: the delay beyond the timer's own.
         loopP99Ms: Math.max(0, loop.percentile(99) / 1e6 - 10), writeBytes: writeBytes() - w0,
-        thresholdLatenciesMs: [...thresholdMs], commitMs: [],
+        thresholdLatenciesMs: [...thresholdMs], commitMs: [], stageInputs: stage.count,
       };
       measuring = false;
       loop.disable();

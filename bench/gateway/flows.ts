@@ -73,8 +73,13 @@ const BODY_FN = `
 msg.url = env.get('CMMS_URL') + '/maximo/api/os/mxapiwodetail?lean=1';
 msg.headers = { apikey: env.get('CMMS_APIKEY'), 'content-type': 'application/json' };
 msg.payload = { siteid: msg.site, assetnum: msg.asset, worktype: 'CM',
-  description: msg.metric + ' high on ' + msg.asset, externalrefid: msg.asset + '-' + msg.metric + '-' + Date.now() };
+  description: msg.metric + ' high on ' + msg.asset, externalrefid: String(Date.now() % 1e10) }; // Maximo's externalrefid holds 10 characters
 return msg;
+`;
+
+const CHECK_FN = `
+if (!(msg.statusCode >= 200 && msg.statusCode < 300)) node.warn('work order refused: ' + msg.statusCode + ' ' + JSON.stringify(msg.payload).slice(0, 300));
+return null;
 `;
 
 function coreChain(tab: string, fnCode: string, x0: number, y: number): { entry: string; nodes: FlowNode[] } {
@@ -87,7 +92,8 @@ function coreChain(tab: string, fnCode: string, x0: number, y: number): { entry:
       { id: id('rbe'), type: 'rbe', z: tab, name: '', func: 'rbe', gap: '', start: '', inout: 'out', septopics: true, property: 'alarm', topi: 'topic', ...at(1), wires: [[id('sw')]] },
       { id: id('sw'), type: 'switch', z: tab, name: 'raised', property: 'alarm', propertyType: 'msg', rules: [{ t: 'true' }], checkall: 'true', repair: false, outputs: 1, ...at(2), wires: [[id('body')]] },
       { id: id('body'), type: 'function', z: tab, name: 'work order body', func: BODY_FN, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], ...at(3), wires: [[id('http')]] },
-      { id: id('http'), type: 'http request', z: tab, name: 'POST work order', method: 'POST', ret: 'obj', paytoqs: 'ignore', url: '', tls: '', persist: true, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], ...at(4), wires: [[]] },
+      { id: id('http'), type: 'http request', z: tab, name: 'POST work order', method: 'POST', ret: 'obj', paytoqs: 'ignore', url: '', tls: '', persist: true, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], ...at(4), wires: [[id('check')]] },
+      { id: id('check'), type: 'function', z: tab, name: 'say refusals', func: CHECK_FN, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], ...at(5), wires: [[]] },
     ],
   };
 }
@@ -116,9 +122,10 @@ export function coreFlows(ref: FlowNode[]): FlowNode[] {
 
 /**
  * Writes flows.json (for the child), flows_cred.json and assets.csv into `userDir`; returns the
- * flows file and the ids of the mw-threshold nodes (for the fsync-floor latency).
+ * flows file, the ids of the mw-threshold nodes (for the fsync-floor latency) and of the alarm/SPC
+ * stage (mw-threshold + mw-vision-drift, or the core job's rbe nodes), whose inputs are counted.
  */
-export function writeVariant(userDir: string, variant: Variant, bulkTags: number): { flowsFile: string; thresholdIds: string[] } {
+export function writeVariant(userDir: string, variant: Variant, bulkTags: number): { flowsFile: string; thresholdIds: string[]; stageIds: string[] } {
   const ref = mergeFlows(gatewayFiles()) as FlowNode[];
   const flows = variant === 'mw' ? ref : coreFlows(ref);
   const credentials: Record<string, unknown> = {};
@@ -131,5 +138,6 @@ export function writeVariant(userDir: string, variant: Variant, bulkTags: number
   fs.writeFileSync(path.join(userDir, 'assets.csv'), benchAssetsCsv(bulkTags));
   const flowsFile = path.join(userDir, 'bench-flows.json');
   fs.writeFileSync(flowsFile, JSON.stringify(flows));
-  return { flowsFile, thresholdIds: flows.filter((n) => n.type === 'mw-threshold').map((n) => n.id) };
+  const ids = (types: string[]): string[] => flows.filter((n) => types.includes(n.type)).map((n) => n.id);
+  return { flowsFile, thresholdIds: ids(['mw-threshold']), stageIds: ids(variant === 'mw' ? ['mw-threshold', 'mw-vision-drift'] : ['rbe']) };
 }

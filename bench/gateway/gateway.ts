@@ -62,8 +62,8 @@ async function runVariant(variant: Variant, opts: GatewayOptions, cmms: CmmsSim,
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), `mw-gateway-${variant}-`));
   let child: ChildProcess | undefined;
   try {
-    const { flowsFile, thresholdIds } = writeVariant(userDir, variant, bulkTags);
-    const cfg: ChildConfig = { userDir, flowsFile, thresholdIds, probeCommits: 50, probeGapMs: 100 };
+    const { flowsFile, thresholdIds, stageIds } = writeVariant(userDir, variant, bulkTags);
+    const cfg: ChildConfig = { userDir, flowsFile, thresholdIds, stageIds, probeCommits: 50, probeGapMs: 100 };
     const cfgFile = path.join(userDir, 'bench-child.json');
     fs.writeFileSync(cfgFile, JSON.stringify(cfg));
     const mb = plant.endpoints.modbus;
@@ -145,7 +145,8 @@ export function renderGateway(mw: VariantResult, core: VariantResult, floor: { t
     lines.push(`| ${FIGURE_LABELS[k]} | ${fmt(mw.figures[k])} | ${fmt(core.figures[k])} | ${fmt(r[k])}× |`);
   }
   for (const v of [mw, core]) {
-    lines.push('', `${v.variant}: ${v.published.tags} tag samples and ${v.published.records} inspection records published in the window; ` +
+    lines.push('', `${v.variant}: ${v.published.tags} tag samples and ${v.published.records} inspection records published in the window, ` +
+      `${v.child.stageInputs} messages reached the alarm/SPC stage; ` +
       `${v.workOrders.episodes} alarm episodes → ${v.workOrders.alarm} alarm work orders (${v.eventToWoMs.length} matched), ${v.workOrders.other} other work orders`);
   }
   lines.push('', `fsync floor: mw-threshold reading → committed event p99 ${fmt(floor.thresholdP99Ms)} ms (n=${mw.child.thresholdLatenciesMs.length}) ÷ ` +
