@@ -78,7 +78,7 @@ return msg;
 `;
 
 const CHECK_FN = `
-if (!(msg.statusCode >= 200 && msg.statusCode < 300)) node.warn('work order refused: ' + msg.statusCode + ' ' + JSON.stringify(msg.payload).slice(0, 300));
+if (!(msg.statusCode >= 200 && msg.statusCode < 300)) node.warn('work order refused: ' + msg.statusCode + ' ' + String(msg.payload).slice(0, 300));
 return null;
 `;
 
@@ -92,7 +92,7 @@ function coreChain(tab: string, fnCode: string, x0: number, y: number): { entry:
       { id: id('rbe'), type: 'rbe', z: tab, name: '', func: 'rbe', gap: '', start: '', inout: 'out', septopics: true, property: 'alarm', topi: 'topic', ...at(1), wires: [[id('sw')]] },
       { id: id('sw'), type: 'switch', z: tab, name: 'raised', property: 'alarm', propertyType: 'msg', rules: [{ t: 'true' }], checkall: 'true', repair: false, outputs: 1, ...at(2), wires: [[id('body')]] },
       { id: id('body'), type: 'function', z: tab, name: 'work order body', func: BODY_FN, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], ...at(3), wires: [[id('http')]] },
-      { id: id('http'), type: 'http request', z: tab, name: 'POST work order', method: 'POST', ret: 'obj', paytoqs: 'ignore', url: '', tls: '', persist: true, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], ...at(4), wires: [[id('check')]] },
+      { id: id('http'), type: 'http request', z: tab, name: 'POST work order', method: 'POST', ret: 'txt', paytoqs: 'ignore', url: '', tls: '', persist: true, proxy: '', insecureHTTPParser: false, authType: '', senderr: false, headers: [], ...at(4), wires: [[id('check')]] },
       { id: id('check'), type: 'function', z: tab, name: 'say refusals', func: CHECK_FN, outputs: 1, timeout: 0, noerr: 0, initialize: '', finalize: '', libs: [], ...at(5), wires: [[]] },
     ],
   };
