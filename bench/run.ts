@@ -24,10 +24,14 @@ export interface BenchOptions {
   warmup: number;
   stallMs: number;
   only: string[];
+  gateway: boolean;
+  /** Minutes per job of the gateway-day benchmark. */
+  minutes: number;
 }
 
 const USAGE = `usage: node dist/bench/run.js [--quick] [--out file] [--rounds n] [--rate msg/s]
-                              [--duration ms] [--burst n] [--only scenario,…]`;
+                              [--duration ms] [--burst n] [--only scenario,…]
+       node dist/bench/run.js --gateway [--quick] [--minutes n] [--out file]`;
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -47,6 +51,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       duration: { type: 'string' },
       burst: { type: 'string' },
       only: { type: 'string' },
+      gateway: { type: 'boolean', default: false },
+      minutes: { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -57,9 +63,13 @@ export function parseOptions(argv: string[]): BenchOptions {
   // --quick proves the harness works end to end in a couple of seconds; its figures mean little.
   const quick = values.quick === true;
   const burst = positiveInt('burst', values.burst, quick ? 2_000 : 50_000);
+  const gateway = values.gateway === true;
+  if (values.minutes !== undefined && !gateway) throw new Error('--minutes is for --gateway only');
   return {
     quick,
-    out: path.resolve(values.out ?? path.join(REPO_ROOT, 'bench', 'results.json')),
+    gateway,
+    minutes: positiveInt('minutes', values.minutes, quick ? 2 : 10),
+    out: path.resolve(values.out ?? path.join(REPO_ROOT, 'bench', gateway ? 'gateway-results.json' : 'results.json')),
     rounds: positiveInt('rounds', values.rounds, quick ? 1 : 3),
     rate: positiveInt('rate', values.rate, quick ? 500 : 5_000),
     durationMs: positiveInt('duration', values.duration, quick ? 500 : 5_000),
@@ -68,6 +78,15 @@ export function parseOptions(argv: string[]): BenchOptions {
     stallMs: quick ? 1_000 : 2_000,
     only: (values.only ?? '').split(',').map((s) => s.trim()).filter(Boolean),
   };
+}
+
+/**
+ * The in-process scenario names `--only` asks for: [] for all of them (no --only), null for none
+ * (only the work-order benchmark, which runs in its own process).
+ */
+export function inProcessNames(only: readonly string[]): string[] | null {
+  const names = only.filter((n) => n !== 'work-order');
+  return only.length > 0 && names.length === 0 ? null : names;
 }
 
 function usesPackageNodes(scenarios: readonly Scenario[]): boolean {
@@ -142,13 +161,21 @@ async function measure(opts: BenchOptions, scenarios: readonly Scenario[]): Prom
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2));
-  const scenarios = selectScenarios(SCENARIOS, opts.only.filter((n) => n !== 'work-order'));
+  if (opts.gateway) {
+    // Loaded only here: the simulators it imports (node-opcua) would slow every other run's start.
+    const { runGateway } = await import('./gateway/gateway.js');
+    await runGateway({ minutes: opts.minutes, quick: opts.quick, out: opts.out, tags: 2_000, cameras: 10, unitsPerSecond: 50 });
+    return;
+  }
+  const inProcess = inProcessNames(opts.only);
+  // `--only work-order` alone runs no in-process scenario (selectScenarios takes an empty list for all).
+  const scenarios = inProcess === null ? [] : selectScenarios(SCENARIOS, inProcess);
   log(
     `bench: ${scenarios.map((s) => s.name).join(', ')}; ${opts.rounds} round(s) of paced ${opts.rate} msg/s ` +
       `for ${opts.durationMs} ms and a burst of ${opts.burst}`,
   );
   const machine = machineInfo();
-  const summaries = summarize(await measure(opts, scenarios));
+  const summaries = scenarios.length > 0 ? summarize(await measure(opts, scenarios)) : [];
   const results = {
     machine,
     settings: {
@@ -163,7 +190,7 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(opts.out), { recursive: true });
   fs.writeFileSync(opts.out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(`\n${String(machine.cpuModel)}, Node ${process.version}, Node-RED ${String(machine.nodeRed)}\n`);
-  console.log(renderTables(summaries));
+  if (summaries.length > 0) console.log(renderTables(summaries));
   // The work-order path (outbox, CMMS on loopback) has its own figures and needs a runtime of its
   // own, so it runs in a child process; `--only` without `work-order` skips it.
   if (opts.only.length === 0 || opts.only.includes('work-order')) {
