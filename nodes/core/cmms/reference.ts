@@ -60,6 +60,7 @@ export function withCompactReference(inner: CmmsClient, length: number): CmmsCli
     createWorkOrder: (input) => inner.createWorkOrder({ ...input, reference: compact(input.reference) }),
     updateWorkOrder: (ref, change) => inner.updateWorkOrder(ref, change),
     setStatus: (ref, status, note) => inner.setStatus(ref, status, note),
+    ...(inner.hasNote ? { hasNote: inner.hasNote.bind(inner) } : {}),
     findByReference: (eventId) => inner.findByReference(compact(eventId)),
     getWorkOrder: (ref) => inner.getWorkOrder(ref),
     listAssets: (cursor) => inner.listAssets(cursor),

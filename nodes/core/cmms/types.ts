@@ -200,6 +200,13 @@ export interface CmmsClient {
   createWorkOrder(input: CreateInput): Promise<WorkOrderRef>;
   updateWorkOrder(ref: WorkOrderRef, change: WorkOrderChange): Promise<void>;
   setStatus(ref: WorkOrderRef, status: SettableStatus, note?: string): Promise<void>;
+  /**
+   * Whether a note containing `marker` is already on the work order (Maximo work log, ServiceNow
+   * work notes, MaintainX comments). The outbox asks after an ambiguous failure, before sending a
+   * note again, because each of those CMMSs appends a second identical entry on a resend. Absent
+   * where a resend cannot double a note (REST's JSON merge patch replaces the `note` field).
+   */
+  hasNote?(ref: WorkOrderRef, marker: string): Promise<boolean>;
   findByReference(reference: string): Promise<CmmsWorkOrder | null>;
   getWorkOrder(ref: WorkOrderRef): Promise<CmmsWorkOrder>;
   listAssets(cursor?: string | null): Promise<Page<CmmsAsset>>;
