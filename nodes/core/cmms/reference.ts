@@ -62,6 +62,7 @@ export function withCompactReference(inner: CmmsClient, length: number): CmmsCli
     setStatus: (ref, status, note) => inner.setStatus(ref, status, note),
     ...(inner.hasNote ? { hasNote: inner.hasNote.bind(inner) } : {}),
     findByReference: (eventId) => inner.findByReference(compact(eventId)),
+    referenceFor: compact,
     getWorkOrder: (ref) => inner.getWorkOrder(ref),
     listAssets: (cursor) => inner.listAssets(cursor),
     listChangedSince: (w, cursor) => inner.listChangedSince(w, cursor),

@@ -208,6 +208,11 @@ export interface CmmsClient {
    */
   hasNote?(ref: WorkOrderRef, marker: string): Promise<boolean>;
   findByReference(reference: string): Promise<CmmsWorkOrder | null>;
+  /**
+   * The value the CMMS holds in its reference field for this event id (the compact reference), so
+   * that a caller can tell whether a work order read by id is still ours. Set by createCmmsClient.
+   */
+  referenceFor?(eventId: string): string;
   getWorkOrder(ref: WorkOrderRef): Promise<CmmsWorkOrder>;
   listAssets(cursor?: string | null): Promise<Page<CmmsAsset>>;
   /** Work orders changed at or after the watermark, oldest first where the CMMS can sort. */

@@ -102,10 +102,32 @@ class Recorder {
   }
 }
 
+/**
+ * Whether the work order this outbox remembers for the event still carries our reference. Read by
+ * its API id (ServiceNow sys_id, MaintainX id, REST id; Maximo's API href), never through a link
+ * meant for people. A 404 means it is gone; other failures propagate and the item is retried.
+ */
+async function stillOurs(ref: WorkOrderRef, row: ItemRow, d: DeliverDeps, rec: Recorder): Promise<boolean> {
+  const referenceFor = d.client.referenceFor;
+  if (!referenceFor) return true;
+  const want = referenceFor.call(d.client, row.event_id);
+  try {
+    const wo = await rec.call('getWorkOrder', () => d.client.getWorkOrder(ref), (w) => (w.reference === want ? 'ours' : 'not-ours'));
+    return wo.reference === want;
+  } catch (e) {
+    if (isCmmsError(e) && e.status === 404) return false;
+    throw e;
+  }
+}
+
 async function resolveWorkOrder(row: ItemRow, d: DeliverDeps, rec: Recorder): Promise<WorkOrderRef | 'wait' | null> {
   const create = d.createFor(row.event_id);
-  if (create?.state === 'sent' && create.work_order_id) return { id: create.work_order_id, href: create.href };
-  if (create && (create.state === 'pending' || create.state === 'inflight' || create.state === 'retry-wait')) return 'wait';
+  if (create?.state === 'sent' && create.work_order_id) {
+    const cached: WorkOrderRef = { id: create.work_order_id, href: create.href };
+    if (await stillOurs(cached, row, d, rec)) return cached;
+    // Replaced, re-keyed or deleted since: a note there would land on someone else's work order.
+    // The work order carrying our reference, if any, is the one to change.
+  } else if (create && (create.state === 'pending' || create.state === 'inflight' || create.state === 'retry-wait')) return 'wait';
   // No create here (pruned, dead, or made elsewhere): the CMMS knows the work order by our reference.
   const found = await rec.call('findByReference', () => d.client.findByReference(row.event_id), (w) => (w ? 'found' : 'not-found'));
   return found ? { id: found.id, href: found.href } : null;
