@@ -196,6 +196,7 @@ export function createMaintainx(ctx: SimContext): DialectHandler {
       return json(200, one(wo));
     }
     if (sub === 'comments') {
+      if (req.method === 'GET') return paged(req, wo.fields.comments as unknown[], 'comments');
       if (req.method !== 'POST') return mxErrors(405, [{ error: `${req.method} not allowed` }]);
       const parsed = jsonBody(req);
       const content = parsed.ok && isRecord(parsed.value) ? parsed.value.content : undefined;

@@ -143,7 +143,18 @@ export function sortBy(rows: Record<string, unknown>[], orderBy: string | null):
 export function parseSelect(select: string | null): string[] | null {
   if (select === null) return [];
   if (select.trim() === '*') return null;
-  return select.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s && /^[\w]+$/.test(s));
+  // A child object is selected as `worklog{description,...}` (IBM's JSON API guide, nested
+  // oslc.select); the simulator answers the child's rows whole. Commas inside braces do not split.
+  const parts: string[] = [];
+  let depth = 0;
+  let cur = '';
+  for (const ch of select) {
+    if (ch === '{') depth++;
+    if (ch === '}') depth--;
+    if (ch === ',' && depth === 0) { parts.push(cur); cur = ''; } else cur += ch;
+  }
+  parts.push(cur);
+  return parts.map((s) => s.trim().toLowerCase().replace(/\{.*\}$/, '')).filter((s) => s && /^[\w]+$/.test(s));
 }
 
 export function project(record: Record<string, unknown>, attrs: string[] | null): Record<string, unknown> {

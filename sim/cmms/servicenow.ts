@@ -27,6 +27,7 @@ const SYSTEM_FIELDS = ['sys_id', 'number', 'sys_class_name', 'sys_created_on', '
   'sys_mod_count', 'opened_at', 'resolved_at', 'closed_at', 'active', 'work_notes', 'comments'];
 const JOURNAL = ['work_notes', 'comments'];
 const REFERENCES: Record<string, string> = { cmdb_ci: 'cmdb_ci', assignment_group: 'sys_user_group', assigned_to: 'sys_user', caller_id: 'sys_user' };
+const JOURNAL_FIELDS = ['sys_id', 'element_id', 'name', 'element', 'value', 'sys_created_on', 'sys_created_by'];
 const CI_FIELDS = ['sys_id', 'name', 'asset_tag', 'short_description', 'location', 'company', 'operational_status', 'sys_class_name', 'sys_updated_on'];
 const USER = { sys_id: '6816f79cc0a8016401c5a33be04be441', user_name: 'admin', name: 'System Administrator', email: 'admin@example.com', active: 'true' };
 
@@ -235,6 +236,13 @@ export function createServiceNow(ctx: SimContext): DialectHandler {
     return withRate(json(200, { result: project(toWire(wo, req), req) }));
   };
 
+  /** sys_journal_field: one row per work note / comment, `element_id` the record's sys_id, `name` its table. */
+  const journalRows = (): Record<string, unknown>[] => ctx.store.list('servicenow').flatMap((wo) =>
+    ((wo.fields._journal as Record<string, unknown>[] | undefined) ?? []).map((j, i) => ({
+      sys_id: `${wo.id.slice(0, 24)}${String(i).padStart(8, '0')}`, element_id: wo.id, name: wo.fields.sys_class_name,
+      element: j.element, value: j.value, sys_created_on: j.sys_created_on, sys_created_by: j.sys_created_by,
+    })));
+
   const handle = (req: SimRequest): SimResponse => {
     if (req.path === '/oauth_token.do') {
       return serviceNowTokenEndpoint(req, ctx.tokens, { user: SERVICENOW_CREDENTIALS.user, pass: SERVICENOW_CREDENTIALS.password }, ctx.servicenowClientCredentials);
@@ -252,6 +260,7 @@ export function createServiceNow(ctx: SimContext): DialectHandler {
     const [, table, sysId] = m;
     if (WORK_TABLES[table]) return workTable(req, table, sysId, rate.headers);
     const readOnly = table === 'cmdb_ci' ? { rows: ciRows as Record<string, unknown>[], fields: CI_FIELDS }
+      : table === 'sys_journal_field' ? { rows: journalRows(), fields: JOURNAL_FIELDS }
       : table === 'sys_user' ? { rows: [USER] as Record<string, unknown>[], fields: Object.keys(USER) } : null;
     if (!readOnly) return snError(400, `Invalid table ${table}`);
     const withRate = (r: SimResponse): SimResponse => ({ ...r, headers: { ...rate.headers, ...r.headers } });

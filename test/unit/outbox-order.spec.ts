@@ -63,7 +63,9 @@ describe('outbox ordering and parallelism', () => {
     assert.deepEqual(h.client.writes().map((c) => c.method), ['createWorkOrder', 'createWorkOrder', 'updateWorkOrder', 'setStatus']);
     const update = h.client.writes()[2];
     assert.deepEqual(update.ref, { id: 'WO-1', href: 'http://cmms.invalid/wo/1' });
-    assert.deepEqual(update.change, { priority: 1, note: 'now HH' });
+    // The note carries its resend marker (issue 14 item 2) ahead of the text.
+    assert.equal(update.change?.priority, 1);
+    assert.match(String(update.change?.note), /^\[mw:[A-Z2-7]{16}\] now HH$/);
     assert.equal(h.client.writes()[3].status, 'done');
     const updated = h.results.filter((r) => r.action !== 'create' && r.outcome !== 'queued');
     assert.deepEqual(updated.map((r) => [r.action, r.outcome, r.workOrderId]), [['update', 'existing', 'WO-1'], ['close', 'existing', 'WO-1']]);
@@ -76,7 +78,7 @@ describe('outbox ordering and parallelism', () => {
     h.outbox.enqueue({ ...event('ev-old', 'P-101', 'note'), body: { note: 'still high' } });
     await h.clock.settle();
     assert.deepEqual(h.client.calls.map((c) => c.method), ['findByReference', 'updateWorkOrder']);
-    assert.deepEqual(h.client.calls[1].change, { note: 'still high' });
+    assert.match(String(h.client.calls[1].change?.note), /^\[mw:[A-Z2-7]{16}\] still high$/);
     assert.equal(h.results.at(-1)?.workOrderId, 'WO-77');
   });
 

@@ -210,6 +210,18 @@ export function createMaintainXClient(conn: Connection, config: CmmsConfig): Cmm
 
     findByReference: (reference) => lookup(requireText(reference, 'reference')),
 
+    // GET /workorders/{id}/comments: {comments: [{id, authorId, content, createdAt}], nextCursor}.
+    async hasNote(ref, marker) {
+      let cursor: string | null = null;
+      for (let page = 0; page < 20; page++) {
+        const body = await get(withQuery(woUrl(ref.id, '/comments'), { limit: 200, cursor: cursor ?? undefined }));
+        if (requireArray(body.comments, LABEL, 'comments').some((c) => (text(asRecord(c)?.content) ?? '').includes(marker))) return true;
+        cursor = text(body.nextCursor);
+        if (!cursor) return false;
+      }
+      return false;
+    },
+
     getWorkOrder,
 
     async listAssets(cursor) {

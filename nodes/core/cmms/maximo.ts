@@ -200,7 +200,8 @@ export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsCl
       const read = (): Promise<CmmsWorkOrder> => getWorkOrder({ id: ref.id, href });
       const change = async (to: string): Promise<void> => {
         const body: Json = { status: to, date: now() };
-        if (note) body.memo = shortLine(note, MEMO_MAX);
+        // The memo is for people; the resend marker stays in the work-log row.
+        if (note) body.memo = shortLine(note.replace(/^\[mw:[A-Z2-7]+\] /, ''), MEMO_MAX);
         await conn.send({
           method: 'POST',
           url: withQuery(href, { action: 'wsmethod:changeStatus', lean: 1 }),
@@ -230,6 +231,13 @@ export function createMaximoClient(conn: Connection, config: CmmsConfig): CmmsCl
 
     findByReference,
     getWorkOrder,
+
+    // The work log is a child object of MXAPIWODETAIL: a nested oslc.select reads its rows.
+    async hasNote(ref, marker) {
+      const url = withQuery(await hrefOf(ref), { lean: 1, 'oslc.select': 'wonum,worklog{description}' });
+      const rows = asRecord((await conn.send({ method: 'GET', url })).data)?.worklog;
+      return Array.isArray(rows) && rows.some((r) => (text(asRecord(r)?.description) ?? '').includes(marker));
+    },
 
     async listAssets(cursor): Promise<Page<CmmsAsset>> {
       const url = cursor

@@ -232,6 +232,16 @@ export function createServiceNowClient(conn: Connection, config: CmmsConfig): Cm
       await setStatusIdempotent(status, () => patch(ref, body), () => getWorkOrder(ref));
     },
 
+    // Journal entries are not readable through the record (work_notes reads back empty); they are
+    // rows of sys_journal_field, keyed by the record's sys_id.
+    async hasNote(ref, marker) {
+      const query = `element_id=${queryValue(requireText(ref.id, 'work order id'))}^element=work_notes^valueLIKE${queryValue(marker)}`;
+      const url = withQuery(joinUrl(base, 'api/now/table/sys_journal_field'), { ...plain, sysparm_query: query, sysparm_fields: 'sys_id,value', sysparm_limit: 5 });
+      const rows = requireArray(requireRecord((await conn.send({ method: 'GET', url })).data, LABEL, 'a result').result, LABEL, 'result');
+      // An ignored query term would answer unrelated rows: only a row holding the marker counts.
+      return rows.some((r) => (text(asRecord(r)?.value) ?? '').includes(marker));
+    },
+
     async findByReference(reference) {
       const query = `${refField}=${queryValue(requireText(reference, 'reference'))}^ORDERBYsys_created_on`;
       const page = await list(withQuery(tableUrl, { ...plain, sysparm_query: query, sysparm_fields: woFields, sysparm_limit: 5 }), toWorkOrder);

@@ -200,7 +200,19 @@ export interface CmmsClient {
   createWorkOrder(input: CreateInput): Promise<WorkOrderRef>;
   updateWorkOrder(ref: WorkOrderRef, change: WorkOrderChange): Promise<void>;
   setStatus(ref: WorkOrderRef, status: SettableStatus, note?: string): Promise<void>;
+  /**
+   * Whether a note containing `marker` is already on the work order (Maximo work log, ServiceNow
+   * work notes, MaintainX comments). The outbox asks after an ambiguous failure, before sending a
+   * note again, because each of those CMMSs appends a second identical entry on a resend. Absent
+   * where a resend cannot double a note (REST's JSON merge patch replaces the `note` field).
+   */
+  hasNote?(ref: WorkOrderRef, marker: string): Promise<boolean>;
   findByReference(reference: string): Promise<CmmsWorkOrder | null>;
+  /**
+   * The value the CMMS holds in its reference field for this event id (the compact reference), so
+   * that a caller can tell whether a work order read by id is still ours. Set by createCmmsClient.
+   */
+  referenceFor?(eventId: string): string;
   getWorkOrder(ref: WorkOrderRef): Promise<CmmsWorkOrder>;
   listAssets(cursor?: string | null): Promise<Page<CmmsAsset>>;
   /** Work orders changed at or after the watermark, oldest first where the CMMS can sort. */

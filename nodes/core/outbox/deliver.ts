@@ -6,6 +6,23 @@ import { scrubSecrets } from './classify';
 import type { AuditEntry, ItemRow } from './store';
 import type { CloseBody, DeadReason } from './types';
 import { errorMessage } from '../error-message';
+import { compactReference } from '../cmms/reference';
+import { inRequestOrder } from '../cmms/rate';
+
+/**
+ * The marker a note carries so that a resend can be recognised: derived from the event id, the
+ * action and the item's body (the event's n-th update differs in its body from the one before),
+ * so two gateways sending the same update of the same event make the same marker. 16 base32
+ * characters (80 bits) inside `[mw:…]`, short enough for Maximo's 100-character work-log summary.
+ */
+export function noteMarker(eventId: string, action: string, body: string): string {
+  return `[mw:${compactReference(`${eventId}\n${action}\n${body}`, 16)}]`;
+}
+
+/** The note as sent: the marker first, so it lands in every CMMS's summary line too. */
+export function markedNote(marker: string, note: string): string {
+  return `${marker} ${note}`;
+}
 
 export type Delivery =
   | { kind: 'sent'; outcome: 'created' | 'existing'; workOrderId: string | null; href: string | null; audit: AuditEntry[] }
@@ -86,18 +103,65 @@ class Recorder {
   }
 }
 
+/**
+ * Whether the work order this outbox remembers for the event still carries our reference. Read by
+ * its API id (ServiceNow sys_id, MaintainX id, REST id; Maximo's API href), never through a link
+ * meant for people. A 404 means it is gone; other failures propagate and the item is retried.
+ */
+async function stillOurs(ref: WorkOrderRef, eventId: string, d: DeliverDeps, rec: Recorder): Promise<boolean> {
+  const referenceFor = d.client.referenceFor;
+  if (!referenceFor) return true;
+  const want = referenceFor.call(d.client, eventId);
+  try {
+    const wo = await rec.call('getWorkOrder', () => d.client.getWorkOrder(ref), (w) => (w.reference === want ? 'ours' : 'not-ours'));
+    return wo.reference === want;
+  } catch (e) {
+    if (isCmmsError(e) && e.status === 404) return false;
+    throw e;
+  }
+}
+
 async function resolveWorkOrder(row: ItemRow, d: DeliverDeps, rec: Recorder): Promise<WorkOrderRef | 'wait' | null> {
   // An episode that joined another event's work order changes that one (schema 4's target_event_id).
   const reference = row.target_event_id ?? row.event_id;
   const create = d.createFor(reference);
-  if (create?.state === 'sent' && create.work_order_id) return { id: create.work_order_id, href: create.href };
-  if (create && (create.state === 'pending' || create.state === 'inflight' || create.state === 'retry-wait')) return 'wait';
+  if (create?.state === 'sent' && create.work_order_id) {
+    const cached: WorkOrderRef = { id: create.work_order_id, href: create.href };
+    if (await stillOurs(cached, reference, d, rec)) return cached;
+    // Replaced, re-keyed or deleted since: a note there would land on someone else's work order.
+    // The work order carrying our reference, if any, is the one to change.
+  } else if (create && (create.state === 'pending' || create.state === 'inflight' || create.state === 'retry-wait')) return 'wait';
   // No create here (pruned, dead, or made elsewhere): the CMMS knows the work order by our reference.
   const found = await rec.call('findByReference', () => d.client.findByReference(reference), (w) => (w ? 'found' : 'not-found'));
   return found ? { id: found.id, href: found.href } : null;
 }
 
-export async function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
+/**
+ * The item's note with its marker, or undefined when there is none or it already landed: after an
+ * ambiguous failure (timeout, reset, unreadable 2xx) the earlier attempt may have added it, and
+ * Maximo (a work-log row per MERGE), ServiceNow (a work note per update) and MaintainX (a comment
+ * per POST) would each show a second copy, so the work order is read back first.
+ */
+async function noteToSend(row: ItemRow, body: Record<string, unknown>, target: WorkOrderRef, d: DeliverDeps, rec: Recorder): Promise<string | undefined> {
+  if (typeof body.note !== 'string' || body.note === '') return undefined;
+  const marker = noteMarker(row.event_id, row.action, row.body);
+  const hasNote = d.client.hasNote;
+  if (row.ambiguous === 1 && hasNote) {
+    const there = await rec.call('hasNote', () => hasNote.call(d.client, target, marker), (v) => (v ? 'found' : 'not-found'));
+    if (there) return undefined;
+  }
+  return markedNote(marker, body.note);
+}
+
+/**
+ * One attempt, its requests ranked by the item's id (enqueue order), so that under a tight request
+ * budget the oldest item anywhere takes the next token (issue 14 item 10; see rate.ts).
+ */
+export function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
+  return inRequestOrder(row.id, () => deliverNow(row, d));
+}
+
+async function deliverNow(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
   const rec = new Recorder(row, d);
   try {
     const body = parseObject(row.body);
@@ -124,13 +188,14 @@ export async function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
         message: `no work order exists for event ${row.target_event_id ?? row.event_id}, so its ${row.action} cannot be applied; replay the create first`,
       };
     }
+    const note = await noteToSend(row, body, target, d, rec);
     if (row.action === 'close') {
       const close = body as CloseBody;
-      await rec.call('setStatus', () => d.client.setStatus(target, close.status ?? 'done', close.note), () => 'ok');
+      await rec.call('setStatus', () => d.client.setStatus(target, close.status ?? 'done', note), () => 'ok');
     } else {
       const change: WorkOrderChange = {};
       if (row.action === 'update' && (typeof body.priority === 'number' || typeof body.priority === 'string')) change.priority = body.priority;
-      if (typeof body.note === 'string' && body.note !== '') change.note = body.note;
+      if (note !== undefined) change.note = note;
       await rec.call('updateWorkOrder', () => d.client.updateWorkOrder(target, change), () => 'ok');
     }
     return { kind: 'sent', outcome: 'existing', workOrderId: target.id, href: target.href, audit: rec.entries };
