@@ -16,6 +16,8 @@ REGISTRY = {
     'id': 'mw-gw-assets', 'type': 'mw-asset-registry', 'name': 'plant assets (assets.csv)', 'cmms': 'mw-gw-cmms', 'rows': [],
     'file': 'assets.csv', 'fileFormat': 'csv', 'watch': True, 'requireVerified': False, 'opcuaNamespaces': '', 'autoVerifyHours': 0,
 }
+# Every 15 s: a completed work order re-arms within seconds in the demo; for a real CMMS 60 s or a webhook (flows/README.md).
+WO_POLL_SECONDS = 15
 RULES = json.load(open(os.path.join(HERE, 'rules.json')))
 
 def rules_for(*classes):
@@ -33,8 +35,14 @@ def debug(id, z, x, y, name, full=False, status=None):
          'statusVal': status or '', 'statusType': 'msg' if status else 'auto', 'wires': []}
     return n
 
+def wo_status(id, z, x, y, target, name):
+    """mw-wo-status polling the flow's CMMS connection: the same ${CMMS_URL} and key as the work-order node, no webhook to register."""
+    return {'id': id, 'type': 'mw-wo-status', **at(z, x, y), 'name': name, 'cmms': 'mw-gw-cmms', 'mode': 'poll', 'path': '', 'scheme': 'auto',
+            'secretHeader': 'x-millwright-secret', 'tolerance': 300, 'maxBodyKb': 256, 'pollInterval': WO_POLL_SECONDS, 'overlap': 120,
+            'lookbackHours': 24, 'scope': 'ours', 'table': 'incident', 'referenceField': '', 'statusMap': [], 'wires': [[target]]}
+
 def chain(p, z, first_id, y, rules_classes, comment_name, comment_info, dx=0):
-    """mw-asset-map → mw-threshold → mw-work-order, with debug nodes, the threshold's results loop and a place for mw-wo-status."""
+    """mw-asset-map → mw-threshold → mw-work-order, with debug nodes, the threshold's results loop and mw-wo-status feeding CMMS status changes back."""
     nodes = [
         {'id': f'{p}-map', 'type': 'mw-asset-map', **at(z, 560, y), 'name': 'asset map', 'registry': 'mw-gw-assets', 'source': 'auto', 'connection': '',
          'wires': [[f'{p}-alarms'], [f'{p}-unmapped']]},
@@ -49,10 +57,14 @@ def chain(p, z, first_id, y, rules_classes, comment_name, comment_info, dx=0):
         debug(f'{p}-rejected', z, 980, y + 80, 'rejected readings', full=True),
         debug(f'{p}-result', z, 1180, y - 20, 'work orders', status='payload.outcome'),
         debug(f'{p}-failed', z, 1180, y + 40, 'dead letters', full=True, status='reason'),
-        {'id': f'{p}-wostatus', 'type': 'comment', **at(z, 780, y + 160), 'name': 'mw-wo-status goes here (work-order status from the CMMS → alarm rules)',
-         'info': 'When the work-order status node (`mw-wo-status`) is installed, wire it here: its output into **alarm rules** (the threshold node), '
-                 'so a work order closed in the CMMS ends the episode. Until then the work-order results are wired back instead, which keeps one '
-                 'work order per episode while it is open.', 'wires': []},
+        wo_status(f'{p}-wostatus', z, 560, y + 160, f'{p}-alarms', 'work-order status → alarm rules'),
+        {'id': f'{p}-wostatus-note', 'type': 'comment', **at(z, 600, y + 220), 'name': 'a work order completed in the CMMS re-arms its alarm',
+         'info': '**work-order status** (`mw-wo-status`) asks the CMMS every 15 s which work orders changed (polling, through the same connection '
+                 'as **work order**) and sends each change into **alarm rules**: a work order completed or closed in the CMMS ends its alarm episode '
+                 '(re-armed), so the next excursion makes a new work order. While a work order is open, repeats and escalations go to it. '
+                 'The work-order results are also wired back, so the rules know the work order as soon as it is made.\n\n'
+                 'With a CMMS that can call the gateway (webhooks), set the node\'s mode to *webhook* and register its URL in the CMMS: '
+                 'changes then arrive at once instead of at the next poll. See flows/README.md.', 'wires': []},
     ]
     for n in nodes:
         n['x'] += dx
@@ -153,9 +165,11 @@ def vision():
         debug('mw-gw-vision-rejected', z, 960, 240, 'rejected records', full=True),
         debug('mw-gw-vision-result', z, 1160, 140, 'work orders', status='payload.outcome'),
         debug('mw-gw-vision-failed', z, 1160, 200, 'dead letters', full=True, status='reason'),
-        {'id': 'mw-gw-vision-wostatus', 'type': 'comment', **at(z, 760, 320), 'name': 'mw-wo-status goes here (a completed work order → new baseline)',
-         'info': 'When `mw-wo-status` is installed, wire its output into **SPC on inspections**: a completed work order (new tool, cleaned coater) '
-                 'then starts a new baseline.', 'wires': []},
+        wo_status('mw-gw-vision-wostatus', z, 500, 320, 'mw-gw-vision-drift', 'work-order status → SPC'),
+        {'id': 'mw-gw-vision-wostatus-note', 'type': 'comment', **at(z, 540, 380), 'name': 'a work order completed in the CMMS starts a new baseline',
+         'info': '**work-order status** (`mw-wo-status`) asks the CMMS every 15 s which work orders changed and sends each change into '
+                 '**SPC on inspections**: when the drift work order is completed (new tool, cleaned coater), the chart learns a new baseline '
+                 'from the parts that follow. Webhook instead of polling: see flows/README.md.', 'wires': []},
         {'id': 'mw-gw-vision-readme', 'type': 'comment', **at(z, 320, 40), 'name': 'AI-vision camera → asset map → SPC drift → work order (read me)',
          'info': 'The camera **CAM-901** at press **PRS-701** publishes one inspection record per part (measurements: hole diameter `bore`, coating at 5 points; '
                  'defects by type). The asset map puts each record on the press (assets.csv row `CAM-901`), **SPC on inspections** learns a baseline from the '

@@ -18,7 +18,7 @@ type Msg = { payload?: { asset?: { id?: string }; readings?: unknown[] }; reason
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 async function main(): Promise<void> {
-  const deadline = setTimeout(() => { console.log('MWTIMEOUT'); process.exit(2); }, 110_000);
+  const deadline = setTimeout(() => { console.log('MWTIMEOUT'); process.exit(2); }, 150_000);
   fs.mkdirSync(userDir, { recursive: true });
   const cmms = await startCmmsSim({ port: 0 });
   const plant = await startPlantSim({ dataDir: path.join(userDir, 'plant'), cameraRate: 50 });
@@ -53,6 +53,14 @@ async function main(): Promise<void> {
     node(`mw-gw-${p}-unmapped`).on('input', (msg) => { if (unmapped.length < 5) unmapped.push(`${p}: ${msg.reason ?? ''} ${msg.topic ?? ''}`); count(`${p}:unmapped`); });
   }
   node('mw-gw-vision-drift').on('input', (msg) => count(`vision:${msg.payload?.asset?.id ?? '?'}`));
+  // What mw-wo-status sent into the rules and the chart (the CMMS's status changes, polled).
+  const statusIn: Array<{ into: string; workOrderId?: string; status?: string }> = [];
+  type StatusMsg = Msg & { payload?: { workOrderId?: string; status?: string } };
+  for (const id of ['mw-gw-modbus-alarms', 'mw-gw-vision-drift']) {
+    node(id).on('input', (msg: StatusMsg) => {
+      if (msg.topic === 'work-order-status') statusIn.push({ into: id, workOrderId: msg.payload?.workOrderId, status: msg.payload?.status });
+    });
+  }
   node('mw-gw-vision-unmapped').on('input', (msg) => { if (unmapped.length < 5) unmapped.push(`vision: ${msg.reason ?? ''}`); count('vision:unmapped'); });
 
   // Healthy first: nothing may trip while the plant is well (5 s of every signal).
@@ -65,12 +73,32 @@ async function main(): Promise<void> {
   plant.model.start('tool-wear', 1200);
   // Sensor freeze needs the rule's 20 s stale time (from 10 s ago); then a few seconds more to see that nothing is doubled.
   await sleep(22_000);
-  const result = {
-    healthy,
+  const snapshot = (): Array<{ id: string; ref: string | null; title: string }> =>
     // `ref`: the event id the work order was made for, from its long description (the CMMS reference
     // itself is a short digest of it, see nodes/core/cmms/reference.ts).
-    workOrders: cmms.workOrders('maximo').map((w) => ({ id: w.id, ref: eventIdOf(w.fields), title: String(w.fields.description ?? '') })),
-    seen, unmapped,
+    cmms.workOrders('maximo').map((w) => ({ id: w.id, ref: eventIdOf(w.fields), title: String(w.fields.description ?? '') }));
+  const workOrders = snapshot();
+
+  // Closing the loop: a technician completes the vibration work order in the CMMS (the simulator's
+  // admin status API, as its page's Move button does) and the drift work order on the press. mw-wo-status
+  // polls (every 15 s in the shipped flows), the rules re-arm, and vibration — still high — makes a NEW work order.
+  const vibration = (ws: typeof workOrders) => ws.filter((w) => /^BEDFORD\.PUMP-101\.vibration\.limit\./.test(w.ref ?? ''));
+  const completed: string[] = [];
+  for (const w of [vibration(workOrders)[0], workOrders.find((x) => /^BEDFORD\.PRS-701\./.test(x.ref ?? ''))]) {
+    if (!w) continue;
+    const res = await fetch(`${cmms.url}/__sim/status`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ dialect: 'maximo', id: w.id, status: 'COMP' }) });
+    if (!res.ok) throw new Error(`completing ${w.id}: ${res.status} ${await res.text()}`);
+    completed.push(w.id);
+  }
+  let after = snapshot();
+  for (let i = 0; i < 90 && (vibration(after).length < 2 || !statusIn.some((s) => s.into === 'mw-gw-vision-drift' && (s.status === 'done' || s.status === 'closed'))); i++) {
+    await sleep(500);
+    after = snapshot();
+  }
+  await sleep(3000); // a few seconds more to see that nothing is doubled
+  const result = {
+    healthy, workOrders, seen, unmapped,
+    loop: { completed, statusIn: statusIn.filter((s) => (s.status === 'done' || s.status === 'closed')), vibrationAfter: vibration(snapshot()) },
   };
   console.log(`MWRESULT ${JSON.stringify(result)}`);
   clearTimeout(deadline);

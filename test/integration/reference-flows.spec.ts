@@ -12,13 +12,18 @@ interface Result {
   workOrders: Array<{ id: string; ref: string | null; title: string }>;
   seen: Record<string, number>;
   unmapped: string[];
+  loop: {
+    completed: string[];
+    statusIn: Array<{ into: string; workOrderId?: string; status?: string }>;
+    vibrationAfter: Array<{ id: string; ref: string | null }>;
+  };
 }
 
 // The shipped reference flows (flows/gateway-*.json) with node-red-contrib-modbus, node-red-contrib-opcua
 // and the core MQTT nodes, against the plant simulator: each scenario must make exactly the work orders
 // its rules promise, no more (escalations and repeats go to the same work order).
 describe('integration: reference gateway flows against the plant simulator', function () {
-  this.timeout(150_000);
+  this.timeout(200_000);
   let dir: string;
   let child: Child;
   let result: Result;
@@ -26,7 +31,7 @@ describe('integration: reference gateway flows against the plant simulator', fun
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-reference-'));
     child = startChild([path.join(BUILD_ROOT, 'test', 'integration', 'reference-flows-child.js'), dir], { cwd: REPO_ROOT });
-    const line = await waitFor('MWRESULT', async () => /MWRESULT (\{.*\})/.exec(child.log())?.[1], 120_000,
+    const line = await waitFor('MWRESULT', async () => /MWRESULT (\{.*\})/.exec(child.log())?.[1], 170_000,
       () => (child.exited() || /MWFAILED|MWTIMEOUT/.test(child.log()) ? `child ended:\n${child.log().slice(-4000)}` : undefined));
     result = JSON.parse(line) as Result;
   });
@@ -77,5 +82,21 @@ describe('integration: reference gateway flows against the plant simulator', fun
   it('nothing else: every work order belongs to one of the scenarios above', function () {
     const known = /^BEDFORD\.(PUMP-101\.(vibration|bearing-temp)|CMP-401\.discharge-temp|MTR-201\.(current|winding-temp)|PRS-701\.BRKT-9\.bore)\./;
     assert.deepEqual(result.workOrders.filter((w) => !known.test(w.ref ?? '')), []);
+  });
+
+  it('mw-wo-status closes the loop: the vibration work order completed in the CMMS re-arms the rules and the still-high vibration makes exactly one NEW work order', function () {
+    const [first] = result.workOrders.filter((w) => /^BEDFORD\.PUMP-101\.vibration\.limit\./.test(w.ref ?? ''));
+    assert.ok(first, 'the vibration work order the loop completes');
+    assert.equal(result.loop.completed[0], first.id);
+    assert.ok(result.loop.statusIn.some((s) => s.into === 'mw-gw-modbus-alarms'), `no completed status reached the alarm rules: ${JSON.stringify(result.loop.statusIn)}`);
+    const after = result.loop.vibrationAfter;
+    assert.equal(after.length, 2, `expected the first and exactly one new vibration work order: ${JSON.stringify(after)}`);
+    assert.equal(after[0]?.id, first.id);
+    assert.notEqual(after[1]?.ref, first.ref, 'a new episode, not the old event id again');
+  });
+
+  it('mw-wo-status into the chart: the completed drift work order reaches SPC on inspections (its input for a new baseline)', function () {
+    assert.equal(result.loop.completed.length, 2, JSON.stringify(result.loop));
+    assert.ok(result.loop.statusIn.some((s) => s.into === 'mw-gw-vision-drift'), `no completed status reached the drift node: ${JSON.stringify(result.loop.statusIn)}`);
   });
 });
