@@ -33,6 +33,19 @@ interface Rejection {
   errors: string[];
 }
 
+/**
+ * A work-order status fed back (mw-wo-status's output), told from an event by two own properties:
+ * cheap on any object (no key listing), and a Proxy or throwing getter counts as "no".
+ */
+function looksLikeStatus(p: unknown): boolean {
+  try {
+    const own = Object.prototype.hasOwnProperty;
+    return typeof p === 'object' && p !== null && own.call(p, 'workOrderId') && own.call(p, 'cmmsStatus');
+  } catch {
+    return false;
+  }
+}
+
 function toContract(r: OutboxResult): WorkOrderResult {
   return { eventId: r.eventId, cmms: r.cmms, workOrderId: r.workOrderId, href: r.href, outcome: r.outcome, attempts: r.attempts, latencyMs: r.latencyMs };
 }
@@ -226,7 +239,7 @@ export = function (RED: NodeAPI): void {
       // validator, and the rejected message carries a small stand-in that Catch nodes can copy. An
       // object payload without msg.control must be an event: lacking an event's required properties
       // it is refused by name before any walk, so a million-key object costs no key listing.
-      const shape = containPayload(msg, (msg as { control?: unknown }).control === undefined ? validateMaintenanceEvent : null);
+      const shape = containPayload(msg, (msg as { control?: unknown }).control === undefined ? (looksLikeStatus(msg.payload) ? validateWorkOrderStatus : validateMaintenanceEvent) : null);
       if (shape) {
         reject(send, msg, { eventId: null, outcome: 'rejected', reason: 'invalid', errors: [shape.error] });
         done(new Error(RED._('mw-work-order.errors.invalid-event', { errors: shape.error })));

@@ -31,7 +31,7 @@ describe('outbox: one work order per asset', () => {
     const writes = h.client.writes();
     assert.deepEqual(writes.map((c) => c.method), ['createWorkOrder', 'updateWorkOrder']);
     assert.equal(writes[1].ref?.id, 'WO-1');
-    assert.equal(writes[1].change?.note, 'joined b');
+    assert.match(String(writes[1].change?.note), /^\[mw:[A-Z2-7]{16}\] joined b$/);
     const b = h.results.find((r) => r.eventId === 'b' && r.outcome === 'existing');
     assert.equal(b?.workOrderId, 'WO-1');
     assert.equal(b?.action, 'note');
@@ -96,7 +96,7 @@ describe('outbox: one work order per asset', () => {
     assert.equal(h.client.count('setStatus'), 0);
     const updates = h.client.calls.filter((c) => c.method === 'updateWorkOrder');
     assert.deepEqual(updates.map((c) => c.ref?.id), ['WO-1', 'WO-1', 'WO-1']);
-    assert.equal(updates[2].change?.note, 'b cleared');
+    assert.match(String(updates[2].change?.note), /^\[mw:[A-Z2-7]{16}\] b cleared$/);
     await h.cleanup();
   });
 
