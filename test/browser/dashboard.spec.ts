@@ -71,12 +71,20 @@ describe('browser: the demo dashboard (FlowFuse Dashboard 2)', function () {
       env: { ...process.env, MW_PORT: '0', SIM_PORT: '0', PLANT_PORT: '0', MODBUS_PORT: '0', OPCUA_PORT: '0', MQTT_PORT: '0', MQTT_URL: '',
         MW_DEMO_DIR: demoDir, MW_LOG_LEVEL: 'warn', MW_DEMO_SCENARIO: 'none' },
     });
-    // The URL as npm start prints it: the test reads it from the console like a user would.
-    dashboard = await waitFor('dashboard URL', async () => /dashboard \(SPC chart, alarms, work orders\): (http:\/\/\S+)/.exec(demo.log())?.[1], 60_000,
-      () => (demo.exited() ? `demo exited early:\n${demo.log()}` : undefined));
+    // Chromium starts while the stack does; the URL is read from npm start's console, as a user would.
+    const launching = launch(chromiumPath as string);
+    // after() closes `browser`; until it is set, a failed start closes the launching one here.
+    void launching.catch(() => undefined);
+    try {
+      dashboard = await waitFor('dashboard URL', async () => /dashboard \(SPC chart, alarms, work orders\): (http:\/\/\S+)/.exec(demo.log())?.[1], 60_000,
+        () => (demo.exited() ? `demo exited early:\n${demo.log()}` : undefined));
+    } catch (e) {
+      await launching.then((b) => b.close(), () => undefined);
+      throw e;
+    }
     editor = (/Node-RED editor: (http:\/\/\S+?)\/?$/m.exec(demo.log()) as RegExpExecArray)[1];
     cmms = (/CMMS simulator: (http:\/\/\S+)/.exec(demo.log()) as RegExpExecArray)[1];
-    browser = await launch(chromiumPath as string);
+    browser = await launching;
     await browser.context.route('**/*', (route) => {
       const url = new URL(route.request().url());
       if (url.hostname === '127.0.0.1') return route.continue();
