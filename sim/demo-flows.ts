@@ -1,5 +1,5 @@
-// What `npm start` deploys: the demo tabs (flows/demo.json) and the reference gateway flows
-// (flows/gateway-*.json), one array with each shared config node once, plus the files the flows
+// What `npm start` deploys: the demo tabs (flows/demo.json), the demo's dashboard (flows/dashboard.json,
+// FlowFuse Dashboard 2, a devDependency) and the reference gateway flows (flows/gateway-*.json), one array with each shared config node once, plus the files the flows
 // read from the user directory (assets.csv). Secrets move into flows_cred.json.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,11 +16,14 @@ interface FlowNode {
   credentials?: Record<string, unknown>;
 }
 
-/** flows/demo.json first, then every flows/gateway-*.json in name order. */
+/** The dashboard's page under Node-RED's httpNodeRoot (ui-base path + ui-page path in flows/dashboard.json). */
+export const DASHBOARD_PATH = '/dashboard/maintenance';
+
+/** flows/demo.json and flows/dashboard.json first, then every flows/gateway-*.json in name order. */
 export function flowFiles(root: string = REPO_ROOT): string[] {
   const dir = path.join(root, 'flows');
   const gateway = fs.readdirSync(dir).filter((f) => /^gateway-.*\.json$/.test(f)).sort();
-  return ['demo.json', ...gateway].map((f) => path.join(dir, f));
+  return ['demo.json', 'dashboard.json', ...gateway].map((f) => path.join(dir, f));
 }
 
 /** The files' nodes in one array; a config node shared by several files is kept once (they are identical). */

@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-import { writeDemoFlow } from './demo-flows';
+import { DASHBOARD_PATH, writeDemoFlow } from './demo-flows';
 import { BUILD_ROOT } from './paths';
 import { startPlantSim, SCENARIOS, type PlantSim, type ScenarioId } from './plant';
 import { REPO_ROOT, startRuntime, type RunningRuntime } from './runtime';
@@ -161,7 +161,7 @@ async function main(): Promise<void> {
     pointFlowsAt(plant, sim?.url);
     if (clearNodeState(userDir)) log('outbox, alarm and SPC state of the last run cleared: the CMMS simulator starts empty on every run');
     const flows = writeDemoFlow(userDir, sim?.url);
-    log(`flow: flows/demo.json and flows/gateway-*.json copied to ${shortPath(path.join(userDir, 'flows.json'))} `
+    log(`flow: flows/demo.json, flows/dashboard.json and flows/gateway-*.json copied to ${shortPath(path.join(userDir, 'flows.json'))} `
       + '(replaced on every start; edits made in the editor are not kept, change the files in flows/ instead)');
     runtime = await startRuntime({ userDir, host, port, flows, installPackage: true, logLevel });
   } catch (e) {
@@ -176,6 +176,8 @@ async function main(): Promise<void> {
   if (scenario) plant.model.start(scenario.id, scenario.factor);
   const e = plant.endpoints;
   log(`Node-RED editor: ${runtime.url}/`);
+  // httpNodeRoot is /api (sim/runtime.ts): Dashboard 2 serves its page and its own files there, no CDN.
+  log(`dashboard (SPC chart, alarms, work orders): ${runtime.url}/api${DASHBOARD_PATH}`);
   log(sim ? `CMMS simulator: ${sim.url}` : `CMMS simulator: not built (no ${shortPath(path.join(BUILD_ROOT, 'sim', 'cmms', 'index.js'))}), skipped`);
   log(`plant simulator: ${e.page} (start scenarios here)`);
   log(`  Modbus TCP ${e.modbus?.host}:${e.modbus?.port} · OPC UA ${e.opcua?.url} · MQTT ${e.mqtt?.url}`);

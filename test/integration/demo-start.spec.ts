@@ -31,9 +31,15 @@ describe('integration: demo launcher (npm start)', function () {
     if (demoDir) fs.rmSync(demoDir, { recursive: true, force: true });
   });
 
-  it('prints the editor URL, how to stop, and that the demo flow was copied', function () {
+  it('prints the editor and dashboard URLs, how to stop, and that the demo flow was copied', async function () {
     assert.match(demo.log(), /Ctrl-C to stop/);
-    assert.match(demo.log(), /flows\/demo\.json and flows\/gateway-\*\.json copied to .*flows\.json/);
+    assert.match(demo.log(), /flows\/demo\.json, flows\/dashboard\.json and flows\/gateway-\*\.json copied to .*flows\.json/);
+    // The dashboard (FlowFuse Dashboard 2) is served at the printed address, from this machine.
+    const dashboard = (/dashboard \(SPC chart, alarms, work orders\): (http:\/\/\S+)/.exec(demo.log()) as RegExpExecArray)?.[1];
+    assert.equal(dashboard, `${editorUrl}/api/dashboard/maintenance`);
+    // Node-RED starts the flows (and with them the dashboard's routes) just after it listens.
+    const page = await waitFor('dashboard page', async () => { const r = await httpGet(dashboard); return r.status === 200 ? r : undefined; }, 20_000);
+    assert.match(page.body, /<div id="app">/);
     assert.match(demo.log(), /plant simulator: http:\/\/\S+/);
   });
 
