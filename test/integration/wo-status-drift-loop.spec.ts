@@ -16,7 +16,9 @@ type Msg = { topic?: string; payload: Record<string, unknown> };
 
 const CASES = [
   { dialect: 'maintainx', mode: 'webhook', cmms: { authType: 'bearer' }, creds: { token: SIM_CREDENTIALS.maintainx.token }, target: 'maintainx', done: 'DONE' },
+  { dialect: 'rest', mode: 'webhook', cmms: { authType: 'bearer', restCreatePath: '/rest/workorders', restUpdatePath: '/rest/workorders/{id}', restGetPath: '/rest/workorders/{id}', restFindPath: '/rest/workorders?reference={reference}', restChangedPath: '/rest/workorders?updatedSince={since}&limit={limit}', restHealthPath: '/rest/health' }, creds: { token: SIM_CREDENTIALS.rest.token }, target: 'standard', done: 'done' },
   { dialect: 'maximo', mode: 'poll', cmms: { authType: 'apikey' }, creds: { apiKey: SIM_CREDENTIALS.maximo.apiKey }, target: '', done: 'COMP' },
+  { dialect: 'servicenow', mode: 'poll', cmms: { authType: 'basic' }, creds: { username: SIM_CREDENTIALS.servicenow.username, password: SIM_CREDENTIALS.servicenow.password }, target: '', done: '6' },
 ] as const;
 
 /** Learning takes this many parts (the node's phase I); every test phase below is counted against it. */
