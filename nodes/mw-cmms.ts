@@ -13,7 +13,7 @@ import { nodeDataFile } from './lib/files';
 import { registerOutboxRoutes } from './lib/outbox-routes';
 import { sidebarRegistry, type SidebarConnection } from './lib/sidebar-registry';
 import { RequestMeter } from './core/cmms/request-meter';
-import { resolveAddressRefs } from './core/cmms/env-refs';
+import { ADDRESS_FIELDS, envRefName, resolveAddressRefs } from './core/cmms/env-refs';
 import type { Node, NodeAPI, NodeDef, NodeStatus } from './lib/red';
 import { registerNode } from './lib/red';
 import { busy, failed, idle, ok, renderStatus, warning, type StatusSpec } from './lib/status';
@@ -123,7 +123,13 @@ export = function (RED: NodeAPI): void {
     // Secrets may be missing: shadow mode records what would be sent and needs none, so a
     // connection without its key still opens its outbox; it never probes and never delivers.
     const parsed = parseCmmsSettings(config, node.credentials ?? {}, { secretsOptional: true });
-    if (!parsed.ok) {
+    // Node-RED leaves `${VAR}` as typed when the variable is unset: say which variable, not "invalid URL".
+    const unsetVars = [...new Set(ADDRESS_FIELDS.map((f) => envRefName((config as unknown as Record<string, unknown>)[f])).filter((n): n is string => n !== null))];
+    if (!parsed.ok && unsetVars.length > 0) {
+      node.configErrors = parsed.errors;
+      invalid = failed('mw-cmms.status.env-unset', { names: unsetVars.join(', ') });
+      node.error(RED._('mw-cmms.errors.env-unset', { name: config.name || config.id, names: unsetVars.join(', ') }));
+    } else if (!parsed.ok) {
       node.configErrors = parsed.errors;
       invalid = failed('mw-cmms.status.invalid-config');
       node.error(RED._('mw-cmms.errors.invalid-config', { name: config.name || config.id, errors: parsed.errors.join('; ') }));

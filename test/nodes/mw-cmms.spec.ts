@@ -125,6 +125,15 @@ describe('mw-cmms config node', function () {
     await statusMatching(helper.getNode('user1') as Node, (t) => t === 'mw-cmms.status.invalid-config');
   });
 
+  it('names an unset environment variable in the address: status and log say which, not "invalid URL" (issue 17)', async () => {
+    delete process.env.MW_TEST_UNSET_CMMS_URL;
+    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: '${MW_TEST_UNSET_CMMS_URL}', authType: 'apikey' }), { conn1: { apiKey: 'k' } });
+    const conn = helper.getNode('conn1') as CmmsConnection & { error: { args: unknown[][] } };
+    assert.equal(conn.client, null);
+    assert.equal(conn.error.args[0]?.[0], 'mw-cmms.errors.env-unset');
+    await statusMatching(helper.getNode('user1') as Node, (t) => t === 'mw-cmms.status.env-unset');
+  });
+
   it('connects to each dialect of the simulator with its usual sign-in', async () => {
     const cases: Array<[Record<string, unknown>, Record<string, string>]> = [
       [{ dialect: 'servicenow', authType: 'oauth2', tokenUrl: '/oauth_token.do' },
