@@ -3,34 +3,7 @@
 // reset headers). Every caller of one client shares one limiter, so an alarm storm and the outbox
 // replaying a backlog cannot together exceed what the CMMS allows.
 
-import { AsyncLocalStorage } from 'node:async_hooks';
-
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
-
-/**
- * The age rank of the work a request belongs to (the outbox item id: lower is older). Requests
- * waiting for a slot or a token are served lowest rank first, so a backlog drains oldest first
- * across assets even when the budget, not the CMMS, is the bottleneck; the second request of an
- * item (the create after its lookup) goes before the first request of a younger one. Requests made
- * outside any rank (probes, asset lists) come after ranked ones, in arrival order among themselves.
- */
-const requestRank = new AsyncLocalStorage<number>();
-
-export function inRequestOrder<T>(rank: number, fn: () => Promise<T>): Promise<T> {
-  return requestRank.run(rank, fn);
-}
-
-interface Waiter { rank: number; seq: number; wake: (() => void) | null }
-
-function before(a: Waiter, b: Waiter): boolean {
-  return a.rank < b.rank || (a.rank === b.rank && a.seq < b.seq);
-}
-
-function insertInOrder<T extends Waiter>(list: T[], w: T): void {
-  let i = list.length;
-  while (i > 0 && before(w, list[i - 1])) i--;
-  list.splice(i, 0, w);
-}
 
 export interface RateLimits {
   perMinute: number;
@@ -116,11 +89,7 @@ export class RateLimiter {
   private refilledAt: number;
   private blockedUntil = 0;
   private active = 0;
-  /** Waiting for a slot, oldest rank first; `wake` hands the slot over. */
-  private readonly queue: Waiter[] = [];
-  /** Holding a slot and waiting for a token, oldest rank first; only the head may take one. */
-  private readonly tokenWaiters: Waiter[] = [];
-  private seq = 0;
+  private readonly queue: Array<() => void> = [];
 
   constructor(
     readonly limits: RateLimits,
@@ -155,9 +124,7 @@ export class RateLimiter {
 
   /** Waits for a slot, then for the CMMS's "not before" time, then for a token. */
   async acquire(signal?: AbortSignal): Promise<Permit> {
-    const rank = requestRank.getStore() ?? Number.MAX_SAFE_INTEGER;
-    const seq = this.seq++;
-    await this.takeSlot(rank, seq, signal);
+    await this.takeSlot(signal);
     let released = false;
     const permit: Permit = {
       release: () => {
@@ -166,54 +133,22 @@ export class RateLimiter {
         this.releaseSlot();
       },
     };
-    const me: Waiter = { rank, seq, wake: null };
-    insertInOrder(this.tokenWaiters, me);
     try {
       for (;;) {
         if (signal?.aborted) throw abortError(signal);
-        if (this.tokenWaiters[0] !== me) {
-          // An older request is first in line; it wakes us when it has its token.
-          await this.waitTurn(me, signal);
-          continue;
-        }
         const now = this.now();
         this.refill(now);
         const wait = Math.max(this.blockedUntil - now, this.tokenWait());
         if (wait <= 0) {
           this.tokens -= 1;
-          this.leaveTokenLine(me);
           return permit;
         }
-        // An older request arriving meanwhile becomes the head; after the sleep we re-check.
         await this.sleep(wait, signal);
       }
     } catch (e) {
-      this.leaveTokenLine(me);
       permit.release();
       throw e;
     }
-  }
-
-  private waitTurn(me: Waiter, signal?: AbortSignal): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        me.wake = null;
-        reject(abortError(signal as AbortSignal));
-      };
-      me.wake = () => {
-        me.wake = null;
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-  }
-
-  private leaveTokenLine(me: Waiter): void {
-    const i = this.tokenWaiters.indexOf(me);
-    if (i < 0) return;
-    this.tokenWaiters.splice(i, 1);
-    if (i === 0) this.tokenWaiters[0]?.wake?.();
   }
 
   private refill(now: number): void {
@@ -229,32 +164,31 @@ export class RateLimiter {
     return Math.ceil(((1 - this.tokens) * 60_000) / this.limits.perMinute);
   }
 
-  private takeSlot(rank: number, seq: number, signal?: AbortSignal): Promise<void> {
+  private takeSlot(signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.active < this.limits.concurrency) {
       this.active += 1;
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
-      const w: Waiter = { rank, seq, wake: null };
       const onAbort = (): void => {
-        const i = this.queue.indexOf(w);
+        const i = this.queue.indexOf(grant);
         if (i >= 0) this.queue.splice(i, 1);
         reject(abortError(signal as AbortSignal));
       };
       // The slot is handed over directly, so `active` never drops and rises again in between.
-      w.wake = () => {
+      const grant = (): void => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
-      insertInOrder(this.queue, w);
+      this.queue.push(grant);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   private releaseSlot(): void {
     const next = this.queue.shift();
-    if (next) next.wake?.();
+    if (next) next();
     else this.active -= 1;
   }
 }

@@ -7,7 +7,6 @@ import type { AuditEntry, ItemRow } from './store';
 import type { CloseBody, DeadReason } from './types';
 import { errorMessage } from '../error-message';
 import { compactReference } from '../cmms/reference';
-import { inRequestOrder } from '../cmms/rate';
 
 /**
  * The marker a note carries so that a resend can be recognised: derived from the event id, the
@@ -153,15 +152,7 @@ async function noteToSend(row: ItemRow, body: Record<string, unknown>, target: W
   return markedNote(marker, body.note);
 }
 
-/**
- * One attempt, its requests ranked by the item's id (enqueue order), so that under a tight request
- * budget the oldest item anywhere takes the next token (issue 14 item 10; see rate.ts).
- */
-export function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
-  return inRequestOrder(row.id, () => deliverNow(row, d));
-}
-
-async function deliverNow(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
+export async function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
   const rec = new Recorder(row, d);
   try {
     const body = parseObject(row.body);
