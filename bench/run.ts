@@ -13,6 +13,7 @@ import { writeEditorFiles } from './editor-html';
 import { type RedInternals, buildFlow, deploy, runBurst, runPaced } from './harness';
 import { type Measured, renderTables, summarize } from './report';
 import { SCENARIOS, type Scenario, defaultMessage, selectScenarios } from './scenarios';
+import { BENCH_ASSET_DIR } from './scenarios/mw-asset-map';
 
 export interface BenchOptions {
   quick: boolean;
@@ -121,6 +122,8 @@ async function measure(opts: BenchOptions, scenarios: readonly Scenario[]): Prom
     flows: [],
     nodesDir: [nodesDir],
     installPackage: usesPackageNodes(scenarios),
+    // The registry CSVs are written once to a shared temp folder, outside this user directory.
+    settings: { millwright: { allowedFileDirs: [BENCH_ASSET_DIR] } },
   });
   try {
     const red = runtime.RED as unknown as RedInternals;

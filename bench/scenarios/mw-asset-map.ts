@@ -15,7 +15,7 @@ import vm from 'node:vm';
 import type { NodeMessage } from 'node-red';
 import type { Scenario } from '../scenarios';
 
-const DIR = path.join(os.tmpdir(), 'mw-bench-assets');
+export const BENCH_ASSET_DIR = path.join(os.tmpdir(), 'mw-bench-assets');
 /** Distinct identifiers each stream cycles through (spread over the whole map). */
 const KEYS = 5000;
 
@@ -45,9 +45,9 @@ function rowLine(i: number): string {
 /** A CSV of n rows, written once per size. Quoted where a NodeId holds a ';'. */
 export function mapFile(n: number): string {
   // The version in the name keeps a file written by an older generator from being reused.
-  const file = path.join(DIR, `map-v2-${n}.csv`);
+  const file = path.join(BENCH_ASSET_DIR, `map-v2-${n}.csv`);
   if (fs.existsSync(file)) return file;
-  fs.mkdirSync(DIR, { recursive: true });
+  fs.mkdirSync(BENCH_ASSET_DIR, { recursive: true });
   const lines = ['kind,identifier,connection,unitId,table,address,assetId,siteId,location,metric,unit,scale,dataType'];
   for (let i = 0; i < n; i++) {
     const l = rowLine(i);

@@ -85,7 +85,10 @@ describe('mw-vision-drift with mw-work-order and a CMMS (integration)', function
     await until('cleared events', () => events.filter((m) => (m.payload as MaintenanceEvent).state === 'cleared').length >= ids.size);
     const cleared = events.map((m) => m.payload as MaintenanceEvent).filter((e) => e.state === 'cleared');
     assert.deepEqual(new Set(cleared.map((e) => referenceFor('maximo', e.eventId))), ids);
-    await until('work orders closed', () => sim.workOrders('maximo').every((wo) => /COMP|CLOSE/.test(wo.status)));
+    // Each close reads the work order back first (is it still ours? issue 14 item 12) and then makes its
+    // status and work-log requests, all inside the connection's default request budget: allow 30 s.
+    await until('work orders closed', () => sim.workOrders('maximo').every((wo) => /COMP|CLOSE/.test(wo.status)), 30_000,
+      () => JSON.stringify(sim.workOrders('maximo').map((w) => w.status)));
     assert.ok(results.length > 0);
   });
 
