@@ -1,7 +1,7 @@
 // Runs in its own process (see reference-flows.spec.ts): the four reference gateway flows exactly
 // as shipped in flows/gateway-*.json, in a real Node-RED with the real protocol nodes, against the
 // plant simulator and the CMMS simulator. Starts every scenario with a high time acceleration and
-// prints `MWRESULT {json}`: the work orders the CMMS received and what reached the nodes.
+// writes result.json (and prints `MWRESULT {json}`): the work orders the CMMS received and what reached the nodes.
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -100,6 +100,10 @@ async function main(): Promise<void> {
     healthy, workOrders, seen, unmapped,
     loop: { completed, statusIn: statusIn.filter((s) => (s.status === 'done' || s.status === 'closed')), vibrationAfter: vibration(snapshot()) },
   };
+  // The file is what the spec reads (written whole, then renamed); the line is for a person reading the log,
+  // where node-opcua's stderr may land in the middle of it.
+  fs.writeFileSync(path.join(userDir, 'result.json.tmp'), JSON.stringify(result));
+  fs.renameSync(path.join(userDir, 'result.json.tmp'), path.join(userDir, 'result.json'));
   console.log(`MWRESULT ${JSON.stringify(result)}`);
   clearTimeout(deadline);
   await runtime.stop();

@@ -31,7 +31,8 @@ describe('integration: reference gateway flows against the plant simulator', fun
   before(async function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-reference-'));
     child = startChild([path.join(BUILD_ROOT, 'test', 'integration', 'reference-flows-child.js'), dir], { cwd: REPO_ROOT });
-    const line = await waitFor('MWRESULT', async () => /MWRESULT (\{.*\})/.exec(child.log())?.[1], 170_000,
+    const resultFile = path.join(dir, 'result.json');
+    const line = await waitFor('MWRESULT', async () => (fs.existsSync(resultFile) ? fs.readFileSync(resultFile, 'utf8') : undefined), 170_000,
       () => (child.exited() || /MWFAILED|MWTIMEOUT/.test(child.log()) ? `child ended:\n${child.log().slice(-4000)}` : undefined));
     result = JSON.parse(line) as Result;
   });

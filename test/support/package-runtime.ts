@@ -62,14 +62,16 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   const deadline = Date.now() + timeoutMs;
   let last = '';
   while (Date.now() < deadline) {
+    // Ask gaveUp() before the probe but act on it after: a child that prints its answer and exits
+    // between two polls has still answered.
     const reason = gaveUp();
-    if (reason) throw new Error(`${what}: ${reason}`);
     try {
       const value = await probe();
       if (value !== undefined) return value;
     } catch (e) {
       last = errorMessage(e);
     }
+    if (reason) throw new Error(`${what}: ${reason}`);
     await sleep(200);
   }
   throw new Error(`${what}: not ready after ${timeoutMs} ms${last ? ` (last error: ${last})` : ''}`);
