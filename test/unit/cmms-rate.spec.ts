@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { exhaustedDelayFromHeaders, MAX_WAIT_MS, parseRetryAfter, RateLimiter, realSleep, retryDelayFromHeaders } from '../../nodes/core/cmms/rate';
+import { exhaustedDelayFromHeaders, inRequestOrder, MAX_WAIT_MS, parseRetryAfter, RateLimiter, realSleep, retryDelayFromHeaders, type Sleep } from '../../nodes/core/cmms/rate';
 
 /** A clock that only moves when the limiter sleeps, so every wait is exact. */
 function fakeTime(start = 1_700_000_000_000) {
@@ -12,6 +12,43 @@ function fakeTime(start = 1_700_000_000_000) {
     sleep: async (ms: number) => {
       sleeps.push(ms);
       now += ms;
+    },
+  };
+}
+
+/**
+ * Timers that fire only when the test moves time on, earliest first (in the order they were set
+ * when due at the same time), with promise chains run out in between: waiters race as on real
+ * timers, but repeatably.
+ */
+function manualTime(start = 1_700_000_000_000) {
+  let now = start;
+  let seq = 0;
+  const timers: { at: number; seq: number; fire: () => void }[] = [];
+  const flush = async (): Promise<void> => { for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r)); };
+  const sleep: Sleep = (ms, signal) => new Promise<void>((resolve, reject) => {
+    const t = { at: now + ms, seq: seq++, fire: resolve };
+    timers.push(t);
+    signal?.addEventListener('abort', () => { timers.splice(timers.indexOf(t), 1); reject(signal.reason instanceof Error ? signal.reason : new Error('aborted')); }, { once: true });
+  });
+  return {
+    now: () => now,
+    sleep,
+    flush,
+    /** Fires every timer due within `ms`, one at a time. */
+    async advance(ms: number): Promise<void> {
+      const target = now + ms;
+      for (;;) {
+        await flush();
+        timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
+        const t = timers[0];
+        if (!t || t.at > target) break;
+        timers.shift();
+        now = Math.max(now, t.at);
+        t.fire();
+      }
+      now = target;
+      await flush();
     },
   };
 }
@@ -160,6 +197,70 @@ describe('cmms rate', () => {
       setImmediate(() => ctl.abort(new Error('closing')));
       await assert.rejects(waiting, /closing/);
       assert.equal(limiter.inFlight, 0);
+    });
+
+    describe('order of service (issue 14 item 10: the whole drain oldest first)', () => {
+      it('the next token goes to the work that began first, even when its request asks last', async () => {
+        const t = manualTime();
+        const limiter = new RateLimiter({ perMinute: 60, burst: 1, concurrency: 10 }, t.now, t.sleep);
+        (await limiter.acquire()).release(); // the burst is spent: the next token comes in 1 s
+        const order: string[] = [];
+        let lookupAnswered!: () => void;
+        const answered = new Promise<void>((r) => { lookupAnswered = r; });
+        // Attempt A began first; its create asks only once its lookup is answered, after B asked.
+        const a = inRequestOrder(async () => { await answered; (await limiter.acquire()).release(); order.push('A create'); });
+        const b = inRequestOrder(async () => { (await limiter.acquire()).release(); order.push('B lookup'); });
+        await t.flush();
+        lookupAnswered();
+        await t.advance(5000);
+        await Promise.all([a, b]);
+        assert.deepEqual(order, ['A create', 'B lookup']);
+      });
+
+      it('hands slots over to the work that began first', async () => {
+        const limiter = new RateLimiter({ perMinute: 1_000_000, burst: 1000, concurrency: 1 }, Date.now, realSleep);
+        const held = await limiter.acquire();
+        const order: string[] = [];
+        let go!: () => void;
+        const later = new Promise<void>((r) => { go = r; });
+        const x = inRequestOrder(async () => { await later; const p = await limiter.acquire(); order.push('X'); p.release(); });
+        const y = inRequestOrder(async () => { const p = await limiter.acquire(); order.push('Y'); p.release(); });
+        await new Promise((r) => setImmediate(r));
+        go();
+        await new Promise((r) => setImmediate(r));
+        assert.equal(limiter.waiting, 2);
+        held.release();
+        await Promise.all([x, y]);
+        assert.deepEqual(order, ['X', 'Y']);
+      });
+
+      it('a request outside any attempt keeps its place: attempts begun after it do not pass it', async () => {
+        const t = manualTime();
+        const limiter = new RateLimiter({ perMinute: 60, burst: 1, concurrency: 10 }, t.now, t.sleep);
+        (await limiter.acquire()).release();
+        const order: string[] = [];
+        const probe = limiter.acquire().then((p) => { p.release(); order.push('probe'); });
+        const attempts = [1, 2, 3].map((n) => inRequestOrder(async () => { (await limiter.acquire()).release(); order.push(`attempt ${n}`); }));
+        await t.advance(10_000);
+        await Promise.all([probe, ...attempts]);
+        assert.deepEqual(order, ['probe', 'attempt 1', 'attempt 2', 'attempt 3']);
+      });
+
+      it('an abort of the request first in line hands the turn on', async () => {
+        const t = manualTime();
+        const limiter = new RateLimiter({ perMinute: 60, burst: 1, concurrency: 10 }, t.now, t.sleep);
+        (await limiter.acquire()).release();
+        const ctl = new AbortController();
+        const first = inRequestOrder(() => limiter.acquire(ctl.signal));
+        const second = inRequestOrder(async () => { (await limiter.acquire()).release(); return t.now(); });
+        const start = t.now();
+        await t.flush();
+        ctl.abort(new Error('closing'));
+        await assert.rejects(first, /closing/);
+        await t.advance(5000);
+        assert.equal(await second - start, 1000, 'the second takes the token the first gave up');
+        assert.equal(limiter.inFlight, 0);
+      });
     });
 
     it('refuses nonsense limits', () => {

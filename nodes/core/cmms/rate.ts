@@ -3,7 +3,41 @@
 // reset headers). Every caller of one client shares one limiter, so an alarm storm and the outbox
 // replaying a backlog cannot together exceed what the CMMS allows.
 
+import { AsyncLocalStorage } from 'node:async_hooks';
+
 export type Sleep = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+/**
+ * Requests are served in the order the work they belong to began (issue 14 item 10). Each piece of
+ * work takes a ticket when it starts: an outbox delivery attempt takes one as it is claimed (the
+ * claim goes oldest item first), and its every request (the lookup, then the create) carries it
+ * through this async context; a request outside any attempt (a health probe, an asset page, a
+ * status poll) takes its own ticket when it asks. Slots and tokens go to the lowest ticket first,
+ * so after an outage the whole backlog drains oldest first across assets even when the budget, not
+ * the CMMS, is the bottleneck: an item's create goes before the lookup of an item claimed after
+ * it. A retry is a new attempt with a new ticket: it queues behind requests already waiting (an
+ * old item that failed does not jump the line of attempts begun before its retry), and nothing
+ * waits for long behind a backlog it arrived after.
+ */
+const attemptTicket = new AsyncLocalStorage<number>();
+let lastTicket = 0;
+
+/** Runs `fn` as one piece of work: every request it makes is served in the order the work began. */
+export function inRequestOrder<T>(fn: () => Promise<T>): Promise<T> {
+  return attemptTicket.run(++lastTicket, fn);
+}
+
+interface Waiter {
+  ticket: number;
+  /** Set while the waiter waits for its turn with no timer of its own; called to hand the turn over. */
+  wake: (() => void) | null;
+}
+
+function insertInOrder<T extends Waiter>(list: T[], w: T): void {
+  let i = list.length;
+  while (i > 0 && w.ticket < list[i - 1].ticket) i--;
+  list.splice(i, 0, w);
+}
 
 export interface RateLimits {
   perMinute: number;
@@ -89,7 +123,10 @@ export class RateLimiter {
   private refilledAt: number;
   private blockedUntil = 0;
   private active = 0;
-  private readonly queue: Array<() => void> = [];
+  /** Waiting for a slot, lowest ticket first; `wake` hands the slot over. */
+  private readonly queue: Waiter[] = [];
+  /** Holding a slot and waiting for a token, lowest ticket first; only the head may take one. */
+  private readonly tokenLine: Waiter[] = [];
 
   constructor(
     readonly limits: RateLimits,
@@ -122,9 +159,13 @@ export class RateLimiter {
     if (atMs > this.blockedUntil) this.blockedUntil = atMs;
   }
 
-  /** Waits for a slot, then for the CMMS's "not before" time, then for a token. */
+  /**
+   * Waits for a slot, then for the CMMS's "not before" time, then for a token; both in ticket
+   * order (see inRequestOrder).
+   */
   async acquire(signal?: AbortSignal): Promise<Permit> {
-    await this.takeSlot(signal);
+    const me: Waiter = { ticket: attemptTicket.getStore() ?? ++lastTicket, wake: null };
+    await this.takeSlot(me, signal);
     let released = false;
     const permit: Permit = {
       release: () => {
@@ -133,22 +174,57 @@ export class RateLimiter {
         this.releaseSlot();
       },
     };
+    insertInOrder(this.tokenLine, me);
     try {
       for (;;) {
         if (signal?.aborted) throw abortError(signal);
         const now = this.now();
         this.refill(now);
         const wait = Math.max(this.blockedUntil - now, this.tokenWait());
-        if (wait <= 0) {
-          this.tokens -= 1;
-          return permit;
+        if (this.tokenLine[0] === me) {
+          if (wait <= 0) {
+            this.tokens -= 1;
+            this.leaveTokenLine(me);
+            return permit;
+          }
+        } else if (wait <= 0) {
+          // A token is there but a lower ticket is in line: its own wait ends now too (or it
+          // just arrived); it hands the turn on once it has taken its token.
+          await this.waitTurn(me, signal);
+          continue;
         }
+        // Everyone sleeps out their own wait (a lower ticket arriving meanwhile is seen on waking),
+        // so waits keep their timers and a turn handed over never needs one.
         await this.sleep(wait, signal);
       }
     } catch (e) {
+      this.leaveTokenLine(me);
       permit.release();
       throw e;
     }
+  }
+
+  private waitTurn(me: Waiter, signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        me.wake = null;
+        reject(abortError(signal as AbortSignal));
+      };
+      me.wake = () => {
+        me.wake = null;
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Leaves the token line; a new head waiting for its turn (not on a timer) looks again now. */
+  private leaveTokenLine(me: Waiter): void {
+    const i = this.tokenLine.indexOf(me);
+    if (i < 0) return;
+    this.tokenLine.splice(i, 1);
+    if (i === 0) this.tokenLine[0]?.wake?.();
   }
 
   private refill(now: number): void {
@@ -164,31 +240,32 @@ export class RateLimiter {
     return Math.ceil(((1 - this.tokens) * 60_000) / this.limits.perMinute);
   }
 
-  private takeSlot(signal?: AbortSignal): Promise<void> {
+  private takeSlot(me: Waiter, signal?: AbortSignal): Promise<void> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.active < this.limits.concurrency) {
       this.active += 1;
       return Promise.resolve();
     }
     return new Promise<void>((resolve, reject) => {
+      const w: Waiter = { ticket: me.ticket, wake: null };
       const onAbort = (): void => {
-        const i = this.queue.indexOf(grant);
+        const i = this.queue.indexOf(w);
         if (i >= 0) this.queue.splice(i, 1);
         reject(abortError(signal as AbortSignal));
       };
       // The slot is handed over directly, so `active` never drops and rises again in between.
-      const grant = (): void => {
+      w.wake = () => {
         signal?.removeEventListener('abort', onAbort);
         resolve();
       };
-      this.queue.push(grant);
+      insertInOrder(this.queue, w);
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
   private releaseSlot(): void {
     const next = this.queue.shift();
-    if (next) next();
+    if (next) next.wake?.();
     else this.active -= 1;
   }
 }

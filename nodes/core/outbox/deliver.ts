@@ -7,6 +7,7 @@ import type { AuditEntry, ItemRow } from './store';
 import type { CloseBody, DeadReason } from './types';
 import { errorMessage } from '../error-message';
 import { compactReference } from '../cmms/reference';
+import { inRequestOrder } from '../cmms/rate';
 
 /**
  * The marker a note carries so that a resend can be recognised: derived from the event id, the
@@ -152,7 +153,17 @@ async function noteToSend(row: ItemRow, body: Record<string, unknown>, target: W
   return markedNote(marker, body.note);
 }
 
-export async function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
+/**
+ * One attempt. Its requests are served in the order attempts began (a ticket taken here, as the
+ * engine starts the claimed items oldest first), so under a tight request budget the oldest
+ * attempt anywhere takes the next token: the whole drain goes oldest first, not only per asset
+ * (issue 14 item 10; see ../cmms/rate.ts).
+ */
+export function deliver(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
+  return inRequestOrder(() => deliverNow(row, d));
+}
+
+async function deliverNow(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
   const rec = new Recorder(row, d);
   try {
     const body = parseObject(row.body);
