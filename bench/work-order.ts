@@ -4,6 +4,8 @@
 //   event → work order created, p99 ≤ 50 ms                (synchronous=FULL, loopback CMMS)
 //   memory with 50 000 events pending ≤ +10 MB
 //   event-loop delay p99 during a 5 000-item drain ≤ 20 ms
+// Every create is one lookup by reference (GET) and one POST since issue 14 item 1; the figures
+// include that GET, and the report counts the simulator's requests per work order to show it.
 // Run by `npm run bench` after the flow scenarios (a process of its own: one runtime per process),
 // or alone: node --expose-gc dist/bench/work-order.js [--quick] [--out file].
 import fs from 'node:fs';
@@ -15,7 +17,8 @@ import { parseArgs } from 'node:util';
 import { Outbox } from '../nodes/core/outbox';
 import { loadSqlite } from '../nodes/core/storage/sqlite';
 import type { CmmsClient } from '../nodes/core/cmms/types';
-import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../sim/cmms';
+import { DEFAULT_ASSETS, startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../sim/cmms';
+import type { SimAsset } from '../sim/cmms/types';
 import { REPO_ROOT, startRuntime, type RunningRuntime } from '../sim/runtime';
 
 interface Options { quick: boolean; out: string }
@@ -35,7 +38,19 @@ const pct = (xs: number[], p: number): number => {
 };
 const gc = (): void => { (globalThis as { gc?: () => void }).gc?.(); };
 
+/**
+ * The 50 pumps the backlog and the drain spread over, registered in the simulator beside its
+ * default master data: the simulator refuses a work order for an asset it does not know
+ * (BMXAA2661E), and the drain is to measure deliveries, not dead letters.
+ */
+const BENCH_ASSETS: SimAsset[] = Array.from({ length: 50 }, (_, i) => {
+  const assetnum = `PUMP-${200 + i}`;
+  return { assetnum, siteid: 'BEDFORD', orgid: 'EAGLENA', location: `BEDFORD/AREA1/LINE2/${assetnum}`, description: `Bench pump ${i + 1}`, status: 'OPERATING', assetClass: 'PUMP' };
+});
+const benchAsset = (i: number): string => BENCH_ASSETS[i % BENCH_ASSETS.length].assetnum;
+
 let seq = 0;
+/** PUMP-101 and PUMP-102 are in the simulator's default master data, the PUMP-2xx are BENCH_ASSETS. */
 function event(asset: string): Record<string, unknown> {
   seq += 1;
   return {
@@ -111,9 +126,25 @@ function flow(simUrl: string, woId: string, connId: string, baseUrl = simUrl): o
   ];
 }
 
-async function pendingOf(rt: RunningRuntime, conn: string): Promise<number> {
+async function metricsOf(rt: RunningRuntime, conn: string): Promise<{ pending: number; dead: number }> {
   const res = await fetch(`${rt.url}/mw-outbox/${conn}/metrics`);
-  return ((await res.json()) as { pending: number }).pending;
+  return (await res.json()) as { pending: number; dead: number };
+}
+
+async function pendingOf(rt: RunningRuntime, conn: string): Promise<number> {
+  return (await metricsOf(rt, conn)).pending;
+}
+
+/** The simulator's work-order requests since `from` (an index into its request log), by kind. */
+function workOrderRequests(sim: CmmsSim, from: number): { lookups: number; creates: number; other: number; total: number } {
+  const out = { lookups: 0, creates: 0, other: 0, total: 0 };
+  for (const r of sim.requests().slice(from)) {
+    out.total += 1;
+    if (r.path.endsWith('/mxapiwodetail') && r.method === 'GET') out.lookups += 1;
+    else if (r.path.endsWith('/mxapiwodetail') && r.method === 'POST') out.creates += 1;
+    else out.other += 1;
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
@@ -124,7 +155,7 @@ async function main(): Promise<void> {
     log(`work-order bench${opts.quick ? ' (quick)' : ''}: enqueue vs raw SQLite…`);
     const enqueue = enqueueVersusRaw(path.join(dir, 'files'));
 
-    sim = await startCmmsSim({ seed: 3 });
+    sim = await startCmmsSim({ seed: 3, assets: [...DEFAULT_ASSETS, ...BENCH_ASSETS] });
     const deadPort = 9; // discard port: nothing listens, the link is down for the pending test
     // Credentials go where Node-RED keeps them; an unencrypted file is read and re-encrypted at start.
     const userDir = path.join(dir, 'user');
@@ -143,6 +174,7 @@ async function main(): Promise<void> {
     const down = { wo: red.nodes.getNode('wo-down'), sink: red.nodes.getNode('wo-down-sink') } as FlowNodes;
 
     log('event → work order latency…');
+    const latencyFrom = sim.requests().length;
     const sentAt = new Map<string, bigint>();
     const latencies: number[] = [];
     live.sink.on('input', (msg) => {
@@ -158,6 +190,7 @@ async function main(): Promise<void> {
     }
     const deadline = Date.now() + 30_000;
     while (latencies.length < sizes.latencyEvents && Date.now() < deadline) await sleep(50);
+    const latencyRequests = workOrderRequests(sim, latencyFrom);
 
     log(`memory with ${sizes.pending} events pending (CMMS unreachable)…`);
     gc();
@@ -165,7 +198,7 @@ async function main(): Promise<void> {
     gc();
     const before = process.memoryUsage();
     for (let i = 0; i < sizes.pending; i++) {
-      down.wo.receive({ payload: event(`PUMP-${100 + (i % 50)}`) });
+      down.wo.receive({ payload: event(benchAsset(i)) });
       if (i % 500 === 499) await new Promise((r) => setImmediate(r));
     }
     const pendDeadline = Date.now() + 120_000;
@@ -177,14 +210,22 @@ async function main(): Promise<void> {
     const pendingHeld = await pendingOf(rt, 'conn-down');
 
     log(`event-loop delay while ${sizes.drain} items drain…`);
+    const deadBefore = (await metricsOf(rt, 'conn-live')).dead;
+    let drained = 0;
+    const drainIds = new Set<string>();
+    live.sink.on('input', (msg) => { const o = msg.payload?.outcome;
+      if (msg.payload?.eventId && drainIds.has(msg.payload.eventId) && (o === 'created' || o === 'existing')) drained += 1; });
     const outage = sim.faults.add({ dialect: 'maximo', kind: 'status', status: 503 });
     for (let i = 0; i < sizes.drain; i++) {
-      live.wo.receive({ payload: event(`PUMP-${200 + (i % 50)}`) });
+      const e = event(benchAsset(i));
+      drainIds.add(e.eventId as string);
+      live.wo.receive({ payload: e });
       if (i % 500 === 499) await new Promise((r) => setImmediate(r));
     }
     const queued = Date.now() + 60_000;
     while ((await pendingOf(rt, 'conn-live')) < sizes.drain && Date.now() < queued) await sleep(100);
     sim.faults.remove(outage);
+    const drainFrom = sim.requests().length;
     // The outbox notices at its next probe; measure from the first delivery to the last.
     const loop = monitorEventLoopDelay({ resolution: 5 });
     const drainStart = Date.now();
@@ -199,13 +240,21 @@ async function main(): Promise<void> {
     }
     loop.disable();
     const drainMs = Date.now() - (startedDraining || drainStart);
+    const drainRequests = workOrderRequests(sim, drainFrom);
+    const drainDead = (await metricsOf(rt, 'conn-live')).dead - deadBefore;
 
     const result = {
       quick: opts.quick,
       enqueueVersusRawSqlite: { events: sizes.enqueue, rounds: sizes.rounds, rawInsertCommitUs: enqueue.rawUs, enqueueUs: enqueue.enqueueUs, ratio: enqueue.ratio, target: 1.25 },
-      eventToWorkOrder: { events: sizes.latencyEvents, received: latencies.length, p50Ms: pct(latencies, 50), p99Ms: pct(latencies, 99), targetP99Ms: 50 },
+      eventToWorkOrder: {
+        events: sizes.latencyEvents, received: latencies.length, p50Ms: pct(latencies, 50), p99Ms: pct(latencies, 99), targetP99Ms: 50,
+        requests: latencyRequests, requestsPerWorkOrder: latencyRequests.total / Math.max(1, latencies.length),
+      },
       memoryWithPending: { pending: pendingHeld, heapDeltaMb: (after.heapUsed - before.heapUsed) / 2 ** 20, rssDeltaMb: (after.rss - before.rss) / 2 ** 20, targetMb: 10, gcExposed: typeof (globalThis as { gc?: unknown }).gc === 'function' },
-      drain: { items: sizes.drain, drainMs, loopP99Ms: loop.percentile(99) / 1e6 - 5, loopMaxMs: loop.max / 1e6, targetP99Ms: 20 },
+      drain: {
+        items: sizes.drain, created: drained, dead: drainDead, drainMs, loopP99Ms: loop.percentile(99) / 1e6 - 5, loopMaxMs: loop.max / 1e6, targetP99Ms: 20,
+        requests: drainRequests,
+      },
     };
     const table = [
       ['figure', 'measured', 'target'],
@@ -214,15 +263,19 @@ async function main(): Promise<void> {
       [`memory, ${pendingHeld} pending`, `heap ${result.memoryWithPending.heapDeltaMb.toFixed(1)} MB, rss ${result.memoryWithPending.rssDeltaMb.toFixed(1)} MB`, '≤ +10 MB'],
       [`loop delay p99, ${sizes.drain}-item drain`, `${result.drain.loopP99Ms.toFixed(1)} ms (drained in ${drainMs} ms)`, '≤ 20 ms'],
     ];
+    const perWo = (r: typeof latencyRequests, n: number): string =>
+      `${(r.total / Math.max(1, n)).toFixed(2)} (${r.lookups} lookups GET, ${r.creates} creates POST, ${r.other} other)`;
     console.log(`\nwork-order path (${opts.quick ? 'quick smoke run, figures mean little' : 'full run'})`);
     for (const row of table) console.log(`  ${row[0].padEnd(34)} ${row[1].padEnd(44)} ${row[2]}`);
+    console.log(`  requests per work order: latency ${perWo(latencyRequests, latencies.length)}; drain ${perWo(drainRequests, drained)}`);
+    console.log(`  drain: ${drained} delivered, ${drainDead} dead letters`);
     let all: Record<string, unknown> = {};
     try { all = JSON.parse(fs.readFileSync(opts.out, 'utf8')) as Record<string, unknown>; } catch { /* first writer */ }
     all.workOrder = result;
     fs.mkdirSync(path.dirname(opts.out), { recursive: true });
     fs.writeFileSync(opts.out, `${JSON.stringify(all, null, 2)}\n`);
-    if (latencies.length < sizes.latencyEvents || pendingHeld < sizes.pending) {
-      throw new Error(`incomplete: ${latencies.length}/${sizes.latencyEvents} work orders, ${pendingHeld}/${sizes.pending} pending`);
+    if (latencies.length < sizes.latencyEvents || pendingHeld < sizes.pending || drained < sizes.drain || drainDead > 0) {
+      throw new Error(`incomplete: ${latencies.length}/${sizes.latencyEvents} work orders, ${pendingHeld}/${sizes.pending} pending, drain ${drained}/${sizes.drain} created and ${drainDead} dead`);
     }
   } finally {
     await rt?.stop();
