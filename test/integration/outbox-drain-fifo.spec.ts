@@ -1,6 +1,8 @@
 // Issue 14 item 10: a backlog drains oldest first across assets when the request budget is the
-// bottleneck. Requests of several items wait on the token bucket at once; the oldest item's request
-// must take the next token, so the CMMS sees the creates in the order the events were enqueued.
+// bottleneck. Requests of several items wait on the token bucket at once (each create is a lookup
+// GET, then the POST); the request of the attempt that began first must take the next token, so the
+// CMMS sees the creates in the order the events were enqueued. Without the ticket order in
+// nodes/core/cmms/rate.ts the waiters race for tokens and younger creates overtake older ones.
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
