@@ -8,7 +8,9 @@
 // include that GET, and the report counts the simulator's requests per work order to show it.
 // Run by `npm run bench` after the flow scenarios (a process of its own: one runtime per process),
 // or alone: node --expose-gc dist/bench/work-order.js [--quick] [--out file].
+import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
+import type http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -135,16 +137,31 @@ async function pendingOf(rt: RunningRuntime, conn: string): Promise<number> {
   return (await metricsOf(rt, conn)).pending;
 }
 
-/** The simulator's work-order requests since `from` (an index into its request log), by kind. */
-function workOrderRequests(sim: CmmsSim, from: number): { lookups: number; creates: number; other: number; total: number } {
-  const out = { lookups: 0, creates: 0, other: 0, total: 0 };
-  for (const r of sim.requests().slice(from)) {
-    out.total += 1;
-    if (r.path.endsWith('/mxapiwodetail') && r.method === 'GET') out.lookups += 1;
-    else if (r.path.endsWith('/mxapiwodetail') && r.method === 'POST') out.creates += 1;
-    else out.other += 1;
-  }
-  return out;
+interface RequestCount { lookups: number; creates: number; other: number; total: number }
+
+/**
+ * Counts the requests the simulator receives, by kind, from Node's HTTP diagnostics channel (the
+ * simulator runs in this process; its own request log keeps only the last 10 000 and is copied
+ * whole on every read). `since()` gives the counts from a mark on.
+ */
+function countRequests(port: number): { mark(): RequestCount; since(m: RequestCount): RequestCount; stop(): void } {
+  const n: RequestCount = { lookups: 0, creates: 0, other: 0, total: 0 };
+  const onRequest = (m: unknown): void => {
+    const { request, server } = m as { request: http.IncomingMessage; server: http.Server };
+    const address = server.address();
+    if (!address || typeof address === 'string' || address.port !== port) return;
+    const wo = (request.url ?? '').split('?')[0].endsWith('/mxapiwodetail');
+    n.total += 1;
+    if (wo && request.method === 'GET') n.lookups += 1;
+    else if (wo && request.method === 'POST') n.creates += 1;
+    else n.other += 1;
+  };
+  diagnostics.subscribe('http.server.request.start', onRequest);
+  return {
+    mark: () => ({ ...n }),
+    since: (m) => ({ lookups: n.lookups - m.lookups, creates: n.creates - m.creates, other: n.other - m.other, total: n.total - m.total }),
+    stop: () => diagnostics.unsubscribe('http.server.request.start', onRequest),
+  };
 }
 
 async function main(): Promise<void> {
@@ -156,6 +173,7 @@ async function main(): Promise<void> {
     const enqueue = enqueueVersusRaw(path.join(dir, 'files'));
 
     sim = await startCmmsSim({ seed: 3, assets: [...DEFAULT_ASSETS, ...BENCH_ASSETS] });
+    const counter = countRequests(Number(new URL(sim.url).port));
     const deadPort = 9; // discard port: nothing listens, the link is down for the pending test
     // Credentials go where Node-RED keeps them; an unencrypted file is read and re-encrypted at start.
     const userDir = path.join(dir, 'user');
@@ -174,7 +192,7 @@ async function main(): Promise<void> {
     const down = { wo: red.nodes.getNode('wo-down'), sink: red.nodes.getNode('wo-down-sink') } as FlowNodes;
 
     log('event → work order latency…');
-    const latencyFrom = sim.requests().length;
+    const latencyFrom = counter.mark();
     const sentAt = new Map<string, bigint>();
     const latencies: number[] = [];
     live.sink.on('input', (msg) => {
@@ -190,7 +208,7 @@ async function main(): Promise<void> {
     }
     const deadline = Date.now() + 30_000;
     while (latencies.length < sizes.latencyEvents && Date.now() < deadline) await sleep(50);
-    const latencyRequests = workOrderRequests(sim, latencyFrom);
+    const latencyRequests = counter.since(latencyFrom);
 
     log(`memory with ${sizes.pending} events pending (CMMS unreachable)…`);
     gc();
@@ -225,7 +243,7 @@ async function main(): Promise<void> {
     const queued = Date.now() + 60_000;
     while ((await pendingOf(rt, 'conn-live')) < sizes.drain && Date.now() < queued) await sleep(100);
     sim.faults.remove(outage);
-    const drainFrom = sim.requests().length;
+    const drainFrom = counter.mark();
     // The outbox notices at its next probe; measure from the first delivery to the last.
     const loop = monitorEventLoopDelay({ resolution: 5 });
     const drainStart = Date.now();
@@ -240,7 +258,8 @@ async function main(): Promise<void> {
     }
     loop.disable();
     const drainMs = Date.now() - (startedDraining || drainStart);
-    const drainRequests = workOrderRequests(sim, drainFrom);
+    const drainRequests = counter.since(drainFrom);
+    counter.stop();
     const drainDead = (await metricsOf(rt, 'conn-live')).dead - deadBefore;
 
     const result = {
