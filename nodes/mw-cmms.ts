@@ -135,6 +135,7 @@ export = function (RED: NodeAPI): void {
       node.error(RED._('mw-cmms.errors.invalid-config', { name: config.name || config.id, errors: parsed.errors.join('; ') }));
     } else {
       for (const w of parsed.value.warnings) node.warn(RED._(`mw-cmms.hint.${w}`));
+      if (parsed.value.redundancy.role === 'standby') node.log(RED._('mw-cmms.log.standby', { seconds: parsed.value.redundancy.standbyDelayMs / 1000 }));
       node.missingSecrets = parsed.value.missingSecrets;
       if (node.missingSecrets.length > 0) {
         invalid = idle('mw-cmms.status.shadow-only');
@@ -208,6 +209,8 @@ export = function (RED: NodeAPI): void {
         connection: config.name || node.id,
         client: node.client,
         concurrency: parsed.value.client.rate?.concurrency,
+        role: parsed.value.redundancy.role,
+        standbyDelayMs: parsed.value.redundancy.standbyDelayMs,
       });
       box.on('result', (r) => {
         const handler = resultHandlers.get(r.nodeId);

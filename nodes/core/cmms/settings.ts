@@ -60,6 +60,10 @@ export interface CmmsNodeSettings {
   restIdempotencyHeader?: string;
   restBodyExpression?: string;
   restSign?: boolean;
+  /** Redundant gateways: `primary` (default) sends at once; `standby` waits, then looks up before sending. */
+  gatewayRole?: 'primary' | 'standby';
+  /** How long a standby holds each item after queueing it; default 30. */
+  standbyDelaySeconds?: number | string;
 }
 
 /** Secrets, stored by Node-RED in the encrypted credentials file, never in the flow. */
@@ -84,6 +88,8 @@ export interface CmmsNodeOptions {
    * connection can then keep shadow records but must refuse live sends.
    */
   missingSecrets: string[];
+  /** This gateway's part in a redundant pair, for the outbox (outbox/standby.ts). */
+  redundancy: { role: 'primary' | 'standby'; standbyDelayMs: number };
 }
 
 export interface ParseOptions {
@@ -130,6 +136,8 @@ const settingsSchema = {
     snCloseCode: text(40),
     snCloseNotes: text(4000),
     assetPageSize: numberish(1, 1000),
+    gatewayRole: { enum: ['primary', 'standby'] },
+    standbyDelaySeconds: numberish(1, 3600),
   },
 } as const;
 
@@ -138,6 +146,12 @@ export const MAX_PAGE_SIZE: Record<DialectName, number> = { maximo: 1000, servic
 /** Today's out-of-box incident resolution code ("Solved (Permanently)" is a legacy choice). */
 export const DEFAULT_CLOSE_CODE = 'Solution provided';
 export const DEFAULT_CLOSE_NOTES = 'Resolved by Millwright: the condition that raised this incident has cleared.';
+
+/**
+ * A standby's default hold: long enough for a primary that is up to get through a few quick
+ * retries (2 s backoff, doubling), short next to how fast a technician reacts to a work order.
+ */
+export const DEFAULT_STANDBY_DELAY_SECONDS = 30;
 
 const validateSettings = compileValidator<CmmsNodeSettings>(settingsSchema, 'config');
 
@@ -281,5 +295,6 @@ export function parseCmmsSettings(settings: unknown, credentials: CmmsCredential
   if (!options.secretsOptional) errors.push(...secrets);
   if (errors.length > 0) return { ok: false, errors };
   const missingSecrets = options.secretsOptional ? secrets : [];
-  return { ok: true, value: { client, probeIntervalMs: num(s.probeIntervalSec, 30) * 1000, warnings, missingSecrets } };
+  const redundancy = { role: s.gatewayRole ?? 'primary', standbyDelayMs: num(s.standbyDelaySeconds, DEFAULT_STANDBY_DELAY_SECONDS) * 1000 } as const;
+  return { ok: true, value: { client, probeIntervalMs: num(s.probeIntervalSec, 30) * 1000, warnings, missingSecrets, redundancy } };
 }

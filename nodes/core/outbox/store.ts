@@ -124,6 +124,8 @@ export class Store {
       nextLeaseEnd: p("SELECT MIN(lease_until) AS t FROM items WHERE state = 'inflight'"),
       lease: p("UPDATE items SET state = 'inflight', lease_until = ?, attempts = attempts + 1 WHERE id = ? AND state IN ('pending', 'retry-wait')"),
       sent: p("UPDATE items SET state = 'sent', work_order_id = ?, href = ?, outcome = ?, done_at = ?, lease_until = NULL, ambiguous = 0, link_wait = 0, last_error = NULL WHERE id = ?"),
+      // A standby's hold before an item's first attempt: not an attempt, so the claim's count is taken back.
+      defer: p("UPDATE items SET state = 'retry-wait', next_at = ?, last_error = ?, attempts = MAX(0, attempts - 1), lease_until = NULL WHERE id = ?"),
       retry: p("UPDATE items SET state = 'retry-wait', next_at = ?, last_error = ?, ambiguous = ?, link_wait = ?, auth_failures = ?, lease_until = NULL WHERE id = ?"),
       dead: p("UPDATE items SET state = 'dead', dead_reason = ?, last_error = ?, done_at = ?, lease_until = NULL, link_wait = 0 WHERE id = ?"),
       reclaim: p(`UPDATE items SET state = 'pending', lease_until = NULL, next_at = ?,
@@ -331,6 +333,11 @@ export class Store {
       this.s.retry.run(nextAt, error, ambiguous ? 1 : 0, linkWait ? 1 : 0, authFailures, row.id);
       for (const a of audit) this.s.audit.run(a);
     })();
+  }
+
+  /** Puts a just-claimed item back to wait until `nextAt` without counting the claim as an attempt. */
+  defer(row: ItemRow, nextAt: number, reason: string): void {
+    this.s.defer.run(nextAt, reason, row.id);
   }
 
   markDead(row: ItemRow, reason: DeadReason, error: string, now: number, audit: AuditEntry[]): void {
