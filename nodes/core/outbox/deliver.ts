@@ -49,6 +49,11 @@ export interface DeliverDeps {
    * first (the primary has usually added it already), not only after an ambiguous failure.
    */
   standby?: boolean;
+  /**
+   * A note queued at least this long ago is checked first on any gateway: by then the standby of a
+   * redundant pair may have sent it (half the standby delay, so a primary stays on the safe side).
+   */
+  lateAfterMs?: number;
 }
 
 function parseObject(json: string): Record<string, unknown> {
@@ -145,14 +150,16 @@ async function resolveWorkOrder(row: ItemRow, d: DeliverDeps, rec: Recorder): Pr
  * after an ambiguous failure (timeout, reset, unreadable 2xx) the earlier attempt may have added it,
  * and Maximo (a work-log row per MERGE), ServiceNow (a work note per update) and MaintainX (a
  * comment per POST) would each show a second copy, so the work order is read back first. So does a
- * standby gateway before every note, and any gateway on a later attempt (by then the other gateway
- * of a redundant pair may have sent the same note: same event, same body, same marker).
+ * standby gateway before every note, and any gateway on a later attempt or when the note waited in
+ * the queue (by then the other gateway of a redundant pair may have sent the same note: same event,
+ * same body, same marker).
  */
 async function noteToSend(row: ItemRow, body: Record<string, unknown>, target: WorkOrderRef, d: DeliverDeps, rec: Recorder): Promise<string | null | undefined> {
   if (typeof body.note !== 'string' || body.note === '') return undefined;
   const marker = noteMarker(row.event_id, row.action, row.body);
   const hasNote = d.client.hasNote;
-  if (hasNote && (row.ambiguous === 1 || d.standby === true || row.attempts > 1)) {
+  const late = d.lateAfterMs !== undefined && d.now() - row.enqueued_at >= d.lateAfterMs;
+  if (hasNote && (row.ambiguous === 1 || d.standby === true || row.attempts > 1 || late)) {
     const there = await rec.call('hasNote', () => hasNote.call(d.client, target, marker), (v) => (v ? 'found' : 'not-found'));
     if (there) return null;
   }

@@ -225,7 +225,7 @@ export class DeliveryLoop implements DeliveryControl {
       try {
         d = await deliver(row, {
           client: this.deps.client, connection: s.connection, now: s.now, createFor: (id) => this.file.current?.createFor(id, false), trace: this.trace,
-          standby: s.role === 'standby',
+          standby: s.role === 'standby', lateAfterMs: s.standbyDelayMs / 2,
         });
       } catch (e) {
         d = { kind: 'failed', error: e, audit: [] };
