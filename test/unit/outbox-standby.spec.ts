@@ -135,6 +135,10 @@ describe('mw-cmms settings: gateway role', () => {
     const s = parseCmmsSettings({ ...base, gatewayRole: 'standby', standbyDelaySeconds: '12' }, creds);
     assert.ok(s.ok);
     assert.deepEqual(s.value.redundancy, { role: 'standby', standbyDelayMs: 12_000 });
+    // What an editor that did not know the setting saves.
+    const old = parseCmmsSettings({ ...base, gatewayRole: '', standbyDelaySeconds: '' }, creds);
+    assert.ok(old.ok);
+    assert.deepEqual(old.value.redundancy, { role: 'primary', standbyDelayMs: 30_000 });
   });
 
   it('refuses an unknown role and a delay outside 1–3600 s', () => {

@@ -61,7 +61,7 @@ export interface CmmsNodeSettings {
   restBodyExpression?: string;
   restSign?: boolean;
   /** Redundant gateways: `primary` (default) sends at once; `standby` waits, then looks up before sending. */
-  gatewayRole?: 'primary' | 'standby';
+  gatewayRole?: 'primary' | 'standby' | '';
   /** How long a standby holds each item after queueing it; default 30. */
   standbyDelaySeconds?: number | string;
 }
@@ -136,7 +136,8 @@ const settingsSchema = {
     snCloseCode: text(40),
     snCloseNotes: text(4000),
     assetPageSize: numberish(1, 1000),
-    gatewayRole: { enum: ['primary', 'standby'] },
+    // '' is what an editor that did not know the setting saves: a primary, as before.
+    gatewayRole: { enum: ['primary', 'standby', ''] },
     standbyDelaySeconds: numberish(1, 3600),
   },
 } as const;
@@ -295,6 +296,6 @@ export function parseCmmsSettings(settings: unknown, credentials: CmmsCredential
   if (!options.secretsOptional) errors.push(...secrets);
   if (errors.length > 0) return { ok: false, errors };
   const missingSecrets = options.secretsOptional ? secrets : [];
-  const redundancy = { role: s.gatewayRole ?? 'primary', standbyDelayMs: num(s.standbyDelaySeconds, DEFAULT_STANDBY_DELAY_SECONDS) * 1000 } as const;
+  const redundancy = { role: s.gatewayRole === 'standby' ? 'standby' : 'primary', standbyDelayMs: num(s.standbyDelaySeconds, DEFAULT_STANDBY_DELAY_SECONDS) * 1000 } as const;
   return { ok: true, value: { client, probeIntervalMs: num(s.probeIntervalSec, 30) * 1000, warnings, missingSecrets, redundancy } };
 }
