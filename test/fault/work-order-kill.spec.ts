@@ -71,8 +71,11 @@ function sender(url: string, d: Dialect, prefix: string, acked: Set<string>, sen
         const res = await fetch(`${url}/event/${d}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(maintenanceEvent(id, asset)) });
         if (res.status === 200) acked.add(id);
         await res.arrayBuffer();
+        // Flows still starting (404): a short pause, so four senders do not spin against a starting Node-RED.
+        if (res.status !== 200) await new Promise((r) => setTimeout(r, 25));
       } catch {
         // Killed mid-request: this event may or may not have been stored; it is not counted as accepted.
+        await new Promise((r) => setTimeout(r, 25));
       }
     }
   })();

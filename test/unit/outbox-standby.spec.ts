@@ -113,6 +113,19 @@ describe('outbox: standby gateway', () => {
     assert.equal(client.notes.length, 1);
   });
 
+  it('a primary reads back before a note whose event is older than half the standby delay (it is behind its partner)', async () => {
+    const client = new NotingClient({ now: () => 0 });
+    h = harness({ client, standbyDelayMs: 10_000 });
+    client.workOrders.set('ev-1', { id: 'WO-1', href: 'http://cmms.invalid/wo/1' });
+    h.outbox.start();
+    h.outbox.enqueue(event('ev-1', 'P-101', 'update', { body: { note: 'escalated ev-1' }, occurredAt: T0 - 4_000 }));
+    await h.clock.settle();
+    assert.deepEqual(client.calls.map((c) => c.method), ['findByReference', 'updateWorkOrder'], 'an event 4 s old is sent without a read');
+    h.outbox.enqueue(event('ev-1', 'P-101', 'note', { body: { note: 'cleared ev-1' }, occurredAt: T0 - 5_000 }));
+    await h.clock.settle();
+    assert.deepEqual(client.calls.map((c) => c.method).slice(2), ['findByReference', 'hasNote', 'updateWorkOrder'], 'an event 5 s old is read back first');
+  });
+
   it('holds from the enqueue, never longer than the delay from now', () => {
     const s = { role: 'standby' as const, standbyDelayMs: 30_000 };
     assert.equal(standbyHoldUntil(s, { enqueued_at: 1_000, attempts: 1 }, 2_000), 31_000);

@@ -50,8 +50,8 @@ export interface DeliverDeps {
    */
   standby?: boolean;
   /**
-   * A note queued at least this long ago is checked first on any gateway: by then the standby of a
-   * redundant pair may have sent it (half the standby delay, so a primary stays on the safe side).
+   * A note queued (or whose event occurred) at least this long ago is checked first on any gateway:
+   * by then the standby of a redundant pair may have sent it (half the standby delay, to be safe).
    */
   lateAfterMs?: number;
 }
@@ -158,7 +158,8 @@ async function noteToSend(row: ItemRow, body: Record<string, unknown>, target: W
   if (typeof body.note !== 'string' || body.note === '') return undefined;
   const marker = noteMarker(row.event_id, row.action, row.body);
   const hasNote = d.client.hasNote;
-  const late = d.lateAfterMs !== undefined && d.now() - row.enqueued_at >= d.lateAfterMs;
+  // Late by the event's own time too: a gateway that was slow to queue the event is behind its partner.
+  const late = d.lateAfterMs !== undefined && d.now() - Math.min(row.enqueued_at, row.occurred_at) >= d.lateAfterMs;
   if (hasNote && (row.ambiguous === 1 || d.standby === true || row.attempts > 1 || late)) {
     const there = await rec.call('hasNote', () => hasNote.call(d.client, target, marker), (v) => (v ? 'found' : 'not-found'));
     if (there) return null;
