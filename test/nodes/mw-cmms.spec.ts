@@ -158,6 +158,18 @@ describe('mw-cmms config node', function () {
     assert.equal(conn.health.nextProbeAt, null, 'no probe is scheduled without users');
   });
 
+  it('a standby connection says so in the log and its outbox holds a create for the standby wait (issue 14 item 3)', async () => {
+    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maintainx', baseUrl: sim.url, authType: 'bearer', gatewayRole: 'standby', standbyDelaySeconds: '60' }),
+      { conn1: { token: SIM_CREDENTIALS.maintainx.token } });
+    const conn = helper.getNode('conn1') as CmmsConnection & { log: { args: unknown[][] } };
+    assert.ok(conn.log.args.some((a) => a[0] === 'mw-cmms.log.standby'), JSON.stringify(conn.log.args));
+    const box = conn.outbox();
+    box.enqueue({ action: 'create', eventId: 'ev-standby-1', assetKey: 'BEDFORD/PUMP-102', nodeId: 'user1', body: { title: 'HiHi' }, event: null, occurredAt: Date.now() });
+    await until('the create is held', () => box.admin.queue('retry-wait').length === 1, 5000);
+    assert.match(box.admin.queue('retry-wait')[0].error ?? '', /standby: waiting 1 min/);
+    assert.equal(sim.requests().filter((r) => r.path.startsWith('/v1/workorders')).length, 0, 'nothing sent during the wait');
+  });
+
   describe('test-connection endpoint', () => {
     const settings = (baseUrl: string) => ({ dialect: 'maximo', baseUrl, authType: 'apikey', timeoutSec: 5 });
 
