@@ -5,6 +5,9 @@
 import assert from 'node:assert/strict';
 import { SIM_CREDENTIALS, type Dialect, type SimWorkOrder } from '../../sim/cmms';
 import type { NodeRedChild } from './package-runtime';
+import { notesOf } from './outbox-dialects';
+
+export { notesOf };
 
 export const DIALECTS: readonly Dialect[] = ['maximo', 'servicenow', 'maintainx', 'rest'];
 
@@ -83,15 +86,6 @@ export function simReference(wo: SimWorkOrder): string | null {
   } catch {
     return null;
   }
-}
-
-/** Every note text on a simulated work order, whichever way the dialect keeps them. */
-export function notesOf(wo: SimWorkOrder): string[] {
-  const rows = (k: string): Record<string, unknown>[] => (Array.isArray(wo.fields[k]) ? wo.fields[k] as Record<string, unknown>[] : []);
-  if (wo.dialect === 'maximo') return rows('worklog').map((r) => `${String(r.description)}|${String(r.description_longdescription ?? '')}`);
-  if (wo.dialect === 'servicenow') return rows('_journal').filter((r) => r.element === 'work_notes').map((r) => String(r.value));
-  if (wo.dialect === 'maintainx') return rows('comments').map((r) => String(r.content));
-  return typeof wo.fields.note === 'string' ? [wo.fields.note] : [];
 }
 
 /** The `[mw:…]` markers of a work order's notes that occur more than once (a doubled note). */
