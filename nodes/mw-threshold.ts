@@ -192,7 +192,8 @@ export = function (RED: NodeAPI): void {
       if (gate.state !== 'loading') return handle(msg, send, done);
       if (gate.hold({ msg, send, done }) === 'full') {
         const text = RED._('mw-threshold.errors.held-full', { count: gate.waiting });
-        standIn(msg, text);
+        // The payload is kept for a Catch flow to retry it, unless it is oversized or unreadable (bounded check).
+        containPayload(msg);
         reject(msg, send, done, { reason: 'loading', errors: [text] });
       }
     });

@@ -20,7 +20,7 @@ import { meters, registerDesignRoute } from './lib/vision-drift-routes';
 import { CONTROLS, contractOf, legacyControlOk, validateFilter } from './lib/vision-drift-input';
 import { fileAccess, nodeDataFile } from './lib/files';
 import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
-import { containPayload, onInput, standIn } from './lib/input';
+import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { registerNode } from './lib/red';
 import { failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
@@ -243,7 +243,8 @@ export = function (RED: NodeAPI): void {
       if (gate.state !== 'loading') return handle(msg, send, done);
       if (gate.hold({ msg, send, done }) === 'full') {
         const text = RED._('mw-vision-drift.errors.held-full', { count: gate.waiting });
-        standIn(msg, text);
+        // The payload is kept for a Catch flow to retry it, unless it is oversized or unreadable (bounded check).
+        containPayload(msg);
         done(reject(send, msg, 'loading', [text]));
       }
     });

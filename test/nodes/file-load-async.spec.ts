@@ -158,6 +158,7 @@ describe('files read asynchronously at deploy (issue 12 item 4)', function () {
       await until('the overflow rejection', () => out.rejected.length >= 1);
       assert.equal(out.rejected.length, 1, 'exactly the one past the bound');
       assert.equal(out.rejected[0].reason, 'loading');
+      assert.equal((out.rejected[0].payload as { asset: { id: string } }).asset.id, `P-${MAX_HELD_WHILE_LOADING}`, 'the refused message itself, payload kept for a retry');
       assert.match(errorsOf(th()), /mw-threshold\.errors\.held-full/);
       assert.equal(lastStatus(th()), 'mw-threshold.status.loading');
       await until('the timeout', () => out.rejected.length >= MAX_HELD_WHILE_LOADING + 1, 10_000);
