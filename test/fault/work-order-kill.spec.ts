@@ -21,8 +21,8 @@ const KILLS = Number(process.env.MW_FAULT_KILLS ?? 15);
 function flows(simUrl: string): object[] {
   return [
     { id: 'tab1', type: 'tab', label: 'fault' },
-    { id: 'conn1', type: 'mw-cmms', z: '', name: 'Maximo', dialect: 'maximo', baseUrl: simUrl, authType: 'apikey', timeoutSec: 3,
-      ratePerMinute: 60000, rateBurst: 200, concurrency: 4, probeIntervalSec: 5, credentials: { apiKey: SIM_CREDENTIALS.maximo.apiKey } },
+    { id: 'conn1', type: 'mw-cmms', z: '', name: 'Maximo', dialect: 'maximo', baseUrl: simUrl, authType: 'apikey', timeoutSeconds: 3,
+      ratePerMinute: 60000, rateBurst: 200, concurrency: 4, probeIntervalSeconds: 5, credentials: { apiKey: SIM_CREDENTIALS.maximo.apiKey } },
     { id: 'in1', type: 'http in', z: 'tab1', url: '/event', method: 'post', wires: [['wo1']] },
     { id: 'wo1', type: 'mw-work-order', z: 'tab1', cmms: 'conn1', onCleared: 'ignore', wires: [[], []] },
     { id: 'done1', type: 'complete', z: 'tab1', scope: ['wo1'], uncaught: false, wires: [['ok1']] },
