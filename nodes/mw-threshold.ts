@@ -11,6 +11,7 @@ import {
 import type { MaintenanceEvent } from './core/contracts';
 import { kindOf, validateAssetReadings, validateWorkOrderResult, validateWorkOrderStatus, type WorkOrderResult, type WorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
+import { sendAdminError } from './lib/admin-error';
 import { onClose } from './lib/close';
 import { rejected } from './lib/reject';
 import { readConfined } from './core/storage/confined-file';
@@ -35,6 +36,10 @@ interface Rejection {
 function checkRoute(RED: NodeAPI) {
   return (req: Request, res: Response): void => {
     const body = (req.body ?? {}) as { rules?: unknown; rulesFile?: unknown };
+    if (['rules', 'rulesFile'].some((k) => body[k as keyof typeof body] !== undefined && typeof body[k as keyof typeof body] !== 'string')) {
+      sendAdminError(res, 400, 'bad-request', 'send {"rules": "<the rule set as JSON text>", "rulesFile": "<a file in the user directory>"}');
+      return;
+    }
     const rules = typeof body.rules === 'string' ? body.rules : '';
     const file = typeof body.rulesFile === 'string' ? body.rulesFile.trim() : '';
     const access = fileAccess(RED);
@@ -47,7 +52,7 @@ function checkRoute(RED: NodeAPI) {
         return;
       }
       answer(res, loadRules(rules, file, access, text));
-    }, () => res.status(500).json({ ok: false, errors: [RED._('mw-threshold.check.file-unreadable')] }));
+    }, () => sendAdminError(res, 500, 'internal', RED._('mw-threshold.check.file-unreadable')));
   };
 }
 
@@ -83,7 +88,7 @@ function previewRoute(req: Request, res: Response): void {
   const loaded = loadRules(typeof body.rules === 'string' ? body.rules : '', '', '');
   if (!loaded.ok) errors.push(...loaded.errors);
   if (errors.length > 0 || !series.ok || !loaded.ok) {
-    res.status(400).json({ ok: false, errors });
+    sendAdminError(res, 400, 'bad-request', errors.join('; '), errors);
     return;
   }
   const events = previewSeries(loaded.book, asset, metric, series.points, tail);

@@ -12,6 +12,7 @@ import {
   type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
 import { ChartCache } from './core/spc/chart-cache';
+import { sendAdminError } from './lib/admin-error';
 import { onClose } from './lib/close';
 import { rejected as rejectedMessage } from './lib/reject';
 import { readConfinedSync } from './core/storage/confined-file';
@@ -101,7 +102,8 @@ function registerDesignRoute(RED: NodeAPI): void {
     });
     const characteristics = Number(q.characteristics ?? 1);
     if (!parsed.ok || !Number.isInteger(characteristics) || characteristics < 0 || characteristics > 1000) {
-      res.status(400).json({ errors: parsed.ok ? ['characteristics: a whole number from 0 to 1000'] : parsed.errors });
+      const errors = parsed.ok ? ['characteristics: a whole number from 0 to 1000'] : parsed.errors;
+      sendAdminError(res, 400, 'bad-request', errors.join('; '), errors);
       return;
     }
     const s = parsed.value;
