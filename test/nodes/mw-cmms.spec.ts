@@ -255,8 +255,10 @@ describe('mw-cmms config node', function () {
       assert.ok(!JSON.stringify(refused.body).includes('nope-secret-123'));
       const invalid = await helper.request().post('/mw-cmms/test').send({ config: { dialect: 'sap' } }).expect(200);
       assert.equal(invalid.body.state, 'invalid');
-      const garbage = await helper.request().post('/mw-cmms/test').send('not json').set('content-type', 'text/plain').expect(200);
-      assert.equal(garbage.body.state, 'invalid');
+      // No settings at all is a bad request, answered in the admin routes' one error shape (docs/contracts.md).
+      const garbage = await helper.request().post('/mw-cmms/test').send('not json').set('content-type', 'text/plain').expect(400);
+      assert.equal(garbage.body.error.code, 'bad-request');
+      assert.match(garbage.body.error.message, /config/);
     });
   });
 });
