@@ -45,16 +45,16 @@ interface Held {
   done: DoneFn;
 }
 
-/**
- * The Modbus nodes' raw response and request (a Buffer and the polling message) would travel on
- * through mw-threshold into mw-work-order's outbox; the block is named in payload.source.ref, so
- * they are dropped from the readings and exception messages.
- */
 /** One line for a person: the reason, the identifier and what was wrong (msg.error.message, done(err)). */
 function exceptionText(e: MapException): string {
   return `${e.reason}: ${e.identifier ?? ''} ${e.errors.join('; ')}`.trim();
 }
 
+/**
+ * The Modbus nodes' raw response and request (a Buffer and the polling message) would travel on
+ * through mw-threshold into mw-work-order's outbox; the block is named in payload.source.ref, so
+ * they are dropped from the readings and exception messages.
+ */
 const PROTOCOL_PARTS = ['responseBuffer', 'input', 'modbusRequest'] as const;
 function dropProtocolParts(msg: NodeMessageInFlow): void {
   const m = msg as unknown as Record<string, unknown>;
@@ -192,7 +192,7 @@ export = function (RED: NodeAPI): void {
       if (result.kind === 'modbus') dropProtocolParts(msg);
       count(result, result.exceptions);
       if (result.failure !== undefined) counts.modbusErrors = (counts.modbusErrors ?? 0) + 1;
-      const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => rejected({ ...msg, payload: e, reason: e.reason }, e.reason, exceptionText(e), e.errors) as NodeMessage);
+      const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => rejected(msg, { payload: e, reason: e.reason }, e.reason, exceptionText(e), e.errors) as NodeMessage);
       let first: NodeMessage[] | NodeMessage | null = null;
       if (result.readings.length === 1) {
         // One asset: the message itself carries the readings on (no copy, as Node-RED does).

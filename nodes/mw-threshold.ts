@@ -200,7 +200,7 @@ export = function (RED: NodeAPI): void {
     function reject(msg: NodeMessageInFlow, send: SendFn, done: DoneFn, r: Rejection): void {
       const key = r.reason === 'invalid-control' ? 'mw-threshold.errors.invalid-control' : r.reason === 'invalid-config' ? 'mw-threshold.errors.invalid-config' : 'mw-threshold.errors.invalid-input';
       const message = RED._(key, { errors: r.errors.join('; ') });
-      send([null, null, rejected({ ...msg, reason: r.reason, errors: r.errors }, r.reason, message, r.errors) as NodeMessage]);
+      send([null, null, rejected(msg, { reason: r.reason, errors: r.errors }, r.reason, message, r.errors) as NodeMessage]);
       done(new Error(message));
     }
 

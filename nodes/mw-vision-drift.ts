@@ -227,7 +227,7 @@ export = function (RED: NodeAPI): void {
     function reject(send: SendFn, msg: NodeMessageInFlow, reason: string, errors: string[]): Error {
       rejected++;
       const message = RED._('mw-vision-drift.errors.rejected', { reason, errors: errors.join('; ') });
-      send([null, null, rejectedMessage({ ...msg, reason, errors }, reason, message, errors) as NodeMessage]);
+      send([null, null, rejectedMessage(msg, { reason, errors }, reason, message, errors) as NodeMessage]);
       scheduleStatus();
       return new Error(message);
     }
