@@ -16,6 +16,7 @@ import { onClose } from './lib/close';
 import { confine } from './core/storage/confined-file';
 import { fileAccess, inUserDir, nodeDataFile } from './lib/files';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
+import { callerMay } from './lib/permissions';
 import { registerNode } from './lib/red';
 import { errorMessage } from './core/error-message';
 
@@ -181,8 +182,13 @@ export = function (RED: NodeAPI): void {
       if (total <= offset || results.length >= limit) continue;
       results.push({ key: t.key, assetId: t.assetId, siteId: t.siteId, location: t.location, rows: t.rowCount, where: t.describeRows(), ...t.check });
     }
+    // The reasons a file did not load quote its lines (a CSV header, a row): only for a user who may
+    // change the file setting. A reader gets the count and where to look (issue 12 item 4).
+    const load = service.lastLoad && !callerMay(RED, req, 'mw-asset-registry.write')
+      ? { ...service.lastLoad, errors: service.lastLoad.errorCount > 0 ? [RED._('mw-asset-registry.errors.details-need-write', { count: service.lastLoad.errorCount })] : [] }
+      : service.lastLoad;
     res.json({
-      state: service.state, verifying: service.isVerifying, load: service.lastLoad, summary: service.summary,
+      state: service.state, verifying: service.isVerifying, load, summary: service.summary,
       error: service.lastVerifyError, total, offset, results,
     });
   });

@@ -32,6 +32,9 @@ const USERS: Record<string, { password: string; permissions: string }> = {
  */
 const WRITE_GETS = new Set(['GET /millwright/outbox/:id/dead-letters/export', 'GET /millwright/outbox/:id/shadow/export']);
 
+/** Text of the registry's file that must never reach a reader. */
+const FILE_MARKER = 'SECRET-HEADER-4b1e';
+
 const TOKENS: Record<string, string> = { admin: 'admin-token-5d0c83', reader: 'reader-token-e27a19' };
 
 /** Files of the package (compiled or, with source maps, their sources), never the tests. */
@@ -134,7 +137,10 @@ describe('integration: adminAuth on every admin route of the package', function 
       { id: 'reg-conf', type: 'mw-asset-registry', name: 'plant', cmms: 'cmms-conn', rows: [] },
       { id: 'map-node', z: 'tab-auth', type: 'mw-asset-map', registry: 'reg-conf', wires: [[], []] },
       { id: 'vd-node', z: 'tab-auth', type: 'mw-vision-drift', wires: [[], []] },
+      // A registry whose admin-set file does not load: its errors quote the file's lines.
+      { id: 'reg-file', type: 'mw-asset-registry', name: 'from file', cmms: 'cmms-conn', rows: [], file: 'plant-assets.csv' },
     ];
+    fs.writeFileSync(path.join(dir, 'plant-assets.csv'), `${FILE_MARKER},password\nhunter2-${FILE_MARKER},x\n`);
     fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ 'cmms-conn': { apiKey: SIM_CREDENTIALS.maximo.apiKey } }));
     rt = await startRuntime({
       userDir: dir, installPackage: true, flows,
@@ -261,5 +267,27 @@ describe('integration: adminAuth on every admin route of the package', function 
     const text = await res.text();
     assert.ok(!text.includes('root:'), `no file content in ${text.slice(0, 200)}`);
     assert.match(text, /outside|allowed|user directory/i);
+  });
+
+  it('the registry verification view: a reader sees how many lines failed but no text of the file; the admin sees the reasons', async () => {
+    const get = async (who: 'reader' | 'admin'): Promise<{ status: number; text: string; body: { load?: { ok: boolean; errors: string[]; errorCount: number } } }> => {
+      for (let i = 0; ; i++) {
+        const res = await call({ method: 'GET', path: '/mw-asset-registry/reg-file/verification', file: '' }, who);
+        const body = JSON.parse(res.text) as { load?: { ok: boolean; errors: string[]; errorCount: number } | null };
+        // The file is read asynchronously after the deploy: wait for its load report.
+        if (body.load || i >= 100) return { ...res, body: body as never };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const admin = await get('admin');
+    assert.equal(admin.status, 200, admin.text.slice(0, 200));
+    assert.equal(admin.body.load?.ok, false, admin.text.slice(0, 300));
+    assert.ok((admin.body.load?.errorCount ?? 0) > 0);
+    assert.ok(admin.text.includes(FILE_MARKER), `the admin gets the reasons (this file's errors quote it): ${admin.text.slice(0, 300)}`);
+    const reader = await get('reader');
+    assert.equal(reader.status, 200, reader.text.slice(0, 200));
+    assert.ok(!reader.text.includes(FILE_MARKER) && !reader.text.includes('hunter2'), `no text of the file for a reader: ${reader.text.slice(0, 400)}`);
+    assert.equal(reader.body.load?.errorCount, admin.body.load?.errorCount, 'the reader still learns that the file failed, and how often');
+    assert.match(reader.body.load?.errors.join(' ') ?? '', /write|Schreib|details-need-write/);
   });
 });
