@@ -9,6 +9,7 @@ import { namespaceArrayOf } from './core/assets/housekeeping';
 import { ModbusFlow, type ModbusLink } from './core/assets/modbus-link';
 import { iso, mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';
 import type { RegistryService } from './core/assets/service';
+import { sendAdminError } from './lib/admin-error';
 import { onClose } from './lib/close';
 import { rejected } from './lib/reject';
 import { containPayload, onInput } from './lib/input';
@@ -302,7 +303,7 @@ export = function (RED: NodeAPI): void {
   RED.httpAdmin.get('/mw-asset-map/:id/unmapped', RED.auth.needsPermission('mw-asset-map.read'), (req, res) => {
     const n = RED.nodes.getNode(String(req.params.id)) as (Node & { unmappedReport?: () => unknown }) | null;
     if (!n || n.type !== 'mw-asset-map') {
-      res.status(404).json({ error: RED._('mw-asset-map.errors.not-deployed') });
+      sendAdminError(res, 404, 'not-found', RED._('mw-asset-map.errors.not-deployed'));
       return;
     }
     res.json(n.unmappedReport?.() ?? []);

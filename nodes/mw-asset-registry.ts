@@ -11,6 +11,7 @@ import { RegistryService, type VerifyingClient } from './core/assets/service';
 import { addRecords, importText, type FileFormat } from './core/assets/sources';
 import type { VerificationStatus } from './core/assets/types';
 import type { CmmsConnection } from './lib/cmms-connection';
+import { sendAdminError } from './lib/admin-error';
 import { onClose } from './lib/close';
 import { confine } from './core/storage/confined-file';
 import { fileAccess, inUserDir, nodeDataFile } from './lib/files';
@@ -129,11 +130,11 @@ export = function (RED: NodeAPI): void {
   const serviceOf = (req: Request, res: Response): RegistryService | null => {
     const n = RED.nodes.getNode(String(req.params.id)) as RegistryNode | null;
     if (!n || n.type !== 'mw-asset-registry') {
-      res.status(404).json({ error: RED._('mw-asset-registry.errors.not-deployed') });
+      sendAdminError(res, 404, 'not-found', RED._('mw-asset-registry.errors.not-deployed'));
       return null;
     }
     if (!n.service) {
-      res.status(409).json({ error: RED._('mw-asset-registry.errors.invalid-config', { errors: n.configErrors.join('; ') }) });
+      sendAdminError(res, 409, 'invalid-config', RED._('mw-asset-registry.errors.invalid-config', { errors: n.configErrors.join('; ') }), n.configErrors);
       return null;
     }
     return n.service;
@@ -158,13 +159,13 @@ export = function (RED: NodeAPI): void {
       // results: the editor shows each row's status by it without a browser copy of the key rules.
       work = work.then((r) => { keys = posted.map(rowKey); return r; });
     } else {
-      res.status(400).json({ error: 'send {"text": "...", "format": "csv|json|jsonl|auto"} or {"rows": [...]}' });
+      sendAdminError(res, 400, 'bad-request', 'send {"text": "...", "format": "csv|json|jsonl|auto"} or {"rows": [...]}');
       return;
     }
     work.then((rows) => {
       const result = loader.finish(Date.now());
       res.json({ rows, errors: nsErrors.concat(result.errors), errorCount: nsErrors.length + result.errorCount, ...(keys ? { keys } : {}) });
-    }, (e: unknown) => res.status(500).json({ error: errorMessage(e) }));
+    }, (e: unknown) => sendAdminError(res, 500, 'internal', errorMessage(e)));
   });
 
   RED.httpAdmin.get('/mw-asset-registry/:id/verification', read, (req: Request, res: Response) => {
@@ -197,7 +198,7 @@ export = function (RED: NodeAPI): void {
     if (!service) return;
     service.verify().then(
       () => res.json(verificationReport(service, 200)),
-      (e: unknown) => res.status(502).json({ error: errorMessage(e) }),
+      (e: unknown) => sendAdminError(res, 502, 'cmms-error', errorMessage(e)),
     );
   });
 };

@@ -13,6 +13,7 @@ import { StatusService, type WebhookAnswer } from './core/wo-status/service';
 import { parseWoStatusSettings, schemeFor, type WoStatusNodeSettings, type WoStatusOptions } from './core/wo-status/settings';
 import { StatusStore } from './core/wo-status/store';
 import type { CmmsConnection } from './lib/cmms-connection';
+import { sendAdminError } from './lib/admin-error';
 import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
 import { controlOf } from './lib/control';
@@ -289,7 +290,7 @@ export = function (RED: NodeAPI): void {
   RED.httpAdmin.get('/mw-wo-status/stock/:dialect', RED.auth.needsPermission('mw-wo-status.read'), (req: Request, res: Response) => {
     const dialect = String(req.params.dialect);
     if (!['maximo', 'servicenow', 'maintainx', 'rest'].includes(dialect)) {
-      res.status(404).json({ error: 'unknown dialect' });
+      sendAdminError(res, 404, 'not-found', `unknown dialect "${dialect}": maximo, servicenow, maintainx or rest`);
       return;
     }
     const table = stockTable(dialect as StatusDialect, req.query.table === 'wm_order' ? 'wm_order' : 'incident');

@@ -3,6 +3,7 @@
 // code a deploy runs (nodes/core/alarms), so the editor shows what a deploy would do.
 import type { Request, Response } from 'express';
 import { loadRules, loadRulesFile, parseSeries, previewSeries, RULE_SCHEMA, type LoadedRules } from '../core/alarms';
+import { sendAdminError } from './admin-error';
 import { fileAccess } from './files';
 import type { NodeAPI } from './red';
 
@@ -10,13 +11,17 @@ import type { NodeAPI } from './red';
 function checkRoute(RED: NodeAPI) {
   return (req: Request, res: Response): void => {
     const body = (req.body ?? {}) as { rules?: unknown; rulesFile?: unknown };
+    if (['rules', 'rulesFile'].some((k) => body[k as keyof typeof body] !== undefined && typeof body[k as keyof typeof body] !== 'string')) {
+      sendAdminError(res, 400, 'bad-request', 'send {"rules": "<the rule set as JSON text>", "rulesFile": "<a file in the user directory>"}');
+      return;
+    }
     const rules = typeof body.rules === 'string' ? body.rules : '';
     const file = typeof body.rulesFile === 'string' ? body.rulesFile.trim() : '';
     // The file is read asynchronously (a slow disk never stops the runtime) and confined to the user
     // directory, then parsed by the same code a deploy uses.
     loadRulesFile(rules, file, fileAccess(RED)).then(
       (loaded) => answer(res, loaded),
-      () => res.status(500).json({ ok: false, errors: [RED._('mw-threshold.check.file-unreadable')] }),
+      () => sendAdminError(res, 500, 'internal', RED._('mw-threshold.check.file-unreadable')),
     );
   };
 }
@@ -53,7 +58,7 @@ function previewRoute(req: Request, res: Response): void {
   const loaded = loadRules(typeof body.rules === 'string' ? body.rules : '', '', undefined);
   if (!loaded.ok) errors.push(...loaded.errors);
   if (errors.length > 0 || !series.ok || !loaded.ok) {
-    res.status(400).json({ ok: false, errors });
+    sendAdminError(res, 400, 'bad-request', errors.join('; '), errors);
     return;
   }
   const events = previewSeries(loaded.book, asset, metric, series.points, tail);

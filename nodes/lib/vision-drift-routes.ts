@@ -3,6 +3,7 @@
 // (nodes/core/spc) a deploy runs.
 import type { Request, Response } from 'express';
 import { cusumArl, designFor, lineSlots, parseDriftSettings, type RateMeter } from '../core/spc';
+import { sendAdminError } from './admin-error';
 import type { NodeAPI } from './red';
 
 /** Each deployed node's measured line rates, for the editor's conversion of days into units. */
@@ -25,7 +26,8 @@ export function registerDesignRoute(RED: NodeAPI): void {
     });
     const characteristics = Number(q.characteristics ?? 1);
     if (!parsed.ok || !Number.isInteger(characteristics) || characteristics < 0 || characteristics > 1000) {
-      res.status(400).json({ errors: parsed.ok ? ['characteristics: a whole number from 0 to 1000'] : parsed.errors });
+      const errors = parsed.ok ? ['characteristics: a whole number from 0 to 1000'] : parsed.errors;
+      sendAdminError(res, 400, 'bad-request', errors.join('; '), errors);
       return;
     }
     const s = parsed.value;

@@ -223,6 +223,42 @@ describe('integration: adminAuth on every admin route of the package', function 
     }
   });
 
+  it('every route answers a bad request in the one error shape {error: {code, message, details}} (issue 11)', async () => {
+    // Routes that take no input cannot be asked badly; every other one gets an unknown id, dialect or
+    // series, a bad query value or a body of the wrong type.
+    const NO_INPUT = new Set(['GET /mw-threshold/rule-schema', 'GET /millwright/connections', 'GET /millwright/assets', 'GET /millwright/spc']);
+    const BAD_QUERY: Record<string, string> = {
+      '/mw-vision-drift/design': '?falseAlarmDays=abc',
+      '/mw-outbox/:id/metrics': '?by=colour', '/millwright/outbox/:id/metrics': '?by=colour',
+      '/mw-outbox/:id/queue': '?state=lost', '/millwright/outbox/:id/queue': '?state=lost',
+    };
+    const BAD_BODY: Record<string, unknown> = { '/mw-cmms/test': { config: 'maximo' }, '/mw-threshold/check': { rules: 5 }, '/mw-threshold/preview': {}, '/mw-asset-registry/check': { rows: 'none' } };
+    const checked: string[] = [];
+    const wrong: string[] = [];
+    for (const r of routes) {
+      const name = `${r.method} ${r.path}`;
+      if (NO_INPUT.has(name)) continue;
+      // A known node id where the route needs one to reach its own check (a bad query or body); else an unknown one.
+      const id = BAD_QUERY[r.path] || BAD_BODY[r.path] ? idFor(r.path) : 'no-such-node';
+      const url = rt.url + r.path.replace(/:id\b/g, id).replace(/:dialect\b/g, 'sap').replace(/:[A-Za-z]+/g, 'x') + (BAD_QUERY[r.path] ?? '');
+      const res = await fetch(url, {
+        method: r.method === 'GET' ? 'GET' : 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin}` },
+        body: r.method === 'GET' ? undefined : JSON.stringify(BAD_BODY[r.path] ?? { ids: 'some' }), signal: AbortSignal.timeout(15_000),
+      });
+      const text = await res.text();
+      let body: unknown = null;
+      try { body = JSON.parse(text); } catch { /* reported below */ }
+      const e = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+      const ok = res.status >= 400 && res.status < 500 && body !== null && Object.keys(body as object).length === 1 && !!e
+        && Object.keys(e).sort().join() === 'code,details,message' && typeof e.code === 'string' && typeof e.message === 'string' && e.message !== ''
+        && Array.isArray(e.details) && (e.details as unknown[]).every((d) => typeof d === 'string');
+      if (!ok) wrong.push(`${name} → ${res.status} ${text.slice(0, 160)}`);
+      checked.push(`${name} ${res.status} ${String(e?.code)}`);
+    }
+    assert.deepEqual(wrong, [], 'routes whose error body is not {error: {code, message, details}}');
+    assert.ok(checked.length >= 20, checked.join('\n'));
+  });
+
   it('an admin checking a rules file outside the user directory is refused, and no content is quoted', async () => {
     const res = await fetch(`${rt.url}/mw-threshold/check`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin}` },

@@ -55,7 +55,7 @@ describe('mw-vision-drift closes the loop in a real Node-RED', function () {
           wires: [['wo', 'events'], ['records'], ['rejected']],
         },
         { id: 'wo', z: 'tab1', type: 'mw-work-order', cmms: 'conn1', onCleared: 'ignore', wires: [['vd', 'results'], ['failed']] },
-        { id: 'wos', z: 'tab1', type: 'mw-wo-status', cmms: 'conn1', mode: c.mode, path: '/hooks/wo', pollInterval: 5, scope: 'ours', wires: [['vd', 'statuses']] },
+        { id: 'wos', z: 'tab1', type: 'mw-wo-status', cmms: 'conn1', mode: c.mode, path: '/hooks/wo', pollIntervalSeconds: 5, scope: 'ours', wires: [['vd', 'statuses']] },
         ...['events', 'records', 'rejected', 'results', 'failed', 'statuses'].map((id) => ({ id, z: 'tab1', type: 'debug', active: false, complete: 'true', targetType: 'full', wires: [] })),
       ];
       fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ conn1: c.creds, wos: { secret: 'drift-secret' } }));

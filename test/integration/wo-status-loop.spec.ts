@@ -93,7 +93,7 @@ describe('mw-wo-status closes the loop in a real Node-RED', function () {
         { id: 'conn1', type: 'mw-cmms', name: c.dialect, dialect: c.dialect, baseUrl: sim.url, ...c.cmms, credentials: c.creds },
         { id: 'th', z: 'tab1', type: 'mw-threshold', rules: JSON.stringify(RULES), holdWhileWorkOrderOpen: true, wires: [['wo', 'events'], ['replies'], ['rejected']] },
         { id: 'wo', z: 'tab1', type: 'mw-work-order', cmms: 'conn1', onCleared: 'ignore', wires: [['th', 'results'], ['failed']] },
-        { id: 'wos', z: 'tab1', type: 'mw-wo-status', cmms: 'conn1', mode: c.mode, path: '/hooks/wo', pollInterval: 5, scope: 'ours', wires: [['th', 'statuses']], credentials: { secret: 'loop-secret' } },
+        { id: 'wos', z: 'tab1', type: 'mw-wo-status', cmms: 'conn1', mode: c.mode, path: '/hooks/wo', pollIntervalSeconds: 5, scope: 'ours', wires: [['th', 'statuses']], credentials: { secret: 'loop-secret' } },
         ...['events', 'replies', 'rejected', 'results', 'failed', 'statuses'].map((id) => ({ id, z: 'tab1', type: 'debug', active: false, complete: 'true', targetType: 'full', wires: [] })),
       ];
       // Credentials go where Node-RED reads them (flows_cred.json, plain until the first deploy encrypts it), as the demo does.

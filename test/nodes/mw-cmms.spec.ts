@@ -107,7 +107,7 @@ describe('mw-cmms config node', function () {
 
   it('shows "unreachable" when nothing listens, and keeps re-checking without crashing', async () => {
     const port = await closedPort();
-    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: `http://127.0.0.1:${port}`, authType: 'apikey', probeIntervalSec: 5 }),
+    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: `http://127.0.0.1:${port}`, authType: 'apikey', probeIntervalSeconds: 5 }),
       { conn1: { apiKey: 'k' } });
     await statusMatching(helper.getNode('user1') as Node, (t) => t === 'mw-cmms.status.unreachable');
     // Re-checking means a second probe after the first failed (5 s later), and no crash meanwhile.
@@ -171,7 +171,7 @@ describe('mw-cmms config node', function () {
   });
 
   describe('test-connection endpoint', () => {
-    const settings = (baseUrl: string) => ({ dialect: 'maximo', baseUrl, authType: 'apikey', timeoutSec: 5 });
+    const settings = (baseUrl: string) => ({ dialect: 'maximo', baseUrl, authType: 'apikey', timeoutSeconds: 5 });
 
     it('runs the probe with the settings on screen and answers in words', async () => {
       await helper.load([cmmsModule()], [{ id: 'conn1', type: 'mw-cmms', ...settings(sim.url) }], { conn1: { apiKey: SIM_CREDENTIALS.maximo.apiKey } });
@@ -267,8 +267,10 @@ describe('mw-cmms config node', function () {
       assert.ok(!JSON.stringify(refused.body).includes('nope-secret-123'));
       const invalid = await helper.request().post('/mw-cmms/test').send({ config: { dialect: 'sap' } }).expect(200);
       assert.equal(invalid.body.state, 'invalid');
-      const garbage = await helper.request().post('/mw-cmms/test').send('not json').set('content-type', 'text/plain').expect(200);
-      assert.equal(garbage.body.state, 'invalid');
+      // No settings at all is a bad request, answered in the admin routes' one error shape (docs/contracts.md).
+      const garbage = await helper.request().post('/mw-cmms/test').send('not json').set('content-type', 'text/plain').expect(400);
+      assert.equal(garbage.body.error.code, 'bad-request');
+      assert.match(garbage.body.error.message, /config/);
     });
   });
 });

@@ -26,8 +26,8 @@ export const ASSETS: readonly (readonly [asset: string, site: string])[] = [
 /** The mw-cmms node of a dialect: the simulator's address for it and the sign-in it accepts. */
 export function cmmsNode(dialect: Dialect, simUrl: string, id: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const common = {
-    id, type: 'mw-cmms', z: '', name: `${dialect} ${id}`, dialect, timeoutSec: 3,
-    ratePerMinute: 60000, rateBurst: 500, concurrency: 8, probeIntervalSec: 5, ...extra,
+    id, type: 'mw-cmms', z: '', name: `${dialect} ${id}`, dialect, timeoutSeconds: 3,
+    ratePerMinute: 60000, rateBurst: 500, concurrency: 8, probeIntervalSeconds: 5, ...extra,
   };
   const c = SIM_CREDENTIALS;
   switch (dialect) {
