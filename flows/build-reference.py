@@ -150,7 +150,7 @@ def vision():
     z = 'mw-gw-vision'
     drift = next(n for n in demo if n['type'] == 'mw-vision-drift')
     d = {k: v for k, v in drift.items() if k not in ('x', 'y', 'z', 'wires', 'id')}
-    d.update(name='SPC on inspections', phase1Units=400, phase1Subgroups=20, trendWindowUnits=500, clearAfterUnits=500)
+    d.update(name='SPC on inspections', phase1Units=400, phase1Subgroups=20, trendWindowUnits=500, clearAfterUnits=500, annotate=False)
     return [tab(z, 'Gateway: AI-vision camera → drift → work orders', 'Reference flow: inspection records over MQTT.'), mqtt_broker(),
         {'id': 'mw-gw-vision-in', 'type': 'mqtt in', **at(z, 250, 160), 'name': 'vision/+/+/inspection', 'topic': 'vision/+/+/inspection', 'qos': '0',
          'datatype': 'json', 'broker': 'mw-gw-mqtt-broker', 'nl': False, 'rap': True, 'rh': 0, 'inputs': 0, 'wires': [['mw-gw-vision-map']]},
