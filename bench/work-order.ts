@@ -120,8 +120,8 @@ interface FlowNodes { wo: { receive(msg: object): void }; sink: { on(ev: 'input'
 
 function flow(simUrl: string, woId: string, connId: string, baseUrl = simUrl): object[] {
   return [
-    { id: connId, type: 'mw-cmms', name: `CMMS (${connId.replace('conn-', '')})`, dialect: 'maximo', baseUrl, authType: 'apikey', timeoutSec: 5,
-      ratePerMinute: 60000, rateBurst: 5000, concurrency: 8, probeIntervalSec: 5 },
+    { id: connId, type: 'mw-cmms', name: `CMMS (${connId.replace('conn-', '')})`, dialect: 'maximo', baseUrl, authType: 'apikey', timeoutSeconds: 5,
+      ratePerMinute: 60000, rateBurst: 5000, concurrency: 8, probeIntervalSeconds: 5 },
     { id: 'tab', type: 'tab', label: 'bench' },
     { id: woId, type: 'mw-work-order', z: 'tab', cmms: connId, wires: [[`${woId}-sink`], []] },
     { id: `${woId}-sink`, type: 'debug', z: 'tab', active: false, tosidebar: false, console: false, complete: 'payload', wires: [] },

@@ -38,7 +38,7 @@ def debug(id, z, x, y, name, full=False, status=None):
 def wo_status(id, z, x, y, target, name):
     """mw-wo-status polling the flow's CMMS connection: the same ${CMMS_URL} and key as the work-order node, no webhook to register."""
     return {'id': id, 'type': 'mw-wo-status', **at(z, x, y), 'name': name, 'cmms': 'mw-gw-cmms', 'mode': 'poll', 'path': '', 'scheme': 'auto',
-            'secretHeader': 'x-millwright-secret', 'tolerance': 300, 'maxBodyKb': 256, 'pollInterval': WO_POLL_SECONDS, 'overlap': 120,
+            'secretHeader': 'x-millwright-secret', 'toleranceSeconds': 300, 'maxBodyKB': 256, 'pollIntervalSeconds': WO_POLL_SECONDS, 'overlapSeconds': 120,
             'lookbackHours': 24, 'scope': 'ours', 'table': 'incident', 'referenceField': '', 'statusMap': [], 'wires': [[target]]}
 
 def chain(p, z, first_id, y, rules_classes, comment_name, comment_info, dx=0):
@@ -47,7 +47,7 @@ def chain(p, z, first_id, y, rules_classes, comment_name, comment_info, dx=0):
         {'id': f'{p}-map', 'type': 'mw-asset-map', **at(z, 560, y), 'name': 'asset map', 'registry': 'mw-gw-assets', 'source': 'auto', 'connection': '',
          'wires': [[f'{p}-alarms'], [f'{p}-unmapped']]},
         {'id': f'{p}-alarms', 'type': 'mw-threshold', **at(z, 760, y), 'name': 'alarm rules', 'rules': rules_for(*rules_classes), 'rulesFile': '',
-         'holdWhileWorkOrderOpen': True, 'maxShelveHours': 8, 'maxClockSkewSeconds': 300, 'maxKeys': 50000, 'healthInterval': 0,
+         'holdWhileWorkOrderOpen': True, 'maxShelveHours': 8, 'maxClockSkewSeconds': 300, 'maxKeys': 50000, 'healthIntervalSeconds': 0,
          'wires': [[f'{p}-wo', f'{p}-events'], [], [f'{p}-rejected']]},
         {'id': f'{p}-wo', 'type': 'mw-work-order', **at(z, 960, y), 'name': 'work order', 'cmms': 'mw-gw-cmms', 'onCleared': 'note',
          'priorityCritical': '', 'priorityHigh': '', 'priorityMedium': '', 'priorityLow': '', 'workType': 'CM', 'reportedBy': 'MILLWRIGHT',
@@ -150,7 +150,7 @@ def vision():
     z = 'mw-gw-vision'
     drift = next(n for n in demo if n['type'] == 'mw-vision-drift')
     d = {k: v for k, v in drift.items() if k not in ('x', 'y', 'z', 'wires', 'id')}
-    d.update(name='SPC on inspections', phase1Units=400, phase1Subgroups=20, trendWindowUnits=500, clearAfterUnits=500)
+    d.update(name='SPC on inspections', phase1Units=400, phase1Subgroups=20, trendWindowUnits=500, clearAfterUnits=500, annotate=False)
     return [tab(z, 'Gateway: AI-vision camera → drift → work orders', 'Reference flow: inspection records over MQTT.'), mqtt_broker(),
         {'id': 'mw-gw-vision-in', 'type': 'mqtt in', **at(z, 250, 160), 'name': 'vision/+/+/inspection', 'topic': 'vision/+/+/inspection', 'qos': '0',
          'datatype': 'json', 'broker': 'mw-gw-mqtt-broker', 'nl': False, 'rap': True, 'rh': 0, 'inputs': 0, 'wires': [['mw-gw-vision-map']]},

@@ -9,6 +9,7 @@ import { namespaceArrayOf } from './core/assets/housekeeping';
 import { ModbusFlow, type ModbusLink } from './core/assets/modbus-link';
 import { iso, mapMessage, type ExceptionReason, type InputMessage, type MapContext, type MapException, type MapResult } from './core/assets/resolve';
 import type { RegistryService } from './core/assets/service';
+import { sendAdminError } from './lib/admin-error';
 import { onClose } from './lib/close';
 import { rejected } from './lib/reject';
 import { containPayload, onInput } from './lib/input';
@@ -44,16 +45,16 @@ interface Held {
   done: DoneFn;
 }
 
-/**
- * The Modbus nodes' raw response and request (a Buffer and the polling message) would travel on
- * through mw-threshold into mw-work-order's outbox; the block is named in payload.source.ref, so
- * they are dropped from the readings and exception messages.
- */
 /** One line for a person: the reason, the identifier and what was wrong (msg.error.message, done(err)). */
 function exceptionText(e: MapException): string {
   return `${e.reason}: ${e.identifier ?? ''} ${e.errors.join('; ')}`.trim();
 }
 
+/**
+ * The Modbus nodes' raw response and request (a Buffer and the polling message) would travel on
+ * through mw-threshold into mw-work-order's outbox; the block is named in payload.source.ref, so
+ * they are dropped from the readings and exception messages.
+ */
 const PROTOCOL_PARTS = ['responseBuffer', 'input', 'modbusRequest'] as const;
 function dropProtocolParts(msg: NodeMessageInFlow): void {
   const m = msg as unknown as Record<string, unknown>;
@@ -191,7 +192,7 @@ export = function (RED: NodeAPI): void {
       if (result.kind === 'modbus') dropProtocolParts(msg);
       count(result, result.exceptions);
       if (result.failure !== undefined) counts.modbusErrors = (counts.modbusErrors ?? 0) + 1;
-      const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => rejected({ ...msg, payload: e, reason: e.reason }, e.reason, exceptionText(e), e.errors) as NodeMessage);
+      const failures = result.exceptions.length === 0 ? null : result.exceptions.map((e) => rejected(msg, { payload: e, reason: e.reason }, e.reason, exceptionText(e), e.errors) as NodeMessage);
       let first: NodeMessage[] | NodeMessage | null = null;
       if (result.readings.length === 1) {
         // One asset: the message itself carries the readings on (no copy, as Node-RED does).
@@ -302,7 +303,7 @@ export = function (RED: NodeAPI): void {
   RED.httpAdmin.get('/mw-asset-map/:id/unmapped', RED.auth.needsPermission('mw-asset-map.read'), (req, res) => {
     const n = RED.nodes.getNode(String(req.params.id)) as (Node & { unmappedReport?: () => unknown }) | null;
     if (!n || n.type !== 'mw-asset-map') {
-      res.status(404).json({ error: RED._('mw-asset-map.errors.not-deployed') });
+      sendAdminError(res, 404, 'not-found', RED._('mw-asset-map.errors.not-deployed'));
       return;
     }
     res.json(n.unmappedReport?.() ?? []);

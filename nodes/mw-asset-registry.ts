@@ -11,10 +11,12 @@ import { RegistryService, type VerifyingClient } from './core/assets/service';
 import { addRecords, importText, type FileFormat } from './core/assets/sources';
 import type { VerificationStatus } from './core/assets/types';
 import type { CmmsConnection } from './lib/cmms-connection';
+import { sendAdminError } from './lib/admin-error';
 import { onClose } from './lib/close';
 import { confine } from './core/storage/confined-file';
 import { fileAccess, inUserDir, nodeDataFile } from './lib/files';
 import type { Node, NodeAPI, NodeDef } from './lib/red';
+import { callerMay } from './lib/permissions';
 import { registerNode } from './lib/red';
 import { errorMessage } from './core/error-message';
 
@@ -128,11 +130,11 @@ export = function (RED: NodeAPI): void {
   const serviceOf = (req: Request, res: Response): RegistryService | null => {
     const n = RED.nodes.getNode(String(req.params.id)) as RegistryNode | null;
     if (!n || n.type !== 'mw-asset-registry') {
-      res.status(404).json({ error: RED._('mw-asset-registry.errors.not-deployed') });
+      sendAdminError(res, 404, 'not-found', RED._('mw-asset-registry.errors.not-deployed'));
       return null;
     }
     if (!n.service) {
-      res.status(409).json({ error: RED._('mw-asset-registry.errors.invalid-config', { errors: n.configErrors.join('; ') }) });
+      sendAdminError(res, 409, 'invalid-config', RED._('mw-asset-registry.errors.invalid-config', { errors: n.configErrors.join('; ') }), n.configErrors);
       return null;
     }
     return n.service;
@@ -157,13 +159,13 @@ export = function (RED: NodeAPI): void {
       // results: the editor shows each row's status by it without a browser copy of the key rules.
       work = work.then((r) => { keys = posted.map(rowKey); return r; });
     } else {
-      res.status(400).json({ error: 'send {"text": "...", "format": "csv|json|jsonl|auto"} or {"rows": [...]}' });
+      sendAdminError(res, 400, 'bad-request', 'send {"text": "...", "format": "csv|json|jsonl|auto"} or {"rows": [...]}');
       return;
     }
     work.then((rows) => {
       const result = loader.finish(Date.now());
       res.json({ rows, errors: nsErrors.concat(result.errors), errorCount: nsErrors.length + result.errorCount, ...(keys ? { keys } : {}) });
-    }, (e: unknown) => res.status(500).json({ error: errorMessage(e) }));
+    }, (e: unknown) => sendAdminError(res, 500, 'internal', errorMessage(e)));
   });
 
   RED.httpAdmin.get('/mw-asset-registry/:id/verification', read, (req: Request, res: Response) => {
@@ -180,8 +182,13 @@ export = function (RED: NodeAPI): void {
       if (total <= offset || results.length >= limit) continue;
       results.push({ key: t.key, assetId: t.assetId, siteId: t.siteId, location: t.location, rows: t.rowCount, where: t.describeRows(), ...t.check });
     }
+    // The reasons a file did not load quote its lines (a CSV header, a row): only for a user who may
+    // change the file setting. A reader gets the count and where to look (issue 12 item 4).
+    const load = service.lastLoad && !callerMay(RED, req, 'mw-asset-registry.write')
+      ? { ...service.lastLoad, errors: service.lastLoad.errorCount > 0 ? [RED._('mw-asset-registry.errors.details-need-write', { count: service.lastLoad.errorCount })] : [] }
+      : service.lastLoad;
     res.json({
-      state: service.state, verifying: service.isVerifying, load: service.lastLoad, summary: service.summary,
+      state: service.state, verifying: service.isVerifying, load, summary: service.summary,
       error: service.lastVerifyError, total, offset, results,
     });
   });
@@ -191,7 +198,7 @@ export = function (RED: NodeAPI): void {
     if (!service) return;
     service.verify().then(
       () => res.json(verificationReport(service, 200)),
-      (e: unknown) => res.status(502).json({ error: errorMessage(e) }),
+      (e: unknown) => sendAdminError(res, 502, 'cmms-error', errorMessage(e)),
     );
   });
 };

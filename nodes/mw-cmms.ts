@@ -11,6 +11,7 @@ import type { CmmsConnection, HealthHandler } from './lib/cmms-connection';
 import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
 import { registerOutboxRoutes } from './lib/outbox-routes';
+import { sendAdminError } from './lib/admin-error';
 import { sidebarRegistry, type SidebarConnection } from './lib/sidebar-registry';
 import { RequestMeter } from './core/cmms/request-meter';
 import { ADDRESS_FIELDS, envRefName, resolveAddressRefs } from './core/cmms/env-refs';
@@ -135,6 +136,7 @@ export = function (RED: NodeAPI): void {
       node.error(RED._('mw-cmms.errors.invalid-config', { name: config.name || config.id, errors: parsed.errors.join('; ') }));
     } else {
       for (const w of parsed.value.warnings) node.warn(RED._(`mw-cmms.hint.${w}`));
+      if (parsed.value.redundancy.role === 'standby') node.log(RED._('mw-cmms.log.standby', { seconds: parsed.value.redundancy.standbyDelayMs / 1000 }));
       node.missingSecrets = parsed.value.missingSecrets;
       if (node.missingSecrets.length > 0) {
         invalid = idle('mw-cmms.status.shadow-only');
@@ -208,6 +210,8 @@ export = function (RED: NodeAPI): void {
         connection: config.name || node.id,
         client: node.client,
         concurrency: parsed.value.client.rate?.concurrency,
+        role: parsed.value.redundancy.role,
+        standbyDelayMs: parsed.value.redundancy.standbyDelayMs,
       });
       box.on('result', (r) => {
         const handler = resultHandlers.get(r.nodeId);
@@ -275,6 +279,10 @@ export = function (RED: NodeAPI): void {
   // The editor's "Test connection" button. Write permission: it makes the gateway call out with secrets.
   RED.httpAdmin.post('/mw-cmms/test', RED.auth.needsPermission('mw-cmms.write'), (req: Request, res: Response) => {
     const body = (req.body ?? {}) as { id?: unknown; config?: unknown; credentials?: Record<string, unknown> };
+    if (typeof body.config !== 'object' || body.config === null || Array.isArray(body.config)) {
+      sendAdminError(res, 400, 'bad-request', 'send {"id": "<node id>", "config": {…the settings…}, "credentials": {…}}');
+      return;
+    }
     // A `${VAR}` address is checked and called as the runtime would use it; an unset one is named.
     const resolved = resolveAddresses(body.id, body.config);
     if (resolved.unset.length > 0) {
@@ -308,7 +316,7 @@ export = function (RED: NodeAPI): void {
     }
     testConnection(RED, config, credentials).then(
       (r) => res.json(r),
-      (e: unknown) => res.status(500).json({ ok: false, state: 'error', text: RED._('mw-cmms.test.failed', { message: errorMessage(e) }) }),
+      (e: unknown) => sendAdminError(res, 500, 'internal', RED._('mw-cmms.test.failed', { message: errorMessage(e) })),
     );
   });
 

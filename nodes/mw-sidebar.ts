@@ -4,10 +4,10 @@
 // shadow records need `millwright.write`; they are the outbox admin routes, mounted under this prefix. The editor half is mw-sidebar.html.
 import type { Request, Response } from 'express';
 import { verificationReport, type RegistryHandle } from './core/assets/handle';
-import { errorMessage } from './core/error-message';
+import { guardedRoute, sendAdminError } from './lib/admin-error';
 import { summarize, type ConnectionSummary } from './core/sidebar/summary';
 import type { ChartCache } from './core/spc/chart-cache';
-import { registerOutboxRoutes } from './lib/outbox-routes';
+import { NO_OUTBOX, registerOutboxRoutes } from './lib/outbox-routes';
 import type { Node, NodeAPI } from './lib/red';
 import { sidebarRegistry, woStatuses, type SidebarConnection } from './lib/sidebar-registry';
 
@@ -74,16 +74,10 @@ export = function (RED: NodeAPI): void {
   const read = RED.auth.needsPermission('millwright.read');
   const p = SIDEBAR_PREFIX;
 
-  const guarded = (fn: (req: Request, res: Response) => void) => (req: Request, res: Response): void => {
-    try {
-      fn(req, res);
-    } catch (e) {
-      res.status(500).json({ error: errorMessage(e) });
-    }
-  };
+  const guarded = guardedRoute<Request, Response>;
   const openOutbox = (req: Request, res: Response): ReturnType<SidebarConnection['outbox']> => {
     const box = sidebarRegistry.get(String(req.params.id))?.outbox() ?? null;
-    if (!box?.isOpen) res.status(404).json({ error: 'no open outbox for this connection: deploy a flow where an mw-work-order node uses it' });
+    if (!box?.isOpen) sendAdminError(res, 404, 'not-found', NO_OUTBOX);
     return box?.isOpen ? box : null;
   };
 
@@ -136,7 +130,7 @@ export = function (RED: NodeAPI): void {
     const n = RED.nodes.getNode(String(req.params.id)) as (Node & { sidebarCharts?: ChartCache }) | null;
     const chart = n?.type === 'mw-vision-drift' && typeof req.query.key === 'string' ? n.sidebarCharts?.chart(req.query.key) : null;
     if (!chart) {
-      res.status(404).json({ error: 'no such series on a deployed mw-vision-drift node' });
+      sendAdminError(res, 404, 'not-found', 'no such series on a deployed mw-vision-drift node');
       return;
     }
     res.json(chart);

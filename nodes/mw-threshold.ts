@@ -1,25 +1,25 @@
 // mw-threshold: alarm rules on asset readings → maintenance events, one episode per problem.
 // The engine (nodes/core/alarms) does the alarm semantics and AlarmRuntime its timers and commits;
 // this adapter wires them to Node-RED: messages in, events and replies out, status and logs.
-import type { Request, Response } from 'express';
 import { performance } from 'node:perf_hooks';
 import {
-  AlarmEngine, AlarmRuntime, acknowledge, CONTROL_TOPICS, ControlError, healthRequest, loadRules, markClean,
-  parseSeries, parseThresholdSettings, previewSeries, restoreFromStore, RULE_SCHEMA, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
-  type ControlTopic, type ThresholdNodeSettings,
+  AlarmEngine, AlarmRuntime, acknowledge, CONTROL_TOPICS, ControlError, healthRequest, loadRules, loadRulesFile, markClean,
+  parseThresholdSettings, restoreFromStore, setService, shelve, surelyValidReadings, unshelve, workOrderUpdate,
+  type ControlTopic, type LoadedRules, type ThresholdNodeSettings, type ThresholdOptions,
 } from './core/alarms';
 import type { MaintenanceEvent } from './core/contracts';
 import { kindOf, validateAssetReadings, validateWorkOrderResult, validateWorkOrderStatus, type WorkOrderResult, type WorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import { onClose } from './lib/close';
 import { rejected } from './lib/reject';
-import { readConfined } from './core/storage/confined-file';
 import { fileAccess, nodeDataFile } from './lib/files';
+import { LoadingGate } from './lib/held-input';
+import { registerThresholdRoutes } from './lib/threshold-routes';
 import { controlOf, warnLegacyControl } from './lib/control';
 import { containPayload, onInput, standIn } from './lib/input';
 import type { DoneFn, Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { registerNode } from './lib/red';
-import { countPart, joinParts, failed, ok, showStatus, warning } from './lib/status';
+import { countPart, joinParts, failed, idle, ok, showStatus, warning } from './lib/status';
 import { errorMessage } from './core/error-message';
 
 type ThresholdNodeDef = NodeDef & ThresholdNodeSettings;
@@ -27,98 +27,35 @@ type ThresholdNodeDef = NodeDef & ThresholdNodeSettings;
 const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-threshold', id);
 
 interface Rejection {
-  reason: 'invalid' | 'invalid-config' | 'invalid-control';
+  reason: 'invalid' | 'invalid-config' | 'invalid-control' | 'loading';
   errors: string[];
 }
 
-/** The editor's "check rules" button: the same checks as a deploy, without deploying. */
-function checkRoute(RED: NodeAPI) {
-  return (req: Request, res: Response): void => {
-    const body = (req.body ?? {}) as { rules?: unknown; rulesFile?: unknown };
-    const rules = typeof body.rules === 'string' ? body.rules : '';
-    const file = typeof body.rulesFile === 'string' ? body.rulesFile.trim() : '';
-    const access = fileAccess(RED);
-    // The file is read asynchronously (a slow disk never stops the runtime) and confined to the user
-    // directory; only then parsed, by the same code a deploy uses.
-    const read = file === '' ? Promise.resolve(undefined) : readConfined(file, access).then((r) => (r.ok ? r.text : r));
-    read.then((text) => {
-      if (typeof text === 'object') {
-        res.json({ ok: false, errors: [`${RED._('mw-threshold.check.file')} ${text.error}`] });
-        return;
-      }
-      answer(res, loadRules(rules, file, access, text));
-    }, () => res.status(500).json({ ok: false, errors: [RED._('mw-threshold.check.file-unreadable')] }));
-  };
-}
-
-function answer(res: Response, loaded: ReturnType<typeof loadRules>): void {
-  if (!loaded.ok) {
-    res.json({ ok: false, errors: loaded.errors });
-    return;
-  }
-  const classes = Object.keys(loaded.set.classes ?? {});
-  const count = classes.reduce((n, c) => n + (loaded.set.classes?.[c]?.length ?? 0), 0);
-  res.json({ ok: true, errors: [], warnings: loaded.chatterRisks, counts: { classes: classes.length, rules: count, assets: Object.keys(loaded.set.assets ?? {}).length } });
-}
-
-const text = (v: unknown, max: number): string => (typeof v === 'string' ? v.trim().slice(0, max) : '');
-
-/**
- * The editor's "preview": the editor's rules (not the file: that needs write permission to read)
- * and a pasted series, played through the real engine on a simulated clock. It changes nothing, but
- * it is a POST that makes the runtime compute on posted input, so it needs write like every POST.
- */
-function previewRoute(req: Request, res: Response): void {
-  const body = (req.body ?? {}) as { rules?: unknown; asset?: { id?: unknown; siteId?: unknown; class?: unknown }; metric?: unknown; series?: unknown; stepSeconds?: unknown; tailSeconds?: unknown };
-  const asset = { id: text(body.asset?.id, 200) || 'ASSET', siteId: text(body.asset?.siteId, 200) || 'SITE', class: text(body.asset?.class, 200) || undefined };
-  const metric = text(body.metric, 200);
-  const errors: string[] = [];
-  if (metric === '') errors.push('metric: give the metric the series is of');
-  const step = Number(body.stepSeconds ?? 1);
-  const tail = Number(body.tailSeconds ?? 0);
-  if (!(step > 0 && step <= 86_400)) errors.push('stepSeconds: 0 < step ≤ 86400');
-  if (!(tail >= 0 && tail <= 86_400)) errors.push('tailSeconds: 0 to 86400');
-  const series = parseSeries(typeof body.series === 'string' ? body.series.slice(0, 500_000) : '', step);
-  if (!series.ok) errors.push(...series.errors.map((e) => `series ${e}`));
-  const loaded = loadRules(typeof body.rules === 'string' ? body.rules : '', '', '');
-  if (!loaded.ok) errors.push(...loaded.errors);
-  if (errors.length > 0 || !series.ok || !loaded.ok) {
-    res.status(400).json({ ok: false, errors });
-    return;
-  }
-  const events = previewSeries(loaded.book, asset, metric, series.points, tail);
-  res.json({ ok: true, errors: [], points: series.points, events });
-}
-
 export = function (RED: NodeAPI): void {
-  // The rule table in the editor checks each field as typed against the runtime's own schema.
-  RED.httpAdmin.get('/mw-threshold/rule-schema', RED.auth.needsPermission('mw-threshold.read'), (_req: Request, res: Response) => { res.json(RULE_SCHEMA); });
-  RED.httpAdmin.post('/mw-threshold/preview', RED.auth.needsPermission('mw-threshold.write'), previewRoute);
-  // Write permission: checking reads a file on the server (issue 12: a reader could read any file).
-  RED.httpAdmin.post('/mw-threshold/check', RED.auth.needsPermission('mw-threshold.write'), checkRoute(RED));
+  registerThresholdRoutes(RED);
 
   function MwThresholdNode(this: Node, config: ThresholdNodeDef): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const settings = parseThresholdSettings(config);
     const options = settings.ok ? settings.value : null;
-    const loaded = options ? loadRules(options.rulesText, options.rulesFile, fileAccess(RED)) : null;
-    const configErrors = !settings.ok ? settings.errors : loaded && !loaded.ok ? loaded.errors : [];
+    let loaded: LoadedRules | null = null;
+    let configErrors: string[] = settings.ok ? [] : settings.errors;
     let engine: AlarmEngine | null = null;
     let store: DurableState | null = null;
     let runtime: AlarmRuntime | null = null;
+    // Messages that come while the rules file loads wait here (nodes/lib/held-input.ts).
+    const gate = new LoadingGate();
 
-    if (configErrors.length > 0) {
-      node.error(RED._('mw-threshold.errors.invalid-config', { errors: configErrors.join('; ') }));
-      showStatus(RED, node, failed('mw-threshold.status.invalid-config'));
-    } else if (options && loaded?.ok) {
+    function start(rules: LoadedRules & { ok: true }, opts: ThresholdOptions): void {
+      loaded = rules;
       engine = new AlarmEngine({
-        rules: loaded.book,
+        rules: rules.book,
         clock: { mono: () => performance.now(), wall: () => Date.now() },
-        holdWhileWorkOrderOpen: options.holdWhileWorkOrderOpen,
-        maxKeys: options.maxKeys,
-        maxClockSkewMs: options.maxClockSkewMs,
-        maxShelveMs: options.maxShelveMs,
+        holdWhileWorkOrderOpen: opts.holdWhileWorkOrderOpen,
+        maxKeys: opts.maxKeys,
+        maxClockSkewMs: opts.maxClockSkewMs,
+        maxShelveMs: opts.maxShelveMs,
       });
       try {
         store = new DurableState(stateFile(RED, node.id), {
@@ -149,10 +86,35 @@ export = function (RED: NodeAPI): void {
         commitFailed: (err) => node.error(RED._('mw-threshold.errors.state-write', { message: err.message })),
         health: () => node.send([null, healthMessage(), null]),
         status: refreshStatus,
-        capReached: () => node.warn(RED._('mw-threshold.log.cap', { max: options.maxKeys })),
+        capReached: () => node.warn(RED._('mw-threshold.log.cap', { max: opts.maxKeys })),
       });
-      runtime.start(options.healthIntervalS);
-      for (const risk of loaded.chatterRisks) node.warn(RED._('mw-threshold.log.chatter-risk', { risk }));
+      runtime.start(opts.healthIntervalS);
+      for (const risk of rules.chatterRisks) node.warn(RED._('mw-threshold.log.chatter-risk', { risk }));
+    }
+
+    /** Settings, rules and (once read) the rules file checked: the node starts, or says why not. */
+    function settled(rules: LoadedRules | null): void {
+      if (rules?.ok && options) start(rules, options);
+      else if (rules && !rules.ok) configErrors = rules.errors;
+      if (configErrors.length > 0) {
+        node.error(RED._('mw-threshold.errors.invalid-config', { errors: configErrors.join('; ') }));
+        if (options?.rulesFile && rules && !rules.ok) showStatus(RED, node, failed('mw-threshold.status.file-failed', { message: configErrors[0].slice(0, 60) }));
+        else showStatus(RED, node, failed('mw-threshold.status.invalid-config'));
+        gate.fail((h) => reject(h.msg, h.send, h.done, { reason: 'invalid-config', errors: configErrors }));
+      } else {
+        gate.open((h) => handle(h.msg, h.send, h.done));
+      }
+    }
+
+    if (options && options.rulesFile !== '') {
+      // Read without blocking the runtime (a slow share, a large file); input waits in the gate.
+      showStatus(RED, node, idle('mw-threshold.status.loading'));
+      loadRulesFile(options.rulesText, options.rulesFile, fileAccess(RED)).then(
+        (rules) => { if (gate.state === 'loading') settled(rules); },
+        (e: unknown) => { if (gate.state === 'loading') settled({ ok: false, errors: [`rules file ${options.rulesFile}: ${errorMessage(e)}`] }); },
+      );
+    } else {
+      settled(options ? loadRules(options.rulesText, '', undefined) : null);
     }
 
     function eventMessage(event: MaintenanceEvent, base: NodeMessageInFlow | null): NodeMessage {
@@ -194,8 +156,8 @@ export = function (RED: NodeAPI): void {
 
     function reject(msg: NodeMessageInFlow, send: SendFn, done: DoneFn, r: Rejection): void {
       const key = r.reason === 'invalid-control' ? 'mw-threshold.errors.invalid-control' : r.reason === 'invalid-config' ? 'mw-threshold.errors.invalid-config' : 'mw-threshold.errors.invalid-input';
-      const message = RED._(key, { errors: r.errors.join('; ') });
-      send([null, null, rejected({ ...msg, reason: r.reason, errors: r.errors }, r.reason, message, r.errors) as NodeMessage]);
+      const message = r.reason === 'loading' ? r.errors.join('; ') : RED._(key, { errors: r.errors.join('; ') });
+      send([null, null, rejected(msg, { reason: r.reason, errors: r.errors }, r.reason, message, r.errors) as NodeMessage]);
       done(new Error(message));
     }
 
@@ -227,6 +189,16 @@ export = function (RED: NodeAPI): void {
     }
 
     onInput(node, (msg, send, done) => {
+      if (gate.state !== 'loading') return handle(msg, send, done);
+      if (gate.hold({ msg, send, done }) === 'full') {
+        const text = RED._('mw-threshold.errors.held-full', { count: gate.waiting });
+        // The payload is kept for a Catch flow to retry it, unless it is oversized or unreadable (bounded check).
+        containPayload(msg);
+        reject(msg, send, done, { reason: 'loading', errors: [text] });
+      }
+    });
+
+    function handle(msg: NodeMessageInFlow, send: SendFn, done: DoneFn): void {
       if (!engine) return reject(msg, send, done, { reason: 'invalid-config', errors: configErrors });
       const p = msg.payload as Record<string, unknown> | null;
       // kindOf is O(1) and reads nothing: a Buffer or Proxy never reaches the `in` test or the fast path.
@@ -277,9 +249,11 @@ export = function (RED: NodeAPI): void {
         return settle(engine.drain(), null, send, done, true);
       }
       reject(msg, send, done, { reason: 'invalid', errors: [RED._('mw-threshold.errors.unknown-input')] });
-    });
+    }
 
     onClose(RED, node, () => {
+      // Closed while the rules file loads: held messages end now, and the load, when it ends, starts nothing.
+      gate.close((h) => h.done(new Error(RED._('mw-threshold.errors.closed-while-loading'))));
       try {
         // Whatever changed since the last commit reaches disk before the redeploy starts a new node.
         runtime?.close();

@@ -5,23 +5,25 @@
 // checkpointed on a timer — never per record.
 import path from 'node:path';
 import type { MaintenanceEvent } from './core/contracts';
-import { compileInputValidator, kindOf, validateAssetReadings, validateInspectionRecord, validateWorkOrderResult, validateWorkOrderStatus, type Validator } from './core/contracts';
+import { validateWorkOrderResult, validateWorkOrderStatus } from './core/contracts';
 import { DurableState } from './core/state/durable-state';
 import {
-  cusumArl, designFor, DriftEngine, lineSlots, normalizeInput, parseDriftSettings, parseSpecText, RateMeter,
+  designFor, DriftEngine, normalizeInput, parseDriftSettings, parseSpecText, RateMeter,
   type DriftSettings, type Family, type GroupState, type SeriesGroup, type Summarize,
 } from './core/spc';
 import { ChartCache } from './core/spc/chart-cache';
 import { onClose } from './lib/close';
 import { rejected as rejectedMessage } from './lib/reject';
-import { readConfinedSync } from './core/storage/confined-file';
+import { readConfined, withoutQuotedContent } from './core/storage/confined-file';
+import { LoadingGate } from './lib/held-input';
+import { meters, registerDesignRoute } from './lib/vision-drift-routes';
+import { CONTROLS, contractOf, legacyControlOk, validateFilter } from './lib/vision-drift-input';
 import { fileAccess, nodeDataFile } from './lib/files';
 import { controlOf, isEmptyPayload, warnLegacyControl } from './lib/control';
 import { containPayload, onInput } from './lib/input';
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow, SendFn } from './lib/red';
 import { registerNode } from './lib/red';
 import { failed, idle, ok, showStatus, warning, throttledStatus } from './lib/status';
-import type { Request, Response } from 'express';
 import { errorMessage } from './core/error-message';
 
 type DriftNodeDef = NodeDef & Record<string, unknown> & { specSource?: string; specFile?: string };
@@ -33,37 +35,7 @@ const COMPLETED: readonly string[] = ['done', 'closed'];
 /** Warn about a characteristic the series limit keeps out at most this often. */
 const UNTRACKED_WARN_MS = 60_000;
 
-/** Each deployed node's measured line rates, for the editor's conversion of days into units. */
-const meters = new Map<string, RateMeter>();
-
 const stateFile = (RED: NodeAPI, id: string): string => nodeDataFile(RED, 'mw-vision-drift', id);
-
-const CONTROLS = ['rebaseline', 'baselines'] as const;
-/** The old topic form: only when the payload is not data (nothing, an inject timestamp, or a bare filter). */
-function legacyControlOk(p: unknown): boolean {
-  if (isEmptyPayload(p)) return true;
-  // kindOf reads nothing: a Proxy or a Buffer is not a filter (and its traps are never called).
-  if (kindOf(p).type !== 'object') return false;
-  // A filter names only these keys; anything else (unitId, readings, measurements…) is a record.
-  return Object.keys(p as object).every((k) => FILTER_KEYS.includes(k));
-}
-const FILTER_KEYS = ['assetId', 'asset', 'product', 'characteristic'];
-/**
- * The contract a plain-object payload that is not a control must meet, told by `in` tests alone
- * (as normalizeInput tells them apart); null for a work-order status or result (validated whole).
- */
-function contractOf(p: unknown): Validator<unknown> | null {
-  if (kindOf(p).type !== 'object') return null;
-  const o = p as Record<string, unknown>;
-  if ('workOrderId' in o) return null;
-  return 'inspection' in o && 'asset' in o ? validateAssetReadings : validateInspectionRecord;
-}
-interface RebaselineFilter { assetId?: string; asset?: string; product?: string; characteristic?: string }
-const filterText = { type: 'string', minLength: 1, maxLength: 200 } as const;
-const validateFilter = compileInputValidator<RebaselineFilter>({
-  type: 'object', additionalProperties: false,
-  properties: { assetId: filterText, asset: filterText, product: filterText, characteristic: filterText },
-});
 
 /** The settings that shape detector state: when they change, the running sums start over. */
 function fingerprint(s: DriftSettings): string {
@@ -71,53 +43,20 @@ function fingerprint(s: DriftSettings): string {
     s.defectSubgroup, s.defectSubgroupSize, s.defectSubgroupSeconds, s.perDefectType, s.minConfidence]);
 }
 
-/** Loads the spec file (at deploy, not on the message path) and puts its rows after the table's. */
-function withSpecFile(RED: NodeAPI, config: DriftNodeDef, settings: DriftSettings): string[] {
+/**
+ * Reads the spec file (at deploy, asynchronously, never on the message path) and puts its rows after
+ * the table's; resolves with the problems found (none: the settings are complete).
+ */
+async function withSpecFile(RED: NodeAPI, config: DriftNodeDef, settings: DriftSettings): Promise<string[]> {
   if (config.specSource !== 'file') return [];
   const file = String(config.specFile ?? '').trim();
   if (!file) return [RED._('mw-vision-drift.errors.no-spec-file')];
   // Confined to the user directory (or settings.js millwright.allowedFileDirs), a regular file, capped.
-  const read = readConfinedSync(file, fileAccess(RED));
+  const read = await readConfined(file, fileAccess(RED));
   if (!read.ok) return [RED._('mw-vision-drift.errors.spec-file', { file, message: read.error })];
   const parsed = parseSpecText(read.text, path.basename(read.path));
   settings.specs = [...settings.specs, ...parsed.rows];
-  return parsed.errors;
-}
-
-function registerDesignRoute(RED: NodeAPI): void {
-  // The editor shows what a setting costs before it is deployed: the budget in units, and the
-  // parts it takes to detect a mean shift that arises mid-run (zero-state, no FIR head start:
-  // the head start only helps right after a baseline).
-  // The days → units conversion uses the rate the deployed node measured on its lines (the
-  // fastest one) when it has one and the editor did not ask for the typed rate (`rate=typed`).
-  RED.httpAdmin.get('/mw-vision-drift/design', RED.auth.needsPermission('mw-vision-drift.read'), (req: Request, res: Response) => {
-    const q = req.query;
-    const measured = typeof q.node === 'string' && q.rate !== 'typed' ? meters.get(q.node)?.fastest() ?? null : null;
-    const parsed = parseDriftSettings({
-      falseAlarmDays: q.falseAlarmDays, unitsPerHour: measured ? Number(measured.unitsPerHour.toPrecision(4)) : q.unitsPerHour, arl0: q.arl0,
-      lambda: q.lambda, cusumK: q.k, largeShiftK: q.largeShiftK, fir: q.fir !== 'false',
-      // The defect subgroup is checked against the budget only when the editor sends it.
-      defectSubgroupUnits: q.defectSubgroupUnits, defectSubgroup: q.defectSubgroupUnits ? 'units' : 'batch',
-    });
-    const characteristics = Number(q.characteristics ?? 1);
-    if (!parsed.ok || !Number.isInteger(characteristics) || characteristics < 0 || characteristics > 1000) {
-      res.status(400).json({ errors: parsed.ok ? ['characteristics: a whole number from 0 to 1000'] : parsed.errors });
-      return;
-    }
-    const s = parsed.value;
-    const slots = lineSlots(characteristics);
-    const d = designFor(s, slots, q.multiPoint === 'true');
-    res.json({
-      arl0: s.arl0, falseAlarmDays: s.falseAlarmDays, unitsPerHour: s.unitsPerHour, slots,
-      rateSource: measured ? 'measured' : 'typed', measuredLines: measured ? measured.lines : 0,
-      h: d.cusumH, hLarge: d.cusumLargeH, k: s.cusumK, kLarge: s.largeShiftK, cusumArl0: d.arl0.cusum, cusumLargeArl0: d.arl0.cusumLarge,
-      arl: [0.5, 1, 2, 3].map((shift) => {
-        const cusum = cusumArl({ k: s.cusumK, h: d.cusumH, fir: false }, shift, 80);
-        const cusumLarge = cusumArl({ k: s.largeShiftK, h: d.cusumLargeH, fir: false }, shift, 80);
-        return { shift, cusum, cusumLarge, fastest: Math.min(cusum, cusumLarge) };
-      }),
-    });
-  });
+  return parsed.errors.map(withoutQuotedContent);
 }
 
 export = function (RED: NodeAPI): void {
@@ -143,23 +82,26 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const parsed = parseDriftSettings(config);
-    const problems = parsed.ok ? withSpecFile(RED, config, parsed.value) : parsed.errors;
-    const settings = parsed.ok && problems.length === 0 ? parsed.value : null;
+    let problems: string[] = parsed.ok ? [] : parsed.errors;
+    let settings: DriftSettings | null = null;
     let engine: DriftEngine | null = null;
     let state: DurableState | null = null;
     let checkpointTimer: NodeJS.Timeout | null = null;
     let lastWarned = 0;
     let rejected = 0;
     let storageProblem = false;
+    let fileProblem = '';
     const meter = new RateMeter();
     meters.set(node.id, meter);
     // Recent points per series for the Millwright sidebar's SPC pane (read by the sidebar plugin).
     const charts = new ChartCache();
     (node as Node & { sidebarCharts?: ChartCache }).sidebarCharts = charts;
+    // Records that come while the spec file loads wait here (nodes/lib/held-input.ts).
+    const gate = new LoadingGate();
 
-    if (settings) {
-      const design = designFor(settings);
-      engine = new DriftEngine(settings, design, fingerprint(settings), summarize);
+    function start(s: DriftSettings): void {
+      settings = s;
+      engine = new DriftEngine(s, designFor(s), fingerprint(s), summarize);
       try {
         state = new DurableState(stateFile(RED, node.id), {
           onMovedAside: (to, why) => node.warn(RED._('mw-vision-drift.errors.state-moved', { file: to, why })),
@@ -169,14 +111,33 @@ export = function (RED: NodeAPI): void {
         storageProblem = true;
         node.error(RED._('mw-vision-drift.errors.state', { message: errorMessage(e) }));
       }
-      if (settings.checkpointSeconds > 0) {
-        checkpointTimer = setInterval(checkpoint, settings.checkpointSeconds * 1000);
+      if (s.checkpointSeconds > 0) {
+        checkpointTimer = setInterval(checkpoint, s.checkpointSeconds * 1000);
         checkpointTimer.unref?.();
       }
-    } else {
-      node.error(RED._('mw-vision-drift.errors.invalid-config', { errors: problems.join('; ') }));
     }
-    refreshStatus();
+
+    /** Settings and (once read) the spec file checked: the node starts, or says why not. */
+    function settled(found: string[], fromFile: boolean): void {
+      problems = [...problems, ...found];
+      if (parsed.ok && problems.length === 0) start(parsed.value);
+      else node.error(RED._('mw-vision-drift.errors.invalid-config', { errors: problems.join('; ') }));
+      if (fromFile && problems.length > 0) fileProblem = problems[0].slice(0, 60);
+      if (engine) gate.open((h) => handle(h.msg, h.send, h.done));
+      else gate.fail((h) => h.done(reject(h.send, h.msg, 'invalid-config', problems)));
+      refreshStatus();
+    }
+
+    if (parsed.ok && config.specSource === 'file') {
+      // Read without blocking the runtime (a slow share, a large file); records wait in the gate.
+      refreshStatus();
+      withSpecFile(RED, config, parsed.value).then(
+        (found) => { if (gate.state === 'loading') settled(found, true); },
+        (e: unknown) => { if (gate.state === 'loading') settled([errorMessage(e)], true); },
+      );
+    } else {
+      settled([], false);
+    }
 
     /** Writes the groups that changed since the last write, in one transaction. */
     function checkpoint(): void {
@@ -205,7 +166,8 @@ export = function (RED: NodeAPI): void {
     }
 
     function refreshStatus(): void {
-      if (!engine) return showStatus(RED, node, failed('mw-vision-drift.status.invalid-config'));
+      if (gate.state === 'loading') return showStatus(RED, node, idle('mw-vision-drift.status.loading'));
+      if (!engine) return showStatus(RED, node, fileProblem ? failed('mw-vision-drift.status.file-failed', { message: fileProblem }) : failed('mw-vision-drift.status.invalid-config'));
       const c = engine.counts();
       const params = { series: c.series, learning: c.learning, open: c.open, count: c.open, rejected };
       if (storageProblem) return showStatus(RED, node, failed('mw-vision-drift.status.storage', params));
@@ -225,7 +187,7 @@ export = function (RED: NodeAPI): void {
     function reject(send: SendFn, msg: NodeMessageInFlow, reason: string, errors: string[]): Error {
       rejected++;
       const message = RED._('mw-vision-drift.errors.rejected', { reason, errors: errors.join('; ') });
-      send([null, null, rejectedMessage({ ...msg, reason, errors }, reason, message, errors) as NodeMessage]);
+      send([null, null, rejectedMessage(msg, { reason, errors }, reason, message, errors) as NodeMessage]);
       scheduleStatus();
       return new Error(message);
     }
@@ -278,6 +240,16 @@ export = function (RED: NodeAPI): void {
     }
 
     onInput(node, (msg, send, done) => {
+      if (gate.state !== 'loading') return handle(msg, send, done);
+      if (gate.hold({ msg, send, done }) === 'full') {
+        const text = RED._('mw-vision-drift.errors.held-full', { count: gate.waiting });
+        // The payload is kept for a Catch flow to retry it, unless it is oversized or unreadable (bounded check).
+        containPayload(msg);
+        done(reject(send, msg, 'loading', [text]));
+      }
+    });
+
+    function handle(msg: NodeMessageInFlow, send: SendFn, done: (err?: Error) => void): void {
       if (!engine) {
         done(reject(send, msg, 'invalid-config', problems));
         return;
@@ -360,9 +332,11 @@ export = function (RED: NodeAPI): void {
       send([r.events.length > 0 ? eventMessages(r.events) : null, msg as NodeMessage, null]);
       scheduleStatus();
       done();
-    });
+    }
 
     onClose(RED, node, () => {
+      // Closed while the spec file loads: held records end now, and the load, when it ends, starts nothing.
+      gate.close((h) => h.done(new Error(RED._('mw-vision-drift.errors.closed-while-loading'))));
       if (meters.get(node.id) === meter) meters.delete(node.id);
       if (checkpointTimer) clearInterval(checkpointTimer);
       status.stop();

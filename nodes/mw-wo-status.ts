@@ -4,6 +4,7 @@
 // committed to the node's SQLite file before the CMMS gets its 2xx and before it is emitted.
 import type { Request, Response } from 'express';
 import { isCmmsError } from './core/cmms/errors';
+import { errorMessage } from './core/error-message';
 import { FINISHED_WORK_ORDER_STATES } from './core/contracts';
 import type { FinishedWorkOrder } from './core/outbox';
 import { stockTable, type StatusDialect } from './core/wo-status/normalise';
@@ -12,6 +13,7 @@ import { StatusService, type WebhookAnswer } from './core/wo-status/service';
 import { parseWoStatusSettings, schemeFor, type WoStatusNodeSettings, type WoStatusOptions } from './core/wo-status/settings';
 import { StatusStore } from './core/wo-status/store';
 import type { CmmsConnection } from './lib/cmms-connection';
+import { sendAdminError } from './lib/admin-error';
 import { onClose } from './lib/close';
 import { nodeDataFile } from './lib/files';
 import { controlOf } from './lib/control';
@@ -104,7 +106,7 @@ export = function (RED: NodeAPI): void {
         try {
           conn.outbox().workOrdersFinished(finished);
         } catch (e) {
-          node.warn(e instanceof Error ? e.message : String(e));
+          node.warn(errorMessage(e));
         }
       }
       if (batch.length === EMIT_BATCH) emitTimer = setImmediate(drain);
@@ -127,7 +129,7 @@ export = function (RED: NodeAPI): void {
         done = service.processInbox(EMIT_BATCH);
       } catch (e) {
         // The file is locked or full: the bodies stay recorded; the next webhook or start tries again.
-        node.error(e instanceof Error ? e.message : String(e));
+        node.error(errorMessage(e));
         return;
       }
       if ([...done.values()].some((n) => n > 0)) scheduleDrain();
@@ -158,7 +160,7 @@ export = function (RED: NodeAPI): void {
       try {
         store = new StatusStore(nodeDataFile(RED, 'wo-status', node.id), undefined, (to, why) => node.warn(RED._('mw-wo-status.errors.corrupt', { file: to, why })));
       } catch (e) {
-        problem('mw-wo-status.errors.storage', { message: e instanceof Error ? e.message : String(e) });
+        problem('mw-wo-status.errors.storage', { message: errorMessage(e) });
       }
       if (store) {
         const st = store;
@@ -188,7 +190,7 @@ export = function (RED: NodeAPI): void {
               try {
                 answers = svc.receiveWebhooks(batch.map((q) => ({ headers: q.req.headers, rawBody: q.raw })));
               } catch (e) {
-                node.error(e instanceof Error ? e.message : String(e));
+                node.error(errorMessage(e));
                 answers = batch.map(() => ({ status: 500, body: { error: 'internal' }, accepted: 0 }));
               }
               batch.forEach((q, i) => q.res.status(answers[i].status).json(answers[i].body));
@@ -200,7 +202,7 @@ export = function (RED: NodeAPI): void {
               if (queue.length === 1) setTimeout(flush, GROUP_COMMIT_MS);
             });
           } catch (e) {
-            problem('mw-wo-status.errors.route', { message: e instanceof Error ? e.message : String(e) });
+            problem('mw-wo-status.errors.route', { message: errorMessage(e) });
           }
         }
 
@@ -226,7 +228,7 @@ export = function (RED: NodeAPI): void {
               svc.counters.pollErrors += 1;
               retryAfter = isCmmsError(e) ? e.retryAfterMs ?? undefined : undefined;
               // Once per outage, not once per poll: the connection's own status shows the rest.
-              if (failures === 1) node.warn(RED._('mw-wo-status.errors.poll', { message: e instanceof Error ? e.message : String(e) }));
+              if (failures === 1) node.warn(RED._('mw-wo-status.errors.poll', { message: errorMessage(e) }));
             } finally {
               polling = false;
             }
@@ -288,7 +290,7 @@ export = function (RED: NodeAPI): void {
   RED.httpAdmin.get('/mw-wo-status/stock/:dialect', RED.auth.needsPermission('mw-wo-status.read'), (req: Request, res: Response) => {
     const dialect = String(req.params.dialect);
     if (!['maximo', 'servicenow', 'maintainx', 'rest'].includes(dialect)) {
-      res.status(404).json({ error: 'unknown dialect' });
+      sendAdminError(res, 404, 'not-found', `unknown dialect "${dialect}": maximo, servicenow, maintainx or rest`);
       return;
     }
     const table = stockTable(dialect as StatusDialect, req.query.table === 'wm_order' ? 'wm_order' : 'incident');

@@ -121,12 +121,12 @@ export = function (RED: NodeAPI): void {
       if (r.outcome !== 'dead') return base as NodeMessage;
       // A dead work order leaves on the reject output: the same msg.error shape as a rejection, with the CMMS's words.
       const words = r.error ?? '';
-      return rejected({ ...base, reason: r.deadReason }, r.deadReason ?? 'dead', words, words ? [words] : []) as NodeMessage;
+      return rejected(base, { reason: r.deadReason }, r.deadReason ?? 'dead', words, words ? [words] : []) as NodeMessage;
     }
 
     function reject(send: SendFn, msg: NodeMessageInFlow, rejection: Rejection): void {
       const reasonText = RED._(`mw-work-order.outcome.${rejection.reason}`);
-      send([null, rejected({ ...msg, payload: rejection, reason: rejection.reason }, rejection.reason, `${reasonText}: ${rejection.errors.join('; ')}`, rejection.errors) as NodeMessage]);
+      send([null, rejected(msg, { payload: rejection, reason: rejection.reason }, rejection.reason, `${reasonText}: ${rejection.errors.join('; ')}`, rejection.errors) as NodeMessage]);
       lastOutcome = reasonText;
       scheduleStatus();
     }

@@ -21,6 +21,8 @@ export interface ChildConfig {
   stageIds: string[];
   probeCommits: number;
   probeGapMs: number;
+  /** Protocol input nodes by label (modbus, opcua, mqtt, vision): readings they send are counted. */
+  sources: Record<string, string[]>;
 }
 
 export interface ChildFigures {
@@ -33,10 +35,12 @@ export interface ChildFigures {
   thresholdLatenciesMs: number[];
   commitMs: number[];
   stageInputs: number;
+  /** Readings the protocol nodes sent in the window, by label (Modbus: float32 values, 2 registers each). */
+  sourceReadings: Record<string, number>;
 }
 
 interface HookEvent {
-  msg: { _msgid?: string };
+  msg: { _msgid?: string; payload?: unknown };
   source?: { id: string; port?: number };
   destination?: { id: string };
 }
@@ -45,7 +49,10 @@ interface Hooks { add(name: string, fn: (ev: HookEvent | HookEvent[]) => void): 
 const send = (m: object): void => { process.send?.(m); };
 const writeBytes = (): number => parseWriteBytes(fs.readFileSync('/proc/self/io', 'utf8'));
 
-function recordThresholdLatency(hooks: Hooks, ids: Set<string>, out: number[], active: () => boolean, stage: { ids: Set<string>; count: number }): void {
+interface Counts { stage: { ids: Set<string>; count: number }; labelOf: Map<string, string>; readings: Record<string, number> }
+
+function recordThresholdLatency(hooks: Hooks, ids: Set<string>, out: number[], active: () => boolean, counts: Counts): void {
+  const { stage } = counts;
   const received = new Map<string, bigint>();
   hooks.add('onReceive', (ev) => {
     const e = ev as HookEvent;
@@ -58,6 +65,12 @@ function recordThresholdLatency(hooks: Hooks, ids: Set<string>, out: number[], a
   });
   hooks.add('onSend', (evs) => {
     for (const e of evs as HookEvent[]) {
+      const label = e.source && active() && (e.source.port ?? 0) === 0 ? counts.labelOf.get(e.source.id) : undefined;
+      if (label !== undefined) {
+        // A modbus-read block is one message of registers; a float32 reading takes two of them.
+        const n = label === 'modbus' && Array.isArray(e.msg.payload) ? e.msg.payload.length / 2 : 1;
+        counts.readings[label] = (counts.readings[label] ?? 0) + n;
+      }
       if (!e.source || !ids.has(e.source.id) || (e.source.port ?? 0) !== 0 || !e.msg._msgid) continue;
       const t = received.get(e.msg._msgid);
       if (t === undefined) continue;
@@ -74,9 +87,10 @@ async function main(): Promise<void> {
   const thresholdMs: number[] = [];
   let measuring = false;
   const stage = { ids: new Set(cfg.stageIds), count: 0 };
+  const counts: Counts = { stage, labelOf: new Map(Object.entries(cfg.sources).flatMap(([label, ids]) => ids.map((id): [string, string] => [id, label]))), readings: {} };
   const runtime: RunningRuntime = await startRuntime({
     userDir: cfg.userDir, port: 0, flows, installPackage: true, logLevel: 'warn',
-    beforeStart: (RED) => recordThresholdLatency((RED as unknown as { hooks: Hooks }).hooks, new Set(cfg.thresholdIds), thresholdMs, () => measuring, stage),
+    beforeStart: (RED) => recordThresholdLatency((RED as unknown as { hooks: Hooks }).hooks, new Set(cfg.thresholdIds), thresholdMs, () => measuring, counts),
   });
   const loop = monitorEventLoopDelay({ resolution: 10 });
   let rssMax = 0;
@@ -89,6 +103,7 @@ async function main(): Promise<void> {
       measuring = true;
       thresholdMs.length = 0;
       stage.count = 0;
+      counts.readings = {};
       rssMax = process.memoryUsage.rss();
       loop.reset();
       loop.enable();
@@ -101,7 +116,7 @@ async function main(): Promise<void> {
         type: 'figures', elapsedMs: Date.now() - t0, cpuUs: cpu.user + cpu.system, rssMaxBytes: rssMax,
         // Less the sampling resolution, as bench/harness.ts does: the delay beyond the timer's own.
         loopP99Ms: Math.max(0, loop.percentile(99) / 1e6 - 10), writeBytes: writeBytes() - w0,
-        thresholdLatenciesMs: [...thresholdMs], commitMs: [], stageInputs: stage.count,
+        thresholdLatenciesMs: [...thresholdMs], commitMs: [], stageInputs: stage.count, sourceReadings: { ...counts.readings },
       };
       measuring = false;
       loop.disable();

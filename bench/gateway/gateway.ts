@@ -7,31 +7,30 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../../sim/cmms';
+import { DEFAULT_ASSETS, startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../../sim/cmms';
 import { startPlantSim, type PlantSim } from '../../sim/plant';
 import { round3 } from '../stats';
 import type { ChildConfig, ChildFigures } from './child';
-import { type Variant, writeVariant } from './flows';
-import { ALARM_TAGS, ON_DELAY_SAMPLES, startLoad } from './load';
+import { type BulkLayout, tagLayout, type Variant, writeVariant } from './flows';
+import { ALARM_TAGS, ON_DELAY_SAMPLES, startLoad, stationAssets } from './load';
+import { startTechnician, type Technician } from './technician';
 import { FIGURE_LABELS, type VariantFigures, cpuPercentOfCore, p99, perHour, ratios } from './metrics';
 
 export interface GatewayOptions {
   minutes: number;
   quick: boolean;
   out: string;
-  /** Tags in all: the Modbus and OPC UA reference tags, the two alarm tags, the rest bulk MQTT tags. */
+  /** Tags in all, about a third each on Modbus, OPC UA and MQTT (reference tags included): tagLayout(). */
   tags: number;
   cameras: number;
   unitsPerSecond: number;
 }
 
-const REFERENCE_TAGS = 4 /* Modbus */ + 6 /* OPC UA */ + 3 /* MQTT: motor_temp, belt_speed (not published here), hx status */;
-
 interface VariantResult {
   variant: Variant;
   figures: VariantFigures;
   child: ChildFigures;
-  workOrders: { alarm: number; other: number; episodes: number };
+  workOrders: { alarm: number; other: number; episodes: number; completed: number };
   eventToWoMs: number[];
   published: { tags: number; records: number };
 }
@@ -53,17 +52,16 @@ function waitFor<T>(child: ChildProcess, type: string, timeoutMs: number): Promi
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function runVariant(variant: Variant, opts: GatewayOptions, cmms: CmmsSim, plant: PlantSim): Promise<VariantResult> {
-  const bulkTags = Math.max(0, opts.tags - REFERENCE_TAGS);
+async function runVariant(variant: Variant, opts: GatewayOptions, layout: BulkLayout, cmms: CmmsSim, plant: PlantSim, technician: Technician): Promise<VariantResult> {
   const load = await startLoad({
-    bulkTags, cameras: opts.cameras, unitsPerSecond: opts.unitsPerSecond,
+    bulkTags: layout.mqtt, cameras: opts.cameras, unitsPerSecond: opts.unitsPerSecond,
     episodeEverySec: 30, driftEverySec: opts.quick ? 60 : 300, onDelaySamples: ON_DELAY_SAMPLES[variant],
   });
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), `mw-gateway-${variant}-`));
   let child: ChildProcess | undefined;
   try {
-    const { flowsFile, thresholdIds, stageIds } = writeVariant(userDir, variant, bulkTags);
-    const cfg: ChildConfig = { userDir, flowsFile, thresholdIds, stageIds, probeCommits: 50, probeGapMs: 100 };
+    const { flowsFile, thresholdIds, stageIds, sources } = writeVariant(userDir, variant, layout);
+    const cfg: ChildConfig = { userDir, flowsFile, thresholdIds, stageIds, sources, probeCommits: 50, probeGapMs: 100 };
     const cfgFile = path.join(userDir, 'bench-child.json');
     fs.writeFileSync(cfgFile, JSON.stringify(cfg));
     const mb = plant.endpoints.modbus;
@@ -109,6 +107,7 @@ async function runVariant(variant: Variant, opts: GatewayOptions, cmms: CmmsSim,
       }
     }
     const alarm = fresh.filter((w) => alarmAssets.has(String(w.fields.assetnum))).length;
+    const completed = fresh.filter((w) => technician.completed.has(w.id)).length;
     const figures: VariantFigures = {
       cpuPercent: cpuPercentOfCore(childFigures.cpuUs, childFigures.elapsedMs),
       rssMaxMb: childFigures.rssMaxBytes / 2 ** 20,
@@ -118,7 +117,7 @@ async function runVariant(variant: Variant, opts: GatewayOptions, cmms: CmmsSim,
     };
     return {
       variant, figures, child: childFigures, eventToWoMs,
-      workOrders: { alarm, other: fresh.length - alarm, episodes },
+      workOrders: { alarm, other: fresh.length - alarm, episodes, completed },
       published: { tags: pub1.tags - pub0.tags, records: pub1.records - pub0.records },
     };
   } finally {
@@ -145,9 +144,13 @@ export function renderGateway(mw: VariantResult, core: VariantResult, floor: { t
     lines.push(`| ${FIGURE_LABELS[k]} | ${fmt(mw.figures[k])} | ${fmt(core.figures[k])} | ${fmt(r[k])}× |`);
   }
   for (const v of [mw, core]) {
-    lines.push('', `${v.variant}: ${v.published.tags} tag samples and ${v.published.records} inspection records published in the window, ` +
+    const r = v.child.sourceReadings;
+    const n = (k: string): number => Math.round(r[k] ?? 0);
+    lines.push('', `${v.variant}: readings out of the protocol nodes in the window: Modbus ${n('modbus')}, OPC UA ${n('opcua')}, MQTT ${n('mqtt')} ` +
+      `(MQTT published ${v.published.tags}), inspection records ${n('vision')} (published ${v.published.records}); ` +
       `${v.child.stageInputs} messages reached the alarm/SPC stage; ` +
-      `${v.workOrders.episodes} alarm episodes → ${v.workOrders.alarm} alarm work orders (${v.eventToWoMs.length} matched), ${v.workOrders.other} other work orders`);
+      `${v.workOrders.episodes} alarm episodes → ${v.workOrders.alarm} alarm work orders (${v.eventToWoMs.length} matched to an episode, ` +
+      `${v.workOrders.completed} completed by the technician), ${v.workOrders.other} other work orders`);
   }
   lines.push('', `fsync floor: mw-threshold reading → committed event p99 ${fmt(floor.thresholdP99Ms)} ms (n=${mw.child.thresholdLatenciesMs.length}) ÷ ` +
     `one durable commit p99 ${fmt(floor.commitP99Ms)} ms (n=${mw.child.commitMs.length}) = ${fmt(floor.thresholdP99Ms / floor.commitP99Ms)}×`);
@@ -155,21 +158,27 @@ export function renderGateway(mw: VariantResult, core: VariantResult, floor: { t
 }
 
 export async function runGateway(opts: GatewayOptions): Promise<void> {
-  log(`gateway: ${opts.tags} tags at 1 Hz, ${opts.cameras} cameras × ${opts.unitsPerSecond} units/s, ${opts.minutes} min per job (mw, then core)`);
-  const cmms = await startCmmsSim({ port: 0 });
-  const plant = await startPlantSim({ protocols: ['modbus', 'opcua'], cameraRate: 0 });
+  const layout = tagLayout(opts.tags, opts.cameras);
+  log(`gateway: ${opts.tags} tags at 1 Hz (bulk: Modbus ${layout.modbus}, OPC UA ${layout.opcua}, MQTT ${layout.mqtt}, plus the reference tags), ` +
+    `${opts.cameras} cameras × ${opts.unitsPerSecond} units/s, ${opts.minutes} min per job (mw, then core)`);
+  const cmms = await startCmmsSim({ port: 0, assets: [...DEFAULT_ASSETS, ...stationAssets(opts.cameras)] });
+  const plant = await startPlantSim({ protocols: ['modbus', 'opcua'], cameraRate: 0, manyTags: { modbus: layout.modbus, opcua: layout.opcua } });
+  // The technician completes each alarm work order some seconds after it appears, after the episode's
+  // high samples have passed, so mw-wo-status re-arms the rule and the next episode makes a new one.
+  const technician = startTechnician(cmms, { assets: ALARM_TAGS.map((t) => t.assetId), afterMs: 10_000, log });
   try {
-    const mw = await runVariant('mw', opts, cmms, plant);
-    const core = await runVariant('core', opts, cmms, plant);
+    const mw = await runVariant('mw', opts, layout, cmms, plant, technician);
+    const core = await runVariant('core', opts, layout, cmms, plant, technician);
     const floor = { thresholdP99Ms: p99(mw.child.thresholdLatenciesMs), commitP99Ms: p99(mw.child.commitMs) };
     const load = os.loadavg().map((l) => l.toFixed(2)).join(' ');
     console.log(`\ngateway day: ${opts.minutes} min per job, load average ${load}, ${os.cpus().length} CPUs\n`);
     console.log(renderGateway(mw, core, floor));
     const strip = (v: VariantResult): object => ({ ...v, child: { ...v.child, thresholdLatenciesMs: undefined, commitMs: undefined } });
     fs.mkdirSync(path.dirname(opts.out), { recursive: true });
-    fs.writeFileSync(opts.out, `${JSON.stringify({ settings: opts, loadAverage: os.loadavg(), date: new Date().toISOString(), mw: strip(mw), core: strip(core), ratios: ratios(mw.figures, core.figures), fsyncFloor: { ...floor, ratio: floor.thresholdP99Ms / floor.commitP99Ms } }, null, 2)}\n`);
+    fs.writeFileSync(opts.out, `${JSON.stringify({ settings: opts, layout, loadAverage: os.loadavg(), date: new Date().toISOString(), mw: strip(mw), core: strip(core), ratios: ratios(mw.figures, core.figures), fsyncFloor: { ...floor, ratio: floor.thresholdP99Ms / floor.commitP99Ms } }, null, 2)}\n`);
     console.log(`\nwritten: ${opts.out}`);
   } finally {
+    await technician.stop();
     await plant.stop();
     await cmms.stop();
   }

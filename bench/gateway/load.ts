@@ -1,10 +1,12 @@
 // The gateway-day load, generated outside the Node-RED process: an MQTT broker (aedes) and one
 // publishing client carrying the bulk tags (1 Hz each, spread over the second as field devices
 // publish), the two alarm tags of the reference MQTT flow with alarm episodes, and the cameras
-// (inspection records from the plant model, one model per camera) with coating-drift episodes.
+// (inspection records from the plant model, one model per camera, each camera at its own press
+// station) with coating-drift episodes, one station at a time.
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 
+import type { SimAsset } from '../../sim/cmms';
 import { PlantModel } from '../../sim/plant';
 
 /** The reference MQTT flow's alarm tags (flows/assets.csv rows, limits from flows/rules.json). */
@@ -19,13 +21,31 @@ export const EPISODE_HIGH_S = 8;
 
 export const bulkTopic = (i: number): string => `plant/bedford/bench/t${String(i).padStart(4, '0')}`;
 
+/** Camera i (0-based): CAM-901 … CAM-910, each inspecting the parts of its own press PRS-701 … PRS-710. */
+export const cameraId = (i: number): string => `CAM-${901 + i}`;
+export const stationId = (i: number): string => `PRS-${701 + i}`;
+
+/**
+ * The bench plant's extra stations in the CMMS simulator's asset master (camera 0's CAM-901 and
+ * PRS-701 are in the default one), entered as a Maximo administrator would enter new assets.
+ */
+export function stationAssets(cameras: number): SimAsset[] {
+  const out: SimAsset[] = [];
+  for (let i = 1; i < cameras; i++) {
+    for (const [assetnum, description, assetClass] of [[stationId(i), `Hydraulic press ${i + 1} (bench)`, 'PRESS'], [cameraId(i), `Vision inspection station, press ${i + 1} outfeed (bench)`, 'VISION']]) {
+      out.push({ assetnum, siteid: 'BEDFORD', orgid: 'EAGLENA', location: `BEDFORD/AREA2/LINE1/${assetnum}`, description, status: 'OPERATING', assetClass });
+    }
+  }
+  return out;
+}
+
 export interface LoadOptions {
   bulkTags: number;
   cameras: number;
   unitsPerSecond: number;
   /** Seconds between alarm episodes (alternating over ALARM_TAGS); each tag needs > 38 s between its own. */
   episodeEverySec: number;
-  /** Seconds between coating-drift episodes (all cameras at once). */
+  /** Seconds between coating-drift episodes (one station at a time, in turn). */
   driftEverySec: number;
   onDelaySamples: number;
 }
@@ -85,23 +105,25 @@ export async function startLoad(opts: LoadOptions): Promise<Load> {
     }
   }, 1000);
 
-  // Cameras: one plant model each (CAM-901's record format), in 100 ms batches.
+  // Cameras: one plant model each (CAM-901's record format, with its own camera and station), in 100 ms batches.
   const cams = Array.from({ length: opts.cameras }, (_, i) => new PlantModel(1000 + i));
+  const topics = cams.map((_, i) => `vision/bedford/${cameraId(i).toLowerCase()}/inspection`);
   let owed = 0;
   const camTimer = setInterval(() => {
     owed += opts.unitsPerSecond / 10;
     for (; owed >= 1; owed -= 1) {
-      cams.forEach((m, i) => pub(`vision/bedford/cam-${901 + i}/inspection`, JSON.stringify(m.inspect())));
+      cams.forEach((m, i) => pub(topics[i], JSON.stringify({ ...m.inspect(), cameraId: cameraId(i), station: stationId(i) })));
       counts.records += cams.length;
     }
   }, 100);
-  // Coating drift: develops over about a minute of wall time, then the coater is fixed.
+  // Coating drift at one station at a time, in turn: develops over about a minute of wall time, then the coater is fixed.
+  let drifting = 0;
   const driftTimer = setInterval(() => {
-    for (const m of cams) {
-      m.stop('coating-drift');
-      m.start('coating-drift', 6 * 60);
-    }
-    setTimeout(() => cams.forEach((m) => m.stop('coating-drift')), 90_000).unref();
+    const m = cams[drifting++ % cams.length];
+    if (!m) return;
+    m.stop('coating-drift');
+    m.start('coating-drift', 6 * 60);
+    setTimeout(() => m.stop('coating-drift'), 90_000).unref();
   }, opts.driftEverySec * 1000);
 
   return {

@@ -23,10 +23,13 @@ export function nodeDataFile(RED: NodeAPI, prefix: string, id: string): string {
 
 /**
  * Where file-path settings may point: the user directory, plus the directories an admin allowed in
- * settings.js (`millwright: { allowedFileDirs: ["/srv/plant-data"] }`).
+ * settings.js (`millwright: { allowedFileDirs: ["/srv/plant-data"] }`); and how long a read of such
+ * a file may take before it gives up (`millwright: { fileReadTimeoutMs: 30000 }`, the default).
  */
 export function fileAccess(RED: NodeAPI): FileAccess {
-  const own = (RED.settings as { millwright?: { allowedFileDirs?: unknown } }).millwright;
+  const own = (RED.settings as { millwright?: { allowedFileDirs?: unknown; fileReadTimeoutMs?: unknown } }).millwright;
   const dirs = Array.isArray(own?.allowedFileDirs) ? own.allowedFileDirs.filter((d): d is string => typeof d === 'string' && d.trim() !== '') : [];
-  return { userDir: userDirOf(RED), allowedDirs: dirs };
+  const t = own?.fileReadTimeoutMs;
+  const timeoutMs = typeof t === 'number' && Number.isFinite(t) && t > 0 ? Math.min(t, 600_000) : undefined;
+  return { userDir: userDirOf(RED), allowedDirs: dirs, ...(timeoutMs ? { timeoutMs } : {}) };
 }

@@ -5,8 +5,11 @@ import type { Request, Response } from 'express';
 import { KPI_GROUPINGS, type KpiGrouping, type Outbox } from '../core/outbox';
 import type { NodeAPI } from './red';
 import { errorMessage } from '../core/error-message';
+import { sendAdminError } from './admin-error';
 
 export const OUTBOX_ROUTE_PREFIX = '/mw-outbox';
+/** The answer when a connection has no open outbox (also the sidebar's). */
+export const NO_OUTBOX = 'no open outbox for this connection: deploy a flow where an mw-work-order node uses it';
 
 type Lookup = (connectionId: string) => Outbox | undefined;
 
@@ -45,13 +48,13 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup, prefix = OUTB
   const withOutbox = (fn: (box: Outbox, req: Request, res: Response) => void) => (req: Request, res: Response): void => {
     const box = lookup(String(req.params.id));
     if (!box) {
-      res.status(404).json({ error: 'no open outbox for this connection: deploy a flow where an mw-work-order node uses it' });
+      sendAdminError(res, 404, 'not-found', NO_OUTBOX);
       return;
     }
     try {
       fn(box, req, res);
     } catch (e) {
-      res.status(500).json({ error: errorMessage(e) });
+      sendAdminError(res, 500, 'internal', errorMessage(e));
     }
   };
 
@@ -60,7 +63,7 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup, prefix = OUTB
   RED.httpAdmin.get(`${p}/:id/metrics`, read, withOutbox((box, req, res) => {
     const by = String(req.query.by ?? 'class');
     if (!KPI_GROUPINGS.includes(by as KpiGrouping)) {
-      res.status(400).json({ error: `by must be one of ${KPI_GROUPINGS.join(', ')}` });
+      sendAdminError(res, 400, 'bad-request', `by must be one of ${KPI_GROUPINGS.join(', ')}`);
       return;
     }
     let since: number | undefined;
@@ -68,7 +71,7 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup, prefix = OUTB
       const raw = String(req.query.since);
       since = /^\d+$/.test(raw) ? Number(raw) : Date.parse(raw);
       if (!Number.isFinite(since)) {
-        res.status(400).json({ error: 'since must be a time in ms since 1970 or an ISO 8601 time' });
+        sendAdminError(res, 400, 'bad-request', 'since must be a time in ms since 1970 or an ISO 8601 time');
         return;
       }
     }
@@ -77,7 +80,7 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup, prefix = OUTB
   RED.httpAdmin.get(`${p}/:id/queue`, read, withOutbox((box, req, res) => {
     const state = String(req.query.state ?? 'pending');
     if (!['pending', 'inflight', 'retry-wait', 'sent'].includes(state)) {
-      res.status(400).json({ error: 'state must be pending, inflight, retry-wait or sent' });
+      sendAdminError(res, 400, 'bad-request', 'state must be pending, inflight, retry-wait or sent');
       return;
     }
     res.json(box.admin.queue(state as 'pending', page(req)));
@@ -89,7 +92,7 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup, prefix = OUTB
   RED.httpAdmin.post(`${p}/:id/dead-letters/replay`, write, withOutbox((box, req, res) => {
     const which = ids(req.body);
     if (!which) {
-      res.status(400).json({ error: 'send {"ids": [itemId, …]} or {"ids": "all"}' });
+      sendAdminError(res, 400, 'bad-request', 'send {"ids": [itemId, …]} or {"ids": "all"}');
       return;
     }
     res.json({ replayed: box.admin.replay(which) });
@@ -97,7 +100,7 @@ export function registerOutboxRoutes(RED: NodeAPI, lookup: Lookup, prefix = OUTB
   RED.httpAdmin.post(`${p}/:id/dead-letters/discard`, write, withOutbox((box, req, res) => {
     const which = ids(req.body);
     if (!which) {
-      res.status(400).json({ error: 'send {"ids": [itemId, …]} or {"ids": "all"}' });
+      sendAdminError(res, 400, 'bad-request', 'send {"ids": [itemId, …]} or {"ids": "all"}');
       return;
     }
     res.json({ discarded: box.admin.discard(which) });

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { startHttp } from './http';
+import { checkManyTags, type ManyTags } from './many';
 import { PlantModel, type ScenarioId } from './model';
 import { MODBUS_UNIT_ID, startModbus } from './modbus';
 import { startMqtt, MQTT_TOPICS } from './mqtt';
@@ -14,6 +15,7 @@ export { PLANT_ASSETS, SCENARIOS, SIGNALS, DEFAULT_FACTOR, PlantModel, type Scen
 export { MQTT_TOPICS } from './mqtt';
 export { MODBUS_ORDER, MODBUS_UNIT_ID, floatWords } from './modbus';
 export { opcuaNodeId } from './opcua';
+export * from './many';
 
 export interface PlantSimOptions {
   host?: string;
@@ -33,6 +35,8 @@ export interface PlantSimOptions {
   autoStart?: Array<{ id: ScenarioId; factor?: number }>;
   /** Which protocol servers to start; all by default. */
   protocols?: Array<'modbus' | 'opcua' | 'mqtt'>;
+  /** The many-tags mode (many.ts): bulk tags on the Modbus PLC and the OPC UA server; off by default. */
+  manyTags?: ManyTags;
 }
 
 export interface PlantEndpoints {
@@ -51,6 +55,7 @@ export interface PlantSim {
 
 export async function startPlantSim(opts: PlantSimOptions = {}): Promise<PlantSim> {
   const host = opts.host ?? '127.0.0.1';
+  if (opts.manyTags) checkManyTags(opts.manyTags);
   const model = new PlantModel(opts.seed);
   const want = new Set(opts.protocols ?? ['modbus', 'opcua', 'mqtt']);
   const stops: Array<() => Promise<void>> = [];
@@ -64,12 +69,12 @@ export async function startPlantSim(opts: PlantSimOptions = {}): Promise<PlantSi
   try {
     const endpoints: PlantEndpoints = { page: '', modbus: null, opcua: null, mqtt: null };
     if (want.has('modbus')) {
-      const mb = await startModbus(model, { host, port: opts.modbusPort ?? 0 });
+      const mb = await startModbus(model, { host, port: opts.modbusPort ?? 0, bulkTags: opts.manyTags?.modbus });
       stops.push(mb.stop);
       endpoints.modbus = { host, port: mb.port, unitId: MODBUS_UNIT_ID };
     }
     if (want.has('opcua')) {
-      const ua = await startOpcua(model, { host, port: opts.opcuaPort ?? 0, pkiDir: dataDir });
+      const ua = await startOpcua(model, { host, port: opts.opcuaPort ?? 0, pkiDir: dataDir, bulkTags: opts.manyTags?.opcua });
       stops.push(ua.stop);
       endpoints.opcua = { url: ua.url, namespaceUri: ua.namespaceUri };
     }

@@ -5,10 +5,12 @@
 // Register n*2 holds signal n: 0 vibration mm/s, 2 bearing temperature °C, 4 discharge pressure bar,
 // 6 motor current A. Like a real PLC it answers exception 02 (Illegal Data Address) for registers
 // outside its map (Modbus Application Protocol V1.1b3, §7), and only unit id 1 answers.
+// In the many-tags mode (sim/plant/many.ts) both tables also hold bulk tags from register 100.
 import net from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { ServerTCP } from 'modbus-serial';
 
+import { bulkModbusIndex, bulkModbusSplit, bulkValue, BULK_MODBUS_BASE, type BulkTable } from './many';
 import type { PlantModel } from './model';
 
 export const MODBUS_UNIT_ID = 1;
@@ -38,7 +40,8 @@ export interface PlantModbus {
   stop(): Promise<void>;
 }
 
-export async function startModbus(model: PlantModel, opts: { host: string; port: number }): Promise<PlantModbus> {
+export async function startModbus(model: PlantModel, opts: { host: string; port: number; bulkTags?: number }): Promise<PlantModbus> {
+  const bulkTags = opts.bulkTags ?? 0;
   const words = (swap: boolean): number[] => {
     const byKey = new Map(model.sample().map((s) => [s.key, s]));
     const out: number[] = [];
@@ -48,12 +51,26 @@ export async function startModbus(model: PlantModel, opts: { host: string; port:
     }
     return out;
   };
-  const block = (swap: boolean) => (addr: number, length: number): number[] => {
-    if (addr < 0 || length < 1 || addr + length > REGISTERS) throw Object.assign(new Error('illegal data address'), { modbusErrorCode: 0x02 });
-    return words(swap).slice(addr, addr + length);
+  // One read is either inside the reference map or inside the bulk range, as a PLC's data blocks are.
+  const bulkWords = (table: BulkTable, addr: number, length: number): number[] => {
+    const t = Date.now();
+    const out: number[] = [];
+    for (let r = addr; r < addr + length; r++) {
+      const j = bulkModbusIndex(table, r, bulkTags) as number;
+      const [hi, lo] = floatWords(bulkValue('modbus', j, t));
+      const first = (r - BULK_MODBUS_BASE) % 2 === 0;
+      out.push(table === 'input' ? (first ? lo : hi) : (first ? hi : lo));
+    }
+    return out;
   };
-  const holding = block(false);
-  const input = block(true);
+  const block = (table: BulkTable) => (addr: number, length: number): number[] => {
+    if (length >= 1 && addr >= 0 && addr + length <= REGISTERS) return words(table === 'input').slice(addr, addr + length);
+    const bulkEnd = BULK_MODBUS_BASE + 2 * bulkModbusSplit(bulkTags)[table];
+    if (length >= 1 && addr >= BULK_MODBUS_BASE && addr + length <= bulkEnd) return bulkWords(table, addr, length);
+    throw Object.assign(new Error('illegal data address'), { modbusErrorCode: 0x02 });
+  };
+  const holding = block('holding');
+  const input = block('input');
   const vector = {
     getMultipleHoldingRegisters: (addr: number, length: number): number[] => holding(addr, length),
     getMultipleInputRegisters: (addr: number, length: number): number[] => input(addr, length),

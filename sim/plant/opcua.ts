@@ -5,9 +5,11 @@
 // Good normally, BadSensorFailure while the bad-quality scenario runs (OPC UA Part 8 §A.4.3: a
 // failed sensor is reported in the status, not as a value). A frozen sensor keeps its old value and
 // timestamp with status Good, so a subscription simply stops reporting changes.
+// In the many-tags mode (sim/plant/many.ts) Objects/BULK holds `bulkTags` more variables.
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
+import { bulkOpcuaNodeId, bulkValue } from './many';
 import { PLANT_ASSETS, SIGNALS, type PlantModel } from './model';
 
 export interface PlantOpcua {
@@ -22,7 +24,7 @@ export function opcuaNodeId(assetId: string, key: string): string {
   return `ns=1;s=${assetId}.${key}`;
 }
 
-export async function startOpcua(model: PlantModel, opts: { host: string; port: number; pkiDir: string }): Promise<PlantOpcua> {
+export async function startOpcua(model: PlantModel, opts: { host: string; port: number; pkiDir: string; bulkTags?: number }): Promise<PlantOpcua> {
   const fromOpcua = createRequire(require.resolve('node-red-contrib-opcua/package.json'));
   // node-opcua is used untyped on purpose: only the few calls below, from a dev dependency.
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -52,6 +54,22 @@ export async function startOpcua(model: PlantModel, opts: { host: string; port: 
               sourceTimestamp: new Date(now?.sourceTime ?? Date.now()), serverTimestamp: new Date(),
             });
           },
+        },
+      });
+    }
+  }
+  const bulkTags = opts.bulkTags ?? 0;
+  if (bulkTags > 0) {
+    const folder = ns.addObject({ organizedBy: server.engine.addressSpace.rootFolder.objects, browseName: 'BULK' });
+    for (let j = 0; j < bulkTags; j++) {
+      const nodeId = bulkOpcuaNodeId(j);
+      ns.addVariable({
+        componentOf: folder, browseName: nodeId.slice('ns=1;s=BULK.'.length), nodeId, dataType: 'Double', minimumSamplingInterval: 250,
+        value: {
+          timestamped_get: () => new opcua.DataValue({
+            value: new opcua.Variant({ dataType: opcua.DataType.Double, value: bulkValue('opcua', j, Date.now()) }),
+            statusCode: opcua.StatusCodes.Good, sourceTimestamp: new Date(), serverTimestamp: new Date(),
+          }),
         },
       });
     }

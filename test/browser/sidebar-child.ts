@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     { id: 'sb-ok-poll', type: 'http response', z: 'sb-tab', statusCode: '', x: 300, y: 520, wires: [] },
     { id: 'sb-poll', type: 'change', z: 'sb-tab', name: 'poll now', rules: [{ t: 'set', p: 'control', pt: 'msg', to: 'poll', tot: 'str' }], x: 300, y: 480, wires: [['sb-status']] },
     { id: 'sb-status', type: 'mw-wo-status', z: 'sb-tab', name: 'work-order status', cmms: 'sb-cmms', mode: 'poll', path: '', scheme: 'auto', secretHeader: 'x-millwright-secret',
-      tolerance: 300, maxBodyKb: 256, pollInterval: 3600, overlap: 120, lookbackHours: 24, scope: 'ours', table: 'incident', referenceField: '', statusMap: [], x: 500, y: 480, wires: [[]] },
+      toleranceSeconds: 300, maxBodyKB: 256, pollIntervalSeconds: 3600, overlapSeconds: 120, lookbackHours: 24, scope: 'ours', table: 'incident', referenceField: '', statusMap: [], x: 500, y: 480, wires: [[]] },
     { id: 'sb-in-vision', type: 'http in', z: 'sb-tab', url: '/vision', method: 'post', upload: false, x: 100, y: 200, wires: [['sb-drift', 'sb-ok-vision']] },
     { id: 'sb-ok-vision', type: 'http response', z: 'sb-tab', statusCode: '', x: 300, y: 240, wires: [] },
     { ...drift, id: 'sb-drift', z: 'sb-tab', name: 'bore and coating', phase1Units: 20, phase1Subgroups: 4, x: 300, y: 200, wires: [[], [], []] },

@@ -32,6 +32,9 @@ const USERS: Record<string, { password: string; permissions: string }> = {
  */
 const WRITE_GETS = new Set(['GET /millwright/outbox/:id/dead-letters/export', 'GET /millwright/outbox/:id/shadow/export']);
 
+/** Text of the registry's file that must never reach a reader. */
+const FILE_MARKER = 'SECRET-HEADER-4b1e';
+
 const TOKENS: Record<string, string> = { admin: 'admin-token-5d0c83', reader: 'reader-token-e27a19' };
 
 /** Files of the package (compiled or, with source maps, their sources), never the tests. */
@@ -134,7 +137,10 @@ describe('integration: adminAuth on every admin route of the package', function 
       { id: 'reg-conf', type: 'mw-asset-registry', name: 'plant', cmms: 'cmms-conn', rows: [] },
       { id: 'map-node', z: 'tab-auth', type: 'mw-asset-map', registry: 'reg-conf', wires: [[], []] },
       { id: 'vd-node', z: 'tab-auth', type: 'mw-vision-drift', wires: [[], []] },
+      // A registry whose admin-set file does not load: its errors quote the file's lines.
+      { id: 'reg-file', type: 'mw-asset-registry', name: 'from file', cmms: 'cmms-conn', rows: [], file: 'plant-assets.csv' },
     ];
+    fs.writeFileSync(path.join(dir, 'plant-assets.csv'), `${FILE_MARKER},password\nhunter2-${FILE_MARKER},x\n`);
     fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ 'cmms-conn': { apiKey: SIM_CREDENTIALS.maximo.apiKey } }));
     rt = await startRuntime({
       userDir: dir, installPackage: true, flows,
@@ -217,6 +223,42 @@ describe('integration: adminAuth on every admin route of the package', function 
     }
   });
 
+  it('every route answers a bad request in the one error shape {error: {code, message, details}} (issue 11)', async () => {
+    // Routes that take no input cannot be asked badly; every other one gets an unknown id, dialect or
+    // series, a bad query value or a body of the wrong type.
+    const NO_INPUT = new Set(['GET /mw-threshold/rule-schema', 'GET /millwright/connections', 'GET /millwright/assets', 'GET /millwright/spc']);
+    const BAD_QUERY: Record<string, string> = {
+      '/mw-vision-drift/design': '?falseAlarmDays=abc',
+      '/mw-outbox/:id/metrics': '?by=colour', '/millwright/outbox/:id/metrics': '?by=colour',
+      '/mw-outbox/:id/queue': '?state=lost', '/millwright/outbox/:id/queue': '?state=lost',
+    };
+    const BAD_BODY: Record<string, unknown> = { '/mw-cmms/test': { config: 'maximo' }, '/mw-threshold/check': { rules: 5 }, '/mw-threshold/preview': {}, '/mw-asset-registry/check': { rows: 'none' } };
+    const checked: string[] = [];
+    const wrong: string[] = [];
+    for (const r of routes) {
+      const name = `${r.method} ${r.path}`;
+      if (NO_INPUT.has(name)) continue;
+      // A known node id where the route needs one to reach its own check (a bad query or body); else an unknown one.
+      const id = BAD_QUERY[r.path] || BAD_BODY[r.path] ? idFor(r.path) : 'no-such-node';
+      const url = rt.url + r.path.replace(/:id\b/g, id).replace(/:dialect\b/g, 'sap').replace(/:[A-Za-z]+/g, 'x') + (BAD_QUERY[r.path] ?? '');
+      const res = await fetch(url, {
+        method: r.method === 'GET' ? 'GET' : 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin}` },
+        body: r.method === 'GET' ? undefined : JSON.stringify(BAD_BODY[r.path] ?? { ids: 'some' }), signal: AbortSignal.timeout(15_000),
+      });
+      const text = await res.text();
+      let body: unknown = null;
+      try { body = JSON.parse(text); } catch { /* reported below */ }
+      const e = (body as { error?: { code?: unknown; message?: unknown; details?: unknown } } | null)?.error;
+      const ok = res.status >= 400 && res.status < 500 && body !== null && Object.keys(body as object).length === 1 && !!e
+        && Object.keys(e).sort().join() === 'code,details,message' && typeof e.code === 'string' && typeof e.message === 'string' && e.message !== ''
+        && Array.isArray(e.details) && (e.details as unknown[]).every((d) => typeof d === 'string');
+      if (!ok) wrong.push(`${name} → ${res.status} ${text.slice(0, 160)}`);
+      checked.push(`${name} ${res.status} ${String(e?.code)}`);
+    }
+    assert.deepEqual(wrong, [], 'routes whose error body is not {error: {code, message, details}}');
+    assert.ok(checked.length >= 20, checked.join('\n'));
+  });
+
   it('an admin checking a rules file outside the user directory is refused, and no content is quoted', async () => {
     const res = await fetch(`${rt.url}/mw-threshold/check`, {
       method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.admin}` },
@@ -225,5 +267,27 @@ describe('integration: adminAuth on every admin route of the package', function 
     const text = await res.text();
     assert.ok(!text.includes('root:'), `no file content in ${text.slice(0, 200)}`);
     assert.match(text, /outside|allowed|user directory/i);
+  });
+
+  it('the registry verification view: a reader sees how many lines failed but no text of the file; the admin sees the reasons', async () => {
+    const get = async (who: 'reader' | 'admin'): Promise<{ status: number; text: string; body: { load?: { ok: boolean; errors: string[]; errorCount: number } } }> => {
+      for (let i = 0; ; i++) {
+        const res = await call({ method: 'GET', path: '/mw-asset-registry/reg-file/verification', file: '' }, who);
+        const body = JSON.parse(res.text) as { load?: { ok: boolean; errors: string[]; errorCount: number } | null };
+        // The file is read asynchronously after the deploy: wait for its load report.
+        if (body.load || i >= 100) return { ...res, body: body as never };
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    const admin = await get('admin');
+    assert.equal(admin.status, 200, admin.text.slice(0, 200));
+    assert.equal(admin.body.load?.ok, false, admin.text.slice(0, 300));
+    assert.ok((admin.body.load?.errorCount ?? 0) > 0);
+    assert.ok(admin.text.includes(FILE_MARKER), `the admin gets the reasons (this file's errors quote it): ${admin.text.slice(0, 300)}`);
+    const reader = await get('reader');
+    assert.equal(reader.status, 200, reader.text.slice(0, 200));
+    assert.ok(!reader.text.includes(FILE_MARKER) && !reader.text.includes('hunter2'), `no text of the file for a reader: ${reader.text.slice(0, 400)}`);
+    assert.equal(reader.body.load?.errorCount, admin.body.load?.errorCount, 'the reader still learns that the file failed, and how often');
+    assert.match(reader.body.load?.errors.join(' ') ?? '', /write|Schreib|details-need-write/);
   });
 });

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
 import { startRuntime, type RunningRuntime } from '../../sim/runtime';
 import { PartStream, partSpecRows } from '../support/spc-parts';
+import { until as waitUntil } from '../support/wait';
 
 type Msg = { topic?: string; payload: Record<string, unknown> };
 
@@ -54,7 +55,7 @@ describe('mw-vision-drift closes the loop in a real Node-RED', function () {
           wires: [['wo', 'events'], ['records'], ['rejected']],
         },
         { id: 'wo', z: 'tab1', type: 'mw-work-order', cmms: 'conn1', onCleared: 'ignore', wires: [['vd', 'results'], ['failed']] },
-        { id: 'wos', z: 'tab1', type: 'mw-wo-status', cmms: 'conn1', mode: c.mode, path: '/hooks/wo', pollInterval: 5, scope: 'ours', wires: [['vd', 'statuses']] },
+        { id: 'wos', z: 'tab1', type: 'mw-wo-status', cmms: 'conn1', mode: c.mode, path: '/hooks/wo', pollIntervalSeconds: 5, scope: 'ours', wires: [['vd', 'statuses']] },
         ...['events', 'records', 'rejected', 'results', 'failed', 'statuses'].map((id) => ({ id, z: 'tab1', type: 'debug', active: false, complete: 'true', targetType: 'full', wires: [] })),
       ];
       fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ conn1: c.creds, wos: { secret: 'drift-secret' } }));
@@ -66,13 +67,8 @@ describe('mw-vision-drift closes the loop in a real Node-RED', function () {
         seen[id] = [];
         (red.nodes.getNode(id) as EventEmitter).on('input', (m: Msg) => seen[id].push(m));
       }
-      const until = async (what: string, cond: () => boolean, ms = 30_000): Promise<void> => {
-        const end = Date.now() + ms;
-        while (!cond()) {
-          if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify({ events: seen.events.map((m) => m.payload.state), results: seen.results.map((m) => m.payload.outcome), statuses: seen.statuses.map((m) => m.payload.status), failed: seen.failed, rejected: seen.rejected })}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      };
+      const until = (what: string, cond: () => boolean, ms = 30_000): Promise<void> =>
+        waitUntil(what, cond, ms, () => JSON.stringify({ events: seen.events.map((m) => m.payload.state), results: seen.results.map((m) => m.payload.outcome), statuses: seen.statuses.map((m) => m.payload.status), failed: seen.failed, rejected: seen.rejected }), 50);
       if (c.target) target = sim.webhooks.add({ url: `${rt.url}/api/hooks/wo`, dialect: c.target, secret: 'drift-secret', dialects: [c.dialect] });
 
       const vd = red.nodes.getNode('vd') as { receive(m: object): void };

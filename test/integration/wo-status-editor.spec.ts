@@ -60,11 +60,11 @@ describe('mw-wo-status editor in a browser', function () {
     await openDialog(page);
     assert.equal(await page.textContent('#mw-wos-url'), `${rt.url}/api/hooks/wo`);
     assert.ok(await page.isVisible('#mw-wos-copy'));
-    assert.equal(await page.isVisible('#node-input-pollInterval'), false, 'webhook mode: no polling fields');
+    assert.equal(await page.isVisible('#node-input-pollIntervalSeconds'), false, 'webhook mode: no polling fields');
     assert.ok(await page.isVisible('#node-input-secretHeader'), 'Maximo: the shared-secret header');
     assert.equal(await page.isVisible('#node-input-table'), false, 'not ServiceNow: no table choice');
     await page.selectOption('#node-input-mode', 'poll');
-    assert.ok(await page.isVisible('#node-input-pollInterval'));
+    assert.ok(await page.isVisible('#node-input-pollIntervalSeconds'));
     assert.equal(await page.isVisible('#mw-wos-url'), false);
     await page.click('#mw-wos-stock');
     await page.waitForFunction(() => document.querySelectorAll('#node-input-statusMap-container .mw-wos-cmms').length >= 9);

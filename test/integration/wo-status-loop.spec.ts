@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { AssetReadings } from '../../nodes/core/contracts';
 import { SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
 import { startRuntime, type RunningRuntime } from '../../sim/runtime';
+import { until as waitUntil } from '../support/wait';
 
 type Msg = { topic?: string; payload: Record<string, unknown> };
 
@@ -69,13 +70,8 @@ describe('mw-wo-status closes the loop in a real Node-RED', function () {
     }
     const th = red.nodes.getNode('th') as { receive(m: object): void };
     const feed = (v: number): void => th.receive({ payload: reading(v) });
-    const until = async (what: string, cond: () => boolean, ms = 20_000): Promise<void> => {
-      const end = Date.now() + ms;
-      while (!cond()) {
-        if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify(seen)}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    };
+    const until = (what: string, cond: () => boolean, ms = 20_000): Promise<void> =>
+      waitUntil(what, cond, ms, () => JSON.stringify(seen), 50);
     feed(90); feed(90);
     await until('the first work order', () => seen.results.some((m) => m.payload.outcome === 'created'));
     const first = String(seen.results[0].payload.eventId);
@@ -97,7 +93,7 @@ describe('mw-wo-status closes the loop in a real Node-RED', function () {
         { id: 'conn1', type: 'mw-cmms', name: c.dialect, dialect: c.dialect, baseUrl: sim.url, ...c.cmms, credentials: c.creds },
         { id: 'th', z: 'tab1', type: 'mw-threshold', rules: JSON.stringify(RULES), holdWhileWorkOrderOpen: true, wires: [['wo', 'events'], ['replies'], ['rejected']] },
         { id: 'wo', z: 'tab1', type: 'mw-work-order', cmms: 'conn1', onCleared: 'ignore', wires: [['th', 'results'], ['failed']] },
-        { id: 'wos', z: 'tab1', type: 'mw-wo-status', cmms: 'conn1', mode: c.mode, path: '/hooks/wo', pollInterval: 5, scope: 'ours', wires: [['th', 'statuses']], credentials: { secret: 'loop-secret' } },
+        { id: 'wos', z: 'tab1', type: 'mw-wo-status', cmms: 'conn1', mode: c.mode, path: '/hooks/wo', pollIntervalSeconds: 5, scope: 'ours', wires: [['th', 'statuses']], credentials: { secret: 'loop-secret' } },
         ...['events', 'replies', 'rejected', 'results', 'failed', 'statuses'].map((id) => ({ id, z: 'tab1', type: 'debug', active: false, complete: 'true', targetType: 'full', wires: [] })),
       ];
       // Credentials go where Node-RED reads them (flows_cred.json, plain until the first deploy encrypts it), as the demo does.
@@ -117,13 +113,8 @@ describe('mw-wo-status closes the loop in a real Node-RED', function () {
       }
       const th = red.nodes.getNode('th') as { receive(m: object): void };
       const feed = (v: number): void => th.receive({ payload: reading(v) });
-      const until = async (what: string, cond: () => boolean, ms = 20_000): Promise<void> => {
-        const end = Date.now() + ms;
-        while (!cond()) {
-          if (Date.now() > end) assert.fail(`timed out waiting for ${what}: ${JSON.stringify({ ...seen, events: seen.events.map((m) => m.payload.state) })}`);
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      };
+      const until = (what: string, cond: () => boolean, ms = 20_000): Promise<void> =>
+        waitUntil(what, cond, ms, () => JSON.stringify({ ...seen, events: seen.events.map((m) => m.payload.state) }), 50);
       const workOrders = () => sim.workOrders(c.dialect);
       if (c.target) target = sim.webhooks.add({ url: `${rt.url}/api/hooks/wo`, dialect: c.target, secret: 'loop-secret', dialects: [c.dialect] });
 

@@ -107,7 +107,7 @@ describe('mw-cmms config node', function () {
 
   it('shows "unreachable" when nothing listens, and keeps re-checking without crashing', async () => {
     const port = await closedPort();
-    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: `http://127.0.0.1:${port}`, authType: 'apikey', probeIntervalSec: 5 }),
+    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maximo', baseUrl: `http://127.0.0.1:${port}`, authType: 'apikey', probeIntervalSeconds: 5 }),
       { conn1: { apiKey: 'k' } });
     await statusMatching(helper.getNode('user1') as Node, (t) => t === 'mw-cmms.status.unreachable');
     // Re-checking means a second probe after the first failed (5 s later), and no crash meanwhile.
@@ -158,8 +158,20 @@ describe('mw-cmms config node', function () {
     assert.equal(conn.health.nextProbeAt, null, 'no probe is scheduled without users');
   });
 
+  it('a standby connection says so in the log and its outbox holds a create for the standby wait (issue 14 item 3)', async () => {
+    await helper.load([cmmsModule(), userNode], flow({ dialect: 'maintainx', baseUrl: sim.url, authType: 'bearer', gatewayRole: 'standby', standbyDelaySeconds: '60' }),
+      { conn1: { token: SIM_CREDENTIALS.maintainx.token } });
+    const conn = helper.getNode('conn1') as CmmsConnection & { log: { args: unknown[][] } };
+    assert.ok(conn.log.args.some((a) => a[0] === 'mw-cmms.log.standby'), JSON.stringify(conn.log.args));
+    const box = conn.outbox();
+    box.enqueue({ action: 'create', eventId: 'ev-standby-1', assetKey: 'BEDFORD/PUMP-102', nodeId: 'user1', body: { title: 'HiHi' }, event: null, occurredAt: Date.now() });
+    await until('the create is held', () => box.admin.queue('retry-wait').length === 1, 5000);
+    assert.match(box.admin.queue('retry-wait')[0].error ?? '', /standby: waiting 1 min/);
+    assert.equal(sim.requests().filter((r) => r.path.startsWith('/v1/workorders')).length, 0, 'nothing sent during the wait');
+  });
+
   describe('test-connection endpoint', () => {
-    const settings = (baseUrl: string) => ({ dialect: 'maximo', baseUrl, authType: 'apikey', timeoutSec: 5 });
+    const settings = (baseUrl: string) => ({ dialect: 'maximo', baseUrl, authType: 'apikey', timeoutSeconds: 5 });
 
     it('runs the probe with the settings on screen and answers in words', async () => {
       await helper.load([cmmsModule()], [{ id: 'conn1', type: 'mw-cmms', ...settings(sim.url) }], { conn1: { apiKey: SIM_CREDENTIALS.maximo.apiKey } });
@@ -255,8 +267,10 @@ describe('mw-cmms config node', function () {
       assert.ok(!JSON.stringify(refused.body).includes('nope-secret-123'));
       const invalid = await helper.request().post('/mw-cmms/test').send({ config: { dialect: 'sap' } }).expect(200);
       assert.equal(invalid.body.state, 'invalid');
-      const garbage = await helper.request().post('/mw-cmms/test').send('not json').set('content-type', 'text/plain').expect(200);
-      assert.equal(garbage.body.state, 'invalid');
+      // No settings at all is a bad request, answered in the admin routes' one error shape (docs/contracts.md).
+      const garbage = await helper.request().post('/mw-cmms/test').send('not json').set('content-type', 'text/plain').expect(400);
+      assert.equal(garbage.body.error.code, 'bad-request');
+      assert.match(garbage.body.error.message, /config/);
     });
   });
 });

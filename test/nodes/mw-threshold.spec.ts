@@ -241,8 +241,9 @@ describe('mw-threshold node', function () {
       .send({ rules: JSON.stringify(rules), asset: { id: 'P-101', siteId: 'BEDFORD', class: 'pump' }, metric: 'temp', series: '0,70\n10,85\n11,85\n20,85\n30,79\n40,77' }).expect(200);
     assert.deepEqual(r.body.events.map((e: { state: string; level: string; at: number }) => [e.state, e.level, e.at]), [['raised', 'H', 12], ['cleared', 'H', 40]]);
     const bad = await helper.request().post('/mw-threshold/preview').send({ rules: '{"classes": {"pump": [{"id": "t", "metric": "t", "deadband": -1}]}}', metric: 'temp', series: 'x,1' }).expect(400);
-    assert.match(bad.body.errors.join('\n'), /series line 1: "x" is not a time/);
-    assert.match(bad.body.errors.join('\n'), /class "pump", rule "t": deadband/);
+    assert.equal(bad.body.error.code, 'bad-request');
+    assert.match(bad.body.error.details.join('\n'), /series line 1: "x" is not a time/);
+    assert.match(bad.body.error.details.join('\n'), /class "pump", rule "t": deadband/);
   });
 
   it('the editor\'s rule table reads the runtime\'s own rule schema (GET mw-threshold/rule-schema)', async () => {

@@ -331,6 +331,8 @@ describe('mw-vision-drift node', function () {
   it('a missing spec file is a settings error', async () => {
     await helper.load([drift()], flow({ specSource: 'file', specFile: 'nope.csv' }));
     const node = helper.getNode('vd1') as Node & { error: { args: unknown[][] } };
+    // The file is read asynchronously: the error comes once the read has failed.
+    for (let i = 0; i < 100 && node.error.args.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
     assert.ok(node.error.args.some((a) => /mw-vision-drift\.errors\.invalid-config/.test(String(a[0]))));
   });
 

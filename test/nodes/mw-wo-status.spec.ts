@@ -149,7 +149,7 @@ describe('mw-wo-status node', function () {
   }
 
   it('refuses a wrong secret (401), a replay (409), garbage (400) and a big body (413); emits nothing for them', async () => {
-    await load('maintainx', { mode: 'webhook', path: '/hooks/mx', maxBodyKb: 4 }, 'right-secret');
+    await load('maintainx', { mode: 'webhook', path: '/hooks/mx', maxBodyKB: 4 }, 'right-secret');
     const statuses = collector('statuses');
     const url = `${base}/hooks/mx`;
     const body = JSON.stringify({ type: 'WORK_ORDER_STATUS_CHANGE', workOrderId: 5, occurredAt: new Date().toISOString(), newWorkOrder: { id: 5, status: 'DONE', updatedAt: new Date().toISOString() } });
@@ -261,7 +261,7 @@ describe('mw-wo-status node', function () {
   for (const d of ['maximo', 'maintainx'] as const) {
     it(`${d}: polling finds the change, linked to its event, once`, async () => {
       const cfg = DIALECTS[d];
-      await load(d, { mode: 'poll', pollInterval: 3600 });
+      await load(d, { mode: 'poll', pollIntervalSeconds: 3600 });
       const statuses = collector('statuses');
       const { eventId, workOrderId } = await makeWorkOrder();
       sim.setStatus(d, workOrderId, cfg.done);

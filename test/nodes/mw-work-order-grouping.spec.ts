@@ -126,7 +126,7 @@ describe('mw-work-order: one work order per asset', function () {
   it('per asset: mw-wo-status on the same connection (not wired back) ends the work order by itself', async () => {
     await helper.load([...modules(), nodeModule('mw-wo-status') as NodeModule], [
       ...flow({ onePer: 'asset' }),
-      { id: 'wos1', type: 'mw-wo-status', cmms: 'conn1', mode: 'poll', pollInterval: 3600, wires: [['statuses']] },
+      { id: 'wos1', type: 'mw-wo-status', cmms: 'conn1', mode: 'poll', pollIntervalSeconds: 3600, wires: [['statuses']] },
       { id: 'statuses', type: 'helper' },
     ] as never, creds);
     await run([raised('temp-h', 'bearing-temperature'), raised('vib-h', 'vibration')]);

@@ -67,7 +67,7 @@ describe('package: packed tarball installed into a real Node-RED', function () {
         need(`dist/nodes/locales/en-US/${path.basename(rel).replace(/\.c?js$/, '.json')}`);
       }
       // ... and mw-threshold's rule table script (editor/, copied by the build).
-      for (const f of ['uPlot.iife.min.js', 'uPlot.min.css', 'uPlot.LICENSE', 'mw-threshold-form.js']) need(`resources/${f}`);
+      for (const f of ['uPlot.iife.min.js', 'uPlot.min.css', 'uPlot.LICENSE', 'mw-threshold-form.js', 'mw-admin-error.js']) need(`resources/${f}`);
       need('LICENSE');
       need('README.md');
       for (const example of listFiles(path.join(packed.stage, 'examples'), (f) => f.endsWith('.json'))) {

@@ -41,12 +41,12 @@ describe('package: the Millwright sidebar plugin', function () {
     for (const family of ['health', 'reason', 'verify', 'pane', 'outcome', 'done']) assert.match(text, new RegExp(`t\\('${family}\\.' \\+`), family);
   });
 
-  it('loads uPlot from the package (resources/<module>/…, relative), never from the network', function () {
+  it('loads uPlot and the shared error helper from the package (resources/<module>/…, relative), never from the network', function () {
     const text = fs.readFileSync(html, 'utf8');
     const refs = [...text.matchAll(/<(?:script|link)\b[^>]*\b(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
-    assert.deepEqual(refs, [`resources/${pkg.name}/uPlot.min.css`, `resources/${pkg.name}/uPlot.iife.min.js`]);
+    assert.deepEqual(refs, [`resources/${pkg.name}/uPlot.min.css`, `resources/${pkg.name}/uPlot.iife.min.js`, `resources/${pkg.name}/mw-admin-error.js`]);
     assert.doesNotMatch(text, /https?:\/\/(?!127\.0\.0\.1)/);
-    for (const f of ['uPlot.min.css', 'uPlot.iife.min.js']) assert.ok(fs.existsSync(path.join(REPO_ROOT, 'resources', f)), `resources/${f}: run npm run build`);
+    for (const f of ['uPlot.min.css', 'uPlot.iife.min.js', 'mw-admin-error.js']) assert.ok(fs.existsSync(path.join(REPO_ROOT, 'resources', f)), `resources/${f}: run npm run build`);
     assert.ok((pkg.files ?? []).includes('resources'), 'package.json "files" ships resources/');
   });
 });

@@ -34,7 +34,7 @@ describe('mw-cmms settings', () => {
   });
 
   it('reads numbers typed as text in the editor', () => {
-    const v = parsed(base({ timeoutSec: ' 5 ', ratePerMinute: '30', concurrency: '2', maxResponseKB: '64' }), { apiKey: 'k' });
+    const v = parsed(base({ timeoutSeconds: ' 5 ', ratePerMinute: '30', concurrency: '2', maxResponseKB: '64' }), { apiKey: 'k' });
     assert.equal(v.client.timeoutMs, 5000);
     assert.equal(v.client.rate?.perMinute, 30);
     assert.equal(v.client.rate?.concurrency, 2);
@@ -68,7 +68,7 @@ describe('mw-cmms settings', () => {
     assert.match(problems({ ...base(), dialect: 'sap' }), /config\.dialect/);
     assert.match(problems(base({ baseUrl: 'maximo.example.com' })), /config\.baseUrl/);
     assert.match(problems(base({ apiKeyHeader: 'api key' })), /config\.apiKeyHeader/);
-    assert.match(problems(base({ timeoutSec: 'soon' })), /config\.timeoutSec/);
+    assert.match(problems(base({ timeoutSeconds: 'soon' })), /config\.timeoutSeconds/);
   });
 
   it('REST: parses extra headers JSON and refuses bad ones', () => {

@@ -211,7 +211,7 @@ describe('mw-wo-status polling', () => {
     const clock = Date.parse('2026-12-04T10:00:00Z');
     const items = Array.from({ length: 7 }, (_, i) => wo(String(1000 + i), 'INPRG', `2026-12-04T09:5${i}:00Z`));
     const cmms = fakeCmms(items, 3);
-    const opts = parseWoStatusSettings({ cmms: 'c', mode: 'poll', overlap: 120, lookbackHours: 1 }, 'n1');
+    const opts = parseWoStatusSettings({ cmms: 'c', mode: 'poll', overlapSeconds: 120, lookbackHours: 1 }, 'n1');
     assert.ok(opts.ok);
     const run = async (): Promise<{ emitted: string[]; watermark: string }> => {
       const store = new StatusStore(file);

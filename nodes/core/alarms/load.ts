@@ -1,12 +1,13 @@
-// The rule set a node runs: the rules file (if any), with the editor's rules on top. Read once at
-// deploy; a relative file name is taken from the Node-RED user directory, where flows live.
-import { readConfinedSync, withoutQuotedContent, type FileAccess } from '../storage/confined-file';
+// The rule set a node runs: the rules file (if any), with the editor's rules on top. The file is
+// read once at deploy, asynchronously (loadRulesFile); a relative file name is taken from the
+// Node-RED user directory, where flows live.
+import { readConfined, withoutQuotedContent, type FileAccess } from '../storage/confined-file';
 import { RuleBook } from './rules';
 import { mergeRuleSets, parseRuleSet } from './schema';
 import { LIMIT_NAMES, type RuleSet, type RuleSpec } from './types';
 
 /** `chatterRisks`: limits with deadband 0 and no delay, named (warned in the editor and at deploy). */
-type LoadedRules = { ok: true; set: RuleSet; book: RuleBook; warnings: string[]; chatterRisks: string[] } | { ok: false; errors: string[] };
+export type LoadedRules = { ok: true; set: RuleSet; book: RuleBook; warnings: string[]; chatterRisks: string[] } | { ok: false; errors: string[] };
 
 const noDelay = (d: RuleSpec['onDelay']): boolean => d === undefined || ((d.seconds ?? 0) === 0 && (d.samples ?? 1) <= 1);
 
@@ -33,20 +34,26 @@ export function chatterRisks(set: RuleSet): string[] {
 }
 
 /**
+ * Reads the rules file (if any) without blocking the event loop, confined to the user directory or
+ * an allowed directory (see storage/confined-file.ts), then checks it with the editor's rules.
  * `access`: the user directory (a string) or the full file access (allowed directories, size cap).
- * The file is confined to those directories (see storage/confined-file.ts); `fileText`, when given,
- * is the file's content already read (the admin route reads it asynchronously).
  */
-export function loadRules(editorText: string, file: string, access: string | FileAccess, fileText?: string): LoadedRules {
+export async function loadRulesFile(editorText: string, file: string, access: string | FileAccess): Promise<LoadedRules> {
+  if (file === '') return loadRules(editorText, '', undefined);
+  const read = await readConfined(file, typeof access === 'string' ? { userDir: access } : access);
+  if (!read.ok) return { ok: false, errors: [`rules file ${read.error}`] };
+  return loadRules(editorText, file, read.text);
+}
+
+/**
+ * The rule set from the editor's rules and the rules file's text (`fileText`, already read by
+ * loadRulesFile; nothing is read here). `file` names the file in errors; '' for none.
+ */
+export function loadRules(editorText: string, file: string, fileText: string | undefined): LoadedRules {
   let base: RuleSet = {};
   if (file !== '') {
-    let text = fileText;
-    if (text === undefined) {
-      const read = readConfinedSync(file, typeof access === 'string' ? { userDir: access } : access);
-      if (!read.ok) return { ok: false, errors: [`rules file ${read.error}`] };
-      text = read.text;
-    }
-    const fromFile = parseRuleSet(text, `rules file ${file}`);
+    if (fileText === undefined) return { ok: false, errors: [`rules file ${file}: not read`] };
+    const fromFile = parseRuleSet(fileText, `rules file ${file}`);
     // Never quote the file's content back (its first characters could be a secret of another file).
     if (!fromFile.ok) return { ok: false, errors: fromFile.errors.map(withoutQuotedContent) };
     base = fromFile.value;

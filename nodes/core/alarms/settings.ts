@@ -2,6 +2,7 @@
 // text boxes as strings, so numeric settings accept both. Names carry their unit (…Seconds,
 // …Hours); `migrate` reads the names flows saved by 0.1.0 when the new ones are absent.
 import { compileValidator } from '../contracts/validate';
+import { renameSettings, type Renames } from '../renamed-settings';
 
 export interface ThresholdNodeSettings {
   rules?: string;
@@ -54,23 +55,11 @@ function numberIn(errors: string[], name: string, raw: number | string | undefin
   return n;
 }
 
-const RENAMED: ReadonlyArray<[old: keyof ThresholdNodeSettings, now: keyof ThresholdNodeSettings]> = [['healthInterval', 'healthIntervalSeconds']];
+const RENAMED: Renames = [['healthInterval', 'healthIntervalSeconds']];
 
-const absent = (v: unknown): boolean => v === undefined || v === null || v === '';
-
-/**
- * A node config with today's setting names: an old name's value is used when the new name is
- * absent (a flow saved by 0.1.0), and the old name is dropped. Anything else is left as it is.
- */
+/** A node config with today's setting names (a flow saved by 0.1.0 keeps its values); see renameSettings. */
 export function migrate<T>(config: T): T {
-  if (typeof config !== 'object' || config === null) return config;
-  const out: Record<string, unknown> = { ...(config as Record<string, unknown>) };
-  for (const [old, now] of RENAMED) {
-    if (!(old in out)) continue;
-    if (absent(out[now]) && !absent(out[old])) out[now] = out[old];
-    delete out[old];
-  }
-  return out as T;
+  return renameSettings(config, RENAMED);
 }
 
 export function parseThresholdSettings(raw: unknown): { ok: true; value: ThresholdOptions } | { ok: false; errors: string[] } {

@@ -4,6 +4,7 @@
 import { compileValidator } from '../contracts/validate';
 import type { AuthConfig, CmmsConfig, DialectName } from './types';
 import { errorMessage } from '../error-message';
+import { renameSettings, type Renames } from '../renamed-settings';
 
 export const DIALECTS = ['maximo', 'servicenow', 'maintainx', 'rest'] as const;
 export const AUTH_KINDS = ['apikey', 'oauth2', 'bearer', 'basic', 'maxauth', 'none'] as const;
@@ -17,7 +18,7 @@ export interface CmmsNodeSettings {
   apiKeyHeader?: string;
   tokenUrl?: string;
   scope?: string;
-  timeoutSec?: number | string;
+  timeoutSeconds?: number | string;
   tlsVerify?: boolean;
   ca?: string;
   clientCert?: string;
@@ -28,6 +29,9 @@ export interface CmmsNodeSettings {
   ratePerMinute?: number | string;
   rateBurst?: number | string;
   concurrency?: number | string;
+  probeIntervalSeconds?: number | string;
+  /** Names saved by 0.1.0 (no unit spelled out); read by `migrate` when the new name is absent. */
+  timeoutSec?: number | string;
   probeIntervalSec?: number | string;
   maximoContext?: 'api' | 'oslc';
   woObjectStructure?: string;
@@ -60,6 +64,10 @@ export interface CmmsNodeSettings {
   restIdempotencyHeader?: string;
   restBodyExpression?: string;
   restSign?: boolean;
+  /** Redundant gateways: `primary` (default) sends at once; `standby` waits, then looks up before sending. */
+  gatewayRole?: 'primary' | 'standby' | '';
+  /** How long a standby holds each item after queueing it; default 30. */
+  standbyDelaySeconds?: number | string;
 }
 
 /** Secrets, stored by Node-RED in the encrypted credentials file, never in the flow. */
@@ -84,6 +92,8 @@ export interface CmmsNodeOptions {
    * connection can then keep shadow records but must refuse live sends.
    */
   missingSecrets: string[];
+  /** This gateway's part in a redundant pair, for the outbox (outbox/standby.ts). */
+  redundancy: { role: 'primary' | 'standby'; standbyDelayMs: number };
 }
 
 export interface ParseOptions {
@@ -109,7 +119,7 @@ const settingsSchema = {
     apiKeyHeader: { type: 'string', maxLength: 100, pattern: '^[A-Za-z0-9!#$%&\'*+.^_`|~-]*$' },
     tokenUrl: text(2000),
     scope: text(500),
-    timeoutSec: numberish(1, 300),
+    timeoutSeconds: numberish(1, 300),
     tlsVerify: { type: 'boolean' },
     ca: text(200_000),
     clientCert: text(200_000),
@@ -119,7 +129,7 @@ const settingsSchema = {
     ratePerMinute: numberish(1, 100_000),
     rateBurst: numberish(1, 10_000),
     concurrency: numberish(1, 64),
-    probeIntervalSec: numberish(5, 3600),
+    probeIntervalSeconds: numberish(5, 3600),
     maximoContext: { enum: ['api', 'oslc'] },
     restCreateMethod: { enum: ['POST', 'PUT'] },
     restHeaders: text(10_000),
@@ -130,6 +140,9 @@ const settingsSchema = {
     snCloseCode: text(40),
     snCloseNotes: text(4000),
     assetPageSize: numberish(1, 1000),
+    // '' is what an editor that did not know the setting saves: a primary, as before.
+    gatewayRole: { enum: ['primary', 'standby', ''] },
+    standbyDelaySeconds: numberish(1, 3600),
   },
 } as const;
 
@@ -138,6 +151,12 @@ export const MAX_PAGE_SIZE: Record<DialectName, number> = { maximo: 1000, servic
 /** Today's out-of-box incident resolution code ("Solved (Permanently)" is a legacy choice). */
 export const DEFAULT_CLOSE_CODE = 'Solution provided';
 export const DEFAULT_CLOSE_NOTES = 'Resolved by Millwright: the condition that raised this incident has cleared.';
+
+/**
+ * A standby's default hold: long enough for a primary that is up to get through a few quick
+ * retries (2 s backoff, doubling), short next to how fast a technician reacts to a work order.
+ */
+export const DEFAULT_STANDBY_DELAY_SECONDS = 30;
 
 const validateSettings = compileValidator<CmmsNodeSettings>(settingsSchema, 'config');
 
@@ -199,8 +218,16 @@ function headersFrom(raw: string | undefined, errors: string[]): Record<string, 
   }
 }
 
+/** Setting names of flows saved by 0.1.0 and their names today (units spelled out, issue 11). */
+export const RENAMED: Renames = [['timeoutSec', 'timeoutSeconds'], ['probeIntervalSec', 'probeIntervalSeconds']];
+
+/** A node config under today's setting names: a flow saved by 0.1.0 keeps its values (see renameSettings). */
+export function migrate<T>(config: T): T {
+  return renameSettings(config, RENAMED);
+}
+
 export function parseCmmsSettings(settings: unknown, credentials: CmmsCredentials = {}, options: ParseOptions = {}): ParseResult {
-  const checked = validateSettings(settings);
+  const checked = validateSettings(migrate(settings));
   if (!checked.ok) return checked;
   const s = checked.value;
   const errors: string[] = [];
@@ -218,8 +245,8 @@ export function parseCmmsSettings(settings: unknown, credentials: CmmsCredential
     dialect: s.dialect,
     baseUrl,
     auth,
-    timeoutMs: num(s.timeoutSec, 15) * 1000,
-    connectTimeoutMs: num(s.timeoutSec, 15) * 1000,
+    timeoutMs: num(s.timeoutSeconds, 15) * 1000,
+    connectTimeoutMs: num(s.timeoutSeconds, 15) * 1000,
     tls: {
       rejectUnauthorized: s.tlsVerify !== false,
       ca: opt(s.ca),
@@ -281,5 +308,6 @@ export function parseCmmsSettings(settings: unknown, credentials: CmmsCredential
   if (!options.secretsOptional) errors.push(...secrets);
   if (errors.length > 0) return { ok: false, errors };
   const missingSecrets = options.secretsOptional ? secrets : [];
-  return { ok: true, value: { client, probeIntervalMs: num(s.probeIntervalSec, 30) * 1000, warnings, missingSecrets } };
+  const redundancy = { role: s.gatewayRole === 'standby' ? 'standby' : 'primary', standbyDelayMs: num(s.standbyDelaySeconds, DEFAULT_STANDBY_DELAY_SECONDS) * 1000 } as const;
+  return { ok: true, value: { client, probeIntervalMs: num(s.probeIntervalSeconds, 30) * 1000, warnings, missingSecrets, redundancy } };
 }

@@ -45,6 +45,16 @@ export interface DeliverDeps {
   createFor: (eventId: string) => ItemRow | undefined;
   /** Without it the audit rows carry no method, path or success status. */
   trace?: Trace;
+  /**
+   * This gateway is the standby of a redundant pair: every note is checked against the work order
+   * first (the primary has usually added it already), not only after an ambiguous failure.
+   */
+  standby?: boolean;
+  /**
+   * A note queued (or whose event occurred) at least this long ago is checked first on any gateway:
+   * by then the standby of a redundant pair may have sent it (half the standby delay, to be safe).
+   */
+  lateAfterMs?: number;
 }
 
 function parseObject(json: string): Record<string, unknown> {
@@ -137,18 +147,23 @@ async function resolveWorkOrder(row: ItemRow, d: DeliverDeps, rec: Recorder): Pr
 }
 
 /**
- * The item's note with its marker, or undefined when there is none or it already landed: after an
- * ambiguous failure (timeout, reset, unreadable 2xx) the earlier attempt may have added it, and
- * Maximo (a work-log row per MERGE), ServiceNow (a work note per update) and MaintainX (a comment
- * per POST) would each show a second copy, so the work order is read back first.
+ * The item's note with its marker, `null` when it already landed, or undefined when there is none:
+ * after an ambiguous failure (timeout, reset, unreadable 2xx) the earlier attempt may have added it,
+ * and Maximo (a work-log row per MERGE), ServiceNow (a work note per update) and MaintainX (a
+ * comment per POST) would each show a second copy, so the work order is read back first. So does a
+ * standby gateway before every note, and any gateway on a later attempt or when the note waited in
+ * the queue (by then the other gateway of a redundant pair may have sent the same note: same event,
+ * same body, same marker).
  */
-async function noteToSend(row: ItemRow, body: Record<string, unknown>, target: WorkOrderRef, d: DeliverDeps, rec: Recorder): Promise<string | undefined> {
+async function noteToSend(row: ItemRow, body: Record<string, unknown>, target: WorkOrderRef, d: DeliverDeps, rec: Recorder): Promise<string | null | undefined> {
   if (typeof body.note !== 'string' || body.note === '') return undefined;
   const marker = noteMarker(row.event_id, row.action, row.body);
   const hasNote = d.client.hasNote;
-  if (row.ambiguous === 1 && hasNote) {
+  // Late by the event's own time too: a gateway that was slow to queue the event is behind its partner.
+  const late = d.lateAfterMs !== undefined && d.now() - Math.min(row.enqueued_at, row.occurred_at) >= d.lateAfterMs;
+  if (hasNote && (row.ambiguous === 1 || d.standby === true || row.attempts > 1 || late)) {
     const there = await rec.call('hasNote', () => hasNote.call(d.client, target, marker), (v) => (v ? 'found' : 'not-found'));
-    if (there) return undefined;
+    if (there) return null;
   }
   return markedNote(marker, body.note);
 }
@@ -190,7 +205,8 @@ async function deliverNow(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
         message: `no work order exists for event ${row.target_event_id ?? row.event_id}, so its ${row.action} cannot be applied; replay the create first`,
       };
     }
-    const note = await noteToSend(row, body, target, d, rec);
+    const marked = await noteToSend(row, body, target, d, rec);
+    const note = marked ?? undefined;
     if (row.action === 'close') {
       const close = body as CloseBody;
       await rec.call('setStatus', () => d.client.setStatus(target, close.status ?? 'done', note), () => 'ok');
@@ -198,7 +214,8 @@ async function deliverNow(row: ItemRow, d: DeliverDeps): Promise<Delivery> {
       const change: WorkOrderChange = {};
       if (row.action === 'update' && (typeof body.priority === 'number' || typeof body.priority === 'string')) change.priority = body.priority;
       if (note !== undefined) change.note = note;
-      await rec.call('updateWorkOrder', () => d.client.updateWorkOrder(target, change), () => 'ok');
+      // The note is there already and nothing else changes: no request at all.
+      if (!(marked === null && change.priority === undefined)) await rec.call('updateWorkOrder', () => d.client.updateWorkOrder(target, change), () => 'ok');
     }
     return { kind: 'sent', outcome: 'existing', workOrderId: target.id, href: target.href, audit: rec.entries };
   } catch (error) {

@@ -14,6 +14,7 @@ import type { Metrics } from './metrics';
 import { wrapStorageError } from './open';
 import { duration, type Settings } from './settings';
 import type { AuditEntry, ItemRow, Store } from './store';
+import { standbyHoldUntil } from './standby';
 import { TimerSlot } from './timer';
 import type { DeadReason, OutboxResult, ProblemEvent } from './types';
 
@@ -211,13 +212,21 @@ export class DeliveryLoop implements DeliveryControl {
   private async run(row: ItemRow): Promise<void> {
     const s = this.settings;
     let d: Delivery;
+    const hold = s.now() >= row.deadline_at ? null : standbyHoldUntil(s, row, this.clock());
+    if (hold !== null) {
+      this.defer(row, hold);
+      return;
+    }
     if (s.now() >= row.deadline_at) {
       d = { kind: 'dead', reason: 'expired', message: this.expiredMessage(row), audit: [] };
       // Claiming counted an attempt that was never made.
       row.attempts = Math.max(0, row.attempts - 1);
     } else {
       try {
-        d = await deliver(row, { client: this.deps.client, connection: s.connection, now: s.now, createFor: (id) => this.file.current?.createFor(id, false), trace: this.trace });
+        d = await deliver(row, {
+          client: this.deps.client, connection: s.connection, now: s.now, createFor: (id) => this.file.current?.createFor(id, false), trace: this.trace,
+          standby: s.role === 'standby', lateAfterMs: s.standbyDelayMs / 2,
+        });
       } catch (e) {
         d = { kind: 'failed', error: e, audit: [] };
       }
@@ -227,6 +236,15 @@ export class DeliveryLoop implements DeliveryControl {
       this.apply(row, d);
     } catch (e) {
       this.problem({ code: 'storage', message: wrapStorageError(e, `cannot record the delivery of event ${row.event_id}`).message });
+    }
+  }
+
+  /** A standby's hold (standby.ts): back to waiting, not counted as an attempt. */
+  private defer(row: ItemRow, until: number): void {
+    try {
+      this.file.current?.defer(row, until, `standby: waiting ${duration(this.settings.standbyDelayMs)} for the primary gateway`);
+    } catch (e) {
+      this.problem({ code: 'storage', message: wrapStorageError(e, `cannot hold event ${row.event_id} for the primary gateway`).message });
     }
   }
 

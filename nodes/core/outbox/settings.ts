@@ -16,6 +16,7 @@ export function settle(o: OutboxOptions): Settings {
     authRetries: Math.max(1, o.authRetries ?? 3), linkDownAfter: Math.max(1, o.linkDownAfter ?? 2), leaseMs: o.leaseMs ?? 60_000,
     maxRows: o.maxRows ?? 100_000, maxBytes: o.maxBytes ?? 256 * 1024 * 1024, highWater: o.highWater ?? 0.8,
     sentRetentionDays: o.sentRetentionDays ?? 7, auditRetentionDays: o.auditRetentionDays ?? 30, shadow: o.shadow ?? false,
+    role: o.role ?? 'primary', standbyDelayMs: Math.max(0, o.standbyDelayMs ?? 30_000),
     maxDatabasePages: o.maxDatabasePages, checkOnOpen: o.checkOnOpen ?? 'quick', housekeepingMs: o.housekeepingMs ?? 60_000,
     latencyWindow: o.latencyWindow ?? 1000, now: o.now ?? Date.now, random: o.random ?? Math.random, timers: o.timers ?? realTimers,
     // An injected wall clock (tests, simulations) usually drives the injected timers too.

@@ -33,6 +33,8 @@ export function prepareStatements(db: Database): Record<string, Statement> {
     nextLeaseEnd: p("SELECT MIN(lease_until) AS t FROM items WHERE state = 'inflight'"),
     lease: p("UPDATE items SET state = 'inflight', lease_until = ?, attempts = attempts + 1 WHERE id = ? AND state IN ('pending', 'retry-wait')"),
     sent: p("UPDATE items SET state = 'sent', work_order_id = ?, href = ?, outcome = ?, done_at = ?, lease_until = NULL, ambiguous = 0, link_wait = 0, last_error = NULL WHERE id = ?"),
+    // A standby's hold before an item's first attempt: not an attempt, so the claim's count is taken back.
+    defer: p("UPDATE items SET state = 'retry-wait', next_at = ?, last_error = ?, attempts = MAX(0, attempts - 1), lease_until = NULL WHERE id = ?"),
     retry: p("UPDATE items SET state = 'retry-wait', next_at = ?, last_error = ?, ambiguous = ?, link_wait = ?, auth_failures = ?, lease_until = NULL WHERE id = ?"),
     dead: p("UPDATE items SET state = 'dead', dead_reason = ?, last_error = ?, done_at = ?, lease_until = NULL, link_wait = 0 WHERE id = ?"),
     reclaim: p(`UPDATE items SET state = 'pending', lease_until = NULL, next_at = ?,

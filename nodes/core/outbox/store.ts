@@ -203,6 +203,11 @@ export class Store {
     })();
   }
 
+  /** Puts a just-claimed item back to wait until `nextAt` without counting the claim as an attempt. */
+  defer(row: ItemRow, nextAt: number, reason: string): void {
+    this.s.defer.run(nextAt, reason, row.id);
+  }
+
   markDead(row: ItemRow, reason: DeadReason, error: string, now: number, audit: AuditEntry[]): void {
     this.db.transaction(() => {
       this.s.dead.run(reason, error, now, row.id);

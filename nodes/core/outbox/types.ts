@@ -162,6 +162,15 @@ export interface OutboxOptions {
   auditRetentionDays?: number;
   /** Record instead of sending, for every item. */
   shadow?: boolean;
+  /**
+   * This gateway's part in a redundant pair watching the same line (README "Redundant gateways").
+   * `primary` (default): sends at once, as a single gateway does. `standby`: sends each item no
+   * sooner than `standbyDelayMs` after it was queued (its create then finds the primary's work
+   * order by reference) and reads the work order back for the note's marker before every note.
+   */
+  role?: 'primary' | 'standby';
+  /** How long a standby holds an item after it was queued; default 30 s. */
+  standbyDelayMs?: number;
   /** Cap on the database file in SQLite pages (4 KiB); writes beyond it fail like a full disk. */
   maxDatabasePages?: number;
   /** `quick` (default) runs PRAGMA quick_check at open; `none` skips it. */

@@ -1,7 +1,8 @@
 // Files named in node settings (rules file, asset registry file, SPC spec file) are read only from
 // the Node-RED user directory, or from a directory the admin allowed in settings.js
 // (`millwright: { allowedFileDirs: ["/srv/plant"] }`): only regular files, at most a size cap, never
-// blocking (a FIFO or /dev/zero is refused before it is read), and errors never quote file content.
+// blocking (read asynchronously; a FIFO or /dev/zero is refused before it is read; a read that never
+// ends gives up after a timeout), and errors never quote file content.
 // Why: these paths can be typed in the editor and checked through admin routes, so without the
 // confinement any editor user could read /etc/passwd or /proc/self/environ through an error text.
 import fs from 'node:fs';
@@ -14,9 +15,12 @@ export interface FileAccess {
   allowedDirs?: readonly string[];
   /** Bytes read at most (default 20 MB). */
   maxBytes?: number;
+  /** The asynchronous read gives up after this long (default 30 s): a hung network share never holds a node in "loading" for ever. */
+  timeoutMs?: number;
 }
 
 export const DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024;
+export const DEFAULT_READ_TIMEOUT_MS = 30_000;
 
 export type Confined = { ok: true; path: string } | { ok: false; error: string };
 export type FileText = { ok: true; path: string; text: string } | { ok: false; error: string };
@@ -69,33 +73,28 @@ function checkStat(name: string, st: fs.Stats, max: number): string | null {
   return null;
 }
 
-/** Reads a confined file synchronously (at deploy, never on the message path). */
-export function readConfinedSync(file: string, access: FileAccess): FileText {
-  const where = confine(file, access);
-  if (!where.ok) return where;
+/**
+ * Reads a confined file without blocking the event loop (deploys and admin routes). It resolves with
+ * an error after `timeoutMs` even when the read never finishes (a stuck network share): the file is
+ * closed whenever the read does end.
+ */
+export function readConfined(file: string, access: FileAccess): Promise<FileText> {
   const name = file.trim();
-  const max = access.maxBytes ?? DEFAULT_MAX_FILE_BYTES;
-  let fd: number | null = null;
-  try {
-    fd = fs.openSync(where.path, OPEN_FLAGS);
-    const st = fs.fstatSync(fd);
-    const bad = checkStat(name, st, max);
-    if (bad) return { ok: false, error: bad };
-    // One byte more than the file's size shows a file that grew past the cap while being read.
-    const buf = Buffer.alloc(Math.min(max, st.size) + 1);
-    let n = 0;
-    for (let r = 1; r > 0 && n < buf.length; n += r) r = fs.readSync(fd, buf, n, buf.length - n, null);
-    if (n > Math.min(max, st.size)) return { ok: false, error: `${name}: changed while it was read, or larger than the ${max}-byte limit` };
-    return { ok: true, path: where.path, text: buf.subarray(0, n).toString('utf8') };
-  } catch (e) {
-    return { ok: false, error: `${name}: ${short(e)}` };
-  } finally {
-    if (fd !== null) fs.closeSync(fd);
-  }
+  const ms = access.timeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve({ ok: false, error: `${name}: not read within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}` }), ms);
+    timer.unref?.();
+    readWhole(file, access).then((r) => {
+      clearTimeout(timer);
+      resolve(r);
+    }, (e: unknown) => {
+      clearTimeout(timer);
+      resolve({ ok: false, error: `${name}: ${short(e)}` });
+    });
+  });
 }
 
-/** Reads a confined file without blocking the event loop (admin routes). */
-export async function readConfined(file: string, access: FileAccess): Promise<FileText> {
+async function readWhole(file: string, access: FileAccess): Promise<FileText> {
   const where = confine(file, access);
   if (!where.ok) return where;
   const name = file.trim();
@@ -114,7 +113,7 @@ export async function readConfined(file: string, access: FileAccess): Promise<Fi
   } catch (e) {
     return { ok: false, error: `${name}: ${short(e)}` };
   } finally {
-    await handle?.close();
+    await handle?.close().catch(() => undefined);
   }
 }
 

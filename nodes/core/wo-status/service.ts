@@ -2,6 +2,7 @@
 // are checked, normalised, linked to the events they came from and committed; the adapter then
 // emits what is pending. Clock, store, secrets and the outbox lookup are injected.
 import { validateWorkOrderStatus, type WorkOrderStatus } from '../contracts';
+import { errorMessage } from '../error-message';
 import type { WorkOrderLinks } from '../outbox/work-order-links';
 import { makeNormaliser, type Normaliser, type StatusDialect } from './normalise';
 import { BodyError, parseWebhookBody, type RawChange } from './parse';
@@ -104,7 +105,7 @@ export class StatusService {
     } catch (e) {
       // A full disk or a locked file: 503 makes the CMMS retry later, which is what we want.
       this.counters.refused.storage += 1;
-      return { status: 503, body: { error: 'storage', detail: e instanceof Error ? e.message : String(e) }, accepted: 0 };
+      return { status: 503, body: { error: 'storage', detail: errorMessage(e) }, accepted: 0 };
     }
     if (recorded === 'replay') return this.refuse(409, 'replay');
     if (verdict.secretIndex > 0) this.counters.oldSecret += 1;
@@ -170,7 +171,7 @@ export class StatusService {
     } catch (e) {
       Object.assign(this.counters, before, { received: before.received + reqs.length });
       this.counters.refused.storage += reqs.length;
-      const detail = e instanceof Error ? e.message : String(e);
+      const detail = errorMessage(e);
       return reqs.map(() => ({ status: 503, body: { error: 'storage', detail }, accepted: 0 }));
     }
   }

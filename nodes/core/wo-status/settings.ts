@@ -1,8 +1,10 @@
-// The mw-wo-status node's settings, checked once at deploy. Numbers may arrive as strings (the
-// editor's text inputs); they are read as numbers and bounded.
+// The mw-wo-status node's settings, checked once at deploy. Numbers may arrive as strings (flows
+// saved by 0.1.0's editor); they are read as numbers and bounded. Names carry their unit; `migrate`
+// reads the names 0.1.0 saved when the new ones are absent.
 import { compileValidator } from '../contracts/validate';
 import { MAPPABLE_STATES, type MappableState, type StatusDialect } from './normalise';
 import { DEFAULT_TOLERANCE_SEC, SHARED_SECRET_HEADER, type SignatureScheme } from './verify';
+import { renameSettings, type Renames } from '../renamed-settings';
 
 export type StatusMode = 'webhook' | 'poll' | 'both';
 export type Scope = 'all' | 'ours';
@@ -13,15 +15,20 @@ export interface WoStatusNodeSettings {
   path?: string;
   scheme?: SignatureScheme | 'auto';
   secretHeader?: string;
-  tolerance?: number | string;
-  maxBodyKb?: number | string;
-  pollInterval?: number | string;
-  overlap?: number | string;
+  toleranceSeconds?: number | string;
+  maxBodyKB?: number | string;
+  pollIntervalSeconds?: number | string;
+  overlapSeconds?: number | string;
   lookbackHours?: number | string;
   scope?: Scope;
   table?: 'incident' | 'wm_order';
   referenceField?: string;
   statusMap?: Array<{ cmms: string; status: MappableState }>;
+  /** Names saved by 0.1.0 (no unit spelled out); read by `migrate` when the new name is absent. */
+  tolerance?: number | string;
+  maxBodyKb?: number | string;
+  pollInterval?: number | string;
+  overlap?: number | string;
 }
 
 export interface WoStatusOptions {
@@ -53,10 +60,10 @@ const schema = {
     path: { type: 'string', maxLength: 200 },
     scheme: { enum: ['auto', 'maintainx', 'standard', 'hmac', 'shared-secret'] },
     secretHeader: { type: 'string', maxLength: 100 },
-    tolerance: num,
-    maxBodyKb: num,
-    pollInterval: num,
-    overlap: num,
+    toleranceSeconds: num,
+    maxBodyKB: num,
+    pollIntervalSeconds: num,
+    overlapSeconds: num,
     lookbackHours: num,
     scope: { enum: ['all', 'ours'] },
     table: { enum: ['incident', 'wm_order'] },
@@ -91,8 +98,18 @@ export function defaultPath(nodeId: string): string {
   return `/millwright/wo-status/${nodeId.replace(/[^A-Za-z0-9_-]/g, '_')}`;
 }
 
+/** Setting names of flows saved by 0.1.0 and their names today (units spelled out, issue 11). */
+export const RENAMED: Renames = [
+  ['tolerance', 'toleranceSeconds'], ['maxBodyKb', 'maxBodyKB'], ['pollInterval', 'pollIntervalSeconds'], ['overlap', 'overlapSeconds'],
+];
+
+/** A node config under today's setting names: a flow saved by 0.1.0 keeps its values (see renameSettings). */
+export function migrate<T>(config: T): T {
+  return renameSettings(config, RENAMED);
+}
+
 export function parseWoStatusSettings(raw: unknown, nodeId: string): { ok: true; value: WoStatusOptions } | { ok: false; errors: string[] } {
-  const checked = validate(raw);
+  const checked = validate(migrate(raw));
   if (!checked.ok) return checked;
   const s = checked.value;
   const errors: string[] = [];
@@ -120,10 +137,10 @@ export function parseWoStatusSettings(raw: unknown, nodeId: string): { ok: true;
     path,
     scheme: s.scheme ?? 'auto',
     secretHeader: header,
-    toleranceSec: number(s.tolerance, 'tolerance', DEFAULT_TOLERANCE_SEC, 30, 3600),
-    maxBodyBytes: Math.round(number(s.maxBodyKb, 'maxBodyKb', 256, 1, 5120) * 1024),
-    pollIntervalMs: Math.round(number(s.pollInterval, 'pollInterval', 60, 5, 86_400) * 1000),
-    overlapMs: Math.round(number(s.overlap, 'overlap', 120, 0, 86_400) * 1000),
+    toleranceSec: number(s.toleranceSeconds, 'toleranceSeconds', DEFAULT_TOLERANCE_SEC, 30, 3600),
+    maxBodyBytes: Math.round(number(s.maxBodyKB, 'maxBodyKB', 256, 1, 5120) * 1024),
+    pollIntervalMs: Math.round(number(s.pollIntervalSeconds, 'pollIntervalSeconds', 60, 5, 86_400) * 1000),
+    overlapMs: Math.round(number(s.overlapSeconds, 'overlapSeconds', 120, 0, 86_400) * 1000),
     lookbackMs: Math.round(number(s.lookbackHours, 'lookbackHours', 24, 0, 24 * 90) * 3_600_000),
     scope: s.scope ?? 'all',
     table: s.table ?? 'incident',
