@@ -9,7 +9,7 @@ import { loadSqlite } from '../nodes/core/storage/sqlite';
 
 export const PROBE_KEYS = 10_000;
 
-export interface CommitProbe {
+interface CommitProbe {
   /** Runs `commits` one-row commits, `gapMs` idle between them; returns each commit's time in ms. */
   run(commits: number, gapMs: number): Promise<number[]>;
   close(): void;

@@ -9,9 +9,9 @@ import { sinks, sources } from './registry';
 import type { Scenario } from './scenarios';
 import { latencyMs } from './stats';
 
-export const TAB_ID = 'bench-tab';
+const TAB_ID = 'bench-tab';
 export const SOURCE_ID = 'bench-source';
-export const SINK_ID = 'bench-sink';
+const SINK_ID = 'bench-sink';
 
 /** The parts of the node-red module used here that sim/runtime's interface does not declare. */
 export interface RedInternals {
@@ -115,7 +115,7 @@ export interface BurstResult {
   cpuUsPerMsg: number;
 }
 
-export interface Drive {
+interface Drive {
   source: BenchSource;
   sink: BenchSink;
   make: MessageFactory;

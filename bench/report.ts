@@ -11,7 +11,7 @@ export interface Measured {
 }
 
 /** Counts are totals over all rounds (a message lost in any round matters); figures are medians. */
-export interface ScenarioSummary {
+interface ScenarioSummary {
   name: string;
   description: string;
   role: Scenario['role'];

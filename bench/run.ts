@@ -15,7 +15,7 @@ import { type Measured, renderTables, summarize } from './report';
 import { SCENARIOS, type Scenario, defaultMessage, selectScenarios } from './scenarios';
 import { BENCH_ASSET_DIR } from './scenarios/mw-asset-map';
 
-export interface BenchOptions {
+interface BenchOptions {
   quick: boolean;
   out: string;
   rounds: number;

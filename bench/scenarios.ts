@@ -18,7 +18,7 @@ export interface ChainNode {
 }
 
 /** A config node the chain refers to by id (e.g. an asset registry); deployed on the same tab. */
-export interface ConfigNode {
+interface ConfigNode {
   id: string;
   type: string;
   [property: string]: unknown;

@@ -1,5 +1,6 @@
 // Benchmarks of the work-order path (the durable outbox behind mw-work-order), against the targets
-// of the mw-work-order issue, in a real embedded Node-RED with the CMMS simulator on loopback:
+// of the mw-work-order issue, in a real embedded Node-RED with the CMMS simulator on loopback (in a
+// process of its own, as a CMMS is another machine: its work is not counted in our event loop):
 //   enqueue cost ÷ a raw SQLite insert+commit ≤ 1.25      (same disk, same durability settings)
 //   event → work order created, p99 ≤ 50 ms                (synchronous=FULL, loopback CMMS)
 //   memory with 50 000 events pending ≤ +10 MB
@@ -8,6 +9,7 @@
 // include that GET, and the report counts the simulator's requests per work order to show it.
 // Run by `npm run bench` after the flow scenarios (a process of its own: one runtime per process),
 // or alone: node --expose-gc dist/bench/work-order.js [--quick] [--out file].
+import { fork, type ChildProcess } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import fs from 'node:fs';
 import type http from 'node:http';
@@ -19,8 +21,8 @@ import { parseArgs } from 'node:util';
 import { Outbox } from '../nodes/core/outbox';
 import { loadSqlite } from '../nodes/core/storage/sqlite';
 import type { CmmsClient } from '../nodes/core/cmms/types';
-import { DEFAULT_ASSETS, startCmmsSim, SIM_CREDENTIALS, type CmmsSim } from '../sim/cmms';
-import type { SimAsset } from '../sim/cmms/types';
+import { SIM_CREDENTIALS } from '../sim/cmms';
+import { BENCH_ASSETS } from './cmms-sim-child';
 import { REPO_ROOT, startRuntime, type RunningRuntime } from '../sim/runtime';
 
 interface Options { quick: boolean; out: string }
@@ -40,15 +42,6 @@ const pct = (xs: number[], p: number): number => {
 };
 const gc = (): void => { (globalThis as { gc?: () => void }).gc?.(); };
 
-/**
- * The 50 pumps the backlog and the drain spread over, registered in the simulator beside its
- * default master data: the simulator refuses a work order for an asset it does not know
- * (BMXAA2661E), and the drain is to measure deliveries, not dead letters.
- */
-const BENCH_ASSETS: SimAsset[] = Array.from({ length: 50 }, (_, i) => {
-  const assetnum = `PUMP-${200 + i}`;
-  return { assetnum, siteid: 'BEDFORD', orgid: 'EAGLENA', location: `BEDFORD/AREA1/LINE2/${assetnum}`, description: `Bench pump ${i + 1}`, status: 'OPERATING', assetClass: 'PUMP' };
-});
 const benchAsset = (i: number): string => BENCH_ASSETS[i % BENCH_ASSETS.length].assetnum;
 
 let seq = 0;
@@ -140,39 +133,60 @@ async function pendingOf(rt: RunningRuntime, conn: string): Promise<number> {
 interface RequestCount { lookups: number; creates: number; other: number; total: number }
 
 /**
- * Counts the requests the simulator receives, by kind, from Node's HTTP diagnostics channel (the
- * simulator runs in this process; its own request log keeps only the last 10 000 and is copied
- * whole on every read). `since()` gives the counts from a mark on.
+ * Counts the requests Node-RED sends to the simulator, by kind, from Node's HTTP client diagnostics
+ * channel (the simulator runs in a process of its own, and its request log keeps only the last
+ * 10 000). `since()` gives the counts from a mark on.
  */
 function countRequests(port: number): { mark(): RequestCount; since(m: RequestCount): RequestCount; stop(): void } {
   const n: RequestCount = { lookups: 0, creates: 0, other: 0, total: 0 };
   const onRequest = (m: unknown): void => {
-    const { request, server } = m as { request: http.IncomingMessage; server: http.Server };
-    const address = server.address();
-    if (!address || typeof address === 'string' || address.port !== port) return;
-    const wo = (request.url ?? '').split('?')[0].endsWith('/mxapiwodetail');
+    const { request } = m as { request: http.ClientRequest };
+    if (String(request.getHeader('host') ?? '') !== `127.0.0.1:${port}`) return;
+    const wo = request.path.split('?')[0].endsWith('/mxapiwodetail');
     n.total += 1;
     if (wo && request.method === 'GET') n.lookups += 1;
     else if (wo && request.method === 'POST') n.creates += 1;
     else n.other += 1;
   };
-  diagnostics.subscribe('http.server.request.start', onRequest);
+  diagnostics.subscribe('http.client.request.start', onRequest);
   return {
     mark: () => ({ ...n }),
     since: (m) => ({ lookups: n.lookups - m.lookups, creates: n.creates - m.creates, other: n.other - m.other, total: n.total - m.total }),
-    stop: () => diagnostics.unsubscribe('http.server.request.start', onRequest),
+    stop: () => diagnostics.unsubscribe('http.client.request.start', onRequest),
   };
+}
+
+interface SimChild { url: string; proc: ChildProcess }
+
+function startSimChild(): Promise<SimChild> {
+  return new Promise((resolve, reject) => {
+    const proc = fork(path.join(__dirname, 'cmms-sim-child.js'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    proc.once('message', (m: { url?: string }) => (m.url ? resolve({ url: m.url, proc }) : reject(new Error('no URL from the simulator'))));
+    proc.once('exit', (code) => reject(new Error(`the simulator process ended (${String(code)})`)));
+  });
+}
+
+/** A fault through the simulator's control API (the same rules as sim.faults.add). */
+async function addFault(url: string, spec: object): Promise<string> {
+  const res = await fetch(`${url}/__sim/faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(spec) });
+  if (res.status !== 201) throw new Error(`fault not added: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function removeFault(url: string, id: string): Promise<void> {
+  const res = await fetch(`${url}/__sim/faults/${id}`, { method: 'DELETE' });
+  if (res.status !== 204) throw new Error(`fault not removed: ${res.status}`);
 }
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-bench-wo-'));
-  let sim: CmmsSim | undefined;
+  let sim: SimChild | undefined;
   let rt: RunningRuntime | undefined;
   try {
     log(`work-order bench${opts.quick ? ' (quick)' : ''}: enqueue vs raw SQLite…`);
     const enqueue = enqueueVersusRaw(path.join(dir, 'files'));
 
-    sim = await startCmmsSim({ seed: 3, assets: [...DEFAULT_ASSETS, ...BENCH_ASSETS] });
+    sim = await startSimChild();
     const counter = countRequests(Number(new URL(sim.url).port));
     const deadPort = 9; // discard port: nothing listens, the link is down for the pending test
     // Credentials go where Node-RED keeps them; an unencrypted file is read and re-encrypted at start.
@@ -233,7 +247,7 @@ async function main(): Promise<void> {
     const drainIds = new Set<string>();
     live.sink.on('input', (msg) => { const o = msg.payload?.outcome;
       if (msg.payload?.eventId && drainIds.has(msg.payload.eventId) && (o === 'created' || o === 'existing')) drained += 1; });
-    const outage = sim.faults.add({ dialect: 'maximo', kind: 'status', status: 503 });
+    const outage = await addFault(sim.url, { dialect: 'maximo', kind: 'status', status: 503 });
     for (let i = 0; i < sizes.drain; i++) {
       const e = event(benchAsset(i));
       drainIds.add(e.eventId as string);
@@ -242,7 +256,7 @@ async function main(): Promise<void> {
     }
     const queued = Date.now() + 60_000;
     while ((await pendingOf(rt, 'conn-live')) < sizes.drain && Date.now() < queued) await sleep(100);
-    sim.faults.remove(outage);
+    await removeFault(sim.url, outage);
     const drainFrom = counter.mark();
     // The outbox notices at its next probe; measure from the first delivery to the last.
     const loop = monitorEventLoopDelay({ resolution: 5 });
@@ -298,7 +312,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await rt?.stop();
-    await sim?.stop();
+    sim?.proc.kill('SIGTERM');
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }

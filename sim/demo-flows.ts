@@ -7,9 +7,9 @@ import path from 'node:path';
 import { REPO_ROOT } from './runtime';
 
 /** The simulators' URL written in flows/demo.json; replaced when the simulator listens elsewhere. */
-export const DEMO_SIM_ORIGIN = 'http://127.0.0.1:8090';
+const DEMO_SIM_ORIGIN = 'http://127.0.0.1:8090';
 /** Files beside flows.json that the reference flows read. */
-export const FLOW_FILES = ['assets.csv'] as const;
+const FLOW_FILES = ['assets.csv'] as const;
 
 interface FlowNode {
   id: string;

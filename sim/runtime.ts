@@ -11,7 +11,7 @@ import { BUILD_ROOT, findRepoRoot, nodeRedMain } from './paths';
 
 export const REPO_ROOT = findRepoRoot();
 
-export interface RuntimeOptions {
+interface RuntimeOptions {
   userDir: string;
   host?: string;
   /** 0 picks a free port. */

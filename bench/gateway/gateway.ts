@@ -16,7 +16,7 @@ import { ALARM_TAGS, ON_DELAY_SAMPLES, startLoad, stationAssets } from './load';
 import { startTechnician, type Technician } from './technician';
 import { FIGURE_LABELS, type VariantFigures, cpuPercentOfCore, p99, perHour, ratios } from './metrics';
 
-export interface GatewayOptions {
+interface GatewayOptions {
   minutes: number;
   quick: boolean;
   out: string;
@@ -137,7 +137,7 @@ function fmt(v: number): string {
   return Math.abs(v) >= 1e6 ? v.toExponential(2) : String(round3(v));
 }
 
-export function renderGateway(mw: VariantResult, core: VariantResult, floor: { thresholdP99Ms: number; commitP99Ms: number }): string {
+function renderGateway(mw: VariantResult, core: VariantResult, floor: { thresholdP99Ms: number; commitP99Ms: number }): string {
   const r = ratios(mw.figures, core.figures);
   const lines = ['| figure | mw (reference flows) | core nodes | mw ÷ core |', '|---|---|---|---|'];
   for (const k of Object.keys(FIGURE_LABELS) as Array<keyof VariantFigures>) {

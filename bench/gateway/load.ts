@@ -17,7 +17,7 @@ export const ALARM_TAGS = [
 /** mw-threshold raises on the 3rd sample over the limit (onDelay 3 samples); the core job on the 1st. */
 export const ON_DELAY_SAMPLES = { mw: 3, core: 1 } as const;
 /** Long enough past the 30 s offDelay that each episode is a new alarm. */
-export const EPISODE_HIGH_S = 8;
+const EPISODE_HIGH_S = 8;
 
 export const bulkTopic = (i: number): string => `plant/bedford/bench/t${String(i).padStart(4, '0')}`;
 
@@ -39,7 +39,7 @@ export function stationAssets(cameras: number): SimAsset[] {
   return out;
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   bulkTags: number;
   cameras: number;
   unitsPerSecond: number;

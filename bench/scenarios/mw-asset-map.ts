@@ -43,7 +43,7 @@ function rowLine(i: number): string {
 }
 
 /** A CSV of n rows, written once per size. Quoted where a NodeId holds a ';'. */
-export function mapFile(n: number): string {
+function mapFile(n: number): string {
   // The version in the name keeps a file written by an older generator from being reused.
   const file = path.join(BENCH_ASSET_DIR, `map-v2-${n}.csv`);
   if (fs.existsSync(file)) return file;

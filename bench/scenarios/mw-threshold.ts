@@ -19,7 +19,7 @@ import { SOURCE_ID } from '../harness';
 import { sources } from '../registry';
 import type { ChainNode, Scenario } from '../scenarios';
 
-export const THRESHOLD_KEYS = 10_000;
+const THRESHOLD_KEYS = 10_000;
 const H = 80;
 const DEADBAND = 4;
 /**

@@ -6,7 +6,7 @@ import type { Rejection } from '../core/contracts';
 import { errorMessage } from '../core/error-message';
 
 /** The reason words admin routes answer with (docs/contracts.md lists them). */
-export type AdminErrorCode =
+type AdminErrorCode =
   | 'bad-request' // the request is not what the route takes (400)
   | 'not-found' // no deployed node, outbox or series with that id (404)
   | 'invalid-config' // the node is deployed but its settings are invalid (409)
@@ -14,7 +14,7 @@ export type AdminErrorCode =
   | 'internal'; // anything else (500)
 
 /** The body of every failed admin request. */
-export interface AdminErrorBody {
+interface AdminErrorBody {
   error: Rejection;
 }
 

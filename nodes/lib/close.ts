@@ -1,12 +1,11 @@
 import type { Node, NodeAPI } from './red';
 import { errorMessage } from '../core/error-message';
 
-/** Node-RED waits this long for a close handler before it logs an error and moves on. */
-export const NODE_RED_CLOSE_TIMEOUT_MS = 15_000;
-/** We finish well inside that, so a slow socket never turns a redeploy into an error. */
-export const CLOSE_BUDGET_MS = 10_000;
+/** Node-RED waits 15 s for a close handler before it logs an error and moves on; we finish well
+ * inside that, so a slow socket never turns a redeploy into an error. */
+const CLOSE_BUDGET_MS = 10_000;
 
-export type CloseHandler = (removed: boolean) => void | Promise<void>;
+type CloseHandler = (removed: boolean) => void | Promise<void>;
 
 /** Shared by every node; kept in mw-cmms's catalogue and named with its namespace so any node's RED._ finds it. */
 const CLOSE_TIMEOUT_KEY = '@millwright/node-red-maintenance/mw-cmms:mw-cmms.common.close-timeout';

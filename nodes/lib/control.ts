@@ -5,7 +5,7 @@
 // data (no object payload; see each node's `legacyOk`), and the node warns once that it is deprecated.
 import type { Node, NodeAPI, NodeMessageInFlow } from './red';
 
-export type ControlOf<T extends string> =
+type ControlOf<T extends string> =
   | { name: T; legacy: boolean }
   | { invalid: string }
   | null;

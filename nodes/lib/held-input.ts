@@ -9,16 +9,16 @@ import type { DoneFn, NodeMessageInFlow, SendFn } from './red';
 /** Messages held while a node's file loads (a read takes milliseconds; the bound is for stuck ones). */
 export const MAX_HELD_WHILE_LOADING = 1000;
 
-export interface HeldMessage {
+interface HeldMessage {
   msg: NodeMessageInFlow;
   send: SendFn;
   done: DoneFn;
 }
 
-export type GateState = 'loading' | 'ready' | 'failed' | 'closed';
+type GateState = 'loading' | 'ready' | 'failed' | 'closed';
 
 /** Each message's handling, called once per held message; a throw ends that message with done(err). */
-export type HeldHandler = (h: HeldMessage) => void;
+type HeldHandler = (h: HeldMessage) => void;
 
 export class LoadingGate {
   private held: HeldMessage[] = [];

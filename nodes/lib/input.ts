@@ -2,7 +2,7 @@ import { inputProblem, kindOf, foreignProblem, type InputProblem } from '../core
 import type { DoneFn, Node, NodeMessageInFlow, SendFn } from './red';
 
 /** What an input handler may return: nothing, or a promise that settles when the message is finished. */
-export type InputHandler = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => void | Promise<void>;
+type InputHandler = (msg: NodeMessageInFlow, send: SendFn, done: DoneFn) => void | Promise<void>;
 
 /** An Error for anything thrown; never throws itself (JSON.stringify of a hostile value can). */
 function asError(e: unknown): Error {

@@ -7,7 +7,7 @@ import type { NodeAPI } from './red';
 import { errorMessage } from '../core/error-message';
 import { sendAdminError } from './admin-error';
 
-export const OUTBOX_ROUTE_PREFIX = '/mw-outbox';
+const OUTBOX_ROUTE_PREFIX = '/mw-outbox';
 /** The answer when a connection has no open outbox (also the sidebar's). */
 export const NO_OUTBOX = 'no open outbox for this connection: deploy a flow where an mw-work-order node uses it';
 

@@ -11,7 +11,7 @@ const READ = /^((.+)\.)?read$/;
 const WRITE = /^((.+)\.)?write$/;
 
 /** Node-RED's rule: `*` grants all; `read`/`*.read` every `….read`; `write`/`*.write` every `….write`; else exact. */
-export function scopeAllows(scope: unknown, permission: string): boolean {
+function scopeAllows(scope: unknown, permission: string): boolean {
   if (Array.isArray(scope)) return scope.some((s) => scopeAllows(s, permission));
   if (typeof scope !== 'string') return false;
   if (scope === '*' || scope === permission) return true;

@@ -1,7 +1,7 @@
 import type { Node, NodeAPI, NodeStatus } from './red';
 
-export type StatusFill = 'red' | 'green' | 'yellow' | 'blue' | 'grey';
-export type StatusShape = 'ring' | 'dot';
+type StatusFill = 'red' | 'green' | 'yellow' | 'blue' | 'grey';
+type StatusShape = 'ring' | 'dot';
 
 export interface StatusSpec {
   fill: StatusFill;
@@ -45,7 +45,7 @@ export const warning = (key: string, params?: StatusSpec['params']): StatusSpec 
 export const failed = (key: string, params?: StatusSpec['params']): StatusSpec => ({ fill: 'red', shape: 'ring', key, params });
 export const idle = (key: string, params?: StatusSpec['params']): StatusSpec => ({ fill: 'grey', shape: 'ring', key, params });
 
-export interface ThrottledStatus {
+interface ThrottledStatus {
   /** Asks for a refresh within the interval; calls in between are folded into that one. */
   schedule(): void;
   /** Cancels a pending refresh for good (on close): schedule() does nothing after it. */

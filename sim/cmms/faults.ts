@@ -69,7 +69,7 @@ export class FaultRegistry {
 export class FaultSpecError extends Error {}
 
 /** Checks a fault from the control API or from code; throws FaultSpecError with a plain message. */
-export function validateFault(input: unknown): FaultSpec {
+function validateFault(input: unknown): FaultSpec {
   if (!isRecord(input)) throw new FaultSpecError('a fault must be a JSON object');
   const f = input as Partial<FaultSpec> & Record<string, unknown>;
   // A misspelt field would silently turn a targeted fault into a global one.

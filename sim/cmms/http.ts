@@ -36,7 +36,7 @@ export function header(req: SimRequest, name: string): string | undefined {
   return v;
 }
 
-export type BodyResult = { ok: true; value: unknown } | { ok: false; error: string };
+type BodyResult = { ok: true; value: unknown } | { ok: false; error: string };
 
 /** Parses a JSON body; an empty body is an error because every write endpoint needs one. */
 export function jsonBody(req: SimRequest): BodyResult {

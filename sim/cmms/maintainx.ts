@@ -20,7 +20,7 @@ const EDITABLE = ['title', 'description', 'priority', 'assetId', 'locationId', '
 
 type Issue = { error: string; fieldPath?: string };
 
-export function mxErrors(status: number, errors: Issue[], headers: Record<string, string | number> = {}): SimResponse {
+function mxErrors(status: number, errors: Issue[], headers: Record<string, string | number> = {}): SimResponse {
   return json(status, { errors }, headers);
 }
 

@@ -37,7 +37,7 @@ const CODE = {
   status: 'BMXAA9004E', pageSize: 'BMXAA9005E', stale: 'BMXAA9006E', location: 'BMXAA9007E', server: 'BMXAA9099E',
 };
 
-export function maximoError(status: number, code: string, message: string, attr?: string): SimResponse {
+function maximoError(status: number, code: string, message: string, attr?: string): SimResponse {
   return json(status, {
     Error: {
       ...(attr ? { errorattrname: attr, errorobjpath: 'workorder' } : {}),
@@ -50,7 +50,7 @@ export function maximoError(status: number, code: string, message: string, attr?
   });
 }
 
-export function mxDate(ms: number): string {
+function mxDate(ms: number): string {
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00');
 }
 

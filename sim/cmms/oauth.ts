@@ -12,7 +12,7 @@ interface Token {
   kind: 'access' | 'refresh';
 }
 
-export type TokenCheck = 'valid' | 'expired' | 'unknown';
+type TokenCheck = 'valid' | 'expired' | 'unknown';
 
 export class TokenStore {
   private readonly tokens = new Map<string, Token>();

@@ -3,7 +3,7 @@
 import { MACHINES, nextStatuses } from './states';
 import type { SimWorkOrder } from './types';
 
-export function escapeHtml(v: unknown): string {
+function escapeHtml(v: unknown): string {
   return String(v ?? '').replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 

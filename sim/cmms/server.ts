@@ -12,7 +12,7 @@ import { json, parseForm, type SimRequest, type SimResponse } from './http';
 import type { TokenStore } from './oauth';
 import type { Dialect, RecordedRequest } from './types';
 
-export interface ServerDeps {
+interface ServerDeps {
   now(): number;
   dialects: Record<Dialect, DialectHandler>;
   faults: FaultRegistry;
@@ -22,7 +22,7 @@ export interface ServerDeps {
   record(r: RecordedRequest): void;
 }
 
-export interface SimServer {
+interface SimServer {
   url: string;
   close(): Promise<void>;
 }
@@ -39,7 +39,7 @@ export function dialectOf(path: string): Dialect | null {
   return null;
 }
 
-export function redactHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
+function redactHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, raw] of Object.entries(headers)) {
     if (raw === undefined) continue;

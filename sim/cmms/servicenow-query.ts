@@ -4,7 +4,7 @@
 
 type Op = '=' | '!=' | '>=' | '<=' | '>' | '<' | 'LIKE' | 'NOT LIKE' | 'STARTSWITH' | 'ENDSWITH' | 'IN' | 'NOT IN' | 'ISEMPTY' | 'ISNOTEMPTY';
 interface Cond { field: string; op: Op; value: string }
-export interface EncodedQuery {
+interface EncodedQuery {
   /** AND of ORs. */
   groups: Cond[][];
   order: { field: string; desc: boolean }[];

@@ -31,11 +31,11 @@ const JOURNAL_FIELDS = ['sys_id', 'element_id', 'name', 'element', 'value', 'sys
 const CI_FIELDS = ['sys_id', 'name', 'asset_tag', 'short_description', 'location', 'company', 'operational_status', 'sys_class_name', 'sys_updated_on'];
 const USER = { sys_id: '6816f79cc0a8016401c5a33be04be441', user_name: 'admin', name: 'System Administrator', email: 'admin@example.com', active: 'true' };
 
-export function snDate(ms: number): string {
+function snDate(ms: number): string {
   return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
 }
 
-export function snError(status: number, message: string, detail: string | null = null, headers: Record<string, string | number> = {}): SimResponse {
+function snError(status: number, message: string, detail: string | null = null, headers: Record<string, string | number> = {}): SimResponse {
   return json(status, { error: { message, detail }, status: 'failure' }, headers);
 }
 

@@ -3,7 +3,7 @@
 // ServiceNow state numbers as strings, and the generic REST words.
 import type { Dialect } from './types';
 
-export interface StateMachine {
+interface StateMachine {
   initial: string;
   all: readonly string[];
   /** Canonical wire value for user input (case, ServiceNow labels), or null when unknown. */

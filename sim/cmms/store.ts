@@ -19,7 +19,7 @@ export type StatusResult =
   | { ok: false; reason: 'not-found' | 'unknown-status' | 'invalid-transition'; from?: string; to: string };
 
 /** Lets a dialect keep its own fields (statusdate, resolved_at, completedAt) in step with a move. */
-export type TransitionHook = (wo: SimWorkOrder, from: string, to: string, at: number) => void;
+type TransitionHook = (wo: SimWorkOrder, from: string, to: string, at: number) => void;
 
 export class WorkOrderStore {
   private readonly rows = new Map<string, SimWorkOrder>();

@@ -9,7 +9,7 @@ import type { Random } from './random';
 import type { StatusChange } from './store';
 import type { Dialect, SimWorkOrder, WebhookDelivery, WebhookTarget } from './types';
 
-export interface WebhookOptions {
+interface WebhookOptions {
   now: () => number;
   random: Random;
   attempts: number;

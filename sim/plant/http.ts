@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 
 import type { PlantModel } from './model';
 
-export interface PlantHttp {
+interface PlantHttp {
   url: string;
   port: number;
   stop(): Promise<void>;

@@ -17,7 +17,7 @@ export { MODBUS_ORDER, MODBUS_UNIT_ID, floatWords } from './modbus';
 export { opcuaNodeId } from './opcua';
 export * from './many';
 
-export interface PlantSimOptions {
+interface PlantSimOptions {
   host?: string;
   /** Each 0 (the default) picks a free port. */
   httpPort?: number;
@@ -39,7 +39,7 @@ export interface PlantSimOptions {
   manyTags?: ManyTags;
 }
 
-export interface PlantEndpoints {
+interface PlantEndpoints {
   page: string;
   modbus: { host: string; port: number; unitId: number } | null;
   opcua: { url: string; namespaceUri: string } | null;

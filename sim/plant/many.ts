@@ -28,11 +28,11 @@ export const BULK_MODBUS_BASE = 100;
 /** Registers per block read: 60 float32 tags, under the 125-register limit of FC3/FC4. */
 export const BULK_BLOCK_REGISTERS = 120;
 /** Most bulk tags a table can hold (addresses up to 65535). */
-export const MAX_BULK_PER_TABLE = Math.floor((65536 - BULK_MODBUS_BASE) / 2);
+const MAX_BULK_PER_TABLE = Math.floor((65536 - BULK_MODBUS_BASE) / 2);
 
 export type BulkTable = 'holding' | 'input';
 
-export interface BulkModbusTag {
+interface BulkModbusTag {
   table: BulkTable;
   /** First of the tag's two registers. */
   address: number;

@@ -35,7 +35,7 @@ function freePort(host: string): Promise<number> {
   });
 }
 
-export interface PlantModbus {
+interface PlantModbus {
   port: number;
   stop(): Promise<void>;
 }

@@ -9,7 +9,7 @@ import { createRandom, type Random } from '../cmms/random';
 export type Protocol = 'modbus' | 'opcua' | 'mqtt';
 export type Quality = 'good' | 'bad';
 
-export interface PlantAsset {
+interface PlantAsset {
   assetId: string;
   siteId: string;
   /** Location below the site, as the CMMS keeps it (SITE/<this>). */
@@ -28,7 +28,7 @@ export const PLANT_ASSETS = {
   camera: { assetId: 'CAM-901', siteId: 'BEDFORD', location: 'AREA2/LINE1/CAM-901', class: 'VISION' },
 } as const satisfies Record<string, PlantAsset>;
 
-export interface SignalDef {
+interface SignalDef {
   /** Stable key, also the OPC UA browse name / MQTT topic leaf. */
   key: string;
   asset: keyof typeof PLANT_ASSETS;
@@ -64,7 +64,7 @@ export const SIGNALS: readonly SignalDef[] = [
 
 export type ScenarioId = 'bearing-wear' | 'cooling-fault' | 'sensor-freeze' | 'bad-quality' | 'tool-wear' | 'coating-drift';
 
-export interface ScenarioDef {
+interface ScenarioDef {
   id: ScenarioId;
   title: string;
   description: string;
@@ -90,7 +90,7 @@ export const SCENARIOS: readonly ScenarioDef[] = [
 /** Plant seconds per real second unless a scenario is started with its own factor. */
 export const DEFAULT_FACTOR = 480;
 
-export interface SignalSample {
+interface SignalSample {
   key: string;
   assetId: string;
   protocol: Protocol;
@@ -120,7 +120,7 @@ interface Running {
   factor: number;
 }
 
-export interface ScenarioState extends ScenarioDef {
+interface ScenarioState extends ScenarioDef {
   running: boolean;
   factor: number | null;
   /** 0 … 1: how far the fault has developed. */

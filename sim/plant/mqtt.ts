@@ -14,7 +14,7 @@ export const MQTT_TOPICS = {
   camera: 'vision/bedford/cam-901/inspection',
 } as const;
 
-export interface PlantMqtt {
+interface PlantMqtt {
   url: string;
   /** Set only when the broker is embedded. */
   port: number | null;
@@ -22,7 +22,7 @@ export interface PlantMqtt {
   stop(): Promise<void>;
 }
 
-export interface MqttOptions {
+interface MqttOptions {
   host: string;
   port: number;
   /** An existing broker instead of the embedded one. */

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { bulkOpcuaNodeId, bulkValue } from './many';
 import { PLANT_ASSETS, SIGNALS, type PlantModel } from './model';
 
-export interface PlantOpcua {
+interface PlantOpcua {
   url: string;
   port: number;
   namespaceUri: string;

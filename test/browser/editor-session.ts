@@ -9,7 +9,7 @@ import { REPO_ROOT } from '../support/package';
 import { startChild, waitFor, type Child } from '../support/package-runtime';
 import { findChromium, launch, loudSkipMessage, type Browser } from './browser';
 
-export interface EditorSession {
+interface EditorSession {
   url: string;
   browser: Browser;
   child: Child;

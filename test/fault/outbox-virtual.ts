@@ -29,7 +29,7 @@ const immediate = (): Promise<void> => new Promise((r) => setImmediate(r));
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** A clock and timers that move only when the driver says so, and only when the wire is quiet. */
-export class VirtualTime implements Timers {
+class VirtualTime implements Timers {
   /** Monotonic virtual time (ms); the wall clock is this plus `offset`. */
   t: number;
   /** Added to `t` for the wall clock; a test steps it to set the clock forward or back. */
@@ -126,7 +126,7 @@ export class VirtualTime implements Timers {
 }
 
 /** One request as the simulator received it. */
-export interface WireRequest {
+interface WireRequest {
   epoch: number;
   /** Virtual monotonic time. */
   at: number;
@@ -138,7 +138,7 @@ export interface WireRequest {
 }
 
 /** An answer that told the client to wait: Retry-After or a vendor reset header. */
-export interface WaitHint {
+interface WaitHint {
   epoch: number;
   at: number;
   dialect: string;
@@ -160,7 +160,7 @@ function header(res: http.IncomingMessage, name: string): string | undefined {
 }
 
 /** How long an answer asked us to wait (ms), read straight from its headers; undefined if it did not. */
-export function askedWait(res: http.IncomingMessage, wallNow: number): { header: string; ms: number } | undefined {
+function askedWait(res: http.IncomingMessage, wallNow: number): { header: string; ms: number } | undefined {
   const retryAfter = header(res, 'retry-after');
   if (retryAfter !== undefined) {
     const ms = /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) * 1000 : Date.parse(retryAfter) - wallNow;
@@ -181,7 +181,7 @@ export function askedWait(res: http.IncomingMessage, wallNow: number): { header:
  * that asked for a wait. A request counts as open from its arrival until the simulator finished
  * or closed it, or the client destroyed its socket (a client-side timeout), whichever is first.
  */
-export class WireWatch {
+class WireWatch {
   readonly requests: WireRequest[] = [];
   readonly hints: WaitHint[] = [];
   started = 0;
@@ -305,7 +305,7 @@ export function integrity(file: string): string {
   }
 }
 
-export const SIM_START = Date.parse('2026-03-02T06:00:00Z');
+const SIM_START = Date.parse('2026-03-02T06:00:00Z');
 
 /** Connection settings of the simulator's dialects, with their usual sign-in. */
 export function simConfig(dialect: 'maximo' | 'maintainx', baseUrl: string): CmmsConfig {

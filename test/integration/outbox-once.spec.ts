@@ -14,7 +14,7 @@ import { until } from '../support/wait';
 
 interface Setup { config: (url: string) => CmmsConfig; body: Record<string, unknown>; createPath: string }
 
-export const ONCE_SETUPS: Record<Dialect, Setup> = {
+const ONCE_SETUPS: Record<Dialect, Setup> = {
   maximo: {
     config: (url) => ({ dialect: 'maximo', baseUrl: url, auth: { kind: 'apikey', header: 'apikey', key: SIM_CREDENTIALS.maximo.apiKey }, maximo: { siteId: 'BEDFORD' } }),
     body: { description: 'HiHi vibration', assetnum: 'PUMP-101' },

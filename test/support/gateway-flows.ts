@@ -63,7 +63,7 @@ export async function deploy(red: NodeRedChild, body: object[]): Promise<void> {
   assert.ok(res.status === 200 || res.status === 204, `deploy: ${res.status} ${await res.text()}`);
 }
 
-export interface OutboxNumbers {
+interface OutboxNumbers {
   pending: number;
   dead: number;
   outcomes: Record<string, number>;

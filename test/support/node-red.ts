@@ -34,7 +34,7 @@ helper.init(nodeRedMain());
 export { helper, nodeRedDir };
 export const REPO_ROOT = findRepoRoot();
 /** Compiled node files: <build>/nodes/mw-*.js. */
-export const NODES_DIR = path.join(BUILD_ROOT, 'nodes');
+const NODES_DIR = path.join(BUILD_ROOT, 'nodes');
 
 /** Loads a compiled node module by file name, e.g. `nodeModule('mw-cmms')`. */
 export function nodeModule(name: string): unknown {

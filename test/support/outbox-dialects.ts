@@ -11,7 +11,7 @@ import { SIM_CREDENTIALS, startCmmsSim, type CmmsSim, type Dialect } from '../..
 import type { SimWorkOrder } from '../../sim/cmms/types';
 import { until } from './wait';
 
-export const DIALECT_SETUPS: Record<Dialect, { config: (url: string) => CmmsConfig; body: Record<string, unknown> }> = {
+const DIALECT_SETUPS: Record<Dialect, { config: (url: string) => CmmsConfig; body: Record<string, unknown> }> = {
   maximo: {
     config: (url) => ({ dialect: 'maximo', baseUrl: url, auth: { kind: 'apikey', header: 'apikey', key: SIM_CREDENTIALS.maximo.apiKey }, maximo: { siteId: 'BEDFORD' } }),
     body: { description: 'HiHi vibration', assetnum: 'PUMP-101' },
@@ -46,7 +46,7 @@ export function outboxItem(eventId: string, action: EnqueueInput['action'], body
   return { action, eventId, assetKey: 'PUMP-101', nodeId: 'wo-node', body, event: { eventId }, occurredAt: Date.now() };
 }
 
-export interface DialectHarness {
+interface DialectHarness {
   readonly sim: CmmsSim;
   /** A started outbox for `dialect` in a fresh directory; its non-queued results are pushed to `results`. */
   start(dialect: Dialect, results: OutboxResult[]): Outbox;

@@ -8,11 +8,11 @@ import {
   type EditorType, type KeyUse, type NodeSet, type PackageJson, type PropValue,
 } from './package';
 
-export const PALETTE_CATEGORY = 'maintenance';
-export const TYPE_PREFIX = 'mw-';
+const PALETTE_CATEGORY = 'maintenance';
+const TYPE_PREFIX = 'mw-';
 
 /** The smallest major version a range like ">=20" or ">=4.0.0" admits; undefined for other shapes. */
-export function floorMajor(range: string | undefined): number | undefined {
+function floorMajor(range: string | undefined): number | undefined {
   const m = /^\s*>=\s*v?(\d+)(?:\.\d+){0,2}\s*$/.exec(range ?? '');
   return m ? Number(m[1]) : undefined;
 }
@@ -57,7 +57,7 @@ export function checkPackageJson(pkg: PackageJson, root: string): string[] {
   return problems;
 }
 
-export interface TypeInfo {
+interface TypeInfo {
   type: string;
   set: NodeSet;
   isConfig: boolean;

@@ -24,7 +24,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export interface HttpReply {
+interface HttpReply {
   status: number;
   body: string;
 }
@@ -251,7 +251,7 @@ export async function startNodeRed(userDir: string): Promise<NodeRedChild> {
 }
 
 /** One entry of GET /nodes (Accept: application/json): a node set as the registry reports it. */
-export interface RegistryNodeSet {
+interface RegistryNodeSet {
   id: string;
   name: string;
   types: string[];

@@ -53,7 +53,7 @@ export interface EditorType {
   props: Map<string, PropValue>;
 }
 
-export interface EditorHtml {
+interface EditorHtml {
   /** Number of `<script type="text/javascript">` blocks. */
   scripts: number;
   types: EditorType[];
@@ -80,7 +80,7 @@ function propName(n: ts.PropertyName): string {
 }
 
 /** The same blocks `node-red-dev validate` reads: only scripts that say type="text/javascript". */
-export function editorScripts(html: string): string[] {
+function editorScripts(html: string): string[] {
   const blocks: string[] = [];
   const re = /<script\s[^>]*?type=['"]text\/javascript['"][^>]*>([\s\S]*?)<\/script>/gi;
   for (let m = re.exec(html); m; m = re.exec(html)) blocks.push(m[1]);
@@ -237,7 +237,7 @@ export function lookupKey(catalogue: unknown, key: string): string | undefined {
   return typeof at === 'string' ? at : undefined;
 }
 
-export type KeyTarget = { skip: true; reason: string } | { skip: false; set: NodeSet | undefined; key: string };
+type KeyTarget = { skip: true; reason: string } | { skip: false; set: NodeSet | undefined; key: string };
 
 /**
  * Which catalogue a key resolves in. Node-RED gives each node set the namespace `<module>/<set key>`
@@ -253,10 +253,6 @@ export function keyTarget(key: string, own: NodeSet | undefined, sets: NodeSet[]
     return { skip: false, set: sets.find((s) => s.key === setKey), key: rest };
   }
   return { skip: false, set: own, key };
-}
-
-export function readCatalogue(set: NodeSet): unknown {
-  return JSON.parse(fs.readFileSync(set.catalogue, 'utf8')) as unknown;
 }
 
 export function listFiles(dir: string, accept: (file: string) => boolean): string[] {

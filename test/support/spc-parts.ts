@@ -4,7 +4,7 @@
 import type { InspectionRecord } from '../../nodes/core/contracts';
 import { seeded, type Random } from '../../nodes/core/spc/random';
 
-export interface PartSpec {
+interface PartSpec {
   /** Bore diameter, mm: one value per part. */
   boreMean: number;
   boreSigma: number;
@@ -28,7 +28,7 @@ export const PART: PartSpec = {
   defectRate: 0.005,
 };
 
-export interface Wear {
+interface Wear {
   /** Unit from which the tool wears. */
   startUnit: number;
   /** Bore growth per unit, mm. */
@@ -45,7 +45,7 @@ export interface Wear {
  */
 export const TOOL_WEAR: Wear = { startUnit: 3000, boreDriftPerUnit: 0.02 / 20_000, spreadGrowthPerUnit: 0.5 / 20_000, defectGrowthPerUnit: 0.5 / 20_000 };
 
-export interface StreamOptions {
+interface StreamOptions {
   seed: number;
   asset?: string;
   product?: string;
@@ -57,7 +57,7 @@ export interface StreamOptions {
   modelVersion?: string;
 }
 
-export interface SimulatedUnit {
+interface SimulatedUnit {
   record: InspectionRecord;
   tMs: number;
   /** True when a measurement is outside its spec limits: a part that must not ship. */

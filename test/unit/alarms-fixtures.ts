@@ -20,7 +20,7 @@ export class FakeClock {
   }
 }
 
-export interface AssetInput {
+interface AssetInput {
   id?: string;
   siteId?: string;
   class?: string;

@@ -11,7 +11,7 @@ export interface Seen {
   body: string;
 }
 
-export type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void | Promise<void>;
+type Handler = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void | Promise<void>;
 
 export interface TestServer {
   url: string;

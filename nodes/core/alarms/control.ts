@@ -11,10 +11,6 @@ import { ACTIVE, CLEARING, slotKey, type Cond, type KeyState } from './state';
 export const CONTROL_TOPICS = ['shelve', 'unshelve', 'out-of-service', 'in-service', 'acknowledge', 'health'] as const;
 export type ControlTopic = (typeof CONTROL_TOPICS)[number];
 
-export function isControlTopic(topic: unknown): topic is ControlTopic {
-  return typeof topic === 'string' && (CONTROL_TOPICS as readonly string[]).includes(topic);
-}
-
 const id = { type: 'string', minLength: 1, maxLength: 200 } as const;
 const target = { assetId: id, siteId: id, ruleId: id } as const;
 
@@ -23,22 +19,22 @@ export interface Target {
   siteId?: string;
   ruleId?: string;
 }
-export interface ShelveRequest extends Target {
+interface ShelveRequest extends Target {
   mode?: 'one-shot' | 'timed';
   seconds?: number;
   reason: string;
   user?: string;
 }
-export interface ServiceRequest extends Target {
+interface ServiceRequest extends Target {
   reason?: string;
 }
-export interface AckRequest {
+interface AckRequest {
   eventId?: string;
   assetId?: string;
   siteId?: string;
   ruleId?: string;
 }
-export interface HealthRequest {
+interface HealthRequest {
   /** Seconds between periodic health messages; 0 stops them. */
   interval?: number;
 }
@@ -52,7 +48,7 @@ const validateShelve = compileValidator<ShelveRequest>({
   },
 });
 /** A timed shelve without `seconds` lasts this long (never more than the node's longest shelve). */
-export const DEFAULT_TIMED_SHELVE_S = 3600;
+const DEFAULT_TIMED_SHELVE_S = 3600;
 const validateTarget = compileValidator<ServiceRequest>({
   type: 'object', additionalProperties: false, required: ['assetId'],
   properties: { ...target, reason: { type: 'string', maxLength: 500 } },

@@ -6,16 +6,16 @@ import { AlarmEngine, type Clock } from './engine';
 import type { RuleBook } from './rules';
 
 /** A preview is for a short pasted series, not a replay of history. */
-export const MAX_PREVIEW_POINTS = 5000;
+const MAX_PREVIEW_POINTS = 5000;
 const START = Date.parse('2026-01-01T00:00:00.000Z');
 
-export interface PreviewPoint {
+interface PreviewPoint {
   /** Seconds from the start of the series. */
   at: number;
   value: number | string | boolean;
 }
 
-export interface PreviewEvent {
+interface PreviewEvent {
   at: number;
   state: MaintenanceEvent['state'];
   level: string;
@@ -26,7 +26,7 @@ export interface PreviewEvent {
   summary: string;
 }
 
-export interface PreviewAsset { id: string; siteId: string; class?: string }
+interface PreviewAsset { id: string; siteId: string; class?: string }
 
 /**
  * The series as pasted: one point a line, `value` (points `stepSeconds` apart) or `seconds,value`

@@ -8,7 +8,7 @@ import type { RuleBook } from './rules';
 import { AssetSlot, type Cond, type KeyState } from './state';
 import type { KeyTable } from './keys';
 
-export interface ReslotHost {
+interface ReslotHost {
   readonly rules: RuleBook;
   readonly table: KeyTable;
   /** Ends every condition of a key whose rule is gone, and forgets the key. */

@@ -10,7 +10,7 @@ import {
 import { buildEvent, removedRuleEvent } from './events';
 import { ACTIVE, CLEARING } from './state';
 
-export interface RestoreInput {
+interface RestoreInput {
   keys: Map<string, unknown>;
   shelves: Map<string, unknown>;
   outOfService: Map<string, unknown>;
@@ -22,7 +22,7 @@ export interface RestoreInput {
   crashed?: boolean;
 }
 
-export interface RestoreResult {
+interface RestoreResult {
   keys: number;
   /** Records of rules that no longer exist (or unreadable ones), deleted. */
   dropped: number;
@@ -124,7 +124,7 @@ function endRemoved(engine: AlarmEngine, raw: KeyRecord, wall: number): number {
 }
 
 /** What the node's state file offers (DurableState). */
-export interface StateStore extends WriteStore {
+interface StateStore extends WriteStore {
   all<T>(ns: string): Map<string, T>;
   get<T>(ns: string, key: string): T | undefined;
 }

@@ -6,14 +6,14 @@ import type { MaintenanceEvent } from '../contracts';
 import { Committer, type Scheduler, type WriteStore } from './committer';
 import type { AlarmEngine } from './engine';
 
-export interface RuntimeTimers extends Scheduler {
+interface RuntimeTimers extends Scheduler {
   /** Runs `fn` every `ms`; returns a cancel function. */
   every(fn: () => void, ms: number): () => void;
   /** Monotonic ms, the engine's clock. */
   mono(): number;
 }
 
-export interface RuntimeOutput {
+interface RuntimeOutput {
   /** Events that were not caused by a message (timers, start-up), after their commit. */
   events(events: MaintenanceEvent[]): void;
   /** A commit failed; the events were sent anyway (they would be lost otherwise). */

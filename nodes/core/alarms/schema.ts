@@ -214,7 +214,7 @@ function semanticErrors(set: RuleSet): string[] {
   return errors;
 }
 
-export type RuleSetCheck = { ok: true; value: RuleSet } | { ok: false; errors: string[] };
+type RuleSetCheck = { ok: true; value: RuleSet } | { ok: false; errors: string[] };
 
 export function checkRuleSet(data: unknown): RuleSetCheck {
   if (!validateShape(data)) {

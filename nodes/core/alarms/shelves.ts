@@ -19,7 +19,7 @@ export interface Shelf {
   user: string | null;
 }
 
-export interface OutOfService {
+interface OutOfService {
   siteId: string | null;
   assetId: string;
   sinceWall: number;

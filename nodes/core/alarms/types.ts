@@ -21,12 +21,12 @@ export interface LimitSpec {
   deadband?: DeadbandSpec;
 }
 
-export interface DelaySpec {
+interface DelaySpec {
   seconds?: number;
   samples?: number;
 }
 
-export interface RateOfChangeSpec {
+interface RateOfChangeSpec {
   /** Engineering units per `per`. */
   limit: number;
   per: 'second' | 'minute';
@@ -38,12 +38,12 @@ export interface RateOfChangeSpec {
   deadband?: number;
 }
 
-export interface SensorFaultSpec {
+interface SensorFaultSpec {
   severity: Severity;
   priority?: number | string;
 }
 
-export type UncertainHandling = 'evaluate' | 'hold' | 'fault';
+type UncertainHandling = 'evaluate' | 'hold' | 'fault';
 
 export interface RuleSpec {
   id: string;

@@ -13,12 +13,12 @@ export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v =
 export const own = (o: Record<string, unknown>, k: string): unknown => (Object.prototype.hasOwnProperty.call(o, k) ? o[k] : undefined);
 
 /** The fields read besides the values: quality (good/uncertain/bad), then timestamp, ts or time. */
-export function objectQuality(o: Record<string, unknown>, fallback: Quality): Quality {
+function objectQuality(o: Record<string, unknown>, fallback: Quality): Quality {
   const q = own(o, 'quality');
   return q === 'good' || q === 'uncertain' || q === 'bad' ? q : fallback;
 }
 
-export function objectTime(o: Record<string, unknown>): number | null {
+function objectTime(o: Record<string, unknown>): number | null {
   return timeOf(own(o, 'timestamp')) ?? timeOf(own(o, 'ts')) ?? timeOf(own(o, 'time'));
 }
 

@@ -3,7 +3,7 @@
 // number of rows. When several filters match, the most specific one wins (see `filterScore`).
 
 /** Topics deeper than this are not matched (MQTT allows more; no plant uses them). */
-export const MAX_LEVELS = 32;
+const MAX_LEVELS = 32;
 
 /** Why `filter` is not a valid MQTT topic filter, or null when it is. */
 export function checkTopicFilter(filter: string): string | null {

@@ -2,7 +2,7 @@
 // `nsu=http://opcfoundation.org/UA/;i=85` are the same key, and a GUID matches whatever its case.
 // node-red-contrib-opcua puts the NodeId in msg.topic, sometimes with a `;datatype=Double` suffix.
 
-export const OPC_UA_NAMESPACE = 'http://opcfoundation.org/UA/';
+const OPC_UA_NAMESPACE = 'http://opcfoundation.org/UA/';
 
 /** Namespace index ↔ URI, as the server's NamespaceArray has them (index 0 is always the OPC UA one). */
 export interface NamespaceTable {

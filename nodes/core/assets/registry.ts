@@ -17,7 +17,7 @@ const LOOKUP_CACHE = 10_000;
 const NO_ROWS: readonly Row[] = Object.freeze([]);
 const TABLE_CODE: Readonly<Record<ModbusTable, number>> = { coil: 0, discrete: 1, holding: 2, input: 3 };
 /** Errors kept in full; the rest are counted. */
-export const MAX_LOAD_ERRORS = 50;
+const MAX_LOAD_ERRORS = 50;
 
 /** Rows with the same identifier are chained through `next`; the map holds the first. */
 type Group = Row;

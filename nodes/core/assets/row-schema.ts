@@ -6,12 +6,12 @@ import { idString, isForbiddenKey, safePropertyNames, scalarBag, shortText } fro
 import { compileValidator } from '../contracts/validate';
 import { DATA_TYPES, MATCH_KINDS, type RawRow } from './types';
 
-export const ROW_FIELDS = [
+const ROW_FIELDS = [
   'kind', 'identifier', 'connection', 'unitId', 'table', 'address', 'addressEnd',
   'assetId', 'siteId', 'location', 'metric', 'field', 'unit', 'scale', 'offset',
   'dataType', 'wordOrder', 'bit', 'min', 'max', 'class', 'criticality', 'workGroup',
 ] as const;
-export type RowField = (typeof ROW_FIELDS)[number];
+type RowField = (typeof ROW_FIELDS)[number];
 
 const NUMERIC: ReadonlySet<string> = new Set(['unitId', 'address', 'addressEnd', 'scale', 'offset', 'bit', 'min', 'max']);
 
@@ -64,7 +64,7 @@ function typed(field: string, v: unknown): unknown {
   return t;
 }
 
-export type Coerced = { ok: true; row: RawRow } | { ok: false; errors: string[] };
+type Coerced = { ok: true; row: RawRow } | { ok: false; errors: string[] };
 
 /**
  * One source row (CSV record, JSON object, editor row) as a RawRow: columns matched to fields,
@@ -126,7 +126,7 @@ export function coerceCells(columns: readonly Column[], cells: readonly string[]
 
 const finite = { type: 'number', minimum: -1e15, maximum: 1e15 } as const;
 
-export const rowSchema = {
+const rowSchema = {
   type: 'object',
   required: ['kind', 'assetId', 'siteId', 'location', 'metric'],
   additionalProperties: false,

@@ -19,7 +19,7 @@ const PLAIN: Decode = Object.freeze({ scale: 1, offset: 0, dataType: null, byteO
 export { targetKey };
 
 /** The ISA-95 path always starts with the site; a path written without it gets it in front. */
-export function fullLocation(siteId: string, location: string): string {
+function fullLocation(siteId: string, location: string): string {
   const startsWithSite = location === siteId || (location.startsWith(siteId) && location.charCodeAt(siteId.length) === 47);
   // join() makes one flat string; a template literal would keep both pieces alive as long as the map.
   return startsWithSite ? location : [siteId, location].join('/');

@@ -16,9 +16,9 @@ import type { TargetCheck } from './types';
 import { checkTargets, fetchAssets, type AssetLister } from './verify';
 
 /** Quiet time after the last change event before the file is read (editors save in several writes). */
-export const RELOAD_DEBOUNCE_MS = 500;
+const RELOAD_DEBOUNCE_MS = 500;
 /** A change the watcher misses (network shares, some containers) is still seen within this time. */
-export const POLL_MS = 10_000;
+const POLL_MS = 10_000;
 /** Longest a close waits for a load or verification in progress. */
 export const CLOSE_WAIT_MS = 3000;
 
@@ -54,9 +54,9 @@ export interface LoadReport {
   at: number;
 }
 
-export type ServiceState = 'loading' | 'ready' | 'failed';
+type ServiceState = 'loading' | 'ready' | 'failed';
 
-export interface ServiceEvents {
+interface ServiceEvents {
   loaded: [LoadReport];
   'load-failed': [LoadReport];
   verifying: [];

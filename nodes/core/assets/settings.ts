@@ -6,7 +6,7 @@ import { SOURCE_SETTINGS, type SourceSetting } from './resolve';
 import { FILE_FORMATS, formatOf, type FileFormat } from './sources';
 
 /** Editor rows beyond this belong in a file. */
-export const MAX_EDITOR_ROWS = 20_000;
+const MAX_EDITOR_ROWS = 20_000;
 /** Node timers hold at most 2^31 - 1 ms (24.8 days); beyond that they fire at once. */
 export const MAX_AUTO_VERIFY_HOURS = 24 * 24;
 
@@ -83,7 +83,7 @@ export interface MapNodeSettings {
   connection?: string;
 }
 
-export interface MapOptions {
+interface MapOptions {
   source: SourceSetting;
   /** Overrides the Modbus connection name found from the message's read node. */
   connection: string | null;

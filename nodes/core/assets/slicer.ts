@@ -2,7 +2,7 @@
 // flows that are already running keep their event loop: Node-RED runs everything on one thread.
 
 /** Longest stretch of work before the loader lets other events run. */
-export const SLICE_MS = 15;
+const SLICE_MS = 15;
 
 export class Slicer {
   private since = performance.now();

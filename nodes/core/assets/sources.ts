@@ -20,7 +20,7 @@ export type FileFormat = 'csv' | 'json' | 'jsonl';
 export const FILE_FORMATS = ['auto', 'csv', 'json', 'jsonl'] as const;
 
 /** Larger files are refused before reading: a mapping file this size is a mistake. */
-export const MAX_FILE_BYTES = 256 * 1024 * 1024;
+const MAX_FILE_BYTES = 256 * 1024 * 1024;
 export function formatOf(file: string, declared: string = 'auto'): FileFormat {
   if (declared === 'csv' || declared === 'json' || declared === 'jsonl') return declared;
   const ext = path.extname(file).toLowerCase();
@@ -300,7 +300,7 @@ export async function loadFile(file: string, format: FileFormat, loader: Registr
   }
 }
 
-export interface ParsedText {
+interface ParsedText {
   /** Records as written (column names as in the text), each with its line or row number. */
   records: Array<{ record: Record<string, unknown>; line: number; byRow: boolean }>;
   errors: string[];

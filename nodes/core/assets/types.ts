@@ -63,7 +63,7 @@ export interface RowOrigin {
   byRow?: boolean;
 }
 
-export interface ModbusMatch {
+interface ModbusMatch {
   /** Null matches any connection. */
   connection: string | null;
   /** Null matches any unit id. */

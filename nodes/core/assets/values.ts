@@ -9,7 +9,7 @@ export type Converted =
   | { ok: false; error: string };
 
 const NUMBER_TEXT = /^\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*$/;
-export const MAX_TEXT_VALUE = 4000;
+const MAX_TEXT_VALUE = 4000;
 
 /** True when the row turns numbers into other numbers, so a word cannot stand in for a value. */
 function numeric(row: Row): boolean {

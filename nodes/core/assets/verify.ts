@@ -7,9 +7,9 @@ import { Slicer } from './slicer';
 import type { Suggestion, Target, TargetCheck, VerificationStatus } from './types';
 
 /** A CMMS that answers more pages than this is taken to be looping. */
-export const MAX_PAGES = 20_000;
-export const MAX_ASSETS = 2_000_000;
-export const MAX_SUGGESTIONS = 5;
+const MAX_PAGES = 20_000;
+const MAX_ASSETS = 2_000_000;
+const MAX_SUGGESTIONS = 5;
 
 export interface AssetLister {
   listAssets(cursor?: string | null): Promise<Page<CmmsAsset>>;
@@ -93,7 +93,7 @@ function rank(a: CmmsAsset): number {
   return a.status === 'active' ? 0 : a.status === 'inactive' ? 1 : 2;
 }
 
-export interface VerificationRun {
+interface VerificationRun {
   checks: Map<string, TargetCheck>;
   counts: Record<VerificationStatus, number>;
   assets: number;

@@ -5,7 +5,7 @@ import { CmmsError, kindForStatus, parseVendorError } from './errors';
 import type { HeaderBag } from './rate';
 import type { AuthConfig } from './types';
 
-export type AuthHeaders = Record<string, string>;
+type AuthHeaders = Record<string, string>;
 
 /** Posts a form to the token endpoint (through the connection's transport: same TLS, proxy, timeouts). */
 export type TokenPost = (

@@ -18,7 +18,7 @@ export function envRefName(value: unknown): string | null {
   return m ? m[1] : null;
 }
 
-export interface ResolvedEnvRefs {
+interface ResolvedEnvRefs {
   /** The settings with every resolvable reference in the address fields replaced by its value. */
   settings: Record<string, unknown>;
   /** Variables named in an address field that have no value (each once, in field order). */

@@ -162,7 +162,7 @@ export function describeText(text: string, contentType?: string): string {
  * echoing its request carries the secret inside a longer base64 text, so every 3-byte-aligned core of
  * the secret's base64 (and base64url) is hidden too (at most two bytes at either edge stay visible).
  */
-export function secretSpellings(secret: string): string[] {
+function secretSpellings(secret: string): string[] {
   const out = new Set<string>([secret]);
   const uri = encodeURIComponent(secret);
   out.add(uri);
@@ -195,7 +195,7 @@ export function redact(text: string, secrets: Iterable<string>): string {
 }
 
 /** Echoed vendor text in a message is capped: a body can be megabytes and can echo the request. */
-export const MAX_ECHO = 300;
+const MAX_ECHO = 300;
 
 export function capEcho(text: string): string {
   return text.length > MAX_ECHO ? `${text.slice(0, MAX_ECHO)}…` : text;

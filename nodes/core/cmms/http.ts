@@ -24,7 +24,7 @@ export interface ApiRequest {
   expectJson?: boolean;
 }
 
-export interface ApiResponse {
+interface ApiResponse {
   status: number;
   headers: HeaderBag;
   /** Parsed JSON, or null for an empty body. */
@@ -32,7 +32,7 @@ export interface ApiResponse {
 }
 
 /** A dialect's own reading of a status, where the vendor uses one differently (ServiceNow's 403 for business rules). */
-export type Classifier = (status: number, vendor: VendorError) => CmmsErrorKind | undefined;
+type Classifier = (status: number, vendor: VendorError) => CmmsErrorKind | undefined;
 
 export const DEFAULTS = {
   timeoutMs: 15_000,
@@ -74,7 +74,7 @@ export function onOrigin(link: string, base: string): string {
   return `${origin.origin}${target.pathname}${target.search}`;
 }
 
-export function parseJsonBody(text: string, contentType: string | undefined): { ok: true; data: unknown } | { ok: false } {
+function parseJsonBody(text: string, contentType: string | undefined): { ok: true; data: unknown } | { ok: false } {
   if (text.trim() === '') return { ok: true, data: null };
   const looksJson = /json/i.test(contentType ?? '') || /^\s*[[{]/.test(text);
   if (!looksJson) return { ok: false };
@@ -89,7 +89,7 @@ export function parseJsonBody(text: string, contentType: string | undefined): { 
 const SECRET_PARAM = /key|token|secret|pass|pwd|auth|sig/i;
 
 /** Path and query of a request as logs and audit rows show it: values of credential-like parameters become `***`. */
-export function requestPath(url: string): string {
+function requestPath(url: string): string {
   const u = new URL(url);
   if (!u.search) return u.pathname;
   const query = new URLSearchParams();

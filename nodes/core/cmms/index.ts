@@ -17,7 +17,7 @@ export { parseRetryAfter, retryDelayFromHeaders, RateLimiter, DEFAULT_RATE } fro
 export { compactReference, referenceFor, DEFAULT_REFERENCE_LENGTH, MIN_REFERENCE_LENGTH, MAX_REFERENCE_LENGTH, referenceLengthOf } from './reference';
 export { standardWebhookHeaders, standardWebhookSignature, verifyStandardWebhook } from './signing';
 
-export const DIALECT_LABELS: Record<DialectName, string> = {
+const DIALECT_LABELS: Record<DialectName, string> = {
   maximo: 'Maximo', servicenow: 'ServiceNow', maintainx: 'MaintainX', rest: 'REST',
 };
 

@@ -16,21 +16,21 @@ const LABEL = 'MaintainX';
 /** The key under which our reference sits in `externalData`. */
 export const REFERENCE_KEY = 'millwrightEventId';
 /** The description line list items can be matched on. */
-export const REFERENCE_LINE = 'Millwright reference:';
+const REFERENCE_LINE = 'Millwright reference:';
 
 /** Pages (of 100, newest first) a lookup reads before saying "not found", and candidates it reads in full. */
 const LOOKUP_PAGES = 5;
 const LOOKUP_CANDIDATES = 3;
 
 /** Our reference from a description's last "Millwright reference:" line, or null. */
-export function referenceInDescription(description: unknown): string | null {
+function referenceInDescription(description: unknown): string | null {
   if (typeof description !== 'string') return null;
   const m = /(?:^|\n)Millwright reference: ([A-Z2-7]+)\s*$/.exec(description);
   return m ? m[1] : null;
 }
 
 /** MaintainX asset status (an object with `status` when expanded; ONLINE, OFFLINE or IGNORE). */
-export function assetStatusOf(status: unknown): string {
+function assetStatusOf(status: unknown): string {
   return text(asRecord(status)?.status) ?? text(status) ?? '';
 }
 

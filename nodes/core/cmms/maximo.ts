@@ -45,7 +45,7 @@ export const MEMO_MAX = 50;
 const WORKLOG_DESCRIPTION_MAX = 100;
 
 /** One line of `text`, at most `max` UTF-16 units, cut with an ASCII marker (never mid-surrogate). */
-export function shortLine(text: string, max: number): string {
+function shortLine(text: string, max: number): string {
   const line = text.split('\n').find((l) => l.trim() !== '')?.trim() ?? '';
   if (line.length <= max) return line;
   let end = max - 3;

@@ -9,12 +9,12 @@ import type { DialectName } from './types';
 
 export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low'];
 
-export const MAXIMO_PRIORITY_MIN = 1;
-export const MAXIMO_PRIORITY_MAX = 5;
-export const MAINTAINX_PRIORITIES = ['NONE', 'LOW', 'MEDIUM', 'HIGH'] as const;
+const MAXIMO_PRIORITY_MIN = 1;
+const MAXIMO_PRIORITY_MAX = 5;
+const MAINTAINX_PRIORITIES = ['NONE', 'LOW', 'MEDIUM', 'HIGH'] as const;
 
 /** ServiceNow's pair, each 1 (high) … 3 (low). */
-export interface ImpactUrgency { impact: number; urgency: number }
+interface ImpactUrgency { impact: number; urgency: number }
 
 /** What an empty cell means, per dialect. REST keeps the event's own priority. */
 export const DEFAULT_PRIORITY: Record<Exclude<DialectName, 'rest'>, Record<Severity, number | string>> = {
@@ -80,7 +80,7 @@ export function allowedPriorities(dialect: DialectName): string {
   }
 }
 
-export type PriorityTable = Partial<Record<Severity, number | string>>;
+type PriorityTable = Partial<Record<Severity, number | string>>;
 
 /** Deploy-time check of a table against the connection's dialect: one message per bad cell. */
 export function checkPriorityTable(dialect: DialectName, table: PriorityTable | undefined): string[] {

@@ -39,7 +39,7 @@ function insertInOrder<T extends Waiter>(list: T[], w: T): void {
   list.splice(i, 0, w);
 }
 
-export interface RateLimits {
+interface RateLimits {
   perMinute: number;
   burst: number;
   concurrency: number;
@@ -108,12 +108,12 @@ export function exhaustedDelayFromHeaders(headers: HeaderBag, nowMs: number): nu
   return retryDelayFromHeaders(rest, nowMs);
 }
 
-export interface Permit {
+interface Permit {
   /** Gives the concurrency slot back; safe to call more than once. */
   release(): void;
 }
 
-export function abortError(signal: AbortSignal): Error {
+function abortError(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new Error('aborted');
 }

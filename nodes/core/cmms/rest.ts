@@ -30,7 +30,7 @@ export function restAssetState(status: string): CmmsAsset['status'] {
   return 'inactive';
 }
 
-export const REST_DEFAULT_PATHS = {
+const REST_DEFAULT_PATHS = {
   createPath: '/workorders',
   updatePath: '/workorders/{id}',
   getPath: '/workorders/{id}',

@@ -7,7 +7,7 @@ import { errorMessage } from '../error-message';
 import { renameSettings, type Renames } from '../renamed-settings';
 
 export const DIALECTS = ['maximo', 'servicenow', 'maintainx', 'rest'] as const;
-export const AUTH_KINDS = ['apikey', 'oauth2', 'bearer', 'basic', 'maxauth', 'none'] as const;
+const AUTH_KINDS = ['apikey', 'oauth2', 'bearer', 'basic', 'maxauth', 'none'] as const;
 
 /** The node's saved properties (flow JSON). */
 export interface CmmsNodeSettings {
@@ -82,7 +82,7 @@ export interface CmmsCredentials {
   signingSecret?: string;
 }
 
-export interface CmmsNodeOptions {
+interface CmmsNodeOptions {
   client: CmmsConfig;
   probeIntervalMs: number;
   /** Raised in the editor and the log, never blocking: basic auth, TLS checks off, plain http. */
@@ -101,7 +101,7 @@ export interface ParseOptions {
   secretsOptional?: boolean;
 }
 
-export type ParseResult = { ok: true; value: CmmsNodeOptions } | { ok: false; errors: string[] };
+type ParseResult = { ok: true; value: CmmsNodeOptions } | { ok: false; errors: string[] };
 
 const text = (max: number) => ({ type: 'string', maxLength: max }) as const;
 const numberish = (min: number, max: number) => ({
@@ -147,16 +147,16 @@ const settingsSchema = {
 } as const;
 
 /** Largest page each CMMS serves: Maximo's default mxe.oslc.maxpagesize, MaintainX's `limit` maximum. */
-export const MAX_PAGE_SIZE: Record<DialectName, number> = { maximo: 1000, servicenow: 1000, maintainx: 200, rest: 1000 };
+const MAX_PAGE_SIZE: Record<DialectName, number> = { maximo: 1000, servicenow: 1000, maintainx: 200, rest: 1000 };
 /** Today's out-of-box incident resolution code ("Solved (Permanently)" is a legacy choice). */
-export const DEFAULT_CLOSE_CODE = 'Solution provided';
-export const DEFAULT_CLOSE_NOTES = 'Resolved by Millwright: the condition that raised this incident has cleared.';
+const DEFAULT_CLOSE_CODE = 'Solution provided';
+const DEFAULT_CLOSE_NOTES = 'Resolved by Millwright: the condition that raised this incident has cleared.';
 
 /**
  * A standby's default hold: long enough for a primary that is up to get through a few quick
  * retries (2 s backoff, doubling), short next to how fast a technician reacts to a work order.
  */
-export const DEFAULT_STANDBY_DELAY_SECONDS = 30;
+const DEFAULT_STANDBY_DELAY_SECONDS = 30;
 
 const validateSettings = compileValidator<CmmsNodeSettings>(settingsSchema, 'config');
 

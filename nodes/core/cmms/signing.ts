@@ -4,7 +4,7 @@
 import crypto from 'node:crypto';
 
 /** `whsec_<base64>` secrets are base64 bytes; anything else is taken as its UTF-8 bytes. */
-export function secretBytes(secret: string): Buffer {
+function secretBytes(secret: string): Buffer {
   return secret.startsWith('whsec_') ? Buffer.from(secret.slice(6), 'base64') : Buffer.from(secret, 'utf8');
 }
 

@@ -12,7 +12,7 @@ import { CmmsError } from './errors';
 import type { HeaderBag } from './rate';
 import type { TlsConfig } from './types';
 
-export interface TransportOptions {
+interface TransportOptions {
   timeoutMs: number;
   connectTimeoutMs: number;
   maxResponseBytes: number;
@@ -37,7 +37,7 @@ export interface RawResponse {
   text: string;
 }
 
-export function parseProxy(proxy: string): AxiosProxyConfig {
+function parseProxy(proxy: string): AxiosProxyConfig {
   let u: URL;
   try {
     u = new URL(proxy);

@@ -28,7 +28,7 @@ export interface TlsConfig {
   key?: string;
 }
 
-export interface RateConfig {
+interface RateConfig {
   /** Sustained request budget; default 120 per minute. */
   perMinute?: number;
   /** Requests that may go out back to back after a quiet spell; default 10. */
@@ -37,7 +37,7 @@ export interface RateConfig {
   concurrency?: number;
 }
 
-export interface MaximoOptions {
+interface MaximoOptions {
   /** `api` (MAS 8/9, API keys; default) or `oslc` (7.6 native auth). */
   context?: 'api' | 'oslc';
   woObjectStructure?: string;
@@ -48,7 +48,7 @@ export interface MaximoOptions {
   orgId?: string;
 }
 
-export interface ServiceNowOptions {
+interface ServiceNowOptions {
   table?: string;
   assetTable?: string;
   referenceField?: string;
@@ -58,7 +58,7 @@ export interface ServiceNowOptions {
   closeNotes?: string;
 }
 
-export interface MaintainXOptions {
+interface MaintainXOptions {
   /** Sent as `x-organization-id`; needed for tokens that span several organisations. */
   organizationId?: string;
   /** How far back (by creation time) a reference lookup lists work orders; default 72 h. */
@@ -69,7 +69,7 @@ export interface MaintainXOptions {
   workOrderLink?: string;
 }
 
-export interface RestOptions {
+interface RestOptions {
   createMethod?: 'POST' | 'PUT';
   /** Path templates on baseUrl; `{id}`, `{reference}`, `{since}` and `{limit}` (pageSize) are replaced, URI-encoded. */
   createPath?: string;
@@ -229,7 +229,7 @@ export type Logger = (level: LogLevel, message: string) => void;
  * Which request an outcome is about, for an audit trail: never headers, never a body. The client
  * always fills it in; it is optional only so that observers can be fed outcomes by hand.
  */
-export interface RequestSummary {
+interface RequestSummary {
   method?: string;
   /** Path and query on the CMMS; secret-looking query values and the connection's secrets are replaced by `***`. */
   path?: string;

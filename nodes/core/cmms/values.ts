@@ -22,7 +22,7 @@ export function referenceValue(v: unknown): string | null {
 }
 
 /** The answer was JSON but not the shape this dialect expects: the CMMS or our config is not what we think. */
-export function shapeError(label: string, what: string): CmmsError {
+function shapeError(label: string, what: string): CmmsError {
   return new CmmsError({ kind: 'permanent', code: 'EBAD_SHAPE', message: `${label} answer is missing ${what}` });
 }
 

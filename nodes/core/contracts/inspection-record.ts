@@ -1,7 +1,7 @@
 import { assetSchema, type Asset } from './asset';
 import { idString, isoTimestamp, safePropertyNames, SCHEMA_BASE, shortText, type Timestamp } from './common';
 
-export type InspectionResult = 'pass' | 'fail' | 'inconclusive';
+type InspectionResult = 'pass' | 'fail' | 'inconclusive';
 
 export interface Defect {
   /** The defect class the model reports: scratch, void, burr, … */
@@ -38,9 +38,9 @@ export interface InspectionRecord {
   measurements?: Record<string, number | number[]>;
 }
 
-export const MAX_MEASUREMENTS = 50;
-export const MAX_POINTS = 1000;
-export const MAX_DEFECTS = 200;
+const MAX_MEASUREMENTS = 50;
+const MAX_POINTS = 1000;
+const MAX_DEFECTS = 200;
 
 // Cameras add fields of their own (image URL, latency, bounding boxes); those are allowed and
 // ignored, as long as the record stays a bounded, safe object. The fields named here are checked.

@@ -1,7 +1,7 @@
 import { assetSchema, type Asset } from './asset';
 import { idString, isoTimestamp, safePropertyNames, scalarBag, SCHEMA_BASE, type Scalar, type Timestamp } from './common';
 
-export type EventKind = 'alarm' | 'drift';
+type EventKind = 'alarm' | 'drift';
 export type EventState = 'raised' | 'escalated' | 'cleared' | 'sensor-fault';
 export type Severity = 'critical' | 'high' | 'medium' | 'low';
 

@@ -1,7 +1,7 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { inputProblem, inspectInput, INPUT_LIMITS, foreignKeys, missingLines, type InputLimits } from './bounds';
 
-export type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
+type Validation<T> = { ok: true; value: T } | { ok: false; errors: string[] };
 
 export interface Validator<T> {
   (data: unknown): Validation<T>;
@@ -43,7 +43,7 @@ function describe(e: ErrorObject, root: string): string {
   }
 }
 
-export function formatErrors(errors: ErrorObject[] | null | undefined, root = 'payload'): string[] {
+function formatErrors(errors: ErrorObject[] | null | undefined, root = 'payload'): string[] {
   if (!errors || errors.length === 0) return [`${root}: invalid`];
   // propertyNames failures come in pairs (the name and its `not`); keep the readable one.
   let useful = errors.filter((e) => e.keyword !== 'not' || !e.instancePath.endsWith('/propertyName'));

@@ -7,7 +7,7 @@ import { idString, isoTimestamp, safePropertyNames, SCHEMA_BASE, shortText, type
  */
 export type WorkOrderState = 'open' | 'approved' | 'in-progress' | 'waiting' | 'on-hold' | 'done' | 'closed' | 'cancelled' | 'unknown';
 
-export const WORK_ORDER_STATES: readonly WorkOrderState[] = ['open', 'approved', 'in-progress', 'waiting', 'on-hold', 'done', 'closed', 'cancelled', 'unknown'];
+const WORK_ORDER_STATES: readonly WorkOrderState[] = ['open', 'approved', 'in-progress', 'waiting', 'on-hold', 'done', 'closed', 'cancelled', 'unknown'];
 
 /** States in which the work is still to be done: an alarm that returns continues its episode. */
 export const OPEN_WORK_ORDER_STATES: ReadonlySet<string> = new Set(['open', 'approved', 'in-progress', 'waiting', 'on-hold']);

@@ -26,7 +26,7 @@ export function retryDelay(failures: number, retryAfterMs: number | undefined, p
   return retryAfterMs !== undefined && retryAfterMs > backoff ? retryAfterMs : backoff;
 }
 
-export type ErrorClass = 'transient' | 'auth' | 'permanent' | 'conflict' | 'internal';
+type ErrorClass = 'transient' | 'auth' | 'permanent' | 'conflict' | 'internal';
 
 export interface Failure {
   errorClass: ErrorClass;
@@ -67,7 +67,7 @@ export function describeFailure(e: unknown): Failure {
   return f;
 }
 
-export interface ItemHistory {
+interface ItemHistory {
   /** Delivery attempts so far, this one included. */
   attempts: number;
   /** Auth failures so far, this one included when it is one. */

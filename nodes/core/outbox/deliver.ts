@@ -37,7 +37,7 @@ export type Delivery =
  */
 export type Trace = <T>(sink: RequestOutcome[], fn: () => Promise<T>) => Promise<T>;
 
-export interface DeliverDeps {
+interface DeliverDeps {
   client: CmmsClient;
   connection: string;
   now: () => number;

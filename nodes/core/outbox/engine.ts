@@ -38,7 +38,7 @@ export interface DeliveryControl {
   observe(outcome: RequestOutcome): void;
 }
 
-export interface DeliveryDeps {
+interface DeliveryDeps {
   settings: Settings;
   client: CmmsClient;
   file: StoreAccess;

@@ -16,7 +16,7 @@ export interface OutboxSignals {
 
 type Listeners = { [K in keyof OutboxEvents]: OutboxEvents[K][] };
 
-export class Emitter {
+class Emitter {
   private readonly listeners: Listeners = { result: [], capacity: [], link: [], problem: [] };
 
   on<K extends keyof OutboxEvents>(event: K, fn: OutboxEvents[K]): void {
@@ -41,7 +41,7 @@ export class Emitter {
   }
 }
 
-export class CapacityGauge {
+class CapacityGauge {
   level: CapacityLevel = 'ok';
 
   constructor(private readonly maxRows: number, private readonly maxBytes: number, private readonly highWater: number) {}

@@ -17,7 +17,7 @@ export interface LoopKpiOptions {
 }
 
 /** One work order made by this outbox (a delivered create), as the KPIs need it. */
-export interface LoopSample {
+interface LoopSample {
   event: unknown;
   /** The alert's own time (the event's occurredAt), ms. */
   occurredAt: number;
@@ -33,7 +33,7 @@ export interface LoopSample {
   joined: number;
 }
 
-export interface Durations {
+interface Durations {
   p50: number | null;
   p95: number | null;
   max: number | null;

@@ -30,7 +30,7 @@ export function percentile(sorted: number[], p: number): number | null {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
-export type CountedOutcome = WorkOrderOutcome | 'shadow' | 'duplicate';
+type CountedOutcome = WorkOrderOutcome | 'shadow' | 'duplicate';
 
 export class Metrics {
   readonly outcomes: Record<CountedOutcome, number> = { created: 0, existing: 0, queued: 0, dead: 0, shadow: 0, duplicate: 0 };

@@ -6,7 +6,7 @@ import { boundWal, loadSqlite, prepareDataFile, sqliteCode, type Database } from
 import { OutboxStorageError } from './types';
 import { errorMessage } from '../error-message';
 
-export interface OpenOptions {
+interface OpenOptions {
   check: 'quick' | 'none';
   maxDatabasePages?: number;
   now: () => number;

@@ -5,7 +5,7 @@
 import { loadSqlite } from '../storage/sqlite';
 import type { ItemRow, Store } from './store';
 
-export interface Salvaged {
+interface Salvaged {
   requeued: number;
   /** Rows that could not be read or stored again. */
   unreadable: number;

@@ -3,7 +3,7 @@
 // so that by its first attempt the primary's work order (found by reference) and note (found by
 // its marker) are already in the CMMS.
 
-export interface StandbySettings {
+interface StandbySettings {
   role: 'primary' | 'standby';
   standbyDelayMs: number;
 }

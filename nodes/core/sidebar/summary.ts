@@ -4,9 +4,9 @@
 import type { HealthSnapshot } from '../cmms/health';
 import type { LastError } from '../cmms/request-meter';
 
-export type SummaryLevel = 'ok' | 'warn' | 'bad' | 'idle';
+type SummaryLevel = 'ok' | 'warn' | 'bad' | 'idle';
 
-export interface ConnectionFigures {
+interface ConnectionFigures {
   pending: number;
   inflight: number;
   dead: number;

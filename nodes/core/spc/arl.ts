@@ -64,7 +64,7 @@ function reflectedArl(a: number, b: number, c: number, limit: number, shift: num
   return arl[Math.min(m - 1, Math.round(start / w))];
 }
 
-export interface CusumDesign {
+interface CusumDesign {
   k: number;
   h: number;
   fir: boolean;

@@ -110,7 +110,7 @@ export function designFor(s: DriftSettings, slots = lineSlots(1), multiPoint = t
 }
 
 /** Chart parameters of one defect-rate chart (the overall rate, or one type). */
-export interface DefectChartDesign {
+interface DefectChartDesign {
   /** Chance per unit that the probability limit signals on a good process (× n per subgroup). */
   alphaPerUnit: number;
   /** L of the chart's one-sided EWMA, per subgroup. */

@@ -14,14 +14,14 @@ export interface ChartPoint {
   lcl: number | null;
 }
 
-export interface ChartMark {
+interface ChartMark {
   t: number;
   state: MaintenanceEvent['state'];
   family: string;
   eventId: string;
 }
 
-export interface SeriesInfo {
+interface SeriesInfo {
   key: string;
   asset: string;
   product: string;
@@ -30,7 +30,7 @@ export interface SeriesInfo {
   learning: boolean;
 }
 
-export interface SeriesChart extends SeriesInfo {
+interface SeriesChart extends SeriesInfo {
   lsl: number | null;
   usl: number | null;
   target: number | null;

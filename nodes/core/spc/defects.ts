@@ -26,7 +26,7 @@ function wilsonUpper(p: number, n: number, z: number): number {
   return Math.min(0.999, (centre + spread) / (1 + z2 / n));
 }
 
-export interface DefectBaseline {
+interface DefectBaseline {
   pbar: number;
   types: Record<string, number>;
   units: number;

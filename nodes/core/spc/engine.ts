@@ -11,7 +11,7 @@ import type { DriftSettings } from './settings';
 
 export type Summarize = (state: MaintenanceEvent['state'], family: Family, params: Record<string, string | number>) => string;
 
-export interface ProcessResult {
+interface ProcessResult {
   events: MaintenanceEvent[];
   /** Characteristics not monitored because the series limit is reached. */
   untracked: string[];

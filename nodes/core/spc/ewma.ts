@@ -4,7 +4,7 @@
 //   limits μ0 ± L·σ·√(λ/(2 − λ)·(1 − (1 − λ)^(2t)))
 // The exact limits start narrow, so a process that starts off target is caught in the first units.
 
-export interface EwmaState {
+interface EwmaState {
   z: number;
   t: number;
 }

@@ -33,7 +33,7 @@ export function binomialUpperLimit(n: number, p: number, alpha: number): number 
   return c;
 }
 
-export interface PointResult {
+interface PointResult {
   p: number;
   n: number;
   d: number;
@@ -44,7 +44,7 @@ export interface PointResult {
   ewmaLimit: number;
 }
 
-export interface ProportionChartState {
+interface ProportionChartState {
   z: number;
 }
 

@@ -12,7 +12,7 @@ export interface InspectedUnit {
   tMs: number;
 }
 
-export type Normalized = { ok: true; value: InspectedUnit } | { ok: false; reason: 'invalid' | 'no-asset'; errors: string[] };
+type Normalized = { ok: true; value: InspectedUnit } | { ok: false; reason: 'invalid' | 'no-asset'; errors: string[] };
 
 /** Products are optional on the record; a station making one product need not say so. */
 const DEFAULT_PRODUCT = 'default';

@@ -5,9 +5,9 @@ import type { Severity } from '../contracts';
 import { MAX_ALPHA } from './pchart';
 import { errorMessage } from '../error-message';
 
-export type RuleChoice = 'none' | 'we' | 'nelson';
-export type SubgroupMode = 'units' | 'batch' | 'time';
-export type SeverityKey = 'mean' | 'rules' | 'trend' | 'capMedium' | 'capHigh' | 'defects' | 'spread';
+type RuleChoice = 'none' | 'we' | 'nelson';
+type SubgroupMode = 'units' | 'batch' | 'time';
+type SeverityKey = 'mean' | 'rules' | 'trend' | 'capMedium' | 'capHigh' | 'defects' | 'spread';
 
 export interface SpecRow {
   /** A product/SKU, or "*" for any product without its own row. */

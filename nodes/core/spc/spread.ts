@@ -62,7 +62,7 @@ export function pointStats(points: readonly number[]): { mean: number; s: number
   return { mean, s: n > 1 ? Math.sqrt(m2 / (n - 1)) : 0, n };
 }
 
-export interface SpreadResult {
+interface SpreadResult {
   s: number;
   n: number;
   /** 'S-CHART' or 'LOGVAR-EWMA' when it signals. */

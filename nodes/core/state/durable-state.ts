@@ -4,7 +4,7 @@
 import type { Database, Statement } from '../storage/sqlite';
 import { openStateFile } from '../storage/state-file';
 
-export interface DurableStateOptions {
+interface DurableStateOptions {
   /** Told when a corrupt file was moved aside and a fresh one started. */
   onMovedAside?: (movedTo: string, why: string) => void;
   now?: () => number;

@@ -19,11 +19,11 @@ export interface FileAccess {
   timeoutMs?: number;
 }
 
-export const DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024;
-export const DEFAULT_READ_TIMEOUT_MS = 30_000;
+const DEFAULT_MAX_FILE_BYTES = 20 * 1024 * 1024;
+const DEFAULT_READ_TIMEOUT_MS = 30_000;
 
 export type Confined = { ok: true; path: string } | { ok: false; error: string };
-export type FileText = { ok: true; path: string; text: string } | { ok: false; error: string };
+type FileText = { ok: true; path: string; text: string } | { ok: false; error: string };
 
 function inside(dir: string, file: string): boolean {
   const rel = path.relative(dir, file);
@@ -39,7 +39,7 @@ function realOrSelf(p: string): string {
 }
 
 /** The allowed directories, resolved (symbolic links followed). */
-export function allowedRoots(access: FileAccess): string[] {
+function allowedRoots(access: FileAccess): string[] {
   return [access.userDir, ...(access.allowedDirs ?? [])].map((d) => realOrSelf(path.resolve(access.userDir, d)));
 }
 

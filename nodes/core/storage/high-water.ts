@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
-export interface HighWaterMark {
+interface HighWaterMark {
   /** Random id given to the database file when it was created. */
   generation: string;
   /** The highest item id known committed when the mark was written. */

@@ -5,7 +5,7 @@
 // instead of after the lease runs out.
 import fs from 'node:fs';
 
-export interface ProcessOwner {
+interface ProcessOwner {
   pid: number;
   /** /proc/sys/kernel/random/boot_id on Linux; '' where the system has none. */
   boot: string;
@@ -61,7 +61,7 @@ export function decodeOwner(text: string | null | undefined): ProcessOwner | nul
   }
 }
 
-export function isSelf(o: ProcessOwner): boolean {
+function isSelf(o: ProcessOwner): boolean {
   const m = currentOwner();
   if (o.pid !== m.pid || o.boot !== m.boot) return false;
   return o.ticks !== null && m.ticks !== null ? o.ticks === m.ticks : o.origin === m.origin;

@@ -8,9 +8,9 @@ import path from 'node:path';
 import { errorMessage } from '../error-message';
 
 /** Positional values, or one object of named values (`@name` in the SQL). */
-export type SqlArg = string | number | bigint | null | object;
+type SqlArg = string | number | bigint | null | object;
 
-export interface RunResult {
+interface RunResult {
   changes: number;
   lastInsertRowid: number | bigint;
 }
@@ -33,13 +33,13 @@ export interface Database {
   close(): void;
 }
 
-export interface DatabaseOptions {
+interface DatabaseOptions {
   /** How long a write waits for another connection's lock, in ms. */
   timeout?: number;
   fileMustExist?: boolean;
 }
 
-export type DatabaseConstructor = new (file: string, options?: DatabaseOptions) => Database;
+type DatabaseConstructor = new (file: string, options?: DatabaseOptions) => Database;
 
 /** SqliteError carries the SQLite result code name, e.g. SQLITE_FULL, SQLITE_CORRUPT. */
 export function sqliteCode(e: unknown): string | undefined {

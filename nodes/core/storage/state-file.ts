@@ -5,7 +5,7 @@ import { errorMessage } from '../error-message';
 import { isCorruption, moveAside, quickCheck } from './move-aside';
 import { boundWal, loadSqlite, prepareDataFile, type Database } from './sqlite';
 
-export interface StateFileOptions {
+interface StateFileOptions {
   /** Told when a damaged file was moved aside and a fresh one started. */
   onMovedAside?: (movedTo: string, why: string) => void;
   now?: () => number;

@@ -3,7 +3,7 @@
 // entry out first), in memory: the CMMS stays the record; this is only what came back since start.
 import type { WorkOrderStatus } from '../contracts';
 
-export interface LatestStatus {
+interface LatestStatus {
   status: WorkOrderStatus['status'];
   cmmsStatus: string;
   changedAt: string;

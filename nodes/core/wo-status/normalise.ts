@@ -10,7 +10,7 @@ export type StatusDialect = 'maximo' | 'servicenow' | 'maintainx' | 'rest';
 export const MAPPABLE_STATES = ['open', 'approved', 'in-progress', 'waiting', 'done', 'closed', 'cancelled'] as const;
 export type MappableState = (typeof MAPPABLE_STATES)[number];
 
-export type StatusTable = Readonly<Record<string, MappableState>>;
+type StatusTable = Readonly<Record<string, MappableState>>;
 
 /**
  * Maximo WOSTATUS domain (IBM Docs, "Work order statuses"): WAPPR waiting on approval, APPR
@@ -27,7 +27,7 @@ export const MAXIMO_TABLE: StatusTable = {
  * display values: 1 New, 2 In Progress, 3 On Hold, 4 Awaiting User Info and 5 Awaiting Evidence
  * (older releases), 6 Resolved, 7 Closed, 8 Canceled.
  */
-export const SERVICENOW_INCIDENT_TABLE: StatusTable = {
+const SERVICENOW_INCIDENT_TABLE: StatusTable = {
   1: 'open', 2: 'in-progress', 3: 'waiting', 4: 'waiting', 5: 'waiting', 6: 'done', 7: 'closed', 8: 'cancelled',
   New: 'open', 'In Progress': 'in-progress', 'On Hold': 'waiting', 'Awaiting User Info': 'waiting', 'Awaiting Evidence': 'waiting',
   Resolved: 'done', Closed: 'closed', Canceled: 'cancelled', Cancelled: 'cancelled',
@@ -37,19 +37,19 @@ export const SERVICENOW_INCIDENT_TABLE: StatusTable = {
  * Field Service Management `wm_order` states by label (ServiceNow docs, "Work order states"). Their
  * choice values are instance data, not documented: send display values, or add the numbers here.
  */
-export const SERVICENOW_WM_ORDER_TABLE: StatusTable = {
+const SERVICENOW_WM_ORDER_TABLE: StatusTable = {
   Draft: 'open', 'Awaiting Qualification': 'open', Qualified: 'approved', 'Ready for Dispatch': 'approved',
   'Pending Dispatch': 'approved', Scheduled: 'approved', Assigned: 'approved', Accepted: 'approved',
   'Work in Progress': 'in-progress', 'Closed Complete': 'closed', 'Closed Incomplete': 'closed', Canceled: 'cancelled', Cancelled: 'cancelled',
 };
 
 /** MaintainX work-order `status` (OpenAPI: OPEN, IN_PROGRESS, ON_HOLD, DONE, CANCELED). */
-export const MAINTAINX_TABLE: StatusTable = {
+const MAINTAINX_TABLE: StatusTable = {
   OPEN: 'open', IN_PROGRESS: 'in-progress', ON_HOLD: 'waiting', DONE: 'done', CANCELED: 'cancelled',
 };
 
 /** Generic REST: the contract's own words, plus the usual spellings; anything else is configured. */
-export const REST_TABLE: StatusTable = {
+const REST_TABLE: StatusTable = {
   open: 'open', new: 'open', approved: 'approved', 'in-progress': 'in-progress', in_progress: 'in-progress',
   waiting: 'waiting', 'on-hold': 'waiting', on_hold: 'waiting', done: 'done', completed: 'done',
   closed: 'closed', cancelled: 'cancelled', canceled: 'cancelled',

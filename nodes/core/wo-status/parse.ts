@@ -21,7 +21,7 @@ export interface RawChange {
 export class BodyError extends Error {}
 
 /** At most this many changes in one delivery: a Maximo publish channel may batch, a flood may not. */
-export const MAX_CHANGES_PER_BODY = 500;
+const MAX_CHANGES_PER_BODY = 500;
 
 const str = (v: unknown): string | undefined => text(v) ?? undefined;
 const clip = (s: string | undefined, n = 200): string | undefined => (s === undefined ? undefined : s.slice(0, n));

@@ -10,7 +10,7 @@ import { fromPolled, type RawChange } from './parse';
 import type { StatusService } from './service';
 import type { StatusStore } from './store';
 
-export interface PollResult {
+interface PollResult {
   pages: number;
   read: number;
   accepted: number;
@@ -20,7 +20,7 @@ export interface PollResult {
   truncated: boolean;
 }
 
-export interface PollerDeps {
+interface PollerDeps {
   client: Pick<CmmsClient, 'listChangedSince'>;
   service: StatusService;
   store: StatusStore;

@@ -28,7 +28,7 @@ export interface Counters {
   pollErrors: number;
 }
 
-export interface WebhookRequest {
+interface WebhookRequest {
   headers: Headers;
   /** Null when the body was larger than allowed (reading stopped). */
   rawBody: Buffer | null;

@@ -6,7 +6,7 @@ import { MAPPABLE_STATES, type MappableState, type StatusDialect } from './norma
 import { DEFAULT_TOLERANCE_SEC, SHARED_SECRET_HEADER, type SignatureScheme } from './verify';
 import { renameSettings, type Renames } from '../renamed-settings';
 
-export type StatusMode = 'webhook' | 'poll' | 'both';
+type StatusMode = 'webhook' | 'poll' | 'both';
 export type Scope = 'all' | 'ours';
 
 export interface WoStatusNodeSettings {

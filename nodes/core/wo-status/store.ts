@@ -6,7 +6,7 @@
 import type { Database, Statement } from '../storage/sqlite';
 import { openStateFile } from '../storage/state-file';
 
-export interface StoredChange {
+interface StoredChange {
   seq: number;
   /** The contract message, as JSON. */
   payload: string;
@@ -21,9 +21,9 @@ export interface Limits {
   workOrdersMax: number;
 }
 
-export const DEFAULT_LIMITS: Limits = { replayMax: 10_000, seenMax: 20_000, workOrdersMax: 50_000 };
+const DEFAULT_LIMITS: Limits = { replayMax: 10_000, seenMax: 20_000, workOrdersMax: 50_000 };
 
-export interface NewChange {
+interface NewChange {
   /** (work-order id, change time, CMMS status): the same change seen twice is one change. */
   dedupe: string;
   workOrderId: string;
@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS inbox (
   seq INTEGER PRIMARY KEY, body BLOB NOT NULL, webhook_id TEXT, received_at INTEGER NOT NULL);
 `;
 
-export interface InboxRow {
+interface InboxRow {
   seq: number;
   body: Buffer;
   webhookId: string | null;

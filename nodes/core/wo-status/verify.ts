@@ -15,9 +15,9 @@ import { Webhook } from 'standardwebhooks';
  */
 export type SignatureScheme = 'maintainx' | 'standard' | 'hmac' | 'shared-secret';
 
-export const HMAC_HEADER = 'x-millwright-signature';
+const HMAC_HEADER = 'x-millwright-signature';
 export const SHARED_SECRET_HEADER = 'x-millwright-secret';
-export const MAINTAINX_HEADER = 'x-maintainx-webhook-body-signature';
+const MAINTAINX_HEADER = 'x-maintainx-webhook-body-signature';
 export const DEFAULT_TOLERANCE_SEC = 300;
 
 export type Headers = Readonly<Record<string, string | string[] | undefined>>;
@@ -26,7 +26,7 @@ export type Verdict =
   | { ok: true; replayKey: string | null; webhookId: string | null; timestampSec: number | null; secretIndex: number }
   | { ok: false; status: 401; reason: 'missing-signature' | 'bad-signature' | 'stale' };
 
-export interface VerifyInput {
+interface VerifyInput {
   scheme: SignatureScheme;
   headers: Headers;
   rawBody: Buffer;
@@ -45,7 +45,7 @@ function header(h: Headers, name: string): string | null {
 }
 
 /** Compares without leaking where the first difference is; different lengths compare a hash first. */
-export function safeEqual(a: Buffer, b: Buffer): boolean {
+function safeEqual(a: Buffer, b: Buffer): boolean {
   if (a.length !== b.length) {
     crypto.timingSafeEqual(a, a); // same work either way
     return false;

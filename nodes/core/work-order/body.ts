@@ -19,7 +19,7 @@ export interface MappingOptions {
   reportedBy?: string;
 }
 
-export const DEFAULT_WORK_TYPE = 'CM';
+const DEFAULT_WORK_TYPE = 'CM';
 /** The value older editors saved by default; read as "not set" (see settings.ts migrate). */
 export const LEGACY_REPORTED_BY = 'MILLWRIGHT';
 
@@ -29,7 +29,7 @@ const SERVICENOW_SHORT = 160;
 const MAINTAINX_TITLE = 200;
 
 /** What a cut text ends with: ASCII, so it is one character in every CMMS's counting. */
-export const CUT_MARKER = '...';
+const CUT_MARKER = '...';
 
 /**
  * `text` in at most `max` UTF-16 code units (how Maximo's Java and ServiceNow count a field's
@@ -44,7 +44,7 @@ export function cut(text: string, max: number): string {
 }
 
 /** The priority to send, always one the dialect accepts (priority.ts). */
-export function priorityFor(event: MaintenanceEvent, opts: MappingOptions, dialect: DialectName = 'rest'): number | string {
+function priorityFor(event: MaintenanceEvent, opts: MappingOptions, dialect: DialectName = 'rest'): number | string {
   return resolvePriority(dialect, event, opts.priorityBySeverity);
 }
 

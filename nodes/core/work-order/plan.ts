@@ -5,7 +5,7 @@ import type { OutboxAction } from '../outbox/types';
 import type { ClearedAction } from './settings';
 import { clearedNote, defaultBody, escalationChange, type MappingOptions } from './body';
 
-export type Plan =
+type Plan =
   | { kind: 'enqueue'; action: OutboxAction; body: Record<string, unknown> }
   | { kind: 'ignore'; reason: string };
 

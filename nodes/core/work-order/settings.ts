@@ -24,7 +24,7 @@ export interface WorkOrderNodeSettings {
   onePer?: WorkOrderGrouping;
 }
 
-export interface WorkOrderOptions {
+interface WorkOrderOptions {
   onCleared: ClearedAction;
   mapping: MappingOptions;
   /** A JSONata expression over { event, body, dialect } whose result replaces the body; empty = none. */
