@@ -74,4 +74,20 @@ describe('outbox loop KPIs', () => {
     assert.equal(h.outbox.loopKpis({ since: T0 }).total.workOrders, 0);
     await h.cleanup();
   });
+
+  it('one reading is reused for 10 s (a dashboard polling the metrics route does not re-read 7 days of work orders each time), then read again', async () => {
+    const h = harness();
+    h.outbox.start();
+    h.outbox.enqueue(event('c1', 'BEDFORD/P-1', 'create', { event: { eventId: 'c1', asset: asset('P-1', 'pump') }, occurredAt: T0 - 1000 }));
+    await h.clock.settle();
+    const first = h.outbox.loopKpis({ by: 'class' });
+    assert.equal(first.total.workOrders, 1);
+    h.outbox.enqueue(event('c2', 'BEDFORD/P-2', 'create', { event: { eventId: 'c2', asset: asset('P-2', 'pump') }, occurredAt: T0 - 1000 }));
+    await h.clock.advance(5_000);
+    assert.equal(h.outbox.loopKpis({ by: 'class' }), first, 'within 10 s: the same reading');
+    assert.equal(h.outbox.loopKpis({ by: 'asset' }).total.workOrders, 2, 'another grouping is its own reading');
+    await h.clock.advance(5_000);
+    assert.equal(h.outbox.loopKpis({ by: 'class' }).total.workOrders, 2, 'after 10 s: read again');
+    await h.cleanup();
+  });
 });

@@ -17,10 +17,14 @@ import { checkInput, fullMessage, occurredMs, settle, type Settings } from './se
 import { itemBytes, type ItemRow } from './store';
 import { workOrderLinks, type WorkOrderLinks } from './work-order-links';
 import { loopKpis, type LoopKpiOptions, type LoopKpis } from './loop-kpis';
+
 import { auditFiltered, recentWorkOrders, type AuditFilter, type RecentWorkOrder } from './recent';
 import {
   OutboxFullError, type AuditRecord, type FinishedWorkOrder, type CapacityEvent, type EnqueueInput, type EnqueueResult, type OutboxEvents, type OutboxMetrics, type OutboxOptions,
 } from './types';
+
+/** How long one reading of the loop KPIs is answered again (see Outbox.loopKpis). */
+const LOOP_KPI_REUSE_MS = 10_000;
 
 export class Outbox {
   readonly settings: Settings;
@@ -191,10 +195,25 @@ export class Outbox {
     return store.atomically(() => list.reduce((n, f) => n + store.finishWorkOrder(f.workOrderId, f.eventIds ?? [], f.at ?? now), 0));
   }
 
-  /** Read-only: the loop KPIs per asset group over the work orders this outbox still holds (loop-kpis.ts). */
+  /**
+   * Read-only: the loop KPIs per asset group over the work orders this outbox still holds (loop-kpis.ts).
+   * Reading them parses every delivered create of the last 7 days — tens of ms of event loop with a
+   * few thousand — and the metrics route that carries them may be polled every second by a dashboard,
+   * so one answer per grouping and window is reused for LOOP_KPI_REUSE_MS.
+   */
   loopKpis(options?: LoopKpiOptions): LoopKpis {
-    return loopKpis(this.file.get().db, { now: this.settings.now(), ...options });
+    const now = this.settings.now();
+    const key = `${options?.by ?? ''}|${options?.since ?? ''}|${options?.now ?? ''}`;
+    const hit = this.kpiCache.get(key);
+    if (hit && now - hit.at >= 0 && now - hit.at < LOOP_KPI_REUSE_MS && hit.db === this.file.get().db) return hit.value;
+    const db = this.file.get().db;
+    const value = loopKpis(db, { now, ...options });
+    if (this.kpiCache.size > 20) this.kpiCache.clear();
+    this.kpiCache.set(key, { at: now, db, value });
+    return value;
   }
+
+  private readonly kpiCache = new Map<string, { at: number; db: unknown; value: LoopKpis }>();
 
   private duplicate(dup: ItemRow, shadow: boolean): EnqueueResult {
     this.metrics.count('duplicate');
