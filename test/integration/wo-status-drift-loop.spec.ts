@@ -4,13 +4,13 @@
 // for Maximo) → mw-vision-drift starts a new baseline → no trigger while it learns → a new shift →
 // new work orders for new episodes.
 import assert from 'node:assert/strict';
-import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
 import { startRuntime, type RunningRuntime } from '../../sim/runtime';
 import { PartStream, partSpecRows } from '../support/spc-parts';
+import { listenTo } from '../support/listen';
 import { until as waitUntil } from '../support/wait';
 
 type Msg = { topic?: string; payload: Record<string, unknown> };
@@ -61,12 +61,7 @@ describe('mw-vision-drift closes the loop in a real Node-RED', function () {
       fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ conn1: c.creds, wos: { secret: 'drift-secret' } }));
       rt = await startRuntime({ userDir: dir, installPackage: true, flows, settings: { credentialSecret: false } });
       const red = rt.RED;
-      for (let i = 0; i < 200 && !red.nodes.getNode('statuses'); i++) await new Promise((r) => setTimeout(r, 50));
-      const seen: Record<string, Msg[]> = {};
-      for (const id of ['events', 'records', 'rejected', 'results', 'failed', 'statuses']) {
-        seen[id] = [];
-        (red.nodes.getNode(id) as EventEmitter).on('input', (m: Msg) => seen[id].push(m));
-      }
+      const seen = await listenTo<Msg>(red, ['events', 'records', 'rejected', 'results', 'failed', 'statuses']);
       const until = (what: string, cond: () => boolean, ms = 30_000): Promise<void> =>
         waitUntil(what, cond, ms, () => JSON.stringify({ events: seen.events.map((m) => m.payload.state), results: seen.results.map((m) => m.payload.outcome), statuses: seen.statuses.map((m) => m.payload.status), failed: seen.failed, rejected: seen.rejected }), 50);
       if (c.target) target = sim.webhooks.add({ url: `${rt.url}/api/hooks/wo`, dialect: c.target, secret: 'drift-secret', dialects: [c.dialect] });

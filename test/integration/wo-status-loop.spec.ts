@@ -4,13 +4,13 @@
 // done (by webhook for MaintainX and REST, by polling for Maximo and ServiceNow) → the alarm
 // re-arms → the next breach makes a new work order.
 import assert from 'node:assert/strict';
-import type { EventEmitter } from 'node:events';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AssetReadings } from '../../nodes/core/contracts';
 import { SIM_CREDENTIALS, startCmmsSim, type CmmsSim } from '../../sim/cmms';
 import { startRuntime, type RunningRuntime } from '../../sim/runtime';
+import { listenTo } from '../support/listen';
 import { until as waitUntil } from '../support/wait';
 
 type Msg = { topic?: string; payload: Record<string, unknown> };
@@ -62,12 +62,7 @@ describe('mw-wo-status closes the loop in a real Node-RED', function () {
     fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify({ conn1: { apiKey: SIM_CREDENTIALS.maximo.apiKey } }));
     rt = await startRuntime({ userDir: dir, installPackage: true, flows, settings: { credentialSecret: false } });
     const red = rt.RED;
-    for (let i = 0; i < 200 && !red.nodes.getNode('failed'); i++) await new Promise((r) => setTimeout(r, 50));
-    const seen: Record<string, Msg[]> = {};
-    for (const id of ['events', 'replies', 'rejected', 'results', 'failed']) {
-      seen[id] = [];
-      (red.nodes.getNode(id) as EventEmitter).on('input', (m: Msg) => seen[id].push(m));
-    }
+    const seen = await listenTo<Msg>(red, ['events', 'replies', 'rejected', 'results', 'failed']);
     const th = red.nodes.getNode('th') as { receive(m: object): void };
     const feed = (v: number): void => th.receive({ payload: reading(v) });
     const until = (what: string, cond: () => boolean, ms = 20_000): Promise<void> =>
@@ -105,12 +100,7 @@ describe('mw-wo-status closes the loop in a real Node-RED', function () {
       fs.writeFileSync(path.join(dir, 'flows_cred.json'), JSON.stringify(creds));
       rt = await startRuntime({ userDir: dir, installPackage: true, flows, settings: { credentialSecret: false } });
       const red = rt.RED;
-      for (let i = 0; i < 200 && !red.nodes.getNode('statuses'); i++) await new Promise((r) => setTimeout(r, 50));
-      const seen: Record<string, Msg[]> = {};
-      for (const id of ['events', 'replies', 'rejected', 'results', 'failed', 'statuses']) {
-        seen[id] = [];
-        (red.nodes.getNode(id) as EventEmitter).on('input', (m: Msg) => seen[id].push(m));
-      }
+      const seen = await listenTo<Msg>(red, ['events', 'replies', 'rejected', 'results', 'failed', 'statuses']);
       const th = red.nodes.getNode('th') as { receive(m: object): void };
       const feed = (v: number): void => th.receive({ payload: reading(v) });
       const until = (what: string, cond: () => boolean, ms = 20_000): Promise<void> =>
