@@ -169,6 +169,13 @@ export = function (RED: NodeAPI): void {
   });
 
   RED.httpAdmin.get('/mw-asset-registry/:id/verification', read, (req: Request, res: Response) => {
+    // The editor asks as the dialog opens; a registry added but not deployed yet is a normal state of
+    // the editor, not a failed request (a 404 shows as a red "Failed to load resource" in the console).
+    const deployed = RED.nodes.getNode(String(req.params.id)) as RegistryNode | null;
+    if (!deployed || deployed.type !== 'mw-asset-registry') {
+      res.json({ state: 'not-deployed', notice: RED._('mw-asset-registry.errors.not-deployed'), total: 0, offset: 0, results: [] });
+      return;
+    }
     const service = serviceOf(req, res);
     if (!service) return;
     const status = typeof req.query.status === 'string' && (STATUSES as readonly string[]).includes(req.query.status) ? req.query.status : null;

@@ -268,6 +268,13 @@ describe('mw-asset-map node', function () {
     assert.ok(v.body.problems.every((p: { assetId: string }) => typeof p.assetId === 'string'));
     const verification = await helper.request().get('/mw-asset-registry/reg1/verification').expect(200);
     assert.ok((verification.body.results as Array<{ key: string }>).some((r) => r.key === rows.body.keys[0]), 'the keys the editor gets are the ones the results are stored under');
+    // A registry added in the editor but not deployed: the dialog's question is answered, not failed
+    // (a 404 is a red console error in the browser); verifying it still needs a deploy.
+    const fresh = await helper.request().get('/mw-asset-registry/not-deployed-yet/verification').expect(200);
+    assert.equal(fresh.body.state, 'not-deployed');
+    assert.deepEqual(fresh.body.results, []);
+    assert.ok(String(fresh.body.notice).length > 0);
+    await helper.request().post('/mw-asset-registry/not-deployed-yet/verify').expect(404);
   });
 
   it('reloads the mapping file without a redeploy and keeps the last good map when the file breaks', async () => {
