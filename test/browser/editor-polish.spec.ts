@@ -208,12 +208,13 @@ describe('browser: editor polish and German (issue 18 items 5 and 6)', function 
       }
     });
 
-    it('palette search finds the nodes by "cmms", "alarm", "spc", "work order" (type and label are what Node-RED searches)', async function () {
+    it('palette search finds the nodes by "cmms", "alarm", "spc", "work order" and the CMMS names (type and label are what Node-RED searches)', async function () {
       const { page } = browser;
       assert.deepEqual(await paletteSearch(page, 'cmms'), ['mw-work-order']);
       assert.deepEqual(await paletteSearch(page, 'alarm'), ['mw-threshold']);
       assert.deepEqual(await paletteSearch(page, 'SPC'), ['mw-vision-drift']);
       assert.deepEqual(await paletteSearch(page, 'work order'), ['mw-wo-status', 'mw-work-order']);
+      for (const cmms of ['Maximo', 'servicenow', 'MaintainX']) assert.deepEqual(await paletteSearch(page, cmms), ['mw-work-order'], cmms);
       await browser.shot('polish-palette-work-order');
       await paletteSearch(page, '');
     });
@@ -238,7 +239,7 @@ describe('browser: editor polish and German (issue 18 items 5 and 6)', function 
       const { page } = browser;
       const labels = await page.$$eval('#red-ui-palette-container .red-ui-palette-node[data-palette-type^="mw-"]',
         (els) => Object.fromEntries(els.map((e) => [e.getAttribute('data-palette-type'), e.getAttribute('data-palette-label')])));
-      assert.equal(labels['mw-work-order'], 'CMMS-Arbeitsauftrag');
+      assert.equal(labels['mw-work-order'], 'CMMS-Arbeitsauftrag: Maximo, ServiceNow, MaintainX');
       assert.equal(labels['mw-threshold'], 'Alarmschwelle');
       const help = await page.evaluate(() => document.querySelector('script[data-help-name="mw-work-order"]')?.textContent ?? '');
       assert.match(help, /Arbeitsauftrag/);
