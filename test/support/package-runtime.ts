@@ -118,7 +118,7 @@ export function startChild(args: string[], opts: { cwd: string; env?: NodeJS.Pro
       if (result) return result;
       proc.kill('SIGKILL');
       await exitPromise;
-      throw new Error(`process ${proc.pid} ignored ${signal} for ${timeoutMs} ms and was killed`);
+      throw new Error(`process ${proc.pid} ignored ${signal} for ${timeoutMs} ms and was killed; its last output:\n${output.slice(-3000)}`);
     },
   };
 }
