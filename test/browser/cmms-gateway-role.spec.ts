@@ -3,55 +3,29 @@
 // Standby shows how long it waits and why, a wait outside 1–3600 s is marked invalid, and what is
 // chosen is what the node keeps.
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 
-import { startRuntime, type RunningRuntime } from '../../sim/runtime';
-import { freePort } from '../support/package-runtime';
-import { findChromium, launch, loudSkipMessage, type Browser } from './browser';
+import { editorForSuite } from './editor-session';
 
 // The editor's global RED object; the browser context has no types for it.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyRED = any;
 
 const CONN = 'role-conn';
+const FLOW = [
+  { id: 'role-tab', type: 'tab', label: 'Role' },
+  // Saved by an editor that did not know the gateway role yet: no gatewayRole, no standbyDelaySeconds.
+  // Port 1 on loopback: nothing listens there, so the connection never reaches a CMMS.
+  { id: CONN, type: 'mw-cmms', name: 'line 2 CMMS', dialect: 'maximo', authType: 'apikey', baseUrl: 'http://127.0.0.1:1' },
+  { id: 'role-wo', type: 'mw-work-order', z: 'role-tab', x: 200, y: 80, cmms: CONN, wires: [[], []] },
+];
 
 describe('browser: mw-cmms gateway role (issue 14 item 3)', function () {
   this.timeout(120_000);
-  const chromiumPath = findChromium();
-  let userDir: string;
-  let runtime: RunningRuntime;
-  let browser: Browser;
-
-  before(async function () {
-    if (!chromiumPath) {
-      console.error(loudSkipMessage());
-      this.skip();
-    }
-    userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-role-'));
-    const closed = await freePort();
-    runtime = await startRuntime({
-      userDir, installPackage: true, logLevel: 'error',
-      flows: [
-        { id: 'role-tab', type: 'tab', label: 'Role' },
-        // Saved by an editor that did not know the gateway role yet: no gatewayRole, no standbyDelaySeconds.
-        { id: CONN, type: 'mw-cmms', name: 'line 2 CMMS', dialect: 'maximo', authType: 'apikey', baseUrl: `http://127.0.0.1:${closed}` },
-        { id: 'role-wo', type: 'mw-work-order', z: 'role-tab', x: 200, y: 80, cmms: CONN, wires: [[], []] },
-      ],
-    });
-    browser = await launch(chromiumPath as string, { locale: 'en-US' });
-  });
-
-  after(async function () {
-    await browser?.close().catch(() => undefined);
-    await runtime?.stop().catch(() => undefined);
-    if (userDir) fs.rmSync(userDir, { recursive: true, force: true });
-  });
+  const session = editorForSuite(this, FLOW, 'mw-role-');
 
   it('a connection saved before the setting opens as Primary; Standby shows its wait, refuses 0 s and keeps what was chosen', async () => {
+    const { browser } = session();
     const page = browser.page;
-    await page.goto(`${runtime.url}/`);
     await page.waitForFunction((id) => !!(window as unknown as { RED: AnyRED }).RED?.nodes?.node?.(id), CONN, { timeout: 60_000 });
     await page.evaluate((id) => { (window as unknown as { RED: AnyRED }).RED.editor.editConfig('', 'mw-cmms', id); }, CONN);
     await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible', timeout: 10_000 });

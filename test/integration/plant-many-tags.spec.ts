@@ -6,9 +6,10 @@ import { createRequire } from 'node:module';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import ModbusRTU from 'modbus-serial';
+import type ModbusRTU from 'modbus-serial';
 
 import { BULK_BLOCK_REGISTERS, BULK_MODBUS_BASE, bulkModbusBlocks, bulkModbusTag, bulkOpcuaNodeId, bulkValue, startPlantSim, type PlantSim } from '../../sim/plant';
+import { closeModbusClient, modbusClientFor } from '../support/modbus-client';
 
 const fromOpcua = createRequire(require.resolve('node-red-contrib-opcua/package.json'));
 // node-opcua is untyped here on purpose: only the few client calls below are used.
@@ -35,13 +36,10 @@ describe('plant simulator: many-tags mode', function () {
   before(async () => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-many-'));
     sim = await startPlantSim({ protocols: ['modbus', 'opcua'], dataDir, manyTags: { modbus: COUNT, opcua: 5 } });
-    client = new ModbusRTU();
-    await client.connectTCP('127.0.0.1', { port: sim.endpoints.modbus?.port as number });
-    client.setID(1);
-    client.setTimeout(2000);
+    client = await modbusClientFor(sim);
   });
   after(async () => {
-    await new Promise<void>((resolve) => client.close(() => resolve()));
+    await closeModbusClient(client);
     await sim.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   });
@@ -104,14 +102,14 @@ describe('plant simulator: many-tags mode', function () {
 
   it('is off by default: the demo plant answers exception 02 at register 100', async () => {
     const plain = await startPlantSim({ protocols: ['modbus'] });
-    const c = new ModbusRTU();
     try {
-      await c.connectTCP('127.0.0.1', { port: plain.endpoints.modbus?.port as number });
-      c.setID(1);
-      c.setTimeout(2000);
-      await assert.rejects(c.readHoldingRegisters(BULK_MODBUS_BASE, 2), (e: { modbusCode?: number }) => e.modbusCode === 2);
+      const c = await modbusClientFor(plain);
+      try {
+        await assert.rejects(c.readHoldingRegisters(BULK_MODBUS_BASE, 2), (e: { modbusCode?: number }) => e.modbusCode === 2);
+      } finally {
+        await closeModbusClient(c);
+      }
     } finally {
-      await new Promise<void>((resolve) => c.close(() => resolve()));
       await plain.stop();
     }
   });

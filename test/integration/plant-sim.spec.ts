@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import ModbusRTU from 'modbus-serial';
+import type ModbusRTU from 'modbus-serial';
 
 import { floatWords, PlantModel, SCENARIOS, startPlantSim, type PlantSim } from '../../sim/plant';
+import { closeModbusClient, modbusClientFor } from '../support/modbus-client';
 
 function request(method: string, url: string, body?: object): Promise<{ status: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
@@ -75,13 +76,10 @@ describe('plant simulator: Modbus server and HTTP API', function () {
 
   before(async () => {
     sim = await startPlantSim({ protocols: ['modbus'] });
-    client = new ModbusRTU();
-    await client.connectTCP('127.0.0.1', { port: sim.endpoints.modbus?.port as number });
-    client.setID(1);
-    client.setTimeout(2000);
+    client = await modbusClientFor(sim);
   });
   after(async () => {
-    await new Promise<void>((resolve) => client.close(() => resolve()));
+    await closeModbusClient(client);
     await sim.stop();
   });
 
