@@ -39,11 +39,16 @@ export async function openEditor(chromium: string, flows: object[], prefix: stri
   }
   const browser = await launch(chromium);
   await browser.page.goto(`${url}/`);
-  await browser.page.waitForFunction(() => {
+  // Every node of the suite's flow must be in the editor before a test opens one: Node-RED's
+  // editConfig() on an id it does not know yet opens a blank new config node instead (seen in CI:
+  // the registry dialog with no rows on a loaded machine).
+  const ids = flows.map((n) => (n as { id?: unknown }).id).filter((id): id is string => typeof id === 'string');
+  await browser.page.waitForFunction((want) => {
     // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor's global RED has no types here
     const RED = (window as any).RED;
-    return !!RED?.nodes?.getType?.('mw-asset-registry') && !!RED.nodes.workspace && !!document.querySelector('.red-ui-palette-node[data-palette-type="mw-threshold"]');
-  }, undefined, { timeout: 60_000 });
+    return !!RED?.nodes?.getType?.('mw-asset-registry') && !!RED.nodes.workspace && !!document.querySelector('.red-ui-palette-node[data-palette-type="mw-threshold"]')
+      && want.every((id) => !!RED.nodes.node(id) || !!RED.nodes.workspace(id));
+  }, ids, { timeout: 60_000 });
   // The editor finishes drawing the flows after the palette; a dialog opened before may be closed by it.
   await browser.page.waitForTimeout(1500);
   return { url, browser, child, userDir, close: () => close(browser) };
