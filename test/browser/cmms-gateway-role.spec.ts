@@ -28,16 +28,16 @@ describe('browser: mw-cmms gateway role (issue 14 item 3)', function () {
     const page = browser.page;
     await page.waitForFunction((id) => !!(window as unknown as { RED: AnyRED }).RED?.nodes?.node?.(id), CONN, { timeout: 60_000 });
     await page.evaluate((id) => { (window as unknown as { RED: AnyRED }).RED.editor.editConfig('', 'mw-cmms', id); }, CONN);
-    await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible', timeout: 10_000 });
+    await page.locator('#node-config-dialog-ok').waitFor({ state: 'visible', timeout: 20_000 });
     await page.click('#mw-cmms-tabs a[href="#mw-cmms-tab-limits"]');
     const role = page.locator('#node-config-input-gatewayRole');
-    await role.waitFor({ state: 'visible', timeout: 5000 });
+    await role.waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await role.inputValue(), 'primary');
     assert.equal(await page.textContent('label[for="node-config-input-gatewayRole"]'), 'Gateway role');
     assert.equal(await page.isVisible('#node-config-input-standbyDelaySeconds'), false, 'no standby wait for a primary');
 
     await role.selectOption('standby');
-    await page.locator('#node-config-input-standbyDelaySeconds').waitFor({ state: 'visible', timeout: 5000 });
+    await page.locator('#node-config-input-standbyDelaySeconds').waitFor({ state: 'visible', timeout: 20_000 });
     // A connection saved before the setting existed (like this one) shows the default as a placeholder.
     assert.equal(await page.getAttribute('#node-config-input-standbyDelaySeconds', 'placeholder'), '30');
     assert.match(await page.textContent('.form-tips.mw-standby') ?? '', /looks the work order up/);
@@ -51,7 +51,7 @@ describe('browser: mw-cmms gateway role (issue 14 item 3)', function () {
     assert.doesNotMatch(await delay.getAttribute('class') ?? '', /input-error/);
 
     await page.click('#node-config-dialog-ok');
-    await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+    await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached', timeout: 20_000 }).catch(() => undefined);
     const saved = await page.evaluate((id) => {
       const n = (window as unknown as { RED: AnyRED }).RED.nodes.node(id);
       // Node-RED 4 lists the properties its validators refused (the test address has no API key).

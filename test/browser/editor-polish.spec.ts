@@ -62,13 +62,13 @@ async function openDialog(page: Page, id: string, type: string, isConfig: boolea
     if (config) RED.editor.editConfig('', t, nid);
     else RED.editor.edit(RED.nodes.node(nid));
   }, { nid: id, t: type, config: isConfig });
-  await page.locator(isConfig ? '#node-config-dialog-ok' : '#node-dialog-ok').waitFor({ state: 'visible', timeout: 10_000 });
+  await page.locator(isConfig ? '#node-config-dialog-ok' : '#node-dialog-ok').waitFor({ state: 'visible', timeout: 20_000 });
   await page.waitForTimeout(600);
 }
 
 async function closeDialog(page: Page, isConfig: boolean): Promise<void> {
   await page.click(isConfig ? '#node-config-dialog-cancel' : '#node-dialog-cancel');
-  await page.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
+  await page.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 20_000 }).catch(() => undefined);
   await page.waitForTimeout(300);
 }
 
@@ -123,7 +123,7 @@ describe('browser: editor polish and German (issue 18 items 5 and 6)', function 
       const showTab = async (tab: string): Promise<void> => {
         await page.waitForTimeout(700);
         await page.click(`#mw-cmms-tabs a[href="#mw-cmms-tab-${tab}"]`);
-        await page.locator(`#mw-cmms-tab-${tab}`).waitFor({ state: 'visible', timeout: 5000 });
+        await page.locator(`#mw-cmms-tab-${tab}`).waitFor({ state: 'visible', timeout: 20_000 });
       };
       for (const tab of ['connection', 'security', 'limits']) {
         await showTab(tab);

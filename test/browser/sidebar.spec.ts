@@ -140,7 +140,7 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
     await browser.shot('sidebar-02-connection-dead');
     await pane(page, 'dead');
     const letter = page.locator(`.mw-sb-dead-letter[data-event="${String(ev.eventId)}"]`);
-    await letter.waitFor({ timeout: 10_000 });
+    await letter.waitFor({ timeout: 20_000 });
     const text = await letter.innerText();
     assert.match(text, /Refused by the CMMS/);
     assert.match(text, /attempts: 1/);
@@ -169,7 +169,7 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
     assert.equal(await postJson(`${editor}/api/poll`, {}), 200);
     await waitFor('the status in the Work orders pane', async () => {
       await pane(page, 'workOrders');
-      await row.waitFor({ timeout: 5000 });
+      await row.waitFor({ timeout: 20_000 });
       return /in-progress \(INPRG\)/.test(await row.innerText()) ? true : undefined;
     }, 30_000);
     await browser.shot('sidebar-04b-work-order-status');
@@ -177,7 +177,7 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
     await pane(page, 'audit');
     await page.selectOption('.mw-sb-outcome', 'failed');
     await page.click('.mw-sb-apply');
-    await page.locator('.mw-sb-audit').first().waitFor({ timeout: 10_000 });
+    await page.locator('.mw-sb-audit').first().waitFor({ timeout: 20_000 });
     const failures = await page.locator('.mw-sb-audit').allInnerTexts();
     assert.ok(failures.length >= 1 && failures.every((f) => /BMXAA2661E/.test(f)), failures.join('\n'));
     await page.selectOption('.mw-sb-outcome', '');
@@ -223,17 +223,17 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
     assert.equal(await postJson(`${editor}/api/reading`, { topic: 'plant/line9/p901/temp', value: 71.5 }), 200);
     await pane(page, 'assets');
     const registry = page.locator('.mw-sb-registry');
-    await registry.waitFor({ timeout: 10_000 });
+    await registry.waitFor({ timeout: 20_000 });
     const problems = await registry.locator('.mw-sb-problem').allInnerTexts();
     assert.ok(problems.some((p) => /^PUMP-1O1@BEDFORD: decommissioned · did you mean .*PUMP-101/.test(p)), problems.join('\n'));
     assert.ok(problems.some((p) => /^PUMP-201@BEDFORD: at another site/.test(p)), problems.join('\n'));
     assert.ok(problems.some((p) => /^PUMP-555@BEDFORD: missing in the CMMS/.test(p)), problems.join('\n'));
     const unmapped = page.locator('.mw-sb-unmapped[data-identifier="plant/line9/p901/temp"]');
-    await unmapped.waitFor({ timeout: 10_000 });
+    await unmapped.waitFor({ timeout: 20_000 });
     console.log(`    ${await browser.shot('sidebar-07-assets')}`);
     await unmapped.locator('.mw-sb-add-row').click();
     const identifier = page.locator('#mw-reg-f-identifier');
-    await identifier.waitFor({ state: 'visible', timeout: 10_000 });
+    await identifier.waitFor({ state: 'visible', timeout: 20_000 });
     assert.equal(await identifier.inputValue(), 'plant/line9/p901/temp');
     console.log(`    ${await browser.shot('sidebar-08-add-row')}`);
     // Cancel keeps the registry as it was: the row was only on screen.
@@ -282,7 +282,7 @@ describe('browser: the Millwright sidebar (adminAuth, CMMS simulator)', function
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the editor's global RED
       const text = (window as any).RED.nodes.node(id)?.status?.text as string | undefined;
       return text && !/waiting/.test(text) ? text : false;
-    }, DRIFT, { timeout: 10_000 }).then((h) => h.jsonValue()).catch(() => 'still waiting');
+    }, DRIFT, { timeout: 20_000 }).then((h) => h.jsonValue()).catch(() => 'still waiting');
     assert.notEqual(status, 'still waiting');
     const file = await browser.shot('sidebar-06-spc-chart');
     console.log(`    ${file}`);
