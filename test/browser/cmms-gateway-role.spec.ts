@@ -51,7 +51,7 @@ describe('browser: mw-cmms gateway role (issue 14 item 3)', function () {
     assert.doesNotMatch(await delay.getAttribute('class') ?? '', /input-error/);
 
     await page.click('#node-config-dialog-ok');
-    await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached', timeout: 20_000 }).catch(() => undefined);
+    await page.locator('#node-config-dialog-ok').waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
     const saved = await page.evaluate((id) => {
       const n = (window as unknown as { RED: AnyRED }).RED.nodes.node(id);
       // Node-RED 4 lists the properties its validators refused (the test address has no API key).

@@ -68,7 +68,7 @@ async function openDialog(page: Page, id: string, type: string, isConfig: boolea
 
 async function closeDialog(page: Page, isConfig: boolean): Promise<void> {
   await page.click(isConfig ? '#node-config-dialog-cancel' : '#node-dialog-cancel');
-  await page.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 20_000 }).catch(() => undefined);
+  await page.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
   await page.waitForTimeout(300);
 }
 

@@ -286,7 +286,7 @@ describe('browser: first run (npm start, editor, demo, examples, edit dialogs)',
         await browser.shot(`07-edit-${type}`);
         await page.click('#node-config-dialog-cancel');
       }
-      await page.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 20_000 }).catch(() => undefined);
+      await page.locator('.red-ui-tray').first().waitFor({ state: 'detached', timeout: 10_000 }).catch(() => undefined);
       await page.waitForTimeout(300);
       seen.push(...browser.errors.slice(before).map((e) => `${type} dialog: ${e}`));
     }
