@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import { BUILD_ROOT } from '../../sim/paths';
 import { REPO_ROOT } from '../support/package';
 import { httpGet, startChild, waitFor, type Child } from '../support/package-runtime';
+import { demoUrls } from '../support/demo-banner';
 import { findChromium, launch, loudSkipMessage, type Browser } from './browser';
 
 /** Series colours of the chart node in flows/dashboard.json: bore points, centre line, control limits. */
@@ -76,14 +77,11 @@ describe('browser: the demo dashboard (FlowFuse Dashboard 2)', function () {
     // after() closes `browser`; until it is set, a failed start closes the launching one here.
     void launching.catch(() => undefined);
     try {
-      dashboard = await waitFor('dashboard URL', async () => /dashboard \(SPC chart, alarms, work orders\): (http:\/\/\S+)/.exec(demo.log())?.[1], 60_000,
-        () => (demo.exited() ? `demo exited early:\n${demo.log()}` : undefined));
+      ({ dashboard, editor, cmms } = await demoUrls(demo));
     } catch (e) {
       await launching.then((b) => b.close(), () => undefined);
       throw e;
     }
-    editor = (/Node-RED editor: (http:\/\/\S+?)\/?$/m.exec(demo.log()) as RegExpExecArray)[1];
-    cmms = (/CMMS simulator: (http:\/\/\S+)/.exec(demo.log()) as RegExpExecArray)[1];
     browser = await launching;
     await browser.context.route('**/*', (route) => {
       const url = new URL(route.request().url());

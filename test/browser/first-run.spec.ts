@@ -11,6 +11,7 @@ import type { Page } from 'playwright-core';
 import { BUILD_ROOT, PACKAGE_NAME } from '../../sim/paths';
 import { REPO_ROOT } from '../support/package';
 import { httpGet, startChild, waitFor, type Child } from '../support/package-runtime';
+import { demoUrls } from '../support/demo-banner';
 import { findChromium, launch, loudSkipMessage, SCREENSHOT_DIR, type Browser } from './browser';
 
 /** The scenario must make its work orders within this time of `npm start`, as the README promises. */
@@ -95,9 +96,7 @@ describe('browser: first run (npm start, editor, demo, examples, edit dialogs)',
       env: { ...process.env, MW_PORT: '0', SIM_PORT: '0', PLANT_PORT: '0', MODBUS_PORT: '0', OPCUA_PORT: '0', MQTT_PORT: '0', MQTT_URL: '',
         MW_DEMO_DIR: demoDir, MW_LOG_LEVEL: 'warn', MW_DEMO_SCENARIO: 'bearing-wear' },
     });
-    editor = await waitFor('editor URL', async () => /Node-RED editor: (http:\/\/\S+?)\/?$/m.exec(demo.log())?.[1], 60_000,
-      () => (demo.exited() ? `demo exited early:\n${demo.log()}` : undefined));
-    cmms = (/CMMS simulator: (http:\/\/\S+)/.exec(demo.log()) as RegExpExecArray)[1];
+    ({ editor, cmms } = await demoUrls(demo));
     browser = await launch(chromiumPath as string);
     console.log(`    screenshots: ${SCREENSHOT_DIR}`);
   });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { BUILD_ROOT } from '../../sim/paths';
 import { REPO_ROOT } from '../support/package';
 import { httpGet, startChild, waitFor, type Child } from '../support/package-runtime';
+import { demoUrls } from '../support/demo-banner';
 
 interface SimState { workOrders: Array<{ id: string; ref?: string | null }> }
 
@@ -32,9 +33,7 @@ describe('integration: demo launcher restarted (npm start twice, npm start -- --
         MW_DEMO_DIR: demoDir, MW_LOG_LEVEL: 'info', MW_DEMO_SCENARIO: 'none' },
     });
     const d = demo;
-    const editor = await waitFor('editor URL', async () => /Node-RED editor: (http:\/\/\S+?)\/?$/m.exec(d.log())?.[1], 60_000,
-      () => (d.exited() ? `demo exited early:\n${d.log()}` : undefined));
-    const cmms = /CMMS simulator: (http:\/\/\S+)/.exec(d.log())?.[1] as string;
+    const { editor, cmms } = await demoUrls(d);
     await waitFor('flows started', async () => (/Started flows/.test(d.log()) ? true : undefined), 30_000);
     return { editor, cmms };
   };

@@ -7,6 +7,7 @@ import { flowFiles, mergeFlows } from '../../sim/demo-flows';
 import { BUILD_ROOT, PACKAGE_NAME } from '../../sim/paths';
 import { readPackageJson, REPO_ROOT } from '../support/package';
 import { httpGet, portIsClosed, registeredSets, startChild, waitFor, type Child } from '../support/package-runtime';
+import { demoUrls } from '../support/demo-banner';
 
 // `npm start` as a user runs it: a separate process (so Ctrl-C reaches it), then SIGINT.
 describe('integration: demo launcher (npm start)', function () {
@@ -22,8 +23,8 @@ describe('integration: demo launcher (npm start)', function () {
       cwd: REPO_ROOT,
       env: { ...process.env, MW_PORT: '0', SIM_PORT: '0', PLANT_PORT: '0', MODBUS_PORT: '0', OPCUA_PORT: '0', MQTT_PORT: '0', MQTT_URL: '', MW_DEMO_DIR: demoDir, MW_LOG_LEVEL: 'info' },
     });
-    editorUrl = await waitFor('demo editor URL line', async () => /Node-RED editor: (http:\/\/\S+?)\/?$/m.exec(demo.log())?.[1],
-      60_000, () => (demo.exited() ? `demo exited early:\n${demo.log()}` : undefined));
+    // Waits for the banner's last line, "Ctrl-C to stop"; the test checks the lines before it.
+    editorUrl = (await demoUrls(demo)).editor;
   });
 
   after(async function () {

@@ -100,13 +100,27 @@ export function startChild(args: string[], opts: { cwd: string; env?: NodeJS.Pro
   let output = '';
   let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   const exitPromise = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    proc.once('exit', (code, signal) => { exit = { code, signal }; resolve(exit); });
+    // 'close' (after 'exit', once its pipes are drained): a child counts as ended only when all it printed is in log().
+    proc.once('close', (code, signal) => { exit = { code, signal }; resolve(exit); });
   });
-  proc.stdout?.setEncoding('utf8').on('data', (s: string) => { output += s; });
-  proc.stderr?.setEncoding('utf8').on('data', (s: string) => { output += s; });
+  // stdout and stderr are merged by whole lines: a chunk of one stream could otherwise land inside
+  // a line of the other (node-opcua writes to stderr while a child prints its result line).
+  const partial = { out: '', err: '' };
+  const collect = (stream: NodeJS.ReadableStream | null, key: 'out' | 'err'): void => {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (s: string) => {
+      const text = partial[key] + s;
+      const end = text.lastIndexOf('\n') + 1;
+      output += text.slice(0, end);
+      partial[key] = text.slice(end);
+    });
+    stream?.on('end', () => { output += partial[key]; partial[key] = ''; });
+  };
+  collect(proc.stdout, 'out');
+  collect(proc.stderr, 'err');
   return {
     proc,
-    log: () => output,
+    log: () => output + partial.out + partial.err,
     exited: () => exit,
     async stop(signal: NodeJS.Signals = 'SIGINT', timeoutMs = 10_000) {
       if (exit) return exit;
