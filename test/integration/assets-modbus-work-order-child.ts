@@ -95,15 +95,23 @@ async function main(): Promise<void> {
   const until = async (cond: () => boolean): Promise<void> => { while (!cond()) await new Promise((r) => setTimeout(r, 50)); };
   const state = (phase: string): void => console.log(`MWSTATE ${JSON.stringify({ phase, good, bad, workOrders: sim.workOrders('maximo').map((w) => ({ ref: w.ref, fields: w.fields })) })}`);
 
+  // The outbox delivers on its own time: wait for the work orders the phase should have made (up to
+  // 20 s; the test then reports what is there), then 1 s more, so a duplicate would show as well.
+  const delivered = async (count: number): Promise<void> => {
+    const giveUp = Date.now() + 20_000;
+    await until(() => sim.workOrders('maximo').length >= count || Date.now() > giveUp);
+    await new Promise((r) => setTimeout(r, 1000));
+  };
+
   const runtime = await startRuntime({ userDir, port: 0, flows, installPackage: true, logLevel: 'warn' });
-  // The sustained alarm: more than 20 polls of 85.3 °C, and the outbox given time to deliver.
+  // The sustained alarm: more than 20 polls of 85.3 °C.
   await until(() => good >= 24);
-  await new Promise((r) => setTimeout(r, 1000));
+  await delivered(1);
   state('alarm');
   // The link to the PLC is lost: requests time out.
   dead = true;
   await until(() => sensorFault && bad >= 3);
-  await new Promise((r) => setTimeout(r, 1500));
+  await delivered(2);
   state('link-lost');
 
   clearTimeout(deadline);

@@ -23,8 +23,7 @@ describe('assets: Modbus read node → mw-asset-map → mw-threshold → mw-work
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-assets-mbwo-'));
     try {
       const child = startChild([path.join(__dirname, 'assets-modbus-work-order-child.js'), userDir], { cwd: REPO_ROOT });
-      // 'close', not 'exit': the child's last output lines may still be in the pipe at 'exit'.
-      const exit = await new Promise<{ code: number | null }>((resolve) => child.proc.once('close', (code) => resolve({ code })));
+      const exit = await child.ended();
       const log = child.log();
       captures = [...log.matchAll(/MWCAPTURE (\{.*\})/g)].map((m) => JSON.parse(m[1]) as Capture);
       states = [...log.matchAll(/MWSTATE (\{.*\})/g)].map((m) => JSON.parse(m[1]) as State);

@@ -32,8 +32,7 @@ describe('assets: real protocol nodes into mw-asset-map (Modbus server + read no
     const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-assets-proto-'));
     try {
       const child = startChild([path.join(__dirname, 'assets-protocols-child.js'), userDir], { cwd: REPO_ROOT });
-      // 'close', not 'exit': the child's last output lines may still be in the pipe at 'exit'.
-      const exit = await new Promise<{ code: number | null }>((resolve) => child.proc.once('close', (code) => resolve({ code })));
+      const exit = await child.ended();
       log = child.log();
       captures = [...log.matchAll(/MWCAPTURE (\{.*\})/g)].map((m) => JSON.parse(m[1]) as Capture);
       assert.equal(exit.code, 0, `the protocol run failed:\n${log.slice(-4000)}`);

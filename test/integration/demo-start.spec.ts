@@ -7,7 +7,7 @@ import { flowFiles, mergeFlows } from '../../sim/demo-flows';
 import { BUILD_ROOT, PACKAGE_NAME } from '../../sim/paths';
 import { readPackageJson, REPO_ROOT } from '../support/package';
 import { httpGet, portIsClosed, registeredSets, startChild, waitFor, type Child } from '../support/package-runtime';
-import { demoUrls } from '../support/demo-banner';
+import { demoUrls, type DemoUrls } from '../support/demo-banner';
 
 // `npm start` as a user runs it: a separate process (so Ctrl-C reaches it), then SIGINT.
 describe('integration: demo launcher (npm start)', function () {
@@ -15,7 +15,7 @@ describe('integration: demo launcher (npm start)', function () {
   const nodeTypes = Object.keys(readPackageJson()['node-red']?.nodes ?? {});
   let demoDir: string;
   let demo: Child;
-  let editorUrl: string;
+  let urls: DemoUrls;
 
   before(async function () {
     demoDir = fs.mkdtempSync(path.join(os.tmpdir(), 'mw-demo-'));
@@ -23,8 +23,8 @@ describe('integration: demo launcher (npm start)', function () {
       cwd: REPO_ROOT,
       env: { ...process.env, MW_PORT: '0', SIM_PORT: '0', PLANT_PORT: '0', MODBUS_PORT: '0', OPCUA_PORT: '0', MQTT_PORT: '0', MQTT_URL: '', MW_DEMO_DIR: demoDir, MW_LOG_LEVEL: 'info' },
     });
-    // Waits for the banner's last line, "Ctrl-C to stop"; the test checks the lines before it.
-    editorUrl = (await demoUrls(demo)).editor;
+    // Waits for the banner's last line, "Ctrl-C to stop", and reads the addresses above it.
+    urls = await demoUrls(demo);
   });
 
   after(async function () {
@@ -36,12 +36,12 @@ describe('integration: demo launcher (npm start)', function () {
     assert.match(demo.log(), /Ctrl-C to stop/);
     assert.match(demo.log(), /flows\/demo\.json, flows\/dashboard\.json and flows\/gateway-\*\.json copied to .*flows\.json/);
     // The dashboard (FlowFuse Dashboard 2) is served at the printed address, from this machine.
-    const dashboard = (/dashboard \(SPC chart, alarms, work orders\): (http:\/\/\S+)/.exec(demo.log()) as RegExpExecArray)?.[1];
-    assert.equal(dashboard, `${editorUrl}/api/dashboard/maintenance`);
+    const { dashboard } = urls;
+    assert.equal(dashboard, `${urls.editor}/api/dashboard/maintenance`);
     // Node-RED starts the flows (and with them the dashboard's routes) just after it listens.
     const page = await waitFor('dashboard page', async () => { const r = await httpGet(dashboard); return r.status === 200 ? r : undefined; }, 20_000);
     assert.match(page.body, /<div id="app">/);
-    assert.match(demo.log(), /plant simulator: http:\/\/\S+/);
+    assert.match(urls.plant, /^http:\/\/\S+/);
   });
 
   it('deploys the demo tabs and the reference gateway flows, with their credentials moved to flows_cred.json', function () {
@@ -65,11 +65,11 @@ describe('integration: demo launcher (npm start)', function () {
   });
 
   it('serves the editor', async function () {
-    assert.equal((await httpGet(`${editorUrl}/`)).status, 200);
+    assert.equal((await httpGet(`${urls.editor}/`)).status, 200);
   });
 
   it("loads every node type of package.json, enabled and without error", async function () {
-    const ours = (await registeredSets(editorUrl)).filter((s) => s.module === PACKAGE_NAME);
+    const ours = (await registeredSets(urls.editor)).filter((s) => s.module === PACKAGE_NAME);
     for (const key of nodeTypes) {
       const set = ours.find((s) => s.id === `${PACKAGE_NAME}/${key}`);
       assert.ok(set, `${key} is not registered; demo log:\n${demo.log()}`);
@@ -90,7 +90,7 @@ describe('integration: demo launcher (npm start)', function () {
   });
 
   it('stops cleanly on Ctrl-C (SIGINT): exit code 0 and the ports closed', async function () {
-    const port = Number(new URL(editorUrl).port);
+    const port = Number(new URL(urls.editor).port);
     const simPort = /CMMS simulator: http:\/\/[^:/]+:(\d+)/.exec(demo.log())?.[1];
     // The demo always starts its simulator (the build makes it); a changed log line must fail here, not skip the check.
     assert.ok(simPort, `no "CMMS simulator: <url>" line in the demo log:\n${demo.log()}`);

@@ -1,7 +1,7 @@
 // The addresses `npm start` prints, read as a user reads them: once its whole start banner is out.
 import { waitFor, type Child } from './package-runtime';
 
-interface DemoUrls {
+export interface DemoUrls {
   editor: string;
   dashboard: string;
   cmms: string;

@@ -91,6 +91,8 @@ export interface Child {
   proc: ChildProcess;
   log(): string;
   exited(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  /** Resolves when the child has ended and all it printed is in log(). */
+  ended(): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `signal`, waits up to `timeoutMs` for the exit, then kills it for good. */
   stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
@@ -122,6 +124,7 @@ export function startChild(args: string[], opts: { cwd: string; env?: NodeJS.Pro
     proc,
     log: () => output + partial.out + partial.err,
     exited: () => exit,
+    ended: () => exitPromise,
     async stop(signal: NodeJS.Signals = 'SIGINT', timeoutMs = 10_000) {
       if (exit) return exit;
       proc.kill(signal);
